@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from fastapi import FastAPI
+from rvi_shared.clock import Clock
+from rvi_shared.service import create_service_app
+
+from rvi_scheduling.handlers import build_handlers
+from rvi_scheduling.models import messaging
+from rvi_scheduling.router import router
+from rvi_scheduling.settings import SchedulingSettings
+
+
+def create_app(settings: SchedulingSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or SchedulingSettings()
+    return create_service_app(
+        settings=settings,
+        title="rvi scheduling",
+        description="Inspection tasks and their lifecycle: request, notice (GACC-RVI 4(I)), readiness, completion.",
+        tables=messaging,
+        routers=[router],
+        handlers=lambda outbox, the_clock: build_handlers(outbox, the_clock, settings),
+        clock_override=clock,
+    )

@@ -1,0 +1,45 @@
+"""Reactions to other services' events; each runs in its own transaction with the inbox."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rvi_shared.clock import Clock
+from rvi_shared.events.envelope import CloudEvent
+from rvi_shared.messaging.consumer import HandlerRegistry, PermanentError
+from rvi_shared.messaging.outbox import Outbox
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rvi_scheduling.models import Inspection
+from rvi_scheduling.service import SchedulingService
+from rvi_scheduling.settings import SchedulingSettings
+
+Reaction = Callable[[SchedulingService, Inspection, Any], Awaitable[None]]
+
+
+def build_handlers(outbox: Outbox, clock: Clock, settings: SchedulingSettings) -> HandlerRegistry:
+    registry = HandlerRegistry()
+
+    def bind(type_name: str, reaction: Reaction | None) -> None:
+        async def handle(session: AsyncSession, event: CloudEvent, payload: Any) -> None:
+            service = SchedulingService(session, outbox, clock, settings)
+            inspection = await service.record(event)
+            if inspection is None:
+                raise PermanentError(f"unknown inspection {event.subject!r}")
+            if reaction is not None:
+                await reaction(service, inspection, payload)
+
+        registry.on(type_name)(handle)
+
+    bind("rvi.eligibility.decided.v1", SchedulingService.on_decided)
+    bind("rvi.equipment.tested.v1", None)
+    bind("rvi.session.started.v1", SchedulingService.on_session_started)
+    bind("rvi.session.step_recorded.v1", None)
+    bind("rvi.session.escalated.v1", SchedulingService.on_escalated)
+    bind("rvi.session.ended.v1", SchedulingService.on_session_ended)
+    bind("rvi.document.issued.v1", SchedulingService.on_document_issued)
+    bind("rvi.document.signed.v1", None)
+    bind("rvi.document.delivered.v1", None)
+    bind("rvi.document.completed.v1", SchedulingService.on_document_completed)
+    return registry

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rvi_shared.events.envelope import CloudEvent
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rvi_scheduling.models import IdempotencyKey, Inspection, TimelineEntry
+
+
+class InspectionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, inspection_id: str, for_update: bool = False) -> Inspection | None:
+        stmt = select(Inspection).where(Inspection.id == inspection_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    def add(self, inspection: Inspection) -> None:
+        self.session.add(inspection)
+
+    async def claim_idempotency_key(
+        self, key: str, subject: str, request_hash: str, inspection_id: str
+    ) -> bool:
+        result = await self.session.execute(
+            insert(IdempotencyKey)
+            .values(key=key, subject=subject, request_hash=request_hash, inspection_id=inspection_id)
+            .on_conflict_do_nothing()
+            .returning(IdempotencyKey.key)
+        )
+        return result.first() is not None
+
+    async def idempotency_key(self, key: str, subject: str) -> IdempotencyKey | None:
+        return await self.session.get(IdempotencyKey, (key, subject))
+
+    async def record_timeline(self, event: CloudEvent) -> None:
+        assert event.subject is not None
+        self.session.add(
+            TimelineEntry(
+                inspection_id=event.subject,
+                event_id=event.id,
+                event_type=event.type,
+                source=event.source,
+                time=event.time,
+                data=event.data,
+            )
+        )
+
+    async def timeline(self, inspection_id: str) -> Sequence[TimelineEntry]:
+        result = await self.session.execute(
+            select(TimelineEntry)
+            .where(TimelineEntry.inspection_id == inspection_id)
+            .order_by(TimelineEntry.seq)
+        )
+        return result.scalars().all()

@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Response, status
+from rvi_shared.auth import Principal, Role, ensure_enterprise_access, require_roles
+from rvi_shared.events.payloads import Officer, Site
+
+from rvi_scheduling.dependencies import scheduling_service
+from rvi_scheduling.models import Inspection
+from rvi_scheduling.schemas import (
+    Cancellation,
+    InspectionCreate,
+    InspectionOut,
+    Readiness,
+    Reschedule,
+    TimelineEntryOut,
+)
+from rvi_scheduling.service import SchedulingService
+
+router = APIRouter(prefix="/v1/inspections", tags=["inspections"])
+
+Service = Annotated[SchedulingService, Depends(scheduling_service)]
+Readers = require_roles(Role.OFFICER, Role.SUPERVISOR, Role.SYSTEM, Role.OPERATOR, Role.ENTERPRISE)
+Staff = require_roles(Role.OFFICER, Role.SUPERVISOR, Role.SYSTEM)
+
+
+def to_out(inspection: Inspection) -> InspectionOut:
+    return InspectionOut(
+        id=inspection.id,
+        enterprise_id=inspection.enterprise_id,
+        enterprise_name=inspection.enterprise_name,
+        customs=inspection.customs,
+        state=inspection.state,
+        state_reason=inspection.state_reason,
+        outcome=inspection.outcome,
+        decision_id=inspection.decision_id,
+        slot_start=inspection.slot_start,
+        slot_end=inspection.slot_end,
+        notice_sent_at=inspection.notice_sent_at,
+        session_id=inspection.session_id,
+        sites=[
+            Site(
+                site_id=s.site_id, name=s.name, latitude=s.latitude, longitude=s.longitude, address=s.address
+            )
+            for s in inspection.sites
+        ],
+        checklist_items=[
+            {
+                "item_id": i.item_id,
+                "description": i.description,
+                "category": i.category,
+                "commodity_code": i.commodity_code,
+                "method": i.method,
+            }
+            for i in inspection.items
+        ],
+        officers=[Officer.model_validate(o) for o in inspection.officers],
+        onsite_items=inspection.onsite_items or [],
+        documents=inspection.documents_issued or [],
+        created_at=inspection.created_at,
+        updated_at=inspection.updated_at,
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=InspectionOut)
+async def create_inspection(
+    body: InspectionCreate,
+    response: Response,
+    service: Service,
+    principal: Principal = Depends(require_roles(Role.SYSTEM)),
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> InspectionOut:
+    """Create an inspection task and emit `rvi.inspection.requested.v1`. Honours `Idempotency-Key`."""
+    inspection, created = await service.create(body, idempotency_key, principal.subject)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    response.headers["Location"] = f"/v1/inspections/{inspection.id}"
+    return to_out(inspection)
+
+
+@router.get("/{inspection_id}", response_model=InspectionOut)
+async def get_inspection(
+    inspection_id: str, service: Service, principal: Principal = Depends(Readers)
+) -> InspectionOut:
+    inspection = await service.get(inspection_id)
+    ensure_enterprise_access(principal, inspection.enterprise_id)
+    return to_out(inspection)
+
+
+@router.get("/{inspection_id}/timeline", response_model=list[TimelineEntryOut])
+async def get_timeline(
+    inspection_id: str, service: Service, principal: Principal = Depends(Readers)
+) -> list[TimelineEntryOut]:
+    """Every event of the inspection, in the order this service saw them."""
+    inspection = await service.get(inspection_id)
+    ensure_enterprise_access(principal, inspection.enterprise_id)
+    return [
+        TimelineEntryOut(
+            seq=e.seq, event_id=e.event_id, type=e.event_type, source=e.source, time=e.time, data=e.data
+        )
+        for e in await service.repo.timeline(inspection_id)
+    ]
+
+
+@router.post("/{inspection_id}/readiness", response_model=InspectionOut)
+async def confirm_readiness(
+    inspection_id: str,
+    body: Readiness,
+    service: Service,
+    principal: Principal = Depends(require_roles(Role.ENTERPRISE)),
+) -> InspectionOut:
+    """The enterprise confirms it is ready (GACC-RVI 4(II)); emits `rvi.inspection.ready.v1`."""
+    inspection = await service.get(inspection_id, for_update=True)
+    ensure_enterprise_access(principal, inspection.enterprise_id)
+    return to_out(await service.confirm_ready(inspection, body))
+
+
+@router.post("/{inspection_id}/cancel", response_model=InspectionOut)
+async def cancel_inspection(
+    inspection_id: str, body: Cancellation, service: Service, principal: Principal = Depends(Staff)
+) -> InspectionOut:
+    inspection = await service.get(inspection_id, for_update=True)
+    return to_out(await service.cancel(inspection, body.reason))
+
+
+@router.post("/{inspection_id}/reschedule", response_model=InspectionOut)
+async def reschedule_inspection(
+    inspection_id: str, body: Reschedule, service: Service, principal: Principal = Depends(Staff)
+) -> InspectionOut:
+    inspection = await service.get(inspection_id, for_update=True)
+    return to_out(await service.reschedule(inspection, body))

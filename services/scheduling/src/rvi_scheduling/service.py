@@ -1,0 +1,296 @@
+"""Scheduling rules: the inspection task and its lifecycle. Handlers own the transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import timedelta
+
+from pydantic import BaseModel
+from rvi_shared.clock import Clock
+from rvi_shared.errors import Conflict, NotFound, Unprocessable
+from rvi_shared.events import payloads as p
+from rvi_shared.events.envelope import CloudEvent
+from rvi_shared.messaging.outbox import Outbox
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rvi_scheduling.lifecycle import Action, State, can, transition
+from rvi_scheduling.models import ChecklistItem, Inspection, Site
+from rvi_scheduling.repository import InspectionRepository
+from rvi_scheduling.schemas import InspectionCreate, Readiness, Reschedule
+from rvi_scheduling.settings import SchedulingSettings
+from rvi_scheduling.slots import earliest_slot, respects_notice
+
+
+class SchedulingService:
+    def __init__(
+        self, session: AsyncSession, outbox: Outbox, clock: Clock, settings: SchedulingSettings
+    ) -> None:
+        self.session = session
+        self.repo = InspectionRepository(session)
+        self.outbox = outbox
+        self.clock = clock
+        self.settings = settings
+
+    async def _emit(self, type_name: str, inspection: Inspection, data: BaseModel) -> None:
+        event = await self.outbox.emit(self.session, type_name, inspection.id, data, self.clock.now())
+        await self.repo.record_timeline(event)
+
+    def _move(self, inspection: Inspection, action: Action, reason: str | None = None) -> None:
+        inspection.state = transition(inspection.state, action)
+        inspection.updated_at = self.clock.now()
+        if reason is not None:
+            inspection.state_reason = reason
+
+    async def get(self, inspection_id: str, for_update: bool = False) -> Inspection:
+        inspection = await self.repo.get(inspection_id, for_update=for_update)
+        if inspection is None:
+            raise NotFound(f"inspection {inspection_id!r} not found")
+        return inspection
+
+    # --- commands from REST ---
+
+    async def create(
+        self, request: InspectionCreate, idempotency_key: str | None, caller: str
+    ) -> tuple[Inspection, bool]:
+        """Returns the inspection and whether it was created now (False: an idempotent replay)."""
+        inspection_id = request.id or str(uuid.uuid4())
+        if idempotency_key:
+            digest = hashlib.sha256(
+                json.dumps(request.model_dump(mode="json"), sort_keys=True).encode()
+            ).hexdigest()
+            if not await self.repo.claim_idempotency_key(idempotency_key, caller, digest, inspection_id):
+                previous = await self.repo.idempotency_key(idempotency_key, caller)
+                assert previous is not None
+                if previous.request_hash != digest:
+                    raise Unprocessable("Idempotency-Key was already used with a different request body")
+                return await self.get(previous.inspection_id), False
+        if await self.repo.get(inspection_id) is not None:
+            raise Conflict(f"inspection {inspection_id!r} already exists")
+        now = self.clock.now()
+        inspection = Inspection(
+            id=inspection_id,
+            enterprise_id=request.enterprise_id,
+            enterprise_name=request.enterprise_name,
+            customs=request.customs,
+            state=State.REQUESTED,
+            officers=[o.model_dump() for o in request.officers],
+            special_campaign=request.special_campaign,
+            directives=request.directives,
+            onsite_items=[],
+            documents_issued=[],
+            documents_completed=[],
+            created_at=now,
+            updated_at=now,
+            sites=[Site(position=i, **s.model_dump()) for i, s in enumerate(request.sites)],
+            items=[
+                ChecklistItem(position=i, **c.model_dump()) for i, c in enumerate(request.checklist_items)
+            ],
+        )
+        self.repo.add(inspection)
+        await self.session.flush()
+        await self._emit(
+            "rvi.inspection.requested.v1",
+            inspection,
+            p.InspectionRequested(
+                inspection_id=inspection.id,
+                enterprise_id=request.enterprise_id,
+                enterprise_name=request.enterprise_name,
+                customs=request.customs,
+                sites=request.sites,
+                checklist_items=request.checklist_items,
+                officers=request.officers,
+                special_campaign=request.special_campaign,
+                directives=request.directives,
+                requested_at=now,
+            ),
+        )
+        return inspection, True
+
+    async def confirm_ready(self, inspection: Inspection, readiness: Readiness) -> Inspection:
+        """GACC-RVI 4(II): equipment tested and documents submitted before the session."""
+        missing = [
+            what
+            for what, done in (
+                ("equipment test not passed", readiness.equipment_test_passed),
+                ("required documents not submitted", readiness.documents_submitted),
+            )
+            if not done
+        ]
+        if missing:
+            raise Conflict(
+                f"not ready (GACC-RVI 4(II)): {', '.join(missing)}", current_state=inspection.state
+            )
+        self._move(inspection, Action.CONFIRM_READY)
+        inspection.ready_at = self.clock.now()
+        await self._emit(
+            "rvi.inspection.ready.v1",
+            inspection,
+            p.InspectionReady(
+                inspection_id=inspection.id,
+                enterprise_id=inspection.enterprise_id,
+                confirmed_at=inspection.ready_at,
+                equipment_test_passed=True,
+                documents_submitted=True,
+            ),
+        )
+        return inspection
+
+    async def cancel(self, inspection: Inspection, reason: str) -> Inspection:
+        self._move(inspection, Action.CANCEL, reason)
+        await self._emit(
+            "rvi.inspection.cancelled.v1",
+            inspection,
+            p.InspectionCancelled(inspection_id=inspection.id, reason=reason),
+        )
+        return inspection
+
+    async def reschedule(self, inspection: Inspection, request: Reschedule) -> Inspection:
+        if not respects_notice(self.clock.now(), request.slot_start, self.settings.notice_days):
+            raise Unprocessable(
+                f"slot_start must be at least {self.settings.notice_days} days ahead (GACC-RVI 4(I))"
+            )
+        self._move(inspection, Action.RESCHEDULE, request.reason)
+        inspection.slot_start = request.slot_start
+        inspection.slot_end = request.slot_start + self._duration(inspection)
+        inspection.notice_sent_at = self.clock.now()
+        await self._emit(
+            "rvi.inspection.rescheduled.v1",
+            inspection,
+            p.InspectionRescheduled(
+                inspection_id=inspection.id,
+                slot_start=inspection.slot_start,
+                slot_end=inspection.slot_end,
+                reason=request.reason,
+            ),
+        )
+        return inspection
+
+    def _duration(self, inspection: Inspection) -> timedelta:
+        return timedelta(minutes=self.settings.minutes_per_site * max(len(inspection.sites), 1))
+
+    # --- reactions to other services' events ---
+
+    async def record(self, event: CloudEvent) -> Inspection | None:
+        """Every event about an inspection goes on its timeline; returns the inspection, locked."""
+        assert event.subject is not None
+        inspection = await self.repo.get(event.subject, for_update=True)
+        if inspection is not None:
+            await self.repo.record_timeline(event)
+        return inspection
+
+    async def on_decided(self, inspection: Inspection, decision: p.EligibilityDecided) -> None:
+        if decision.supersedes is None and inspection.decision_id is not None:
+            return
+        inspection.decision_id = decision.decision_id
+        inspection.outcome = decision.outcome
+        methods = {item.item_id: item.method for item in decision.items}
+        for item in inspection.items:
+            item.method = methods.get(item.item_id)
+        inspection.onsite_items = [i for i, m in methods.items() if m == "onsite"]
+        if decision.outcome == "onsite" or not decision.remote_allowed:
+            if can(inspection.state, Action.SHIFT_ONSITE):
+                await self._shift_onsite(inspection, decision)
+            return
+        if inspection.state != State.REQUESTED:
+            return
+        now = self.clock.now()
+        slot = earliest_slot(
+            now, self.settings.notice_days, self.settings.slot_hour_local, self.settings.timezone
+        )
+        self._move(inspection, Action.SCHEDULE)
+        inspection.slot_start, inspection.slot_end = slot, slot + self._duration(inspection)
+        inspection.notice_sent_at = now
+        await self._emit(
+            "rvi.inspection.scheduled.v1",
+            inspection,
+            p.InspectionScheduled(
+                inspection_id=inspection.id,
+                enterprise_id=inspection.enterprise_id,
+                slot_start=inspection.slot_start,
+                slot_end=inspection.slot_end,
+                team=[p.Officer.model_validate(o) for o in inspection.officers],
+                notice_sent_at=now,
+                outcome=decision.outcome,
+                onsite_items=inspection.onsite_items,
+            ),
+        )
+
+    async def _shift_onsite(self, inspection: Inspection, decision: p.EligibilityDecided) -> None:
+        reason = (
+            "; ".join(f"{r.reference}: {r.message}" for r in decision.reasons) or "remote video not allowed"
+        )
+        self._move(inspection, Action.SHIFT_ONSITE, reason)
+        await self._emit(
+            "rvi.inspection.shifted_onsite.v1",
+            inspection,
+            p.InspectionShiftedOnsite(
+                inspection_id=inspection.id,
+                enterprise_id=inspection.enterprise_id,
+                reason=reason,
+                references=sorted({r.reference for r in decision.reasons}),
+            ),
+        )
+
+    async def on_escalated(self, inspection: Inspection, escalation: p.SessionEscalated) -> None:
+        if not can(inspection.state, Action.SHIFT_ONSITE):
+            return
+        reason = f"GACC-RVI {escalation.reason_code}: {escalation.reason}"
+        self._move(inspection, Action.SHIFT_ONSITE, reason)
+        await self._emit(
+            "rvi.inspection.shifted_onsite.v1",
+            inspection,
+            p.InspectionShiftedOnsite(
+                inspection_id=inspection.id,
+                enterprise_id=inspection.enterprise_id,
+                reason=reason,
+                references=[f"GACC-RVI {escalation.reason_code}"],
+            ),
+        )
+
+    async def on_session_started(self, inspection: Inspection, started: p.SessionStarted) -> None:
+        inspection.session_id = started.session_id
+        inspection.session_started_at = started.started_at
+        await self.advance(inspection)
+
+    async def on_session_ended(self, inspection: Inspection, ended: p.SessionEnded) -> None:
+        inspection.session_id = ended.session_id
+        inspection.session_ended_at = ended.ended_at
+        await self.advance(inspection)
+
+    async def on_document_issued(self, inspection: Inspection, issued: p.DocumentIssued) -> None:
+        if issued.document_id not in inspection.documents_issued:
+            inspection.documents_issued = [*inspection.documents_issued, issued.document_id]
+        await self.advance(inspection)
+
+    async def on_document_completed(self, inspection: Inspection, completed: p.DocumentCompleted) -> None:
+        if completed.document_id not in inspection.documents_completed:
+            inspection.documents_completed = [*inspection.documents_completed, completed.document_id]
+        await self.advance(inspection)
+
+    async def advance(self, inspection: Inspection) -> None:
+        """Apply every step whose facts are known. Facts from different topics may arrive in
+        any order (documents can overtake sessions); the state still moves in causal order."""
+        if inspection.state == State.READY and inspection.session_started_at is not None:
+            self._move(inspection, Action.START)
+        if inspection.state == State.IN_PROGRESS and inspection.session_ended_at is not None:
+            self._move(inspection, Action.END)
+        if inspection.state == State.ENDED and inspection.documents_issued:
+            self._move(inspection, Action.ISSUE_DOCUMENTS)
+        if (
+            inspection.state == State.DOCUMENTS_ISSUED
+            and inspection.documents_issued
+            and set(inspection.documents_issued) <= set(inspection.documents_completed)
+        ):
+            self._move(inspection, Action.COMPLETE)
+            await self._emit(
+                "rvi.inspection.completed.v1",
+                inspection,
+                p.InspectionCompleted(
+                    inspection_id=inspection.id,
+                    enterprise_id=inspection.enterprise_id,
+                    completed_at=self.clock.now(),
+                    document_ids=inspection.documents_completed,
+                ),
+            )

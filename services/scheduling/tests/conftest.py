@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from rvi_scheduling.app import create_app
+from rvi_scheduling.settings import SchedulingSettings
+from rvi_shared.clock import ManualClock
+from rvi_shared.migrations import upgrade
+
+from rvi_platform.testing import new_database, serve_in_process
+
+
+@pytest.fixture(scope="session")
+async def scheduling_db(postgres_admin_url: str) -> str:
+    url = await new_database(postgres_admin_url)
+    await asyncio.to_thread(upgrade, "rvi_scheduling", url)
+    return url
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))  # a Monday, 10:00 in Ningbo
+
+
+@pytest.fixture
+async def client(
+    scheduling_db: str, kafka_bootstrap: str, clock: ManualClock
+) -> AsyncIterator[httpx.AsyncClient]:
+    settings = SchedulingSettings(
+        database_url=scheduling_db, kafka_bootstrap=kafka_bootstrap, consumers_enabled=False
+    )
+    async with serve_in_process(create_app(settings, clock=clock)) as c:
+        yield c

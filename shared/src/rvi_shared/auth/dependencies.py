@@ -1,0 +1,91 @@
+"""FastAPI dependencies: 401 for a missing or bad token, 403 for a wrong role or enterprise."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import jwt
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from rvi_shared.auth.principal import Principal, Role
+from rvi_shared.auth.tokens import TokenError, principal_from_claims
+from rvi_shared.settings import DEV_JWT_SECRET, ServiceSettings
+
+log = logging.getLogger(__name__)
+_bearer = HTTPBearer(auto_error=False)
+ASYMMETRIC = ["RS256", "ES256", "EdDSA"]
+
+
+class Authenticator:
+    """Verifies against a JWKS URL, a local public key, or a shared secret, in that order."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.issuer = settings.jwt_issuer
+        self.audience = settings.jwt_audience
+        self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
+        self._public_key = settings.jwt_public_key
+        self._secret = settings.jwt_secret
+        if not (self._jwks or self._public_key or self._secret):
+            log.warning("no JWT key configured: using the local development secret")
+            self._secret = DEV_JWT_SECRET
+
+    def verify(self, token: str) -> Principal:
+        try:
+            if self._jwks is not None:
+                key: Any = self._jwks.get_signing_key_from_jwt(token).key
+                algorithms = ASYMMETRIC
+            elif self._public_key:
+                key, algorithms = self._public_key, ASYMMETRIC
+            else:
+                key, algorithms = self._secret, ["HS256"]
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "sub"]},
+            )
+            return principal_from_claims(claims)
+        except (jwt.PyJWTError, TokenError) as exc:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                detail=f"invalid token: {exc}",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            ) from None
+
+
+def current_principal(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="missing bearer token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    authenticator: Authenticator = request.app.state.authenticator
+    return authenticator.verify(credentials.credentials)
+
+
+def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    allowed = set(roles)
+
+    async def dependency(principal: Principal = Depends(current_principal)) -> Principal:
+        if principal.role not in allowed:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail=f"role {principal.role.value!r} may not do this; allowed: {sorted(r.value for r in allowed)}",
+            )
+        return principal
+
+    return dependency
+
+
+def ensure_enterprise_access(principal: Principal, enterprise_id: str) -> None:
+    """An enterprise sees only its own inspections, recordings and documents."""
+    if principal.role is Role.ENTERPRISE and principal.enterprise_id != enterprise_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="this belongs to another enterprise")

@@ -1,0 +1,230 @@
+"""Payload models of every event type (v1). JSON Schemas are generated from these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CreditStatus = Literal["advanced_certified", "general", "discredited"]
+Method = Literal["video", "onsite"]
+Outcome = Literal["remote", "hybrid", "onsite"]
+StepKind = str
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Site(Payload):
+    site_id: str
+    name: str
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    address: str | None = None
+
+
+class ChecklistItem(Payload):
+    item_id: str
+    description: str
+    category: str | None = Field(default=None, description="e.g. agricultural_inputs, laboratory_sampling")
+    commodity_code: str | None = Field(default=None, description="HS code of the goods concerned, if any")
+
+
+class Officer(Payload):
+    officer_id: str
+    name: str
+    credential_no: str
+
+
+class Reason(Payload):
+    rule_id: str
+    reference: str = Field(description="legal reference, e.g. GACC-RVI 3(IV)")
+    message: str
+    facts: dict[str, object] = Field(default_factory=dict)
+
+
+class ItemDecision(Payload):
+    item_id: str
+    method: Method
+    reasons: list[Reason] = Field(default_factory=list)
+
+
+# rvi.inspections
+class InspectionRequested(Payload):
+    inspection_id: str
+    enterprise_id: str
+    enterprise_name: str
+    customs: str
+    sites: list[Site]
+    checklist_items: list[ChecklistItem]
+    officers: list[Officer] = Field(default_factory=list)
+    special_campaign: bool = False
+    directives: list[str] = Field(default_factory=list)
+    requested_at: datetime
+
+
+class InspectionScheduled(Payload):
+    inspection_id: str
+    enterprise_id: str
+    slot_start: datetime
+    slot_end: datetime
+    team: list[Officer]
+    notice_sent_at: datetime
+    outcome: Outcome
+    onsite_items: list[str] = Field(default_factory=list)
+
+
+class InspectionReady(Payload):
+    inspection_id: str
+    enterprise_id: str
+    confirmed_at: datetime
+    equipment_test_passed: bool
+    documents_submitted: bool
+
+
+class InspectionRescheduled(Payload):
+    inspection_id: str
+    slot_start: datetime
+    slot_end: datetime
+    reason: str
+
+
+class InspectionCancelled(Payload):
+    inspection_id: str
+    reason: str
+
+
+class InspectionShiftedOnsite(Payload):
+    inspection_id: str
+    enterprise_id: str
+    reason: str
+    references: list[str] = Field(default_factory=list)
+    items: list[str] = Field(default_factory=list, description="items shifted; empty means the whole task")
+
+
+class InspectionCompleted(Payload):
+    inspection_id: str
+    enterprise_id: str
+    completed_at: datetime
+    document_ids: list[str] = Field(default_factory=list)
+
+
+# rvi.eligibility
+class EligibilityDecided(Payload):
+    decision_id: str
+    inspection_id: str
+    enterprise_id: str
+    remote_allowed: bool
+    outcome: Outcome
+    items: list[ItemDecision]
+    reasons: list[Reason]
+    rule_set_version: str
+    evaluated_at: datetime
+    supersedes: str | None = None
+
+
+# rvi.sessions
+class EquipmentTested(Payload):
+    inspection_id: str
+    enterprise_id: str
+    passed: bool
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    bitrate_kbps: float | None = None
+    packet_loss_pct: float | None = None
+    rtt_ms: float | None = None
+    tested_at: datetime
+
+
+class SessionStarted(Payload):
+    session_id: str
+    inspection_id: str
+    enterprise_id: str
+    started_at: datetime
+    officers: list[Officer] = Field(default_factory=list)
+
+
+class SessionStepRecorded(Payload):
+    session_id: str
+    inspection_id: str
+    step_id: str
+    kind: StepKind
+    note: str = ""
+    site_id: str | None = None
+    officer_id: str
+    started_at: datetime
+    ended_at: datetime
+    digest: str | None = Field(default=None, description="sha256 of the step's manifest entry or clip")
+
+
+class SessionEscalated(Payload):
+    session_id: str
+    inspection_id: str
+    enterprise_id: str
+    reason_code: Literal["5(I)", "5(II)", "5(III)", "5(IV)"]
+    reason: str
+    falsification_confirmed: bool = False
+
+
+class SessionEnded(Payload):
+    session_id: str
+    inspection_id: str
+    enterprise_id: str
+    ended_at: datetime
+    conclusion: str
+    steps: int
+    manifest_digest: str
+
+
+# rvi.documents
+class DocumentIssued(Payload):
+    document_id: str
+    inspection_id: str
+    enterprise_id: str
+    kind: str
+    sha256: str
+    issued_at: datetime
+
+
+class DocumentSigned(Payload):
+    document_id: str
+    inspection_id: str
+    enterprise_id: str
+    signer_name: str
+    seal: str | None = None
+    signed_sha256: str
+    signed_at: datetime
+
+
+class DocumentDelivered(Payload):
+    document_id: str
+    inspection_id: str
+    channel: Literal["electronic", "mail"]
+    delivered_at: datetime
+
+
+class DocumentCompleted(Payload):
+    document_id: str
+    inspection_id: str
+    enterprise_id: str
+    completed_at: datetime
+
+
+# rvi.enterprises
+class Consent(Payload):
+    given: bool
+    scope: str | None = None
+    revoked_at: datetime | None = None
+
+
+class EnterpriseUpdated(Payload):
+    enterprise_id: str
+    effective_from: datetime
+    name: str | None = None
+    consent: Consent | None = None
+    can_cooperate: bool | None = None
+    technical_conditions: bool | None = None
+    credit_status: CreditStatus | None = None

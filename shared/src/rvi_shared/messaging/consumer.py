@@ -1,0 +1,203 @@
+"""Consumer runner: idempotent handlers, bounded retries, dead-letter topic, offsets after commit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka.structs import OffsetAndMetadata, TopicPartition
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rvi_shared.events.envelope import CloudEvent, EnvelopeError, parse_event
+from rvi_shared.events.registry import decode_payload, dlq_topic, lookup
+from rvi_shared.messaging import inbox
+from rvi_shared.messaging.kafka import make_producer
+from rvi_shared.messaging.tables import MessagingTables
+from rvi_shared.observability.context import inspection_id_var
+from rvi_shared.observability.metrics import CONSUMER_LAG, DLQ_COUNT, EVENTS_CONSUMED
+from rvi_shared.observability.tracing import span_from
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[AsyncSession, CloudEvent, Any], Awaitable[None]]
+
+
+class PermanentError(Exception):
+    """The event can never be processed: no retry, straight to the DLQ."""
+
+
+@dataclass
+class HandlerRegistry:
+    handlers: dict[str, Handler] = field(default_factory=dict)
+
+    def on(self, type_name: str) -> Callable[[Handler], Handler]:
+        lookup(type_name)
+
+        def register(fn: Handler) -> Handler:
+            self.handlers[type_name] = fn
+            return fn
+
+        return register
+
+    def topics(self) -> list[str]:
+        return sorted({lookup(t).topic for t in self.handlers})
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        name: str,
+        service: str,
+        registry: HandlerRegistry,
+        sessions: async_sessionmaker[AsyncSession],
+        tables: MessagingTables,
+        bootstrap: str,
+        max_retries: int = 3,
+        retry_backoff_s: float = 0.2,
+    ) -> None:
+        self.name = name
+        self.service = service
+        self.registry = registry
+        self.sessions = sessions
+        self.tables = tables
+        self.bootstrap = bootstrap
+        self.max_retries = max_retries
+        self.retry_backoff_s = retry_backoff_s
+        self._consumer: AIOKafkaConsumer | None = None
+        self._dlq: AIOKafkaProducer | None = None
+        self.connected = False
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self._start()
+                await self._loop(stop)
+            except Exception as exc:
+                self.connected = False
+                log.warning("consumer %s: %s; reconnecting", self.name, exc)
+                await self._close()
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=1.0)
+                except TimeoutError:
+                    pass
+        await self._close()
+
+    async def _start(self) -> None:
+        if self._consumer is not None:
+            return
+        consumer = AIOKafkaConsumer(
+            *self.registry.topics(),
+            bootstrap_servers=self.bootstrap,
+            group_id=self.name,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            metadata_max_age_ms=5_000,
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=1_000,
+        )
+        await consumer.start()
+        self._consumer = consumer
+        dlq = make_producer(self.bootstrap)
+        await dlq.start()
+        self._dlq = dlq
+        self.connected = True
+
+    async def _close(self) -> None:
+        consumer, dlq = self._consumer, self._dlq
+        self._consumer, self._dlq = None, None
+        for client in (consumer, dlq):
+            if client is not None:
+                try:
+                    await client.stop()
+                except Exception:
+                    pass
+
+    async def _loop(self, stop: asyncio.Event) -> None:
+        assert self._consumer is not None
+        consumer = self._consumer
+        while not stop.is_set():
+            batches = await consumer.getmany(timeout_ms=200, max_records=200)
+            if not batches:
+                continue
+            # Partitions in parallel, records of one partition (one inspection) in order.
+            await asyncio.gather(*(self._process_partition(tp, records) for tp, records in batches.items()))
+            await consumer.commit(
+                {tp: OffsetAndMetadata(records[-1].offset + 1, "") for tp, records in batches.items()}
+            )
+            for tp in batches:
+                highwater = consumer.highwater(tp)
+                if highwater is not None:
+                    position = await consumer.position(tp)
+                    CONSUMER_LAG.labels(self.name, tp.topic, tp.partition).set(max(highwater - position, 0))
+
+    async def _process_partition(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
+        for record in records:
+            await self.process(record)
+
+    async def process(self, record: ConsumerRecord) -> None:
+        try:
+            event = parse_event(record.value or b"")
+            payload = decode_payload(event)
+        except EnvelopeError as exc:
+            await self._dead_letter(record, str(exc), attempts=1)
+            return
+        handler = self.registry.handlers.get(event.type)
+        if handler is None:
+            return
+        token = inspection_id_var.set(event.subject)
+        try:
+            with span_from(event.traceparent, f"consume {event.type}", self.service):
+                await self._handle_with_retries(record, event, payload, handler)
+        finally:
+            inspection_id_var.reset(token)
+
+    async def _handle_with_retries(
+        self, record: ConsumerRecord, event: CloudEvent, payload: BaseModel, handler: Handler
+    ) -> None:
+        last_error = ""
+        for attempt in range(1, self.max_retries + 1):
+            try:
+                async with self.sessions() as session, session.begin():
+                    if not await inbox.claim(session, self.tables, self.name, event.id, event.type):
+                        EVENTS_CONSUMED.labels(self.name, event.type, "duplicate").inc()
+                        return
+                    await handler(session, event, payload)
+                EVENTS_CONSUMED.labels(self.name, event.type, "ok").inc()
+                return
+            except PermanentError as exc:
+                await self._dead_letter(record, f"{type(exc).__name__}: {exc}", attempts=attempt)
+                return
+            except Exception as exc:
+                last_error = f"{type(exc).__name__}: {exc}"
+                log.warning(
+                    "handler failed (attempt %d/%d): %s",
+                    attempt,
+                    self.max_retries,
+                    last_error,
+                    extra={"event_id": event.id, "event_type": event.type},
+                )
+                await asyncio.sleep(self.retry_backoff_s * attempt)
+        await self._dead_letter(record, last_error, attempts=self.max_retries)
+
+    async def _dead_letter(self, record: ConsumerRecord, reason: str, attempts: int) -> None:
+        assert self._dlq is not None
+        headers = list(record.headers or []) + [
+            ("error", reason.encode()[:4000]),
+            ("error.consumer", self.name.encode()),
+            ("error.topic", record.topic.encode()),
+            ("error.partition", str(record.partition).encode()),
+            ("error.offset", str(record.offset).encode()),
+            ("error.attempts", str(attempts).encode()),
+        ]
+        await self._dlq.send_and_wait(
+            dlq_topic(record.topic), value=record.value, key=record.key, headers=headers
+        )
+        DLQ_COUNT.labels(self.name, record.topic).inc()
+        EVENTS_CONSUMED.labels(self.name, "?", "dead_lettered").inc()
+        log.error("dead-lettered %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)

@@ -1,0 +1,63 @@
+"""Transactional outbox: events are written with the state change, in its transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rvi_shared.events.envelope import CloudEvent, new_event
+from rvi_shared.events.registry import lookup
+from rvi_shared.messaging.tables import MessagingTables
+from rvi_shared.observability.tracing import current_traceparent
+
+
+def notify_channel(schema: str) -> str:
+    return f"{schema}_outbox"
+
+
+class Outbox:
+    """Bound to one service: its tables, its CloudEvents source and its clock."""
+
+    def __init__(self, tables: MessagingTables, service: str, schema: str) -> None:
+        self.tables = tables
+        self.source = f"/rvi/{service}"
+        self.channel = notify_channel(schema)
+
+    async def emit(
+        self,
+        session: AsyncSession,
+        type_name: str,
+        subject: str,
+        data: BaseModel,
+        time: datetime,
+        correlationid: str | None = None,
+    ) -> CloudEvent:
+        event_type = lookup(type_name)
+        if not isinstance(data, event_type.model):
+            raise TypeError(f"{type_name} carries {event_type.model.__name__}, not {type(data).__name__}")
+        event = new_event(
+            type=type_name,
+            source=self.source,
+            subject=subject,
+            data=data,
+            time=time,
+            traceparent=current_traceparent(),
+            correlationid=correlationid,
+        )
+        await self.add(session, event)
+        return event
+
+    async def add(self, session: AsyncSession, event: CloudEvent) -> None:
+        await session.execute(
+            insert(self.tables.outbox).values(
+                event_id=event.id,
+                event_type=event.type,
+                topic=lookup(event.type).topic,
+                key=event.subject or event.id,
+                payload=event.to_json(),
+            )
+        )
+        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": self.channel})

@@ -1,0 +1,222 @@
+"""Outbox relay: publishes unsent rows (acks=all), marks them sent, and refills a broker
+that lost them (DESIGN: Delivery guarantees)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import zlib
+from datetime import timedelta
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import and_, bindparam, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rvi_shared.clock import Clock
+from rvi_shared.db import asyncpg_dsn
+from rvi_shared.events.envelope import CONTENT_TYPE
+from rvi_shared.messaging.kafka import OffsetProbe, ensure_topics, make_producer
+from rvi_shared.messaging.outbox import Outbox
+from rvi_shared.observability.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED, OUTBOX_REPUBLISHED
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        *,
+        service: str,
+        outbox: Outbox,
+        sessions: async_sessionmaker[AsyncSession],
+        database_url: str,
+        bootstrap: str,
+        clock: Clock,
+        partitions: int,
+        poll_interval_s: float = 1.0,
+        retention_s: float = 7 * 24 * 3600,
+        check_interval_s: float = 5.0,
+    ) -> None:
+        self.service = service
+        self.outbox = outbox
+        self.table = outbox.tables.outbox
+        self.sessions = sessions
+        self.database_url = database_url
+        self.bootstrap = bootstrap
+        self.clock = clock
+        self.partitions = partitions
+        self.poll_interval_s = poll_interval_s
+        self.retention = timedelta(seconds=retention_s)
+        self.check_interval_s = check_interval_s
+        self._wake = asyncio.Event()
+        self._producer: AIOKafkaProducer | None = None
+        self._probe: OffsetProbe | None = None
+        self._lock_id = zlib.crc32(f"rvi-outbox-{outbox.channel}".encode())
+        self.broker_ok = False
+
+    async def run(self, stop: asyncio.Event) -> None:
+        listener = await self._listen()
+        last_check = 0.0
+        try:
+            while not stop.is_set():
+                try:
+                    await self._ensure_producer()
+                    while await self.publish_batch() == BATCH_SIZE and not stop.is_set():
+                        pass
+                    if time.monotonic() - last_check >= self.check_interval_s:
+                        last_check = time.monotonic()
+                        if await self.requeue_lost():
+                            continue
+                        await self.purge_expired()
+                        await self._update_backlog()
+                    self.broker_ok = True
+                except Exception as exc:  # broker or database away: keep the rows, retry
+                    self.broker_ok = False
+                    log.warning("outbox relay: %s; retrying", exc)
+                    await self._drop_producer()
+                    await _sleep_or_stop(stop, min(self.poll_interval_s, 1.0))
+                    continue
+                self._wake.clear()
+                await _wait_any(stop, self._wake, self.poll_interval_s)
+        finally:
+            await self._drop_producer()
+            if listener is not None:
+                await listener.close()
+
+    async def _listen(self) -> asyncpg.Connection | None:
+        try:
+            conn = await asyncpg.connect(asyncpg_dsn(self.database_url))
+            await conn.add_listener(self.outbox.channel, lambda *_: self._wake.set())
+            return conn
+        except Exception as exc:
+            log.warning("outbox relay: LISTEN unavailable (%s); polling only", exc)
+            return None
+
+    async def _ensure_producer(self) -> None:
+        if self._producer is None:
+            await ensure_topics(self.bootstrap, self.partitions)
+            producer = make_producer(self.bootstrap)
+            await producer.start()
+            self._producer = producer
+            self._probe = OffsetProbe(self.bootstrap)
+
+    async def _drop_producer(self) -> None:
+        producer, probe = self._producer, self._probe
+        self._producer, self._probe = None, None
+        if producer is not None:
+            try:
+                await producer.stop()
+            except Exception:
+                pass
+        if probe is not None:
+            try:
+                await probe.close()
+            except Exception:
+                pass
+
+    async def publish_batch(self) -> int:
+        """Publish one batch in id order; one relay per service at a time keeps per-key order."""
+        assert self._producer is not None
+        t = self.table
+        async with self.sessions() as session, session.begin():
+            got_lock = await session.scalar(
+                text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": self._lock_id}
+            )
+            if not got_lock:
+                return 0
+            rows = (
+                await session.execute(
+                    select(t.c.id, t.c.topic, t.c.key, t.c.payload)
+                    .where(t.c.sent_at.is_(None))
+                    .order_by(t.c.id)
+                    .limit(BATCH_SIZE)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return 0
+            headers = [("content-type", CONTENT_TYPE.encode())]
+            futures = [
+                await self._producer.send(row.topic, value=row.payload, key=row.key.encode(), headers=headers)
+                for row in rows
+            ]
+            metadata = await asyncio.gather(*futures)
+            now = self.clock.now()
+            await session.execute(
+                update(t)
+                .where(t.c.id == bindparam("row_id"))
+                .values(sent_at=now, partition=bindparam("p"), offset=bindparam("o")),
+                [
+                    {"row_id": row.id, "p": md.partition, "o": md.offset}
+                    for row, md in zip(rows, metadata, strict=True)
+                ],
+                execution_options={"synchronize_session": False},
+            )
+        OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
+        return len(rows)
+
+    async def requeue_lost(self) -> int:
+        """If the broker holds fewer records than we sent (restarted, emptied), re-queue the
+        retained rows of the affected topics. Duplicates are absorbed by the consumers' inboxes."""
+        assert self._probe is not None
+        t = self.table
+        async with self.sessions() as session:
+            sent = (
+                await session.execute(
+                    select(t.c.topic, t.c.partition, func.max(t.c.offset))
+                    .where(t.c.sent_at.is_not(None), t.c.partition.is_not(None))
+                    .group_by(t.c.topic, t.c.partition)
+                )
+            ).all()
+        by_topic: dict[str, dict[int, int]] = {}
+        for topic, partition, max_offset in sent:
+            by_topic.setdefault(topic, {})[partition] = max_offset
+        lost_topics: list[str] = []
+        for topic, offsets in by_topic.items():
+            ends = await self._probe.end_offsets(topic, list(offsets))
+            if ends is None or any(ends[p] <= off for p, off in offsets.items()):
+                lost_topics.append(topic)
+        if not lost_topics:
+            return 0
+        await ensure_topics(self.bootstrap, self.partitions)
+        async with self.sessions() as session, session.begin():
+            result = await session.execute(
+                update(t)
+                .where(and_(t.c.topic.in_(lost_topics), t.c.sent_at.is_not(None)))
+                .values(sent_at=None, partition=None, offset=None)
+            )
+        count = result.rowcount or 0
+        OUTBOX_REPUBLISHED.labels(self.service).inc(count)
+        log.warning("outbox relay: broker lost %s; re-queued %d events", lost_topics, count)
+        return count
+
+    async def purge_expired(self) -> None:
+        t = self.table
+        async with self.sessions() as session, session.begin():
+            await session.execute(t.delete().where(t.c.sent_at < self.clock.now() - self.retention))
+
+    async def _update_backlog(self) -> None:
+        t = self.table
+        async with self.sessions() as session:
+            backlog = await session.scalar(select(func.count()).select_from(t).where(t.c.sent_at.is_(None)))
+        OUTBOX_BACKLOG.labels(self.service).set(backlog or 0)
+
+
+async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, timeout: float) -> None:
+    waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    except TimeoutError:
+        pass

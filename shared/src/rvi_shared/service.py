@@ -1,0 +1,155 @@
+"""The service application factory: one FastAPI app, its database, outbox relay and consumer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from rvi_shared.auth.dependencies import Authenticator
+from rvi_shared.clock import Clock, clock_from_settings
+from rvi_shared.db import make_engine, make_sessionmaker
+from rvi_shared.errors import install_error_handlers
+from rvi_shared.messaging.consumer import EventConsumer, HandlerRegistry
+from rvi_shared.messaging.outbox import Outbox
+from rvi_shared.messaging.relay import OutboxRelay
+from rvi_shared.messaging.tables import MessagingTables
+from rvi_shared.observability.http import ObservabilityMiddleware
+from rvi_shared.observability.logging import configure_logging
+from rvi_shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceRuntime:
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+    outbox: Outbox
+    relay: OutboxRelay
+    consumer: EventConsumer | None
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+def runtime(request: Request) -> ServiceRuntime:
+    return request.app.state.runtime
+
+
+async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session and one transaction per request; committed when the handler returns."""
+    async with request.app.state.runtime.sessions() as session, session.begin():
+        yield session
+
+
+def clock(rt: ServiceRuntime = Depends(runtime)) -> Clock:
+    return rt.clock
+
+
+def outbox(rt: ServiceRuntime = Depends(runtime)) -> Outbox:
+    return rt.outbox
+
+
+def create_service_app(
+    *,
+    settings: ServiceSettings,
+    title: str,
+    description: str,
+    tables: MessagingTables,
+    routers: Sequence[APIRouter],
+    handlers: Callable[[Outbox, Clock], HandlerRegistry] | None = None,
+    clock_override: Clock | None = None,
+) -> FastAPI:
+    service = settings.service_name
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(service, settings.log_level)
+        engine = make_engine(settings.database_url)
+        sessions = make_sessionmaker(engine)
+        the_clock = clock_override or clock_from_settings(settings.clock_file)
+        box = Outbox(tables, service, settings.schema)
+        relay = OutboxRelay(
+            service=service,
+            outbox=box,
+            sessions=sessions,
+            database_url=settings.database_url,
+            bootstrap=settings.kafka_bootstrap,
+            clock=the_clock,
+            partitions=settings.topic_partitions,
+            poll_interval_s=settings.outbox_poll_interval_s,
+            retention_s=settings.outbox_retention_s,
+            check_interval_s=settings.outbox_check_interval_s,
+        )
+        consumer = None
+        registry = handlers(box, the_clock) if handlers is not None else None
+        if registry is not None and registry.handlers and settings.consumers_enabled:
+            consumer = EventConsumer(
+                name=f"rvi-{service}",
+                service=service,
+                registry=registry,
+                sessions=sessions,
+                tables=tables,
+                bootstrap=settings.kafka_bootstrap,
+                max_retries=settings.consumer_max_retries,
+                retry_backoff_s=settings.consumer_retry_backoff_s,
+            )
+        rt = ServiceRuntime(settings, engine, sessions, the_clock, box, relay, consumer)
+        app.state.runtime = rt
+        app.state.authenticator = Authenticator(settings)
+        rt.tasks.append(asyncio.create_task(relay.run(rt.stop), name=f"{service}-relay"))
+        if consumer is not None:
+            rt.tasks.append(asyncio.create_task(consumer.run(rt.stop), name=f"{service}-consumer"))
+        log.info("%s started", service)
+        try:
+            yield
+        finally:
+            rt.stop.set()
+            await asyncio.gather(*rt.tasks, return_exceptions=True)
+            await engine.dispose()
+            log.info("%s stopped", service)
+
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.add_middleware(ObservabilityMiddleware, service=service)
+    install_error_handlers(app)
+    app.include_router(_ops_router())
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def _ops_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz(response: Response, rt: ServiceRuntime = Depends(runtime)) -> dict[str, object]:
+        checks: dict[str, bool] = {}
+        try:
+            async with rt.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = True
+        except Exception:
+            checks["database"] = False
+        checks["broker"] = rt.relay.broker_ok and (rt.consumer is None or rt.consumer.connected)
+        ready = all(checks.values())
+        response.status_code = 200 if ready else 503
+        return {"status": "ready" if ready else "not ready", "checks": checks}
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
