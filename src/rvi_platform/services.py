@@ -37,9 +37,7 @@ def spec(name: str) -> ServiceSpec:
 
 
 class ServiceProcess:
-    def __init__(
-        self, service: ServiceSpec, env: dict[str, str], port: int | None = None, log_dir: Path | None = None
-    ):
+    def __init__(self, service: ServiceSpec, env: dict[str, str], port: int | None = None, log_dir: Path | None = None):
         self.service = service
         self.port = port or service.port
         self.env = {**os.environ, **env, f"{service.env_prefix}PORT": str(self.port)}

@@ -3,25 +3,30 @@ environment names none (RVI_DATABASE_URL, RVI_KAFKA_BOOTSTRAP)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import tempfile
+import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from fastapi import FastAPI
-from rvi_shared.auth import Role, mint_token
-from rvi_shared.settings import DEV_JWT_SECRET
 
 from rvi_platform.embedded.broker import EmbeddedBroker
 from rvi_platform.embedded.ports import free_port
 from rvi_platform.embedded.postgres import EmbeddedPostgres, ensure_database
+from rvi_shared.auth import Role, mint_token
+from rvi_shared.settings import DEV_JWT_SECRET
 
 logging.getLogger("pgserver").setLevel(logging.WARNING)
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="session")
@@ -99,3 +104,30 @@ async def serve_in_process(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield client
+
+
+async def read_topic(bootstrap: str, topic: str, want: int, timeout_s: float = 20.0) -> list[ConsumerRecord]:
+    """Everything on `topic` from the beginning, until `want` records or the deadline."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None)
+    await consumer.start()
+    records: list[ConsumerRecord] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(records) < want and time.monotonic() < deadline:
+            for batch in (await consumer.getmany(timeout_ms=200)).values():
+                records.extend(batch)
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def eventually(check: Callable[[], Awaitable[T | None]], what: str, timeout_s: float = 20.0) -> T:
+    """Poll `check` until it returns something truthy."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+
 from rvi_shared.db import asyncpg_dsn
 
 

@@ -56,9 +56,7 @@ _TYPES = [
         "scheduling",
         "The enterprise confirmed readiness (GACC-RVI 4(II)).",
     ),
-    EventType(
-        "rvi.inspection.rescheduled.v1", INSPECTIONS, p.InspectionRescheduled, "scheduling", "The slot moved."
-    ),
+    EventType("rvi.inspection.rescheduled.v1", INSPECTIONS, p.InspectionRescheduled, "scheduling", "The slot moved."),
     EventType(
         "rvi.inspection.cancelled.v1",
         INSPECTIONS,
@@ -94,9 +92,7 @@ _TYPES = [
         "video-gateway",
         "Result of the enterprise's equipment test (GACC-RVI 4(II)).",
     ),
-    EventType(
-        "rvi.session.started.v1", SESSIONS, p.SessionStarted, "video-gateway", "The live session started."
-    ),
+    EventType("rvi.session.started.v1", SESSIONS, p.SessionStarted, "video-gateway", "The live session started."),
     EventType(
         "rvi.session.step_recorded.v1",
         SESSIONS,

@@ -195,9 +195,7 @@ class EventConsumer:
             ("error.offset", str(record.offset).encode()),
             ("error.attempts", str(attempts).encode()),
         ]
-        await self._dlq.send_and_wait(
-            dlq_topic(record.topic), value=record.value, key=record.key, headers=headers
-        )
+        await self._dlq.send_and_wait(dlq_topic(record.topic), value=record.value, key=record.key, headers=headers)
         DLQ_COUNT.labels(self.name, record.topic).inc()
         EVENTS_CONSUMED.labels(self.name, "?", "dead_lettered").inc()
         log.error("dead-lettered %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)

@@ -8,9 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rvi_shared.messaging.tables import MessagingTables
 
 
-async def claim(
-    session: AsyncSession, tables: MessagingTables, consumer: str, event_id: str, event_type: str
-) -> bool:
+async def claim(session: AsyncSession, tables: MessagingTables, consumer: str, event_id: str, event_type: str) -> bool:
     """True the first time this consumer sees the event, False for a duplicate."""
     result = await session.execute(
         insert(tables.inbox)

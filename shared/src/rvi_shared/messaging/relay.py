@@ -123,9 +123,7 @@ class OutboxRelay:
         assert self._producer is not None
         t = self.table
         async with self.sessions() as session, session.begin():
-            got_lock = await session.scalar(
-                text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": self._lock_id}
-            )
+            got_lock = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": self._lock_id})
             if not got_lock:
                 return 0
             rows = (
@@ -150,10 +148,7 @@ class OutboxRelay:
                 update(t)
                 .where(t.c.id == bindparam("row_id"))
                 .values(sent_at=now, partition=bindparam("p"), offset=bindparam("o")),
-                [
-                    {"row_id": row.id, "p": md.partition, "o": md.offset}
-                    for row, md in zip(rows, metadata, strict=True)
-                ],
+                [{"row_id": row.id, "p": md.partition, "o": md.offset} for row, md in zip(rows, metadata, strict=True)],
                 execution_options={"synchronize_session": False},
             )
         OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))

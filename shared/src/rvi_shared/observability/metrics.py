@@ -16,7 +16,5 @@ CONSUMER_LAG = Gauge(
 EVENTS_CONSUMED = Counter("rvi_events_consumed_total", "Events handled", ["consumer", "type", "outcome"])
 OUTBOX_BACKLOG = Gauge("rvi_outbox_backlog", "Outbox rows not yet published", ["service"])
 OUTBOX_PUBLISHED = Counter("rvi_outbox_published_total", "Outbox rows published", ["service"])
-OUTBOX_REPUBLISHED = Counter(
-    "rvi_outbox_republished_total", "Rows re-queued because the broker lost them", ["service"]
-)
+OUTBOX_REPUBLISHED = Counter("rvi_outbox_republished_total", "Rows re-queued because the broker lost them", ["service"])
 DLQ_COUNT = Counter("rvi_dlq_total", "Events sent to a dead-letter topic", ["consumer", "topic"])

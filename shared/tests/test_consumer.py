@@ -1,0 +1,128 @@
+"""The consumer runner: idempotent effects, bounded retries, and the dead-letter topic."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from rvi_platform.embedded.broker import EmbeddedBroker
+from rvi_platform.testing import eventually, read_topic
+from rvi_shared.events import new_event
+from rvi_shared.events import payloads as p
+from rvi_shared.messaging.consumer import EventConsumer, HandlerRegistry
+from rvi_shared.messaging.kafka import ensure_topics, make_producer
+
+TOPIC = "rvi.enterprises"
+TYPE = "rvi.enterprise.updated.v1"
+
+
+def valid_event(enterprise_id: str) -> bytes:
+    data = p.EnterpriseUpdated(enterprise_id=enterprise_id, effective_from=datetime.now(UTC), can_cooperate=True)
+    return new_event(type=TYPE, source="/tests", subject=enterprise_id, data=data, time=datetime.now(UTC)).to_json()
+
+
+@asynccontextmanager
+async def consuming(
+    schema, sessions, broker: EmbeddedBroker, fail_for: set[str] | None = None
+) -> AsyncIterator[list[int]]:
+    calls: list[int] = []
+    registry = HandlerRegistry()
+
+    @registry.on(TYPE)
+    async def record_effect(session, event, payload: Any) -> None:
+        calls.append(1)
+        if fail_for and payload.enterprise_id in fail_for:
+            raise RuntimeError(f"cannot handle {payload.enterprise_id}")
+        await session.execute(insert(schema.effects).values(event_id=event.id, note=payload.enterprise_id))
+
+    consumer = EventConsumer(
+        name=f"test-{uuid.uuid4().hex[:6]}",
+        service="test",
+        registry=registry,
+        sessions=sessions,
+        tables=schema.tables,
+        bootstrap=broker.bootstrap,
+        max_retries=3,
+        retry_backoff_s=0.01,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(stop))
+    try:
+        yield calls
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=15)
+
+
+async def publish(broker: EmbeddedBroker, *values: bytes, key: bytes = b"k") -> None:
+    await ensure_topics(broker.bootstrap, 3)
+    producer = make_producer(broker.bootstrap)
+    await producer.start()
+    try:
+        for value in values:
+            await producer.send_and_wait(TOPIC, value=value, key=key)
+    finally:
+        await producer.stop()
+
+
+async def effect_count(sessions, schema) -> int:
+    async with sessions() as session:
+        return await session.scalar(select(func.count()).select_from(schema.effects))
+
+
+async def test_the_same_event_delivered_twice_has_one_effect(schema, sessions, own_broker: EmbeddedBroker) -> None:
+    event = valid_event("E-dup")
+    later = valid_event("E-after")
+    await publish(own_broker, event, event, later)
+    async with consuming(schema, sessions, own_broker) as calls:
+        await eventually(lambda: _count_is(sessions, schema, 2), "two effects")
+        await asyncio.sleep(0.5)
+    assert await effect_count(sessions, schema) == 2
+    assert len(calls) == 2, "the duplicate never reached the handler"
+
+
+async def test_malformed_and_unknown_events_go_to_the_dlq_and_the_consumer_goes_on(
+    schema, sessions, own_broker: EmbeddedBroker
+) -> None:
+    unknown = json.loads(valid_event("E-x"))
+    unknown["type"] = "rvi.enterprise.exploded.v1"
+    missing_field = json.loads(valid_event("E-y"))
+    del missing_field["data"]["enterprise_id"]
+    await publish(
+        own_broker,
+        b"{this is not json",
+        json.dumps(unknown).encode(),
+        json.dumps(missing_field).encode(),
+        valid_event("E-good"),
+    )
+    async with consuming(schema, sessions, own_broker):
+        await eventually(lambda: _count_is(sessions, schema, 1), "the good event handled after the bad ones")
+    dead = await read_topic(own_broker.bootstrap, f"{TOPIC}.dlq", 3)
+    reasons = [dict(r.headers)["error"].decode() for r in dead]
+    assert len(dead) == 3
+    assert "invalid CloudEvent" in reasons[0]
+    assert "unknown event type 'rvi.enterprise.exploded.v1'" in reasons[1]
+    assert "data.enterprise_id" in reasons[2]
+    assert dead[0].value == b"{this is not json", "the original bytes are kept"
+
+
+async def test_a_failing_handler_is_retried_then_dead_lettered(schema, sessions, own_broker: EmbeddedBroker) -> None:
+    await publish(own_broker, valid_event("E-poison"), valid_event("E-fine"))
+    async with consuming(schema, sessions, own_broker, fail_for={"E-poison"}) as calls:
+        await eventually(lambda: _count_is(sessions, schema, 1), "the next event handled")
+    dead = await read_topic(own_broker.bootstrap, f"{TOPIC}.dlq", 1)
+    headers = dict(dead[0].headers)
+    assert headers["error.attempts"] == b"3"
+    assert b"cannot handle E-poison" in headers["error"]
+    assert len(calls) == 4, "three attempts for the poison event, one for the next"
+
+
+async def _count_is(sessions, schema, n: int) -> bool:
+    return await effect_count(sessions, schema) == n

@@ -1,0 +1,98 @@
+"""The embedded single-machine stack: PostgreSQL, the broker, topics, migrations and the
+four services as child processes (DESIGN: Running it)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rvi_platform.embedded.broker import EmbeddedBroker
+from rvi_platform.embedded.ports import port_in_use
+from rvi_platform.embedded.postgres import EmbeddedPostgres, ensure_database
+from rvi_platform.services import SERVICES, ServiceProcess
+from rvi_shared.messaging.kafka import ensure_topics
+from rvi_shared.migrations import upgrade
+from rvi_shared.settings import DEV_JWT_SECRET
+
+
+@dataclass
+class Stack:
+    home: Path
+    partitions: int = 6
+    ports: dict[str, int] = field(default_factory=dict)
+    broker_port: int = 9092
+    postgres: EmbeddedPostgres | None = None
+    broker: EmbeddedBroker | None = None
+    processes: list[ServiceProcess] = field(default_factory=list)
+    database_url: str = ""
+    bootstrap: str = ""
+    jwt_secret: str = field(default_factory=lambda: os.environ.get("RVI_JWT_SECRET", DEV_JWT_SECRET))
+
+    @property
+    def clock_file(self) -> Path:
+        return self.home / "clock"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.home / "logs"
+
+    def url(self, service: str) -> str:
+        return next(p.url for p in self.processes if p.service.name == service)
+
+    async def start(self, say: callable = print) -> None:  # type: ignore[valid-type]
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(exist_ok=True)
+        if url := os.environ.get("RVI_DATABASE_URL"):
+            self.database_url = url
+            say(f"PostgreSQL: external ({url.split('@')[-1]})")
+        else:
+            self.postgres = EmbeddedPostgres(self.home / "pgdata")
+            admin_url = await asyncio.to_thread(self.postgres.start)
+            self.database_url = await ensure_database(admin_url, "rvi")
+            say(f"PostgreSQL: embedded, data in {self.home / 'pgdata'}")
+        if bootstrap := os.environ.get("RVI_KAFKA_BOOTSTRAP"):
+            self.bootstrap = bootstrap
+            say(f"Kafka: external ({bootstrap})")
+        else:
+            if port_in_use("127.0.0.1", self.broker_port):
+                raise RuntimeError(
+                    f"port {self.broker_port} is taken: stop what listens there, or set RVI_KAFKA_BOOTSTRAP"
+                )
+            self.broker = EmbeddedBroker(self.broker_port, self.log_dir / "broker.log")
+            self.bootstrap = await asyncio.to_thread(self.broker.start)
+            say(f"Kafka: embedded Tansu broker on {self.bootstrap} (memory storage)")
+        created = await ensure_topics(self.bootstrap, self.partitions)
+        say(f"topics: {len(created)} created with {self.partitions} partitions each")
+        for service in SERVICES:
+            await asyncio.to_thread(upgrade, service.module, self.database_url)
+        say("migrations: every service schema at head")
+        self.clock_file.write_text("0")
+        env = {
+            "RVI_DATABASE_URL": self.database_url,
+            "RVI_KAFKA_BOOTSTRAP": self.bootstrap,
+            "RVI_CLOCK_FILE": str(self.clock_file),
+            "RVI_JWT_SECRET": self.jwt_secret,
+        }
+        for service in SERVICES:
+            port = self.ports.get(service.name, service.port)
+            if port_in_use("127.0.0.1", port):
+                raise RuntimeError(f"port {port} for {service.name} is taken")
+            process = ServiceProcess(service, env, port=port, log_dir=self.log_dir)
+            process.start()
+            self.processes.append(process)
+        for process in self.processes:
+            await asyncio.to_thread(process.wait_ready)
+            say(f"{process.service.name:>14}: {process.url}  (docs {process.url}/docs)")
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.stop()
+        self.processes.clear()
+        if self.broker is not None:
+            self.broker.stop()
+            self.broker = None
+        if self.postgres is not None:
+            self.postgres.stop()
+            self.postgres = None
