@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import zlib
 
 from alembic import command, context
 from alembic.config import Config
@@ -35,6 +36,8 @@ def run_env(metadata: MetaData, schema: str) -> None:
     async def main() -> None:
         engine = create_async_engine(async_url(url), poolclass=NullPool)
         async with engine.connect() as conn:
+            # Replicas of one service start together: one migrates, the others wait, then find it done.
+            await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": zlib.crc32(f"rvi-migrate-{schema}".encode())})
             await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
             await conn.commit()
             await conn.run_sync(run)
