@@ -104,7 +104,13 @@ async def _until(
     deadline = time.monotonic() + timeout_s
     delay = 0.02
     while True:
-        response = await fetch()
+        try:
+            response = await fetch()
+        except httpx.TransportError:  # a service restarting: keep asking until the deadline
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.25)
+            continue
         if ok(response):
             return response
         if time.monotonic() > deadline:

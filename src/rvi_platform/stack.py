@@ -41,10 +41,13 @@ class Stack:
     def url(self, service: str) -> str:
         return next(p.url for p in self.processes if p.service.name == service)
 
+    def process(self, service: str) -> ServiceProcess:
+        return next(p for p in self.processes if p.service.name == service)
+
     async def start(self, say: callable = print) -> None:  # type: ignore[valid-type]
         self.home.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(exist_ok=True)
-        if url := os.environ.get("RVI_DATABASE_URL"):
+        if url := self.database_url or os.environ.get("RVI_DATABASE_URL"):
             self.database_url = url
             say(f"PostgreSQL: external ({url.split('@')[-1]})")
         else:
@@ -52,7 +55,7 @@ class Stack:
             admin_url = await asyncio.to_thread(self.postgres.start)
             self.database_url = await ensure_database(admin_url, "rvi")
             say(f"PostgreSQL: embedded, data in {self.home / 'pgdata'}")
-        if bootstrap := os.environ.get("RVI_KAFKA_BOOTSTRAP"):
+        if bootstrap := self.bootstrap or os.environ.get("RVI_KAFKA_BOOTSTRAP"):
             self.bootstrap = bootstrap
             say(f"Kafka: external ({bootstrap})")
         else:

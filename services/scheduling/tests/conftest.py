@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+
+from rvi_platform.testing import new_database, serve_in_process
 from rvi_scheduling.app import create_app
 from rvi_scheduling.settings import SchedulingSettings
 from rvi_shared.clock import ManualClock
 from rvi_shared.migrations import upgrade
-
-from rvi_platform.testing import new_database, serve_in_process
 
 
 @pytest.fixture(scope="session")
@@ -27,11 +27,7 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def client(
-    scheduling_db: str, kafka_bootstrap: str, clock: ManualClock
-) -> AsyncIterator[httpx.AsyncClient]:
-    settings = SchedulingSettings(
-        database_url=scheduling_db, kafka_bootstrap=kafka_bootstrap, consumers_enabled=False
-    )
+async def client(scheduling_db: str, kafka_bootstrap: str, clock: ManualClock) -> AsyncIterator[httpx.AsyncClient]:
+    settings = SchedulingSettings(database_url=scheduling_db, kafka_bootstrap=kafka_bootstrap, consumers_enabled=False)
     async with serve_in_process(create_app(settings, clock=clock)) as c:
         yield c

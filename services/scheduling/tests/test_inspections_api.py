@@ -77,13 +77,9 @@ async def test_unknown_inspection_is_404(client: httpx.AsyncClient, tokens: Toke
     assert response.status_code == 404
 
 
-async def test_readiness_before_scheduling_is_409_naming_state(
-    client: httpx.AsyncClient, tokens: Tokens
-) -> None:
+async def test_readiness_before_scheduling_is_409_naming_state(client: httpx.AsyncClient, tokens: Tokens) -> None:
     created = (
-        await client.post(
-            "/v1/inspections", json=inspection_body("ENT-9"), headers=tokens.header(tokens.system())
-        )
+        await client.post("/v1/inspections", json=inspection_body("ENT-9"), headers=tokens.header(tokens.system()))
     ).json()
     response = await client.post(
         f"/v1/inspections/{created['id']}/readiness",

@@ -37,7 +37,9 @@ def run_env(metadata: MetaData, schema: str) -> None:
         engine = create_async_engine(async_url(url), poolclass=NullPool)
         async with engine.connect() as conn:
             # Replicas of one service start together: one migrates, the others wait, then find it done.
-            await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": zlib.crc32(f"rvi-migrate-{schema}".encode())})
+            await conn.execute(
+                text("SELECT pg_advisory_lock(:key)"), {"key": zlib.crc32(f"rvi-migrate-{schema}".encode())}
+            )
             await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
             await conn.commit()
             await conn.run_sync(run)

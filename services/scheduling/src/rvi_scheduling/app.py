@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from rvi_shared.clock import Clock
-from rvi_shared.service import create_service_app
 
 from rvi_scheduling.handlers import build_handlers
 from rvi_scheduling.models import messaging
 from rvi_scheduling.router import router
 from rvi_scheduling.settings import SchedulingSettings
+from rvi_shared.clock import Clock
+from rvi_shared.service import create_service_app
 
 
 def create_app(settings: SchedulingSettings | None = None, clock: Clock | None = None) -> FastAPI:

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from fastapi import Depends
-from rvi_shared.service import ServiceRuntime, db_session, runtime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_scheduling.service import SchedulingService
 from rvi_scheduling.settings import SchedulingSettings
+from rvi_shared.service import ServiceRuntime, db_session, runtime
 
 
 def scheduling_service(

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rvi_shared.clock import Clock
-from rvi_shared.events.envelope import CloudEvent
-from rvi_shared.messaging.consumer import HandlerRegistry, PermanentError
-from rvi_shared.messaging.outbox import Outbox
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_scheduling.models import Inspection
 from rvi_scheduling.service import SchedulingService
 from rvi_scheduling.settings import SchedulingSettings
+from rvi_shared.clock import Clock
+from rvi_shared.events.envelope import CloudEvent
+from rvi_shared.messaging.consumer import HandlerRegistry, PermanentError
+from rvi_shared.messaging.outbox import Outbox
 
 Reaction = Callable[[SchedulingService, Inspection, Any], Awaitable[None]]
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from rvi_shared.db import declarative_base
-from rvi_shared.messaging.tables import messaging_tables
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from rvi_shared.db import declarative_base
+from rvi_shared.messaging.tables import messaging_tables
 
 SCHEMA = "scheduling"
 Base = declarative_base(SCHEMA)
@@ -40,9 +41,7 @@ class Inspection(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
-    sites: Mapped[list[Site]] = relationship(
-        order_by="Site.position", lazy="selectin", cascade="all, delete-orphan"
-    )
+    sites: Mapped[list[Site]] = relationship(order_by="Site.position", lazy="selectin", cascade="all, delete-orphan")
     items: Mapped[list[ChecklistItem]] = relationship(
         order_by="ChecklistItem.position", lazy="selectin", cascade="all, delete-orphan"
     )
@@ -51,9 +50,7 @@ class Inspection(Base):
 class Site(Base):
     __tablename__ = "sites"
 
-    inspection_id: Mapped[str] = mapped_column(
-        ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True
-    )
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True)
     site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     position: Mapped[int]
     name: Mapped[str] = mapped_column(String(255))
@@ -65,9 +62,7 @@ class Site(Base):
 class ChecklistItem(Base):
     __tablename__ = "checklist_items"
 
-    inspection_id: Mapped[str] = mapped_column(
-        ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True
-    )
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"), primary_key=True)
     item_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     position: Mapped[int]
     description: Mapped[str] = mapped_column(Text)

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rvi_shared.events.envelope import CloudEvent
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_scheduling.models import IdempotencyKey, Inspection, TimelineEntry
+from rvi_shared.events.envelope import CloudEvent
 
 
 class InspectionRepository:
@@ -23,9 +23,7 @@ class InspectionRepository:
     def add(self, inspection: Inspection) -> None:
         self.session.add(inspection)
 
-    async def claim_idempotency_key(
-        self, key: str, subject: str, request_hash: str, inspection_id: str
-    ) -> bool:
+    async def claim_idempotency_key(self, key: str, subject: str, request_hash: str, inspection_id: str) -> bool:
         result = await self.session.execute(
             insert(IdempotencyKey)
             .values(key=key, subject=subject, request_hash=request_hash, inspection_id=inspection_id)
@@ -52,8 +50,6 @@ class InspectionRepository:
 
     async def timeline(self, inspection_id: str) -> Sequence[TimelineEntry]:
         result = await self.session.execute(
-            select(TimelineEntry)
-            .where(TimelineEntry.inspection_id == inspection_id)
-            .order_by(TimelineEntry.seq)
+            select(TimelineEntry).where(TimelineEntry.inspection_id == inspection_id).order_by(TimelineEntry.seq)
         )
         return result.scalars().all()

@@ -3,8 +3,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Response, status
-from rvi_shared.auth import Principal, Role, ensure_enterprise_access, require_roles
-from rvi_shared.events.payloads import Officer, Site
 
 from rvi_scheduling.dependencies import scheduling_service
 from rvi_scheduling.models import Inspection
@@ -17,6 +15,8 @@ from rvi_scheduling.schemas import (
     TimelineEntryOut,
 )
 from rvi_scheduling.service import SchedulingService
+from rvi_shared.auth import Principal, Role, ensure_enterprise_access, require_roles
+from rvi_shared.events.payloads import Officer, Site
 
 router = APIRouter(prefix="/v1/inspections", tags=["inspections"])
 
@@ -40,9 +40,7 @@ def to_out(inspection: Inspection) -> InspectionOut:
         notice_sent_at=inspection.notice_sent_at,
         session_id=inspection.session_id,
         sites=[
-            Site(
-                site_id=s.site_id, name=s.name, latitude=s.latitude, longitude=s.longitude, address=s.address
-            )
+            Site(site_id=s.site_id, name=s.name, latitude=s.latitude, longitude=s.longitude, address=s.address)
             for s in inspection.sites
         ],
         checklist_items=[
@@ -96,9 +94,7 @@ async def get_timeline(
     inspection = await service.get(inspection_id)
     ensure_enterprise_access(principal, inspection.enterprise_id)
     return [
-        TimelineEntryOut(
-            seq=e.seq, event_id=e.event_id, type=e.event_type, source=e.source, time=e.time, data=e.data
-        )
+        TimelineEntryOut(seq=e.seq, event_id=e.event_id, type=e.event_type, source=e.source, time=e.time, data=e.data)
         for e in await service.repo.timeline(inspection_id)
     ]
 

@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
 from rvi_shared.events.payloads import ChecklistItem, Officer, Site
 
 
@@ -16,9 +17,7 @@ class InspectionCreate(BaseModel):
                     "enterprise_id": "ENT-330282-0001",
                     "enterprise_name": "Cixi Fresh Food Group",
                     "customs": "Cixi",
-                    "sites": [
-                        {"site_id": "S1", "name": "Zhouxiang base", "latitude": 30.17, "longitude": 121.27}
-                    ],
+                    "sites": [{"site_id": "S1", "name": "Zhouxiang base", "latitude": 30.17, "longitude": 121.27}],
                     "checklist_items": [
                         {
                             "item_id": "I1",
@@ -41,9 +40,7 @@ class InspectionCreate(BaseModel):
     customs: str = Field(min_length=1, max_length=64, description="customs office, e.g. Cixi or Ningbo")
     sites: list[Site] = Field(min_length=1)
     checklist_items: list[ChecklistItem] = Field(min_length=1)
-    officers: list[Officer] = Field(
-        min_length=2, description="at least two officers holding enforcement credentials"
-    )
+    officers: list[Officer] = Field(min_length=2, description="at least two officers holding enforcement credentials")
     special_campaign: bool = False
     directives: list[str] = Field(default_factory=list, description="e.g. unannounced, joint, physical")
 

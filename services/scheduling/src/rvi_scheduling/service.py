@@ -8,11 +8,6 @@ import uuid
 from datetime import timedelta
 
 from pydantic import BaseModel
-from rvi_shared.clock import Clock
-from rvi_shared.errors import Conflict, NotFound, Unprocessable
-from rvi_shared.events import payloads as p
-from rvi_shared.events.envelope import CloudEvent
-from rvi_shared.messaging.outbox import Outbox
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_scheduling.lifecycle import Action, State, can, transition
@@ -21,12 +16,15 @@ from rvi_scheduling.repository import InspectionRepository
 from rvi_scheduling.schemas import InspectionCreate, Readiness, Reschedule
 from rvi_scheduling.settings import SchedulingSettings
 from rvi_scheduling.slots import earliest_slot, respects_notice
+from rvi_shared.clock import Clock
+from rvi_shared.errors import Conflict, NotFound, Unprocessable
+from rvi_shared.events import payloads as p
+from rvi_shared.events.envelope import CloudEvent
+from rvi_shared.messaging.outbox import Outbox
 
 
 class SchedulingService:
-    def __init__(
-        self, session: AsyncSession, outbox: Outbox, clock: Clock, settings: SchedulingSettings
-    ) -> None:
+    def __init__(self, session: AsyncSession, outbox: Outbox, clock: Clock, settings: SchedulingSettings) -> None:
         self.session = session
         self.repo = InspectionRepository(session)
         self.outbox = outbox
@@ -57,9 +55,7 @@ class SchedulingService:
         """Returns the inspection and whether it was created now (False: an idempotent replay)."""
         inspection_id = request.id or str(uuid.uuid4())
         if idempotency_key:
-            digest = hashlib.sha256(
-                json.dumps(request.model_dump(mode="json"), sort_keys=True).encode()
-            ).hexdigest()
+            digest = hashlib.sha256(json.dumps(request.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
             if not await self.repo.claim_idempotency_key(idempotency_key, caller, digest, inspection_id):
                 previous = await self.repo.idempotency_key(idempotency_key, caller)
                 assert previous is not None
@@ -84,9 +80,7 @@ class SchedulingService:
             created_at=now,
             updated_at=now,
             sites=[Site(position=i, **s.model_dump()) for i, s in enumerate(request.sites)],
-            items=[
-                ChecklistItem(position=i, **c.model_dump()) for i, c in enumerate(request.checklist_items)
-            ],
+            items=[ChecklistItem(position=i, **c.model_dump()) for i, c in enumerate(request.checklist_items)],
         )
         self.repo.add(inspection)
         await self.session.flush()
@@ -119,9 +113,7 @@ class SchedulingService:
             if not done
         ]
         if missing:
-            raise Conflict(
-                f"not ready (GACC-RVI 4(II)): {', '.join(missing)}", current_state=inspection.state
-            )
+            raise Conflict(f"not ready (GACC-RVI 4(II)): {', '.join(missing)}", current_state=inspection.state)
         self._move(inspection, Action.CONFIRM_READY)
         inspection.ready_at = self.clock.now()
         await self._emit(
@@ -148,9 +140,7 @@ class SchedulingService:
 
     async def reschedule(self, inspection: Inspection, request: Reschedule) -> Inspection:
         if not respects_notice(self.clock.now(), request.slot_start, self.settings.notice_days):
-            raise Unprocessable(
-                f"slot_start must be at least {self.settings.notice_days} days ahead (GACC-RVI 4(I))"
-            )
+            raise Unprocessable(f"slot_start must be at least {self.settings.notice_days} days ahead (GACC-RVI 4(I))")
         self._move(inspection, Action.RESCHEDULE, request.reason)
         inspection.slot_start = request.slot_start
         inspection.slot_end = request.slot_start + self._duration(inspection)
@@ -196,9 +186,7 @@ class SchedulingService:
         if inspection.state != State.REQUESTED:
             return
         now = self.clock.now()
-        slot = earliest_slot(
-            now, self.settings.notice_days, self.settings.slot_hour_local, self.settings.timezone
-        )
+        slot = earliest_slot(now, self.settings.notice_days, self.settings.slot_hour_local, self.settings.timezone)
         self._move(inspection, Action.SCHEDULE)
         inspection.slot_start, inspection.slot_end = slot, slot + self._duration(inspection)
         inspection.notice_sent_at = now
@@ -218,9 +206,7 @@ class SchedulingService:
         )
 
     async def _shift_onsite(self, inspection: Inspection, decision: p.EligibilityDecided) -> None:
-        reason = (
-            "; ".join(f"{r.reference}: {r.message}" for r in decision.reasons) or "remote video not allowed"
-        )
+        reason = "; ".join(f"{r.reference}: {r.message}" for r in decision.reasons) or "remote video not allowed"
         self._move(inspection, Action.SHIFT_ONSITE, reason)
         await self._emit(
             "rvi.inspection.shifted_onsite.v1",

@@ -1,0 +1,58 @@
+"""Reactions to other services' events; each runs in its own transaction with the inbox."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rvi_documents.models import Inspection
+from rvi_documents.service import DocumentsService
+from rvi_documents.settings import DocumentsSettings
+from rvi_shared.clock import Clock
+from rvi_shared.events import payloads as p
+from rvi_shared.events.envelope import CloudEvent
+from rvi_shared.messaging.consumer import HandlerRegistry, PermanentError
+from rvi_shared.messaging.outbox import Outbox
+
+
+def build_handlers(outbox: Outbox, clock: Clock, settings: DocumentsSettings) -> HandlerRegistry:
+    registry = HandlerRegistry()
+
+    def service(session: AsyncSession) -> DocumentsService:
+        return DocumentsService(session, outbox, clock, settings)
+
+    async def known_inspection(documents: DocumentsService, inspection_id: str) -> Inspection:
+        """Locked, so that deliveries about one inspection apply one after the other."""
+        inspection = await documents.repo.inspection(inspection_id, for_update=True)
+        if inspection is None:
+            raise PermanentError(f"unknown inspection {inspection_id!r}")
+        return inspection
+
+    @registry.on("rvi.inspection.requested.v1")
+    async def requested(session: AsyncSession, event: CloudEvent, payload: p.InspectionRequested) -> None:
+        await service(session).on_requested(payload)
+
+    @registry.on("rvi.inspection.scheduled.v1")
+    async def scheduled(session: AsyncSession, event: CloudEvent, payload: p.InspectionScheduled) -> None:
+        documents = service(session)
+        await documents.on_scheduled(await known_inspection(documents, payload.inspection_id), payload)
+
+    @registry.on("rvi.inspection.rescheduled.v1")
+    async def rescheduled(session: AsyncSession, event: CloudEvent, payload: p.InspectionRescheduled) -> None:
+        documents = service(session)
+        await documents.on_rescheduled(await known_inspection(documents, payload.inspection_id), payload)
+
+    # Session facts may overtake the inspection (another topic): they are kept without it.
+    @registry.on("rvi.session.started.v1")
+    async def session_started(session: AsyncSession, event: CloudEvent, payload: p.SessionStarted) -> None:
+        await service(session).on_session_started(payload)
+
+    @registry.on("rvi.session.step_recorded.v1")
+    async def step_recorded(session: AsyncSession, event: CloudEvent, payload: p.SessionStepRecorded) -> None:
+        await service(session).on_step_recorded(payload)
+
+    @registry.on("rvi.session.ended.v1")
+    async def session_ended(session: AsyncSession, event: CloudEvent, payload: p.SessionEnded) -> None:
+        documents = service(session)
+        await documents.on_session_ended(await known_inspection(documents, payload.inspection_id), payload)
+
+    return registry

@@ -1,0 +1,44 @@
+"""Session states. Illegal transitions raise 409 naming the current state."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from rvi_shared.errors import IllegalTransition
+
+
+class SessionState(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    ENDED = "ended"
+    ESCALATED = "escalated"
+    CLOSED = "closed"
+
+
+class SessionAction(StrEnum):
+    START = "start the session"
+    RECORD_STEP = "record a step"
+    ESCALATE = "escalate the session"
+    END = "end the session"
+    CLOSE = "close the session"
+
+
+S = SessionState
+TRANSITIONS: dict[SessionAction, tuple[frozenset[SessionState], SessionState]] = {
+    SessionAction.START: (frozenset({S.OPEN}), S.IN_PROGRESS),
+    SessionAction.RECORD_STEP: (frozenset({S.IN_PROGRESS}), S.IN_PROGRESS),
+    SessionAction.ESCALATE: (frozenset({S.OPEN, S.IN_PROGRESS}), S.ESCALATED),
+    SessionAction.END: (frozenset({S.IN_PROGRESS}), S.ENDED),
+    SessionAction.CLOSE: (frozenset({S.OPEN, S.IN_PROGRESS}), S.CLOSED),
+}
+
+
+def can(current: str, action: SessionAction) -> bool:
+    return SessionState(current) in TRANSITIONS[action][0]
+
+
+def transition(current: str, action: SessionAction) -> SessionState:
+    sources, target = TRANSITIONS[action]
+    if SessionState(current) not in sources:
+        raise IllegalTransition("session", current, action.value)
+    return target

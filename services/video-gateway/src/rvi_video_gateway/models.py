@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rvi_shared.db import declarative_base
+from rvi_shared.messaging.tables import messaging_tables
+
+SCHEMA = "video_gateway"
+Base = declarative_base(SCHEMA)
+messaging = messaging_tables(Base.metadata)
+
+
+class InspectionView(Base):
+    """Projection of `rvi.inspections`: what a session needs to know about its task."""
+
+    __tablename__ = "inspections"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(String(64), index=True)
+    customs: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(32))
+    sites: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    checklist_items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    officers: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    team: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    onsite_items: Mapped[list[str]] = mapped_column(JSON, default=list)
+    slot_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    slot_end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class InspectionSession(Base):
+    __tablename__ = "sessions"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), unique=True)
+    enterprise_id: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    slot_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    conclusion: Mapped[str | None] = mapped_column(Text)
+    manifest_digest: Mapped[str | None] = mapped_column(String(64))
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalation_code: Mapped[str | None] = mapped_column(String(16))
+    escalation_reason: Mapped[str | None] = mapped_column(Text)
+    falsification_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ManifestEntry(Base):
+    """One link of a session's hash-chained evidence manifest; rows are never updated."""
+
+    __tablename__ = "manifest_entries"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sessions.session_id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry: Mapped[dict[str, Any]] = mapped_column(JSON)
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

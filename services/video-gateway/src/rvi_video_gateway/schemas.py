@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from rvi_video_gateway.steps import CHECKLIST_PREFIX, FIXED_KINDS, is_well_formed
+
+
+class StepCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"kind": "location_verified", "site_id": "S1", "note": "Zhouxiang base: position confirmed"},
+                {"kind": "checklist_item:I1", "note": "agricultural inputs: conforming"},
+            ]
+        },
+    )
+
+    kind: str = Field(
+        description=f"one of {sorted(FIXED_KINDS)} or {CHECKLIST_PREFIX}<item id of the inspection>",
+        max_length=128,
+    )
+    note: str = Field(default="", max_length=4000)
+    site_id: str | None = Field(default=None, max_length=64)
+    started_at: AwareDatetime | None = None
+    ended_at: AwareDatetime | None = None
+
+    @field_validator("kind")
+    @classmethod
+    def known_kind(cls, kind: str) -> str:
+        if not is_well_formed(kind):
+            raise ValueError(f"unknown step kind {kind!r}")
+        return kind
+
+
+class Escalation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason_code: Literal["5(I)", "5(II)", "5(III)", "5(IV)"] = Field(
+        description="GACC-RVI 5 ground for shifting from remote to on-site"
+    )
+    reason: str = Field(min_length=1, max_length=4000)
+    falsification_confirmed: bool = False
+
+    @model_validator(mode="after")
+    def falsification_is_5_i(self) -> Escalation:
+        # Falsification is the 5(I) ground; it later feeds 3(IV) in eligibility.
+        if self.falsification_confirmed and self.reason_code != "5(I)":
+            raise ValueError("falsification_confirmed requires reason_code 5(I)")
+        return self
+
+
+class SessionEnd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    conclusion: str = Field(min_length=1, max_length=8000)
+
+
+class SessionOut(BaseModel):
+    session_id: str
+    inspection_id: str
+    enterprise_id: str
+    state: str
+    slot_start: datetime | None
+    opened_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    conclusion: str | None
+    manifest_digest: str | None
+    escalation_code: str | None
+    escalation_reason: str | None
+    falsification_confirmed: bool
+    closed_at: datetime | None
+    closed_reason: str | None
+
+
+class ManifestEntryOut(BaseModel):
+    seq: int
+    prev_hash: str
+    entry: dict[str, Any]
+    entry_hash: str
+
+
+class StepRecorded(ManifestEntryOut):
+    session_id: str
+
+
+class Verification(BaseModel):
+    ok: bool
+    first_broken_seq: int | None
+
+
+class ManifestOut(BaseModel):
+    session_id: str
+    inspection_id: str
+    state: str
+    manifest_digest: str | None
+    entries: list[ManifestEntryOut]
+    verification: Verification

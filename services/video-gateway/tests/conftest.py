@@ -1,0 +1,208 @@
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from rvi_platform.testing import Tokens, new_database, serve_in_process
+from rvi_shared.clock import ManualClock
+from rvi_shared.events import CloudEvent, new_event, topic_for
+from rvi_shared.events import payloads as p
+from rvi_shared.messaging.kafka import ensure_topics, make_producer
+from rvi_shared.migrations import upgrade
+from rvi_video_gateway.app import create_app
+from rvi_video_gateway.settings import VideoGatewaySettings
+
+TEAM = [
+    p.Officer(officer_id="O1", name="Wang Li", credential_no="NB-0001"),
+    p.Officer(officer_id="O2", name="Chen Jie", credential_no="NB-0002"),
+]
+SITES = [
+    p.Site(site_id="S1", name="Zhouxiang base", latitude=30.1731, longitude=121.2698),
+    p.Site(site_id="S2", name="Guanhaiwei base", latitude=30.2270, longitude=121.3921),
+]
+ITEMS = [
+    p.ChecklistItem(item_id="I1", description="agricultural inputs"),
+    p.ChecklistItem(item_id="I2", description="crop conditions"),
+]
+
+Publish = Callable[[CloudEvent], Awaitable[None]]
+OpenSession = Callable[..., Awaitable[dict[str, Any]]]
+Emitted = Callable[[str, str], Awaitable[list[dict[str, Any]]]]
+
+
+@pytest.fixture(scope="session")
+async def gateway_db(postgres_admin_url: str) -> str:
+    url = await new_database(postgres_admin_url)
+    await asyncio.to_thread(upgrade, "rvi_video_gateway", url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+
+
+@pytest.fixture(scope="session")
+async def client(gateway_db: str, kafka_bootstrap: str, clock: ManualClock) -> AsyncIterator[httpx.AsyncClient]:
+    """One running gateway, consumers on, for the whole test session (joining a group is slow)."""
+    await ensure_topics(kafka_bootstrap, 6)
+    settings = VideoGatewaySettings(
+        database_url=gateway_db, kafka_bootstrap=kafka_bootstrap, consumer_retry_backoff_s=0.05
+    )
+    async with serve_in_process(create_app(settings, clock=clock)) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+async def db(gateway_db: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(gateway_db)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    await ensure_topics(kafka_bootstrap, 6)
+    the_producer = make_producer(kafka_bootstrap)
+    await the_producer.start()
+    yield the_producer
+    await the_producer.stop()
+
+
+@pytest.fixture
+def scheduling_event(clock: ManualClock) -> Callable[[str, BaseModel], CloudEvent]:
+    def make(type_name: str, data: BaseModel) -> CloudEvent:
+        subject = getattr(data, "inspection_id")  # noqa: B009 - every rvi.inspections payload has it
+        return new_event(type=type_name, source="/rvi/scheduling", subject=subject, data=data, time=clock.now())
+
+    return make
+
+
+@pytest.fixture
+def publish(producer: AIOKafkaProducer) -> Publish:
+    async def send(event: CloudEvent) -> None:
+        assert event.subject is not None
+        await producer.send_and_wait(topic_for(event.type), value=event.to_json(), key=event.subject.encode())
+
+    return send
+
+
+async def until(probe: Callable[[], Awaitable[Any]], what: str, deadline_s: float = 20.0) -> Any:
+    """Polls `probe` until it returns something truthy."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if result := await probe():
+            return result
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+Until = Callable[..., Awaitable[Any]]
+
+
+@pytest.fixture
+def eventually() -> Until:
+    return until
+
+
+@pytest.fixture
+def wait_for_session(client: httpx.AsyncClient, tokens: Tokens) -> Callable[..., Awaitable[dict[str, Any]]]:
+    async def wait(inspection_id: str, state: str | None = None) -> dict[str, Any]:
+        async def probe() -> dict[str, Any] | None:
+            response = await client.get(
+                f"/v1/inspections/{inspection_id}/session", headers=tokens.header(tokens.system())
+            )
+            if response.status_code != 200 or (state is not None and response.json()["state"] != state):
+                return None
+            return response.json()
+
+        return await until(probe, f"session of {inspection_id} in state {state or 'any'}")
+
+    return wait
+
+
+@pytest.fixture
+def open_session(
+    clock: ManualClock,
+    publish: Publish,
+    scheduling_event: Callable[[str, BaseModel], CloudEvent],
+    wait_for_session: Callable[..., Awaitable[dict[str, Any]]],
+) -> OpenSession:
+    """Publishes requested, scheduled and ready for a fresh inspection; returns its session."""
+
+    async def open_one(
+        slot_in: timedelta = timedelta(days=3), enterprise_id: str | None = None, onsite_items: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        inspection_id = str(uuid.uuid4())
+        enterprise_id = enterprise_id or f"ENT-{uuid.uuid4().hex[:8]}"
+        now = clock.now()
+        slot_start = now + slot_in
+        for type_name, data in (
+            (
+                "rvi.inspection.requested.v1",
+                p.InspectionRequested(
+                    inspection_id=inspection_id,
+                    enterprise_id=enterprise_id,
+                    enterprise_name="Cixi Fresh Food Group",
+                    customs="Cixi",
+                    sites=SITES,
+                    checklist_items=ITEMS,
+                    officers=TEAM,
+                    requested_at=now,
+                ),
+            ),
+            (
+                "rvi.inspection.scheduled.v1",
+                p.InspectionScheduled(
+                    inspection_id=inspection_id,
+                    enterprise_id=enterprise_id,
+                    slot_start=slot_start,
+                    slot_end=slot_start + timedelta(minutes=50),
+                    team=TEAM,
+                    notice_sent_at=now,
+                    outcome="hybrid" if onsite_items else "remote",
+                    onsite_items=list(onsite_items),
+                ),
+            ),
+            (
+                "rvi.inspection.ready.v1",
+                p.InspectionReady(
+                    inspection_id=inspection_id,
+                    enterprise_id=enterprise_id,
+                    confirmed_at=now,
+                    equipment_test_passed=True,
+                    documents_submitted=True,
+                ),
+            ),
+        ):
+            await publish(scheduling_event(type_name, data))
+        return await wait_for_session(inspection_id)
+
+    return open_one
+
+
+@pytest.fixture
+def emitted(db: AsyncEngine) -> Emitted:
+    """The data of the events the gateway put in its outbox for an inspection, oldest first."""
+
+    async def query(inspection_id: str, event_type: str) -> list[dict[str, Any]]:
+        async with db.connect() as conn:
+            rows = await conn.execute(
+                text("SELECT payload FROM video_gateway.outbox WHERE key = :key AND event_type = :type ORDER BY id"),
+                {"key": inspection_id, "type": event_type},
+            )
+            return [json.loads(row.payload)["data"] for row in rows]
+
+    return query

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from rvi_platform.demo import Endpoints
+from rvi_platform.embedded.ports import free_port
+from rvi_platform.services import SERVICES
+from rvi_platform.stack import Stack
+from rvi_platform.testing import new_database
+
+
+@pytest.fixture(scope="session")
+async def platform(postgres_admin_url: str, kafka_bootstrap: str) -> AsyncIterator[Stack]:
+    """All four services as real processes on a fresh database and the test broker."""
+    stack = Stack(
+        home=Path(tempfile.mkdtemp(prefix="rvi-e2e-")),
+        ports={s.name: free_port() for s in SERVICES},
+        database_url=await new_database(postgres_admin_url),
+        bootstrap=kafka_bootstrap,
+    )
+    await stack.start(lambda _: None)
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture(scope="session")
+def endpoints(platform: Stack) -> Endpoints:
+    return Endpoints(
+        platform.url("eligibility"),
+        platform.url("scheduling"),
+        platform.url("video-gateway"),
+        platform.url("documents"),
+    )
