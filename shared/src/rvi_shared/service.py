@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -49,6 +50,11 @@ async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session and one transaction per request; committed when the handler returns."""
     async with request.app.state.runtime.sessions() as session, session.begin():
         yield session
+
+
+# scope="function": the transaction commits before the response is sent, so a client never
+# sees a 2xx for a write that failed to commit, nor reads before its own write is visible.
+DbSession = Annotated[AsyncSession, Depends(db_session, scope="function")]
 
 
 def clock(rt: ServiceRuntime = Depends(runtime)) -> Clock:
