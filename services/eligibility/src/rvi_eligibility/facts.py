@@ -1,0 +1,97 @@
+"""Enterprise facts (GACC-RVI 2 and 3(IV)) as effective-dated changes folded into a standing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from rvi_shared.events.payloads import EnterpriseUpdated
+
+FACT_FIELDS: tuple[str, ...] = (
+    "name",
+    "consent_given",
+    "consent_scope",
+    "consent_revoked_at",
+    "can_cooperate",
+    "technical_conditions",
+    "credit_status",
+    "mandatory_onsite",
+    "mandatory_onsite_reason",
+)
+_DATETIME_FIELDS = frozenset({"consent_revoked_at"})
+
+
+@dataclass(frozen=True)
+class EnterpriseStanding:
+    """What is known about an enterprise at one moment; None means never reported."""
+
+    enterprise_id: str
+    effective_from: datetime | None = None
+    name: str | None = None
+    consent_given: bool | None = None
+    consent_scope: str | None = None
+    consent_revoked_at: datetime | None = None
+    can_cooperate: bool | None = None
+    technical_conditions: bool | None = None
+    credit_status: str | None = None
+    mandatory_onsite: bool = False
+    mandatory_onsite_reason: str | None = None
+
+    def consents_at(self, at: datetime) -> bool:
+        """A revocation counts from its own time on: one dated later still leaves consent at `at`."""
+        revoked = self.consent_revoked_at is not None and self.consent_revoked_at <= at
+        return bool(self.consent_given) and not revoked
+
+    def facts(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in FACT_FIELDS}
+
+
+@dataclass(frozen=True)
+class FactChange:
+    effective_from: datetime
+    values: Mapping[str, Any]
+
+
+def apply(standing: EnterpriseStanding, change: FactChange) -> EnterpriseStanding:
+    return replace(standing, effective_from=change.effective_from, **dict(change.values))
+
+
+def fold(enterprise_id: str, changes: Iterable[FactChange], as_at: datetime | None = None) -> EnterpriseStanding | None:
+    """Apply changes in effective order (ties keep arrival order); None if none is in effect."""
+    ordered = sorted((c for c in changes if as_at is None or c.effective_from <= as_at), key=lambda c: c.effective_from)
+    if not ordered:
+        return None
+    standing = EnterpriseStanding(enterprise_id)
+    for change in ordered:
+        standing = apply(standing, change)
+    return standing
+
+
+def values_from_update(update: EnterpriseUpdated) -> dict[str, Any]:
+    """The facts an `rvi.enterprise.updated.v1` sets; a field left None stays unchanged."""
+    values: dict[str, Any] = {}
+    if update.name is not None:
+        values["name"] = update.name
+    if update.consent is not None:
+        values |= {
+            "consent_given": update.consent.given,
+            "consent_scope": update.consent.scope,
+            "consent_revoked_at": update.consent.revoked_at,
+        }
+    for name in ("can_cooperate", "technical_conditions", "credit_status"):
+        value = getattr(update, name)
+        if value is not None:
+            values[name] = value
+    return values
+
+
+def values_to_json(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
+
+
+def values_from_json(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        k: datetime.fromisoformat(v) if k in _DATETIME_FIELDS and isinstance(v, str) else v for k, v in values.items()
+    }

@@ -1,0 +1,48 @@
+"""Reactions to other services' events; each runs in its own transaction with the inbox."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rvi_eligibility.service import EligibilityService
+from rvi_eligibility.settings import EligibilitySettings
+from rvi_shared.clock import Clock
+from rvi_shared.events import payloads as p
+from rvi_shared.events.envelope import CloudEvent
+from rvi_shared.messaging.consumer import HandlerRegistry
+from rvi_shared.messaging.outbox import Outbox
+
+
+def build_handlers(outbox: Outbox, clock: Clock, settings: EligibilitySettings) -> HandlerRegistry:
+    registry = HandlerRegistry()
+
+    def service(session: AsyncSession) -> EligibilityService:
+        return EligibilityService(session, outbox, clock, settings)
+
+    @registry.on("rvi.inspection.requested.v1")
+    async def requested(session: AsyncSession, event: CloudEvent, payload: p.InspectionRequested) -> None:
+        await service(session).on_requested(event, payload)
+
+    @registry.on("rvi.enterprise.updated.v1")
+    async def enterprise_updated(session: AsyncSession, event: CloudEvent, payload: p.EnterpriseUpdated) -> None:
+        await service(session).record_update(payload, event.id)
+
+    @registry.on("rvi.session.escalated.v1")
+    async def escalated(session: AsyncSession, event: CloudEvent, payload: p.SessionEscalated) -> None:
+        await service(session).on_escalated(event, payload)
+
+    # Closed inspections are no longer re-evaluated when facts change.
+    @registry.on("rvi.inspection.cancelled.v1")
+    async def cancelled(session: AsyncSession, event: CloudEvent, payload: p.InspectionCancelled) -> None:
+        await service(session).close(payload.inspection_id, "cancelled")
+
+    @registry.on("rvi.inspection.completed.v1")
+    async def completed(session: AsyncSession, event: CloudEvent, payload: p.InspectionCompleted) -> None:
+        await service(session).close(payload.inspection_id, "completed")
+
+    @registry.on("rvi.inspection.shifted_onsite.v1")
+    async def shifted(session: AsyncSession, event: CloudEvent, payload: p.InspectionShiftedOnsite) -> None:
+        if not payload.items:
+            await service(session).close(payload.inspection_id, "shifted_onsite")
+
+    return registry
