@@ -115,8 +115,10 @@ async def test_a_service_killed_mid_flow_restarts_and_nothing_is_lost_or_doubled
             killed.append("documents")
             restarts.append(asyncio.create_task(kill_and_restart("documents")))
 
-    results = await asyncio.gather(*(flow(platform, endpoints, log=on_log, timeout_s=90) for _ in range(4)))
-    await asyncio.gather(*restarts)
+    try:
+        results = await asyncio.gather(*(flow(platform, endpoints, log=on_log, timeout_s=90) for _ in range(4)))
+    finally:
+        await asyncio.gather(*restarts, return_exceptions=True)
     assert {"eligibility", "documents"} <= set(killed)
     assert all(r.states == ["completed"] for r in results)
 

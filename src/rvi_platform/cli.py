@@ -8,6 +8,8 @@ import os
 import signal
 import sys
 import time
+import uuid
+import warnings
 from pathlib import Path
 
 import httpx
@@ -33,15 +35,16 @@ async def _run(args: argparse.Namespace) -> int:
         started = time.monotonic()
         await stack.start(say)
         if not args.no_demo:
-            subjects: set[str] = set()
-            watcher = asyncio.create_task(watch_events(stack.bootstrap, stop, say))
+            inspection_id = str(uuid.uuid4())
+            watcher = asyncio.create_task(watch_events(stack.bootstrap, stop, say, {inspection_id}))
             endpoints = Endpoints(
                 stack.url("eligibility"), stack.url("scheduling"), stack.url("video-gateway"), stack.url("documents")
             )
             say("demo: the Cixi case (GACC-RVI pilot, Ningbo district)")
             async with httpx.AsyncClient(timeout=30) as client:
-                result = await run_flow(client, endpoints, stack.jwt_secret, str(stack.clock_file), log=say)
-            subjects.add(result.inspection_id)
+                result = await run_flow(
+                    client, endpoints, stack.jwt_secret, str(stack.clock_file), log=say, inspection_id=inspection_id
+                )
             await asyncio.sleep(1.0)
             say(
                 f"demo: inspection {result.inspection_id} completed in {result.seconds:.1f}s "
@@ -95,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--district")
     token.add_argument("--ttl", type=int, default=3600)
     args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
     if args.command == "run":
         args.home = Path(args.home).resolve()
         return asyncio.run(_run(args))

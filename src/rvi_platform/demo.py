@@ -145,11 +145,12 @@ async def run_flow(
     log: Callable[[str], None] = lambda _: None,
     timeout_s: float = 60.0,
     enterprise_id: str | None = None,
+    inspection_id: str | None = None,
 ) -> FlowResult:
     """Walk one Cixi inspection from request to completed; returns how long it took."""
     started = time.perf_counter()
     enterprise_id = enterprise_id or f"ENT-CIXI-{uuid.uuid4().hex[:8]}"
-    inspection_id = str(uuid.uuid4())
+    inspection_id = inspection_id or str(uuid.uuid4())
     tokens = Tokens(secret, enterprise_id)
     clock = FileOffsetClock(clock_file)
 
