@@ -102,7 +102,7 @@ async def _until(
     fetch: Callable[[], Awaitable[httpx.Response]], ok: Callable[[httpx.Response], bool], what: str, timeout_s: float
 ) -> httpx.Response:
     deadline = time.monotonic() + timeout_s
-    delay = 0.02
+    delay = 0.05
     while True:
         try:
             response = await fetch()
@@ -116,7 +116,7 @@ async def _until(
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out waiting for {what}: last {response.status_code} {response.text[:300]}")
         await asyncio.sleep(delay)
-        delay = min(delay * 1.5, 0.25)
+        delay = min(delay * 1.5, 0.2)
 
 
 def _state_is(*states: str) -> Callable[[httpx.Response], bool]:

@@ -42,7 +42,7 @@ class ServiceRuntime:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
-def runtime(request: Request) -> ServiceRuntime:
+async def runtime(request: Request) -> ServiceRuntime:
     return request.app.state.runtime
 
 
@@ -57,11 +57,11 @@ async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
 DbSession = Annotated[AsyncSession, Depends(db_session, scope="function")]
 
 
-def clock(rt: ServiceRuntime = Depends(runtime)) -> Clock:
+async def clock(rt: ServiceRuntime = Depends(runtime)) -> Clock:
     return rt.clock
 
 
-def outbox(rt: ServiceRuntime = Depends(runtime)) -> Outbox:
+async def outbox(rt: ServiceRuntime = Depends(runtime)) -> Outbox:
     return rt.outbox
 
 

@@ -7,6 +7,6 @@ from rvi_documents.settings import DocumentsSettings
 from rvi_shared.service import DbSession, ServiceRuntime, runtime
 
 
-def documents_service(session: DbSession, rt: ServiceRuntime = Depends(runtime)) -> DocumentsService:
+async def documents_service(session: DbSession, rt: ServiceRuntime = Depends(runtime)) -> DocumentsService:
     assert isinstance(rt.settings, DocumentsSettings)
     return DocumentsService(session, rt.outbox, rt.clock, rt.settings)

@@ -7,6 +7,6 @@ from rvi_eligibility.settings import EligibilitySettings
 from rvi_shared.service import DbSession, ServiceRuntime, runtime
 
 
-def eligibility_service(session: DbSession, rt: ServiceRuntime = Depends(runtime)) -> EligibilityService:
+async def eligibility_service(session: DbSession, rt: ServiceRuntime = Depends(runtime)) -> EligibilityService:
     assert isinstance(rt.settings, EligibilitySettings)
     return EligibilityService(session, rt.outbox, rt.clock, rt.settings)

@@ -7,6 +7,6 @@ from rvi_scheduling.settings import SchedulingSettings
 from rvi_shared.service import DbSession, ServiceRuntime, runtime
 
 
-def scheduling_service(session: DbSession, rt: ServiceRuntime = Depends(runtime)) -> SchedulingService:
+async def scheduling_service(session: DbSession, rt: ServiceRuntime = Depends(runtime)) -> SchedulingService:
     assert isinstance(rt.settings, SchedulingSettings)
     return SchedulingService(session, rt.outbox, rt.clock, rt.settings)

@@ -21,10 +21,10 @@ Reaction = Callable[[SchedulingService, Inspection, Any], Awaitable[None]]
 def build_handlers(outbox: Outbox, clock: Clock, settings: SchedulingSettings) -> HandlerRegistry:
     registry = HandlerRegistry()
 
-    def bind(type_name: str, reaction: Reaction | None) -> None:
+    def bind(type_name: str, reaction: Reaction | None, with_children: bool = False) -> None:
         async def handle(session: AsyncSession, event: CloudEvent, payload: Any) -> None:
             service = SchedulingService(session, outbox, clock, settings)
-            inspection = await service.record(event)
+            inspection = await service.record(event, with_children=with_children)
             if inspection is None:
                 raise PermanentError(f"unknown inspection {event.subject!r}")
             if reaction is not None:
@@ -32,7 +32,7 @@ def build_handlers(outbox: Outbox, clock: Clock, settings: SchedulingSettings) -
 
         registry.on(type_name)(handle)
 
-    bind("rvi.eligibility.decided.v1", SchedulingService.on_decided)
+    bind("rvi.eligibility.decided.v1", SchedulingService.on_decided, with_children=True)
     bind("rvi.equipment.tested.v1", None)
     bind("rvi.session.started.v1", SchedulingService.on_session_started)
     bind("rvi.session.step_recorded.v1", None)

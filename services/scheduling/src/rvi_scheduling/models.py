@@ -41,9 +41,9 @@ class Inspection(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
-    sites: Mapped[list[Site]] = relationship(order_by="Site.position", lazy="selectin", cascade="all, delete-orphan")
+    sites: Mapped[list[Site]] = relationship(order_by="Site.position", lazy="raise", cascade="all, delete-orphan")
     items: Mapped[list[ChecklistItem]] = relationship(
-        order_by="ChecklistItem.position", lazy="selectin", cascade="all, delete-orphan"
+        order_by="ChecklistItem.position", lazy="raise", cascade="all, delete-orphan"
     )
 
 

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from rvi_scheduling.models import IdempotencyKey, Inspection, TimelineEntry
 from rvi_shared.events.envelope import CloudEvent
@@ -14,8 +15,10 @@ class InspectionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, inspection_id: str, for_update: bool = False) -> Inspection | None:
+    async def get(self, inspection_id: str, for_update: bool = False, with_children: bool = True) -> Inspection | None:
         stmt = select(Inspection).where(Inspection.id == inspection_id)
+        if with_children:
+            stmt = stmt.options(selectinload(Inspection.sites), selectinload(Inspection.items))
         if for_update:
             stmt = stmt.with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()

@@ -62,7 +62,7 @@ class SchedulingService:
                 if previous.request_hash != digest:
                     raise Unprocessable("Idempotency-Key was already used with a different request body")
                 return await self.get(previous.inspection_id), False
-        if await self.repo.get(inspection_id) is not None:
+        if await self.repo.get(inspection_id, with_children=False) is not None:
             raise Conflict(f"inspection {inspection_id!r} already exists")
         now = self.clock.now()
         inspection = Inspection(
@@ -162,10 +162,10 @@ class SchedulingService:
 
     # --- reactions to other services' events ---
 
-    async def record(self, event: CloudEvent) -> Inspection | None:
+    async def record(self, event: CloudEvent, with_children: bool = False) -> Inspection | None:
         """Every event about an inspection goes on its timeline; returns the inspection, locked."""
         assert event.subject is not None
-        inspection = await self.repo.get(event.subject, for_update=True)
+        inspection = await self.repo.get(event.subject, for_update=True, with_children=with_children)
         if inspection is not None:
             await self.repo.record_timeline(event)
         return inspection

@@ -7,6 +7,6 @@ from rvi_video_gateway.service import GatewayService
 from rvi_video_gateway.settings import VideoGatewaySettings
 
 
-def gateway_service(session: DbSession, rt: ServiceRuntime = Depends(runtime)) -> GatewayService:
+async def gateway_service(session: DbSession, rt: ServiceRuntime = Depends(runtime)) -> GatewayService:
     assert isinstance(rt.settings, VideoGatewaySettings)
     return GatewayService(session, rt.outbox, rt.clock, rt.settings)
