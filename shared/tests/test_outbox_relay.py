@@ -121,3 +121,20 @@ async def _ids_if_complete(bootstrap: str, ids: list[str]) -> set[str] | None:
     except Exception:
         return None
     return got if got >= set(ids) else None
+
+
+async def test_an_intact_broker_is_not_refilled(
+    schema, sessions, messaging_db: str, own_broker: EmbeddedBroker
+) -> None:
+    """Many rows go out in one batch; the loss check must not mistake the broker for emptied."""
+    outbox, relay = make_relay(schema, sessions, messaging_db, own_broker)
+    async with sessions() as session, session.begin():
+        for i in range(30):
+            await outbox.emit(
+                session, "rvi.enterprise.updated.v1", "E-same", enterprise_updated(f"E-{i}"), datetime.now(UTC)
+            )
+    async with running_relay(relay):
+        await eventually(lambda: _none_unsent(sessions, schema), "published")
+        await asyncio.sleep(2.0)  # four loss checks
+    records = await read_topic(own_broker.bootstrap, TOPIC, 31, timeout_s=3)
+    assert len(records) == 30, "published once, never re-queued"

@@ -17,7 +17,9 @@ HOLD_S = 0.3
 async def watch_events(bootstrap: str, stop: asyncio.Event, say: Callable[[str], None], subjects: set[str]) -> None:
     """Events of `subjects`, printed in event-time order: topics are read in parallel, so a
     short hold lets an effect's cause, read from another topic, be printed first."""
-    consumer = AIOKafkaConsumer(*TOPICS, bootstrap_servers=bootstrap, auto_offset_reset="latest", group_id=None)
+    consumer = AIOKafkaConsumer(
+        *TOPICS, bootstrap_servers=bootstrap, auto_offset_reset="latest", group_id=None, fetch_max_wait_ms=50
+    )
     await consumer.start()
     held: list[tuple[float, CloudEvent, str]] = []
     try:

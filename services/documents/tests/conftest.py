@@ -116,7 +116,11 @@ class Feed:
 
     async def request(self, enterprise_id: str, enterprise_name: str = "Cixi Fresh Food Group") -> str:
         """An inspection requested and scheduled, as scheduling would announce it."""
-        inspection_id = f"INSP-{uuid.uuid4()}"
+        return await self.request_as(f"INSP-{uuid.uuid4()}", enterprise_id, enterprise_name)
+
+    async def request_as(
+        self, inspection_id: str, enterprise_id: str, enterprise_name: str = "Cixi Fresh Food Group"
+    ) -> str:
         now = self.clock.now()
         team = [
             p.Officer(officer_id="O1", name="Wang Li", credential_no="NB-0001"),

@@ -108,6 +108,7 @@ def create_service_app(
                 bootstrap=settings.kafka_bootstrap,
                 max_retries=settings.consumer_max_retries,
                 retry_backoff_s=settings.consumer_retry_backoff_s,
+                fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
             )
         rt = ServiceRuntime(settings, engine, sessions, the_clock, box, relay, consumer)
         app.state.runtime = rt

@@ -53,6 +53,12 @@ def build_handlers(outbox: Outbox, clock: Clock, settings: DocumentsSettings) ->
     @registry.on("rvi.session.ended.v1")
     async def session_ended(session: AsyncSession, event: CloudEvent, payload: p.SessionEnded) -> None:
         documents = service(session)
-        await documents.on_session_ended(await known_inspection(documents, payload.inspection_id), payload)
+        inspection = await documents.repo.inspection(payload.inspection_id, for_update=True)
+        if inspection is None:
+            # The end overtook the request (another topic): keep it; the record is issued
+            # when the request arrives.
+            await documents.on_session_ended_early(payload)
+            return
+        await documents.on_session_ended(inspection, payload)
 
     return registry

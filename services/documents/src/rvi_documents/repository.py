@@ -26,6 +26,14 @@ class DocumentsRepository:
         stmt = select(InspectionSession).where(InspectionSession.session_id == session_id).with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
+    async def ended_sessions(self, inspection_id: str) -> Sequence[InspectionSession]:
+        stmt = (
+            select(InspectionSession)
+            .where(InspectionSession.inspection_id == inspection_id, InspectionSession.ended_at.is_not(None))
+            .order_by(InspectionSession.ended_at)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
     def add(self, row: Inspection | InspectionSession) -> None:
         self.session.add(row)
 

@@ -136,6 +136,10 @@ class DocumentsService:
         inspection.officers = [o.model_dump(mode="json") for o in requested.officers]
         inspection.requested_at = requested.requested_at
         inspection.updated_at = self.clock.now()
+        await self.session.flush()
+        for row in await self.repo.ended_sessions(inspection.id):
+            if await self.repo.document_for(inspection.id, INSPECTION_RECORD, row.session_id) is None:
+                await self._issue_inspection_record(inspection, row)
 
     async def on_scheduled(self, inspection: Inspection, scheduled: p.InspectionScheduled) -> None:
         inspection.team = [o.model_dump(mode="json") for o in scheduled.team]
@@ -175,6 +179,13 @@ class DocumentsService:
                 "digest": step.digest,
             }
         )
+
+    async def on_session_ended_early(self, ended: p.SessionEnded) -> None:
+        row = await self._session_row(ended.session_id, ended.inspection_id, ended.enterprise_id)
+        row.ended_at = ended.ended_at
+        row.conclusion = ended.conclusion
+        row.steps_declared = ended.steps
+        row.manifest_digest = ended.manifest_digest
 
     async def on_session_ended(self, inspection: Inspection, ended: p.SessionEnded) -> bool:
         """Record the end and issue the inspection record (GACC-RVI 4(IV)): one per session,

@@ -6,7 +6,7 @@ import logging
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import OffsetOutOfRangeError, TopicAlreadyExistsError
 from aiokafka.structs import TopicPartition
 
 from rvi_shared.events.registry import TOPICS, dlq_topic
@@ -49,28 +49,41 @@ async def ensure_topics(bootstrap: str, partitions: int, topics: list[str] | Non
         await admin.close()
 
 
-class OffsetProbe:
-    """Reads partition end offsets without joining a group."""
+class RecordProbe:
+    """Checks that the broker still holds a record we sent, without joining a group.
+
+    Reads the record itself rather than comparing end offsets: the embedded broker's
+    ListOffsets answers the last batch's base offset + 1, not the high watermark."""
 
     def __init__(self, bootstrap: str) -> None:
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap,
+            enable_auto_commit=False,
+            auto_offset_reset="none",
+            fetch_max_wait_ms=50,
+        )
         self._started = False
 
-    async def end_offsets(self, topic: str, partitions: list[int]) -> dict[int, int] | None:
-        """None when the topic does not exist on the broker."""
+    async def holds(self, topic: str, partition: int, offset: int, event_id: str) -> bool:
         if not self._started:
             await self._consumer.start()
             self._started = True
         await self._consumer._client.force_metadata_update()  # noqa: SLF001 - no public refresh
         known = self._consumer._client.cluster.partitions_for_topic(topic)  # noqa: SLF001
-        if not known:
-            return None
-        tps = [TopicPartition(topic, p) for p in partitions if p in known]
-        offsets = await self._consumer.end_offsets(tps)
-        result = {tp.partition: off for tp, off in offsets.items()}
-        for p in partitions:
-            result.setdefault(p, 0)
-        return result
+        if not known or partition not in known:
+            return False
+        tp = TopicPartition(topic, partition)
+        self._consumer.assign([tp])
+        self._consumer.seek(tp, offset)
+        try:
+            batches = await self._consumer.getmany(tp, timeout_ms=2_000, max_records=1)
+        except OffsetOutOfRangeError:
+            return False
+        records = batches.get(tp, [])
+        if not records:
+            return False
+        record = records[0]
+        return record.offset == offset and event_id.encode() in (record.value or b"")
 
     async def close(self) -> None:
         if self._started:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from rvi_shared.clock import Clock
 from rvi_shared.db import asyncpg_dsn
 from rvi_shared.events.envelope import CONTENT_TYPE
-from rvi_shared.messaging.kafka import OffsetProbe, ensure_topics, make_producer
+from rvi_shared.messaging.kafka import RecordProbe, ensure_topics, make_producer
 from rvi_shared.messaging.outbox import Outbox
 from rvi_shared.observability.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED, OUTBOX_REPUBLISHED
 
@@ -54,7 +54,7 @@ class OutboxRelay:
         self.check_interval_s = check_interval_s
         self._wake = asyncio.Event()
         self._producer: AIOKafkaProducer | None = None
-        self._probe: OffsetProbe | None = None
+        self._probe: RecordProbe | None = None
         self._lock_id = zlib.crc32(f"rvi-outbox-{outbox.channel}".encode())
         self.broker_ok = False
 
@@ -102,7 +102,7 @@ class OutboxRelay:
             producer = make_producer(self.bootstrap)
             await producer.start()
             self._producer = producer
-            self._probe = OffsetProbe(self.bootstrap)
+            self._probe = RecordProbe(self.bootstrap)
 
     async def _drop_producer(self) -> None:
         producer, probe = self._producer, self._probe
@@ -155,25 +155,23 @@ class OutboxRelay:
         return len(rows)
 
     async def requeue_lost(self) -> int:
-        """If the broker holds fewer records than we sent (restarted, emptied), re-queue the
-        retained rows of the affected topics. Duplicates are absorbed by the consumers' inboxes."""
+        """If the broker no longer holds the last record we sent to a partition (restarted,
+        emptied), re-queue the retained rows of that topic. Duplicates are absorbed by the
+        consumers' inboxes."""
         assert self._probe is not None
         t = self.table
         async with self.sessions() as session:
-            sent = (
+            newest = (
                 await session.execute(
-                    select(t.c.topic, t.c.partition, func.max(t.c.offset))
+                    select(t.c.topic, t.c.partition, t.c.offset, t.c.event_id)
                     .where(t.c.sent_at.is_not(None), t.c.partition.is_not(None))
-                    .group_by(t.c.topic, t.c.partition)
+                    .distinct(t.c.topic, t.c.partition)
+                    .order_by(t.c.topic, t.c.partition, t.c.offset.desc())
                 )
             ).all()
-        by_topic: dict[str, dict[int, int]] = {}
-        for topic, partition, max_offset in sent:
-            by_topic.setdefault(topic, {})[partition] = max_offset
         lost_topics: list[str] = []
-        for topic, offsets in by_topic.items():
-            ends = await self._probe.end_offsets(topic, list(offsets))
-            if ends is None or any(ends[p] <= off for p, off in offsets.items()):
+        for topic, partition, offset, event_id in newest:
+            if topic not in lost_topics and not await self._probe.holds(topic, partition, offset, event_id):
                 lost_topics.append(topic)
         if not lost_topics:
             return 0
