@@ -31,3 +31,11 @@ async def client(scheduling_db: str, kafka_bootstrap: str, clock: ManualClock) -
     settings = SchedulingSettings(database_url=scheduling_db, kafka_bootstrap=kafka_bootstrap, consumers_enabled=False)
     async with serve_in_process(create_app(settings, clock=clock)) as c:
         yield c
+
+
+@pytest.fixture
+async def live_client(scheduling_db: str, kafka_bootstrap: str, clock: ManualClock) -> AsyncIterator[httpx.AsyncClient]:
+    """With its consumer running against the real broker."""
+    settings = SchedulingSettings(database_url=scheduling_db, kafka_bootstrap=kafka_bootstrap)
+    async with serve_in_process(create_app(settings, clock=clock)) as c:
+        yield c

@@ -56,18 +56,19 @@ class RecordProbe:
     ListOffsets answers the last batch's base offset + 1, not the high watermark."""
 
     def __init__(self, bootstrap: str) -> None:
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
-            enable_auto_commit=False,
-            auto_offset_reset="none",
-            fetch_max_wait_ms=50,
-        )
-        self._started = False
+        self._bootstrap = bootstrap
+        self._consumer: AIOKafkaConsumer | None = None
 
     async def holds(self, topic: str, partition: int, offset: int, event_id: str) -> bool:
-        if not self._started:
-            await self._consumer.start()
-            self._started = True
+        if self._consumer is None:
+            consumer = AIOKafkaConsumer(
+                bootstrap_servers=self._bootstrap,
+                enable_auto_commit=False,
+                auto_offset_reset="none",
+                fetch_max_wait_ms=50,
+            )
+            await consumer.start()
+            self._consumer = consumer
         await self._consumer._client.force_metadata_update()  # noqa: SLF001 - no public refresh
         known = self._consumer._client.cluster.partitions_for_topic(topic)  # noqa: SLF001
         if not known or partition not in known:
@@ -86,6 +87,6 @@ class RecordProbe:
         return record.offset == offset and event_id.encode() in (record.value or b"")
 
     async def close(self) -> None:
-        if self._started:
-            await self._consumer.stop()
-            self._started = False
+        if self._consumer is not None:
+            consumer, self._consumer = self._consumer, None
+            await consumer.stop()
