@@ -77,6 +77,8 @@ class Stack:
             "RVI_KAFKA_BOOTSTRAP": self.bootstrap,
             "RVI_CLOCK_FILE": str(self.clock_file),
             "RVI_JWT_SECRET": self.jwt_secret,
+            "RVI_VIDEO_GATEWAY_KEY_DIR": str(self.home / "keys"),
+            "RVI_VIDEO_GATEWAY_EVIDENCE_DIR": str(self.home / "evidence"),
         }
         for service in SERVICES:
             port = self.ports.get(service.name, service.port)

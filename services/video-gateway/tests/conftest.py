@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -55,13 +56,28 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture(scope="session")
-async def client(gateway_db: str, kafka_bootstrap: str, clock: ManualClock) -> AsyncIterator[httpx.AsyncClient]:
+def settings(gateway_db: str, kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> VideoGatewaySettings:
+    return VideoGatewaySettings(
+        database_url=gateway_db,
+        kafka_bootstrap=kafka_bootstrap,
+        consumer_retry_backoff_s=0.05,
+        key_dir=str(tmp_path_factory.mktemp("keys")),
+        evidence_dir=str(tmp_path_factory.mktemp("evidence")),
+        instance_id=f"gw-test-{uuid.uuid4().hex[:8]}",
+        heartbeat_interval_s=0.5,
+    )
+
+
+@pytest.fixture(scope="session")
+def app(settings: VideoGatewaySettings, clock: ManualClock) -> FastAPI:
+    return create_app(settings, clock=clock)
+
+
+@pytest.fixture(scope="session")
+async def client(app: FastAPI, kafka_bootstrap: str) -> AsyncIterator[httpx.AsyncClient]:
     """One running gateway, consumers on, for the whole test session (joining a group is slow)."""
     await ensure_topics(kafka_bootstrap, 6)
-    settings = VideoGatewaySettings(
-        database_url=gateway_db, kafka_bootstrap=kafka_bootstrap, consumer_retry_backoff_s=0.05
-    )
-    async with serve_in_process(create_app(settings, clock=clock)) as c:
+    async with serve_in_process(app) as c:
         yield c
 
 
@@ -206,3 +222,21 @@ def emitted(db: AsyncEngine) -> Emitted:
             return [json.loads(row.payload)["data"] for row in rows]
 
     return query
+
+
+StartSession = Callable[..., Awaitable[dict[str, Any]]]
+
+
+@pytest.fixture
+def start_session(open_session: OpenSession, client: httpx.AsyncClient, tokens: Tokens) -> StartSession:
+    """A fresh session, started by the first officer of the team; returns it in_progress."""
+
+    async def start(**kw: Any) -> dict[str, Any]:
+        session = await open_session(slot_in=timedelta(minutes=30), **kw)
+        response = await client.post(
+            f"/v1/sessions/{session['session_id']}/start", headers=tokens.header(tokens.officer())
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    return start

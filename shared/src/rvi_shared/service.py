@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -74,7 +74,10 @@ def create_service_app(
     routers: Sequence[APIRouter],
     handlers: Callable[[Outbox, Clock], HandlerRegistry] | None = None,
     clock_override: Clock | None = None,
+    on_startup: Callable[[FastAPI, ServiceRuntime], Awaitable[None]] | None = None,
 ) -> FastAPI:
+    """`on_startup` runs once the runtime exists; tasks it appends to `runtime.tasks` are
+    stopped (via `runtime.stop`) and awaited on shutdown before the engine is disposed."""
     service = settings.service_name
 
     @asynccontextmanager
@@ -116,8 +119,10 @@ def create_service_app(
         rt.tasks.append(asyncio.create_task(relay.run(rt.stop), name=f"{service}-relay"))
         if consumer is not None:
             rt.tasks.append(asyncio.create_task(consumer.run(rt.stop), name=f"{service}-consumer"))
-        log.info("%s started", service)
         try:
+            if on_startup is not None:
+                await on_startup(app, rt)
+            log.info("%s started", service)
             yield
         finally:
             rt.stop.set()

@@ -1,12 +1,33 @@
 from __future__ import annotations
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from rvi_shared.service import DbSession, ServiceRuntime, runtime
+from rvi_video_gateway.registry import GatewayRegistry
 from rvi_video_gateway.service import GatewayService
 from rvi_video_gateway.settings import VideoGatewaySettings
+from rvi_video_gateway.signing import ManifestSigner
 
 
-async def gateway_service(session: DbSession, rt: ServiceRuntime = Depends(runtime)) -> GatewayService:
+async def gateway_settings(rt: ServiceRuntime = Depends(runtime)) -> VideoGatewaySettings:
     assert isinstance(rt.settings, VideoGatewaySettings)
-    return GatewayService(session, rt.outbox, rt.clock, rt.settings)
+    return rt.settings
+
+
+async def signer(request: Request) -> ManifestSigner:
+    return request.app.state.signer
+
+
+async def gateway_service(
+    session: DbSession,
+    rt: ServiceRuntime = Depends(runtime),
+    settings: VideoGatewaySettings = Depends(gateway_settings),
+    the_signer: ManifestSigner = Depends(signer),
+) -> GatewayService:
+    return GatewayService(session, rt.outbox, rt.clock, settings, the_signer)
+
+
+async def gateway_registry(
+    session: DbSession, settings: VideoGatewaySettings = Depends(gateway_settings)
+) -> GatewayRegistry:
+    return GatewayRegistry(session, settings.heartbeat_interval_s)

@@ -18,6 +18,7 @@ class SessionState(StrEnum):
 class SessionAction(StrEnum):
     START = "start the session"
     RECORD_STEP = "record a step"
+    VERIFY_LOCATION = "verify the location"
     ESCALATE = "escalate the session"
     END = "end the session"
     CLOSE = "close the session"
@@ -27,6 +28,7 @@ S = SessionState
 TRANSITIONS: dict[SessionAction, tuple[frozenset[SessionState], SessionState]] = {
     SessionAction.START: (frozenset({S.OPEN}), S.IN_PROGRESS),
     SessionAction.RECORD_STEP: (frozenset({S.IN_PROGRESS}), S.IN_PROGRESS),
+    SessionAction.VERIFY_LOCATION: (frozenset({S.IN_PROGRESS}), S.IN_PROGRESS),
     SessionAction.ESCALATE: (frozenset({S.OPEN, S.IN_PROGRESS}), S.ESCALATED),
     SessionAction.END: (frozenset({S.IN_PROGRESS}), S.ENDED),
     SessionAction.CLOSE: (frozenset({S.OPEN, S.IN_PROGRESS}), S.CLOSED),

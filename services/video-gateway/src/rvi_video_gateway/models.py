@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rvi_shared.db import declarative_base
@@ -47,6 +47,12 @@ class InspectionSession(Base):
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     conclusion: Mapped[str | None] = mapped_column(Text)
     manifest_digest: Mapped[str | None] = mapped_column(String(64))
+    # The Ed25519 signature over the canonical manifest document, set at session end.
+    manifest_signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    manifest_key_id: Mapped[str | None] = mapped_column(String(16))
+    manifest_public_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    manifest_signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    instance_id: Mapped[str | None] = mapped_column(String(128), index=True)
     escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     escalation_code: Mapped[str | None] = mapped_column(String(16))
     escalation_reason: Mapped[str | None] = mapped_column(Text)
@@ -68,3 +74,20 @@ class ManifestEntry(Base):
     entry: Mapped[dict[str, Any]] = mapped_column(JSON)
     entry_hash: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class GatewayInstance(Base):
+    """One running gateway and the load it reported with its last heartbeat (DESIGN: Scale)."""
+
+    __tablename__ = "gateway_instances"
+
+    instance_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    advertised_url: Mapped[str] = mapped_column(String(512))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sessions: Mapped[int] = mapped_column(Integer, default=0)
+    feeds: Mapped[int] = mapped_column(Integer, default=0)
+    viewers: Mapped[int] = mapped_column(Integer, default=0)
+    bitrate_kbps: Mapped[float] = mapped_column(Float, default=0.0)
+    cpu_pct: Mapped[float] = mapped_column(Float, default=0.0)
+    draining: Mapped[bool] = mapped_column(Boolean, default=False)

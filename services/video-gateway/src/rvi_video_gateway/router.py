@@ -1,31 +1,45 @@
 from __future__ import annotations
 
+import base64
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
 from rvi_shared.auth import Principal, Role, ensure_enterprise_access, require_roles
-from rvi_video_gateway.dependencies import gateway_service
+from rvi_video_gateway.dependencies import gateway_registry, gateway_service
 from rvi_video_gateway.evidence import verify_chain
 from rvi_video_gateway.models import InspectionSession, ManifestEntry
+from rvi_video_gateway.registry import GatewayRegistry, InstanceStatus
 from rvi_video_gateway.schemas import (
+    BrokenLinkOut,
     Escalation,
+    EvidenceVerification,
+    GatewayOut,
+    LocationRecorded,
+    LocationReport,
     ManifestEntryOut,
     ManifestOut,
     SessionEnd,
     SessionOut,
+    SignedManifestOut,
     StepCreate,
     StepRecorded,
     Verification,
 )
 from rvi_video_gateway.service import GatewayService
+from rvi_video_gateway.verification import BrokenLink
 
 inspections_router = APIRouter(prefix="/v1/inspections", tags=["sessions"])
 sessions_router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
+gateways_router = APIRouter(prefix="/v1/gateways", tags=["gateways"])
 
 Service = Annotated[GatewayService, Depends(gateway_service)]
+Registry = Annotated[GatewayRegistry, Depends(gateway_registry)]
 Readers = require_roles(Role.OFFICER, Role.SUPERVISOR, Role.SYSTEM, Role.ENTERPRISE)
 Officers = require_roles(Role.OFFICER, Role.SUPERVISOR)
+Enterprise = require_roles(Role.ENTERPRISE)
+Operators = require_roles(Role.OPERATOR)
+Watchers = require_roles(Role.OPERATOR, Role.SYSTEM)
 
 
 def to_out(live: InspectionSession) -> SessionOut:
@@ -45,11 +59,33 @@ def to_out(live: InspectionSession) -> SessionOut:
         falsification_confirmed=live.falsification_confirmed,
         closed_at=live.closed_at,
         closed_reason=live.closed_reason,
+        instance_id=live.instance_id,
     )
 
 
 def entry_out(link: ManifestEntry) -> ManifestEntryOut:
     return ManifestEntryOut(seq=link.seq, prev_hash=link.prev_hash, entry=link.entry, entry_hash=link.entry_hash)
+
+
+def broken_out(broken: BrokenLink) -> BrokenLinkOut:
+    return BrokenLinkOut(seq=broken.seq, check=broken.check, detail=broken.detail)
+
+
+def gateway_out(status: InstanceStatus) -> GatewayOut:
+    row = status.instance
+    return GatewayOut(
+        instance_id=row.instance_id,
+        advertised_url=row.advertised_url,
+        started_at=row.started_at,
+        last_heartbeat_at=row.last_heartbeat_at,
+        alive=status.alive,
+        draining=row.draining,
+        sessions=row.sessions,
+        feeds=row.feeds,
+        viewers=row.viewers,
+        bitrate_kbps=row.bitrate_kbps,
+        cpu_pct=row.cpu_pct,
+    )
 
 
 @inspections_router.get("/{inspection_id}/session", response_model=SessionOut)
@@ -86,6 +122,25 @@ async def record_step(
     return StepRecorded(session_id=session_id, **entry_out(link).model_dump())
 
 
+@sessions_router.post("/{session_id}/location", status_code=201, response_model=LocationRecorded)
+async def verify_location(
+    session_id: str, body: LocationReport, service: Service, principal: Principal = Depends(Enterprise)
+) -> LocationRecorded:
+    """The enterprise's device reports its position; pass when within `location_radius_m` plus the
+    reported accuracy (capped) of the registered site (GACC-RVI 4(III)). Recorded on the evidence
+    chain as `location_verified`, pass or fail; emits `rvi.session.step_recorded.v1`."""
+    live = await service.get(session_id, for_update=True)
+    ensure_enterprise_access(principal, live.enterprise_id)
+    link, check = await service.verify_location(live, principal, body)
+    return LocationRecorded(
+        session_id=session_id,
+        **entry_out(link).model_dump(),
+        passed=check.passed,
+        distance_m=round(check.distance_m, 1),
+        limit_m=check.limit_m,
+    )
+
+
 @sessions_router.post("/{session_id}/escalate", response_model=SessionOut)
 async def escalate_session(
     session_id: str, body: Escalation, service: Service, principal: Principal = Depends(Officers)
@@ -118,3 +173,48 @@ async def get_manifest(session_id: str, service: Service, principal: Principal =
         entries=[entry_out(e) for e in entries],
         verification=Verification(ok=ok, first_broken_seq=first_broken_seq),
     )
+
+
+@sessions_router.get("/{session_id}/evidence", response_model=SignedManifestOut)
+async def get_evidence(session_id: str, service: Service, principal: Principal = Depends(Readers)) -> SignedManifestOut:
+    """The manifest signed at session end (Ed25519), for offline verification with
+    `python -m rvi_video_gateway.verify`. 409 before the end."""
+    live = await service.get(session_id)
+    ensure_enterprise_access(principal, live.enterprise_id)
+    sealed = await service.evidence(live)
+    return SignedManifestOut(
+        document=sealed.document,
+        signature=base64.b64encode(sealed.signature).decode("ascii"),
+        public_key=base64.b64encode(sealed.public_key).decode("ascii"),
+    )
+
+
+@sessions_router.get("/{session_id}/evidence/verify", response_model=EvidenceVerification)
+async def verify_evidence(
+    session_id: str, service: Service, principal: Principal = Depends(Readers)
+) -> EvidenceVerification:
+    """The offline verification run here: signature, every entry hash and back link, the digest,
+    and the SHA-256 of each file found in the session's evidence folder."""
+    live = await service.get(session_id)
+    ensure_enterprise_access(principal, live.enterprise_id)
+    report = await service.verify_evidence(live)
+    return EvidenceVerification(
+        ok=report.ok,
+        first_broken=broken_out(report.first_broken) if report.first_broken else None,
+        problems=[broken_out(b) for b in report.problems],
+        entries_checked=report.entries_checked,
+        files_checked=report.files_checked,
+        key_id=report.key_id,
+    )
+
+
+@gateways_router.get("", response_model=list[GatewayOut])
+async def list_gateways(registry: Registry, principal: Principal = Depends(Watchers)) -> list[GatewayOut]:
+    """Every registered gateway instance with the load of its last heartbeat."""
+    return [gateway_out(status) for status in await registry.instances()]
+
+
+@gateways_router.post("/{instance_id}/drain", response_model=GatewayOut)
+async def drain_gateway(instance_id: str, registry: Registry, principal: Principal = Depends(Operators)) -> GatewayOut:
+    """Take the instance out of placement for new sessions; running sessions go on."""
+    return gateway_out(await registry.drain(instance_id))

@@ -75,6 +75,7 @@ class SessionOut(BaseModel):
     falsification_confirmed: bool
     closed_at: datetime | None
     closed_reason: str | None
+    instance_id: str | None = Field(description="the gateway instance the session was placed on at start")
 
 
 class ManifestEntryOut(BaseModel):
@@ -100,3 +101,62 @@ class ManifestOut(BaseModel):
     manifest_digest: str | None
     entries: list[ManifestEntryOut]
     verification: Verification
+
+
+class LocationReport(BaseModel):
+    """Where the enterprise's device says it is (GACC-RVI 4(III) confirming location)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"site_id": "S1", "latitude": 30.17313, "longitude": 121.26982, "accuracy_m": 8}]
+        },
+    )
+
+    site_id: str = Field(max_length=64)
+    latitude: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    longitude: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    accuracy_m: float = Field(ge=0, le=100_000, allow_inf_nan=False, description="the device's reported accuracy")
+
+
+class LocationRecorded(StepRecorded):
+    passed: bool
+    distance_m: float
+    limit_m: float = Field(description="location_radius_m plus the accuracy allowance applied")
+
+
+class SignedManifestOut(BaseModel):
+    """Exactly what `python -m rvi_video_gateway.verify MANIFEST.json` takes."""
+
+    document: dict[str, Any] = Field(description="the signed document; its canonical JSON is the signed message")
+    signature: str = Field(description="Ed25519 signature, base64")
+    public_key: str = Field(description="raw 32-byte Ed25519 public key, base64; key_id = sha256(key)[:16]")
+
+
+class BrokenLinkOut(BaseModel):
+    seq: int | None = Field(description="the entry, or null for the digest or the signature")
+    check: Literal["signature", "entry_hash", "prev_hash", "digest", "file_sha256"]
+    detail: str
+
+
+class EvidenceVerification(BaseModel):
+    ok: bool
+    first_broken: BrokenLinkOut | None
+    problems: list[BrokenLinkOut]
+    entries_checked: int
+    files_checked: int
+    key_id: str
+
+
+class GatewayOut(BaseModel):
+    instance_id: str
+    advertised_url: str
+    started_at: datetime
+    last_heartbeat_at: datetime
+    alive: bool = Field(description="heartbeat seen within three intervals")
+    draining: bool
+    sessions: int
+    feeds: int
+    viewers: int
+    bitrate_kbps: float
+    cpu_pct: float = Field(description="percent of one core")

@@ -1,11 +1,16 @@
-"""Session rules: opening on readiness, start, key steps on the evidence chain, escalation,
-end. Handlers own the transaction; nothing here commits."""
+"""Session rules: opening on readiness, start, key steps and the location check on the
+evidence chain, escalation, end and the signed manifest. Handlers own the transaction;
+nothing here commits."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path, PurePath
 from typing import Any
 
 from pydantic import BaseModel
@@ -17,26 +22,64 @@ from rvi_shared.errors import Conflict, NotFound, Unprocessable
 from rvi_shared.events import payloads as p
 from rvi_shared.messaging.outbox import Outbox
 from rvi_video_gateway.access import team_officer
-from rvi_video_gateway.evidence import GENESIS_HASH, hash_entry, manifest_digest, verify_chain
+from rvi_video_gateway.evidence import (
+    GENESIS_HASH,
+    canonical_json,
+    evidence_entry,
+    hash_entry,
+    manifest_digest,
+    signed_manifest_document,
+    verify_chain,
+)
 from rvi_video_gateway.lifecycle import SessionAction, SessionState, can, transition
+from rvi_video_gateway.location import LocationCheck, check_location
 from rvi_video_gateway.models import InspectionSession, InspectionView, ManifestEntry
 from rvi_video_gateway.repository import GatewayRepository
-from rvi_video_gateway.schemas import Escalation, SessionEnd, StepCreate
+from rvi_video_gateway.schemas import Escalation, LocationReport, SessionEnd, StepCreate
 from rvi_video_gateway.settings import VideoGatewaySettings
-from rvi_video_gateway.steps import checklist_item_of
+from rvi_video_gateway.signing import ManifestSigner
+from rvi_video_gateway.steps import checklist_item_of, is_well_formed
+from rvi_video_gateway.verification import VerificationReport, verify_manifest
+
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
+def _actor(principal: Principal) -> str:
+    return f"{principal.role.value}:{principal.subject}"
+
+
+def _officer_ref(officer: dict[str, Any]) -> dict[str, Any]:
+    return {k: officer[k] for k in ("officer_id", "name", "credential_no")}
+
+
+@dataclass(frozen=True)
+class SealedManifest:
+    """What GET .../evidence exports: verify it with `python -m rvi_video_gateway.verify`."""
+
+    document: dict[str, Any]
+    signature: bytes
+    public_key: bytes
+
+
 class GatewayService:
-    def __init__(self, session: AsyncSession, outbox: Outbox, clock: Clock, settings: VideoGatewaySettings) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        outbox: Outbox,
+        clock: Clock,
+        settings: VideoGatewaySettings,
+        signer: ManifestSigner | None = None,
+    ) -> None:
         self.session = session
         self.repo = GatewayRepository(session)
         self.outbox = outbox
         self.clock = clock
         self.settings = settings
+        self.signer = signer
 
     async def _emit(self, type_name: str, live: InspectionSession, data: BaseModel) -> None:
         await self.outbox.emit(self.session, type_name, live.inspection_id, data, self.clock.now())
@@ -98,6 +141,8 @@ class GatewayService:
                 slot_start=_iso(live.slot_start),
             )
         live.state, live.started_at = target, now
+        # Placed on the instance that started it (DESIGN: Scale); its heartbeat counts it.
+        live.instance_id = self.settings.instance_id
         await self._emit(
             "rvi.session.started.v1",
             live,
@@ -116,33 +161,118 @@ class GatewayService:
         inspection = await self._inspection(live)
         officer = team_officer(principal, self.team(inspection))
         transition(live.state, SessionAction.RECORD_STEP)
-        self._check_step(inspection, step)
-        now = self.clock.now()
-        ended_at = step.ended_at or now
+        self._check_step(inspection, step.kind, step.site_id)
+        ended_at = step.ended_at or self.clock.now()
         started_at = step.started_at or ended_at
-        if started_at > ended_at:
-            raise Unprocessable(f"started_at {_iso(started_at)} is after ended_at {_iso(ended_at)}")
+        self._check_span(started_at, ended_at)
+        entry = evidence_entry(
+            step_id=str(uuid.uuid4()),
+            kind=step.kind,
+            note=step.note,
+            site=step.site_id,
+            officer=_officer_ref(officer),
+            reporter=_actor(principal),
+            started_at=_iso(started_at),
+            ended_at=_iso(ended_at),
+        )
+        return await self._record(live, entry, officer["officer_id"], started_at, ended_at)
+
+    async def append_evidence(
+        self,
+        live: InspectionSession,
+        kind: str,
+        file_path: str | PurePath,
+        sha256: str,
+        feed_id: str | None,
+        started_at: datetime,
+        ended_at: datetime,
+        officer_id: str | None,
+        note: str = "",
+        site_id: str | None = None,
+    ) -> ManifestEntry:
+        """For the media plane: a clip or snapshot closed and hashed (DESIGN: Evidence) goes on
+        the chain. The file is named by its base name: the session's evidence folder
+        (`<evidence_dir>/<session id>/`) is flat. The caller holds the session row lock
+        (`get(session_id, for_update=True)`) and owns the transaction."""
+        transition(live.state, SessionAction.RECORD_STEP)
+        inspection = await self._inspection(live)
+        if not is_well_formed(kind):
+            raise Unprocessable(f"unknown step kind {kind!r}")
+        self._check_step(inspection, kind, site_id)
+        if not SHA256_HEX.fullmatch(sha256):
+            raise Unprocessable(f"sha256 {sha256!r} is not 64 lowercase hex digits")
+        name = PurePath(file_path).name
+        if not name:
+            raise Unprocessable(f"file_path {str(file_path)!r} names no file")
+        officer = None
+        if officer_id is not None:
+            officer = next((o for o in self.team(inspection) if o["officer_id"] == officer_id), None)
+            if officer is None:
+                raise Unprocessable(f"officer_id {officer_id!r} is not on this inspection's team")
+        self._check_span(started_at, ended_at)
+        gateway = f"gateway:{self.settings.instance_id}"
+        entry = evidence_entry(
+            step_id=str(uuid.uuid4()),
+            kind=kind,
+            note=note,
+            site=site_id,
+            officer=_officer_ref(officer) if officer else None,
+            reporter=gateway,
+            feed_id=feed_id,
+            file=name,
+            sha256=sha256,
+            started_at=_iso(started_at),
+            ended_at=_iso(ended_at),
+        )
+        return await self._record(live, entry, officer_id or gateway, started_at, ended_at)
+
+    async def verify_location(
+        self, live: InspectionSession, principal: Principal, report: LocationReport
+    ) -> tuple[ManifestEntry, LocationCheck]:
+        """GACC-RVI 4(III) confirming location: the enterprise's device reports where it is; the
+        distance to the registered site decides, and pass or fail goes on the chain."""
+        transition(live.state, SessionAction.VERIFY_LOCATION)
+        inspection = await self._inspection(live)
+        site = next((s for s in inspection.sites if s["site_id"] == report.site_id), None)
+        if site is None:
+            sites = [s["site_id"] for s in inspection.sites]
+            raise Unprocessable(f"site_id {report.site_id!r} is not a site of this inspection (sites: {sites})")
+        check = check_location(
+            site,
+            report.latitude,
+            report.longitude,
+            report.accuracy_m,
+            radius_m=self.settings.location_radius_m,
+            max_accuracy_allowance_m=self.settings.max_accuracy_allowance_m,
+        )
+        now = self.clock.now()
+        reporter = _actor(principal)
+        entry = evidence_entry(
+            step_id=str(uuid.uuid4()),
+            kind="location_verified",
+            note=check.note,
+            site=report.site_id,
+            reporter=reporter,
+            location=check.as_entry(),
+            started_at=_iso(now),
+            ended_at=_iso(now),
+        )
+        return await self._record(live, entry, reporter, now, now), check
+
+    async def _record(
+        self, live: InspectionSession, entry: dict[str, Any], actor_id: str, started_at: datetime, ended_at: datetime
+    ) -> ManifestEntry:
+        """Appends the entry after the session's last one and announces it. Concurrent appends
+        line up on the session row lock the caller holds instead of forking the chain."""
         last = await self.repo.last_entry(live.session_id)
         prev_hash = last.entry_hash if last is not None else GENESIS_HASH
-        step_id = str(uuid.uuid4())
-        entry: dict[str, Any] = {
-            "step_id": step_id,
-            "kind": step.kind,
-            "note": step.note,
-            "site": step.site_id,
-            "officer": {k: officer[k] for k in ("officer_id", "name", "credential_no")},
-            "feed": None,
-            "file": None,
-            "started_at": _iso(started_at),
-            "ended_at": _iso(ended_at),
-        }
         link = ManifestEntry(
             session_id=live.session_id,
             seq=(last.seq + 1) if last is not None else 1,
             prev_hash=prev_hash,
             entry=entry,
             entry_hash=hash_entry(prev_hash, entry),
-            recorded_at=now,
+            recorded_at=self.clock.now(),
         )
         self.repo.add(link)
         await self.session.flush()
@@ -152,11 +282,11 @@ class GatewayService:
             p.SessionStepRecorded(
                 session_id=str(live.session_id),
                 inspection_id=live.inspection_id,
-                step_id=step_id,
-                kind=step.kind,
-                note=step.note,
-                site_id=step.site_id,
-                officer_id=officer["officer_id"],
+                step_id=entry["step_id"],
+                kind=entry["kind"],
+                note=entry["note"],
+                site_id=entry["site"],
+                officer_id=actor_id,
                 started_at=started_at,
                 ended_at=ended_at,
                 digest=link.entry_hash,
@@ -165,22 +295,29 @@ class GatewayService:
         return link
 
     @staticmethod
-    def _check_step(inspection: InspectionView, step: StepCreate) -> None:
-        item_id = checklist_item_of(step.kind)
+    def _check_span(started_at: datetime, ended_at: datetime) -> None:
+        if started_at.tzinfo is None or ended_at.tzinfo is None:
+            raise Unprocessable("started_at and ended_at need a time zone")
+        if started_at > ended_at:
+            raise Unprocessable(f"started_at {_iso(started_at)} is after ended_at {_iso(ended_at)}")
+
+    @staticmethod
+    def _check_step(inspection: InspectionView, kind: str, site_id: str | None) -> None:
+        item_id = checklist_item_of(kind)
         if item_id is not None:
             items = [i["item_id"] for i in inspection.checklist_items]
             if item_id not in items:
                 raise Unprocessable(
-                    f"kind {step.kind!r}: {item_id!r} is not a checklist item of this inspection (items: {items})"
+                    f"kind {kind!r}: {item_id!r} is not a checklist item of this inspection (items: {items})"
                 )
             if item_id in inspection.onsite_items:
                 raise Unprocessable(
-                    f"kind {step.kind!r}: item {item_id!r} is to be verified on-site, not by video (GACC-RVI 3(III))"
+                    f"kind {kind!r}: item {item_id!r} is to be verified on-site, not by video (GACC-RVI 3(III))"
                 )
-        if step.site_id is not None:
+        if site_id is not None:
             sites = [s["site_id"] for s in inspection.sites]
-            if step.site_id not in sites:
-                raise Unprocessable(f"site_id {step.site_id!r} is not a site of this inspection (sites: {sites})")
+            if site_id not in sites:
+                raise Unprocessable(f"site_id {site_id!r} is not a site of this inspection (sites: {sites})")
 
     async def escalate(
         self, live: InspectionSession, principal: Principal, escalation: Escalation
@@ -219,8 +356,10 @@ class GatewayService:
                 current_state=live.state,
                 first_broken_seq=broken,
             )
-        live.state, live.ended_at, live.conclusion = target, self.clock.now(), end.conclusion
+        now = self.clock.now()
+        live.state, live.ended_at, live.conclusion = target, now, end.conclusion
         live.manifest_digest = manifest_digest(entries)
+        self._sign(live, entries, now)
         await self._emit(
             "rvi.session.ended.v1",
             live,
@@ -228,13 +367,68 @@ class GatewayService:
                 session_id=str(live.session_id),
                 inspection_id=live.inspection_id,
                 enterprise_id=live.enterprise_id,
-                ended_at=live.ended_at,
+                ended_at=now,
                 conclusion=end.conclusion,
                 steps=len(entries),
                 manifest_digest=live.manifest_digest,
             ),
         )
         return live
+
+    # --- the signed evidence manifest ---
+
+    @staticmethod
+    def _document(
+        live: InspectionSession, entries: Sequence[ManifestEntry], signed_at: datetime, key_id: str
+    ) -> dict[str, Any]:
+        assert live.manifest_digest is not None
+        return signed_manifest_document(
+            session_id=str(live.session_id),
+            inspection_id=live.inspection_id,
+            enterprise_id=live.enterprise_id,
+            entries=entries,
+            digest=live.manifest_digest,
+            signed_at=_iso(signed_at),
+            key_id=key_id,
+        )
+
+    def _sign(self, live: InspectionSession, entries: Sequence[ManifestEntry], now: datetime) -> None:
+        """Signs the canonical document at the end. Only the signature, key and time are kept:
+        the document is rebuilt from the entries, so rows altered afterwards fail verification."""
+        assert self.signer is not None, "sessions end over REST, where the signer is injected"
+        document = self._document(live, entries, now, self.signer.key_id)
+        live.manifest_signature = self.signer.sign(canonical_json(document))
+        live.manifest_public_key = self.signer.public_key
+        live.manifest_key_id = self.signer.key_id
+        live.manifest_signed_at = now
+
+    async def evidence(self, live: InspectionSession) -> SealedManifest:
+        if (
+            live.manifest_signature is None
+            or live.manifest_public_key is None
+            or live.manifest_key_id is None
+            or live.manifest_signed_at is None
+        ):
+            raise Conflict(
+                f"the evidence manifest is signed when the session ends; the session is in state {live.state!r}",
+                current_state=live.state,
+            )
+        entries = await self.repo.entries(live.session_id)
+        document = self._document(live, entries, live.manifest_signed_at, live.manifest_key_id)
+        return SealedManifest(document, live.manifest_signature, live.manifest_public_key)
+
+    async def verify_evidence(self, live: InspectionSession) -> VerificationReport:
+        """The offline verification, run here on what GET .../evidence returns, with the files
+        in the session's evidence folder when it exists."""
+        sealed = await self.evidence(live)
+        files = Path(self.settings.evidence_dir) / str(live.session_id)
+
+        def run() -> VerificationReport:
+            return verify_manifest(
+                sealed.document, sealed.signature, sealed.public_key, files if files.is_dir() else None
+            )
+
+        return await asyncio.to_thread(run)
 
     # --- the projection of rvi.inspections ---
 
