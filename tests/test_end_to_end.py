@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 
 import httpx
@@ -85,6 +86,19 @@ async def test_the_cixi_inspection_flows_through_all_four_services(platform: Sta
     seen = [e["type"] for e in timeline]
     positions = [seen.index(t) for t in CAUSAL_ORDER]
     assert positions == sorted(positions), seen
+
+    # JSON logs carry the inspection and the trace, from requests and from consumed events alike.
+    lines = [json.loads(line) for line in (platform.log_dir / "scheduling.log").read_text().splitlines()]
+    transitions = [e for e in lines if e.get("inspection_id") == result.inspection_id and " -> " in e["msg"]]
+    assert [e["msg"].split(" -> ")[1] for e in transitions] == [
+        "scheduled",
+        "ready",
+        "in_progress",
+        "ended",
+        "documents_issued",
+        "completed",
+    ]
+    assert all(len(e.get("trace_id", "")) == 32 and e["service"] == "scheduling" for e in transitions)
 
 
 async def test_a_service_killed_mid_flow_restarts_and_nothing_is_lost_or_doubled(

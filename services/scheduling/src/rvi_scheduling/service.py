@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from datetime import timedelta
 
@@ -22,6 +23,8 @@ from rvi_shared.events import payloads as p
 from rvi_shared.events.envelope import CloudEvent
 from rvi_shared.messaging.outbox import Outbox
 
+log = logging.getLogger(__name__)
+
 
 class SchedulingService:
     def __init__(self, session: AsyncSession, outbox: Outbox, clock: Clock, settings: SchedulingSettings) -> None:
@@ -36,7 +39,11 @@ class SchedulingService:
         await self.repo.record_timeline(event)
 
     def _move(self, inspection: Inspection, action: Action, reason: str | None = None) -> None:
+        previous = inspection.state
         inspection.state = transition(inspection.state, action)
+        log.info(
+            "inspection %s: %s -> %s", inspection.id, previous, inspection.state, extra={"inspection_id": inspection.id}
+        )
         inspection.updated_at = self.clock.now()
         if reason is not None:
             inspection.state_reason = reason

@@ -24,7 +24,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        if inspection_id := inspection_id_var.get():
+        if inspection_id := record.__dict__.get("inspection_id") or inspection_id_var.get():
             entry["inspection_id"] = inspection_id
         if trace_id := current_trace_id():
             entry["trace_id"] = trace_id
