@@ -1,13 +1,17 @@
-"""Effective-dated catalogues behind GACC-RVI 3(I) (high-risk goods by HS chapter) and
-3(III) (checklist item categories that cannot effectively be done by video)."""
+"""Effective-dated catalogues behind GACC-RVI 3(I) (high-risk goods by HS chapter or item category)
+and 3(III) (checklist item categories that cannot effectively be done by video). Each rule-set
+version lists the entries it carries; an entry's own dates say when it applies."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 LEGAL_TIMEZONE = ZoneInfo("Asia/Shanghai")
+PILOT_START = date(2025, 1, 1)
+NOVEMBER_2026 = date(2026, 11, 1)
 
 
 def legal_date(at: datetime) -> date:
@@ -15,8 +19,7 @@ def legal_date(at: datetime) -> date:
     return at.astimezone(LEGAL_TIMEZONE).date()
 
 
-def in_force(effective_from: date, effective_to: date | None, at: datetime) -> bool:
-    day = legal_date(at)
+def in_force_on(effective_from: date, effective_to: date | None, day: date) -> bool:
     return effective_from <= day and (effective_to is None or day < effective_to)
 
 
@@ -27,27 +30,13 @@ class CatalogueEntry:
     effective_from: date
     effective_to: date | None = None
 
-    def in_force(self, at: datetime) -> bool:
-        return in_force(self.effective_from, self.effective_to, at)
+    def in_force_on(self, day: date) -> bool:
+        return in_force_on(self.effective_from, self.effective_to, day)
 
 
-PILOT_START = date(2025, 1, 1)
-
-HIGH_RISK_CHAPTERS: tuple[CatalogueEntry, ...] = (
-    CatalogueEntry("01", "live animals", PILOT_START),
-    CatalogueEntry("02", "meat and edible meat offal", PILOT_START),
-    CatalogueEntry("03", "fish, crustaceans, molluscs and other aquatic invertebrates", PILOT_START),
-    CatalogueEntry("05", "products of animal origin not elsewhere specified", PILOT_START),
-    CatalogueEntry("30", "pharmaceutical products", PILOT_START),
-    CatalogueEntry("36", "explosives, pyrotechnic products, matches", date(2026, 11, 1)),
-    CatalogueEntry("93", "arms and ammunition", date(2026, 11, 1)),
-)
-
-NON_VIDEO_CATEGORIES: tuple[CatalogueEntry, ...] = (
-    CatalogueEntry("laboratory_sampling", "samples taken for laboratory analysis", PILOT_START),
-    CatalogueEntry("physical_sampling", "physical sampling of goods", PILOT_START),
-    CatalogueEntry("destructive_testing", "testing that destroys or opens the goods", PILOT_START),
-)
+def entries_on(entries: Iterable[CatalogueEntry], day: date) -> Mapping[str, CatalogueEntry]:
+    """The entries in force on `day`, by key, for O(1) lookups during an evaluation."""
+    return {e.key: e for e in entries if e.in_force_on(day)}
 
 
 def hs_chapter(commodity_code: str) -> str | None:
@@ -55,11 +44,46 @@ def hs_chapter(commodity_code: str) -> str | None:
     return digits[:2] if len(digits) >= 2 else None
 
 
-def high_risk_chapter(commodity_code: str, at: datetime) -> CatalogueEntry | None:
-    chapter = hs_chapter(commodity_code)
-    return next((e for e in HIGH_RISK_CHAPTERS if e.key == chapter and e.in_force(at)), None)
+def category_key(category: str) -> str:
+    return category.strip().casefold()
 
 
-def non_video_category(category: str, at: datetime) -> CatalogueEntry | None:
-    wanted = category.strip().casefold()
-    return next((e for e in NON_VIDEO_CATEGORIES if e.key == wanted and e.in_force(at)), None)
+# --- GACC-RVI 3(I): high-risk goods ---
+
+BASELINE_HIGH_RISK_CHAPTERS: tuple[CatalogueEntry, ...] = (
+    CatalogueEntry("01", "live animals", PILOT_START),
+    CatalogueEntry("02", "meat and edible meat offal", PILOT_START),
+    CatalogueEntry("03", "fish, crustaceans, molluscs and other aquatic invertebrates", PILOT_START),
+    CatalogueEntry("05", "products of animal origin not elsewhere specified", PILOT_START),
+    CatalogueEntry("30", "pharmaceutical products", PILOT_START),
+)
+HIGH_RISK_CHAPTERS: tuple[CatalogueEntry, ...] = (
+    *BASELINE_HIGH_RISK_CHAPTERS,
+    CatalogueEntry("36", "explosives, pyrotechnic products, matches", NOVEMBER_2026),
+    CatalogueEntry("93", "arms and ammunition", NOVEMBER_2026),
+)
+
+BASELINE_HIGH_RISK_CATEGORIES: tuple[CatalogueEntry, ...] = (
+    CatalogueEntry("live_animals", "live animals under quarantine supervision", PILOT_START),
+    CatalogueEntry("animal_by_products", "animal by-products under quarantine supervision", PILOT_START),
+)
+HIGH_RISK_CATEGORIES: tuple[CatalogueEntry, ...] = (
+    *BASELINE_HIGH_RISK_CATEGORIES,
+    CatalogueEntry("hazardous_chemicals", "hazardous chemicals and their packaging", NOVEMBER_2026),
+)
+
+# --- GACC-RVI 3(III): items that cannot effectively be done by video ---
+
+BASELINE_NON_VIDEO_CATEGORIES: tuple[CatalogueEntry, ...] = (
+    CatalogueEntry("laboratory_sampling", "samples taken for laboratory analysis", PILOT_START),
+    CatalogueEntry("physical_sampling", "physical sampling of goods", PILOT_START),
+    CatalogueEntry("destructive_testing", "testing that destroys or opens the goods", PILOT_START),
+)
+NON_VIDEO_CATEGORIES: tuple[CatalogueEntry, ...] = (
+    *BASELINE_NON_VIDEO_CATEGORIES,
+    CatalogueEntry("seal_verification", "checking customs seals by touch and tool", NOVEMBER_2026),
+)
+
+# --- GACC-RVI 3(II): directives that require an on-site check ---
+
+PHYSICAL_DIRECTIVE_KEYWORDS: tuple[str, ...] = ("unannounced", "joint", "physical")

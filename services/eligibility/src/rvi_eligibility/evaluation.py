@@ -1,35 +1,31 @@
-"""Evaluate every rule in force (not just the first failing) and derive the per-item methods."""
+"""Evaluate every rule in force (not just the first failing), add officers' 3(V) overrides, and
+derive the per-item methods and the task outcome."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property, lru_cache
 
-from pydantic import BaseModel
+from pydantic_core import to_json
 
-from rvi_eligibility.rules import (
-    RULE_SET_VERSION,
-    ItemFacts,
-    ItemRule,
-    Result,
-    TaskFacts,
-    TaskRule,
-    Verdict,
-    item_rules_in_force,
-    task_rules_in_force,
+from rvi_eligibility.facts import EnterpriseStanding
+from rvi_eligibility.rule_model import ItemFacts, Result, TaskFacts
+from rvi_eligibility.rulesets import REGISTRY, ActiveRules, RuleSet, active_rules
+from rvi_eligibility.verdicts import (
+    OFFICER_JUDGEMENT,
+    OFFICER_REFERENCE,
+    OfficerOverride,
+    Part,
+    TraceEntry,
+    reason_of,
+    trace_of,
 )
-from rvi_shared.events.payloads import ChecklistItem, ItemDecision, Method, Outcome, Reason
+from rvi_shared.events.payloads import ChecklistItem, ItemDecision, Outcome, Reason
 
-
-class TraceEntry(BaseModel):
-    rule_id: str
-    reference: str
-    scope: str
-    item_id: str | None = None
-    result: Result
-    message: str
-    facts: dict[str, object]
+__all__ = ["OFFICER_JUDGEMENT", "OFFICER_REFERENCE", "Evaluation", "OfficerOverride", "TraceEntry", "evaluate"]
 
 
 @dataclass(frozen=True)
@@ -39,54 +35,139 @@ class Evaluation:
     items: list[ItemDecision]
     reasons: list[Reason]
     trace: list[TraceEntry]
-    rule_set_version: str = RULE_SET_VERSION
+    rule_set_version: str
+    parts: tuple[Part, ...] = field(default=(), repr=False)  # the trace's memoized parts, if all are
 
     @property
     def remote_allowed(self) -> bool:
         return self.outcome != "onsite"
 
+    @cached_property
+    def items_bytes(self) -> bytes:
+        return to_json(self.items)
 
-def _reason(rule: TaskRule | ItemRule, verdict: Verdict) -> Reason:
-    return Reason(rule_id=rule.id, reference=rule.reference, message=verdict.message, facts=verdict.facts)
+    @cached_property
+    def reasons_bytes(self) -> bytes:
+        return to_json(self.reasons)
+
+    @cached_property
+    def _serialized_trace(self) -> tuple[bytes, str]:
+        if self.parts and (known := _serialized_traces.get(self.parts)) is not None:
+            return known
+        serialized = b"[" + b",".join(t.json for t in self.trace) + b"]"
+        known = (serialized, hashlib.sha256(serialized).hexdigest())
+        if self.parts:
+            if len(_serialized_traces) >= MAX_SERIALIZED_TRACES:
+                del _serialized_traces[next(iter(_serialized_traces))]
+            _serialized_traces[self.parts] = known
+        return known
+
+    @property
+    def trace_bytes(self) -> bytes:
+        return self._serialized_trace[0]
+
+    @property
+    def trace_digest(self) -> str:
+        return self._serialized_trace[1]
+
+    def trace_text(self) -> str:
+        return self.trace_bytes.decode()
 
 
-def _trace(rule: TaskRule | ItemRule, verdict: Verdict, item_id: str | None = None) -> TraceEntry:
-    return TraceEntry(
-        rule_id=rule.id,
-        reference=rule.reference,
-        scope=rule.scope,
-        item_id=item_id,
-        result=verdict.result,
-        message=verdict.message,
-        facts=verdict.facts,
+# The rules are pure functions of their facts, so each distinct set of facts is judged once per
+# (version, day): item verdicts do not depend on the moment at all, and task verdicts only through
+# the consent in effect then (see TaskFacts). The memos are bounded; their keys repeat.
+MAX_TASK_PARTS = 1024
+MAX_SERIALIZED_TRACES = 1024
+_task_parts: dict[tuple[object, ...], Part] = {}
+_serialized_traces: dict[tuple[Part, ...], tuple[bytes, str]] = {}
+
+
+def _memo_task_part(active: ActiveRules, task: TaskFacts) -> Part:
+    consents = task.enterprise.consents_at(task.as_at) if task.enterprise is not None else None
+    key = (active, task.enterprise_id, task.enterprise, task.customs, task.special_campaign, task.directives, consents)
+    part = _task_parts.get(key)
+    if part is None:
+        if len(_task_parts) >= MAX_TASK_PARTS:
+            del _task_parts[next(iter(_task_parts))]
+        part = _task_parts[key] = _task_part(active, task)
+    return part
+
+
+def _task_part(active: ActiveRules, task: TaskFacts) -> Part:
+    trace: list[TraceEntry] = []
+    reasons: list[Reason] = []
+    for rule in active.task_rules:
+        verdict = rule.check(task, active.catalogues)
+        trace.append(trace_of(rule, "task", verdict))
+        if verdict.result is Result.FAIL:
+            reasons.append(reason_of(rule.id, rule.reference, verdict))
+    return Part(tuple(trace), tuple(reasons))
+
+
+@lru_cache(maxsize=4096)
+def _item_part(active: ActiveRules, item_id: str, category: str | None, commodity_code: str | None) -> Part:
+    facts = ItemFacts(item_id, category, commodity_code)
+    trace: list[TraceEntry] = []
+    reasons: list[Reason] = []
+    for rule in active.item_rules:
+        verdict = rule.check(facts, active.catalogues)
+        trace.append(trace_of(rule, "item", verdict, item_id))
+        if verdict.result is Result.FAIL:
+            reasons.append(reason_of(rule.id, rule.reference, verdict))
+    return Part(tuple(trace), tuple(reasons))
+
+
+def _override_part(overrides: Sequence[OfficerOverride], scope: str, item_id: str | None) -> Part:
+    verdicts = [o.verdict() for o in overrides]
+    return Part(
+        tuple(
+            TraceEntry(OFFICER_JUDGEMENT, OFFICER_REFERENCE, scope, item_id, v.result, v.message, v.facts)
+            for v in verdicts
+        ),
+        tuple(reason_of(OFFICER_JUDGEMENT, OFFICER_REFERENCE, v) for v in verdicts),
     )
 
 
-def evaluate(task: TaskFacts, items: Sequence[ChecklistItem]) -> Evaluation:
-    trace: list[TraceEntry] = []
-    task_reasons: list[Reason] = []
-    for task_rule in task_rules_in_force(task.as_at):
-        verdict = task_rule.evaluate(task)
-        trace.append(_trace(task_rule, verdict))
-        if verdict.result is Result.FAIL:
-            task_reasons.append(_reason(task_rule, verdict))
+def evaluate(
+    task: TaskFacts,
+    items: Sequence[ChecklistItem],
+    rule_set: RuleSet | None = None,
+    overrides: Sequence[OfficerOverride] = (),
+) -> Evaluation:
+    """`rule_set` defaults to the version in force at `task.as_at` (UnknownRuleSet before the pilot)."""
+    rule_set = rule_set or REGISTRY.at(task.as_at)
+    active = active_rules(rule_set, rule_set.rules_day(task.as_at))
+    by_item: dict[str | None, list[OfficerOverride]] = {}
+    for override in overrides:
+        by_item.setdefault(override.item_id, []).append(override)
 
-    item_rules = item_rules_in_force(task.as_at)
+    task_part = _memo_task_part(active, task)
+    parts = [task_part]
+    trace = list(task_part.trace)
+    task_reasons = list(task_part.reasons)
+    if None in by_item:
+        whole = _override_part(by_item[None], "task", None)
+        trace.extend(whole.trace)
+        task_reasons.extend(whole.reasons)
+
     decisions: list[ItemDecision] = []
     item_reasons: list[Reason] = []
     for item in items:
-        facts = ItemFacts(task.as_at, item.item_id, item.category, item.commodity_code)
-        own: list[Reason] = []
-        for item_rule in item_rules:
-            verdict = item_rule.evaluate(facts)
-            trace.append(_trace(item_rule, verdict, item.item_id))
-            if verdict.result is Result.FAIL:
-                own.append(_reason(item_rule, verdict))
+        part = _item_part(active, item.item_id, item.category, item.commodity_code)
+        parts.append(part)
+        trace.extend(part.trace)
+        own = list(part.reasons)
+        if item.item_id in by_item:
+            officer = _override_part(by_item[item.item_id], "item", item.item_id)
+            trace.extend(officer.trace)
+            own.extend(officer.reasons)
         item_reasons.extend(own)
-        # A whole-task exclusion (1, 2, 3(II), 3(IV)) sends every item on-site, and says why.
-        why = [*task_reasons, *own]
-        method: Method = "onsite" if why else "video"
-        decisions.append(ItemDecision(item_id=item.item_id, method=method, reasons=why))
+        # A whole-task exclusion (1, 2, 3(II), 3(IV), a whole-task 3(V)) sends every item on-site, and says why.
+        why = [*task_reasons, *own] if task_reasons else own
+        decisions.append(
+            ItemDecision(item_id=item.item_id, method="onsite", reasons=why) if why else _video(item.item_id)
+        )
 
     return Evaluation(
         as_at=task.as_at,
@@ -94,7 +175,15 @@ def evaluate(task: TaskFacts, items: Sequence[ChecklistItem]) -> Evaluation:
         items=decisions,
         reasons=[*task_reasons, *item_reasons],
         trace=trace,
+        rule_set_version=active.version,
+        parts=() if overrides else tuple(parts),
     )
+
+
+@lru_cache(maxsize=4096)
+def _video(item_id: str) -> ItemDecision:
+    """Shared, as the decisions holding it never change it."""
+    return ItemDecision(item_id=item_id, method="video")
 
 
 def _outcome(whole_task_excluded: bool, items: Sequence[ItemDecision]) -> Outcome:
@@ -111,3 +200,11 @@ OUTCOME_STRICTNESS: dict[str, int] = {"remote": 0, "hybrid": 1, "onsite": 2}
 
 def stricter(new: str, old: str) -> bool:
     return OUTCOME_STRICTNESS[new] > OUTCOME_STRICTNESS[old]
+
+
+def evaluate_enterprise(enterprise_id: str, standing: EnterpriseStanding | None, as_at: datetime) -> list[TraceEntry]:
+    """The enterprise rules alone (GACC-RVI 2, 3(IV)): the enterprise's standing, whatever the task."""
+    rule_set = REGISTRY.at(as_at)
+    active = active_rules(rule_set, rule_set.rules_day(as_at))
+    task = TaskFacts(as_at, enterprise_id, standing, customs="", special_campaign=False, directives=())
+    return [trace_of(r, "task", r.check(task, active.catalogues)) for r in active.task_rules if r.about_enterprise]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rvi_eligibility.facts import values_from_update
 from rvi_eligibility.service import EligibilityService
 from rvi_eligibility.settings import EligibilitySettings
 from rvi_shared.clock import Clock
 from rvi_shared.events import payloads as p
 from rvi_shared.events.envelope import CloudEvent
-from rvi_shared.messaging.consumer import HandlerRegistry
+from rvi_shared.messaging.consumer import HandlerRegistry, PermanentError
 from rvi_shared.messaging.outbox import Outbox
 
 
@@ -25,7 +26,14 @@ def build_handlers(outbox: Outbox, clock: Clock, settings: EligibilitySettings) 
 
     @registry.on("rvi.enterprise.updated.v1")
     async def enterprise_updated(session: AsyncSession, event: CloudEvent, payload: p.EnterpriseUpdated) -> None:
-        await service(session).record_update(payload, event.id)
+        values = values_from_update(payload)
+        if not values:
+            raise PermanentError(f"enterprise update {event.id} for {payload.enterprise_id!r} sets no fact")
+        await service(session).record_facts(payload.enterprise_id, values, payload.effective_from, "event", event.id)
+
+    @registry.on("rvi.equipment.tested.v1")
+    async def equipment_tested(session: AsyncSession, event: CloudEvent, payload: p.EquipmentTested) -> None:
+        await service(session).on_equipment_tested(event, payload)
 
     @registry.on("rvi.session.escalated.v1")
     async def escalated(session: AsyncSession, event: CloudEvent, payload: p.SessionEscalated) -> None:

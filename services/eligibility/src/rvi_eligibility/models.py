@@ -44,6 +44,7 @@ class EnterpriseFactChange(Base):
     changes: Mapped[dict[str, Any]] = mapped_column(JSON)
     source: Mapped[str] = mapped_column(String(32))
     source_ref: Mapped[str | None] = mapped_column(String(255))
+    note: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -65,8 +66,14 @@ class InspectionRequest(Base):
     closed_reason: Mapped[str | None] = mapped_column(String(64))
 
 
+DECISION_OF_INSPECTION = "inspection"
+AD_HOC_DECISION = "adhoc"
+
+
 class Decision(Base):
-    """Immutable: a re-evaluation adds a row that supersedes the previous one."""
+    """Immutable: a re-evaluation adds a row that supersedes the previous one. `kind` says whether
+    it belongs to the chain of an inspection this service follows, or decides a submitted task
+    on its own (ad hoc; `inspection_id` is then only the caller's reference, if any)."""
 
     __tablename__ = "decisions"
     __table_args__ = (
@@ -74,21 +81,53 @@ class Decision(Base):
             "uq_decisions_first_per_inspection",
             "inspection_id",
             unique=True,
-            postgresql_where=text("supersedes IS NULL"),
+            postgresql_where=text(f"supersedes IS NULL AND kind = '{DECISION_OF_INSPECTION}'"),
         ),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    inspection_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    inspection_id: Mapped[str | None] = mapped_column(String(64), index=True)
     enterprise_id: Mapped[str] = mapped_column(String(64), index=True)
     customs: Mapped[str] = mapped_column(String(64))
     remote_allowed: Mapped[bool] = mapped_column(Boolean)
     outcome: Mapped[str] = mapped_column(String(16))
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    trace: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    trace_digest: Mapped[str] = mapped_column(String(64))
     rule_set_version: Mapped[str] = mapped_column(String(32))
     as_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     evaluated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     supersedes: Mapped[str | None] = mapped_column(String(64), unique=True)
     trigger: Mapped[str] = mapped_column(String(255))
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class DecisionTrace(Base):
+    """The trace of a decision (every rule evaluated, with the facts it saw), stored once per
+    distinct content under its SHA-256: the decisions of one enterprise with the same checklist
+    and facts share it. Immutable, as the decisions citing it."""
+
+    __tablename__ = "decision_traces"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    trace: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class Override(Base):
+    """GACC-RVI 3(V): an officer sent an inspection (item_id None) or one item on-site. Lifting
+    keeps the row and records who lifted it and why."""
+
+    __tablename__ = "overrides"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    inspection_id: Mapped[str] = mapped_column(String(64), index=True)
+    item_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str] = mapped_column(Text)
+    officer: Mapped[str] = mapped_column(String(128))
+    credential_no: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    lifted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lifted_by: Mapped[str | None] = mapped_column(String(128))
+    lift_reason: Mapped[str | None] = mapped_column(Text)

@@ -1,12 +1,14 @@
+"""REST schemas of enterprise facts and standing."""
+
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from rvi_eligibility.evaluation import TraceEntry
-from rvi_shared.events.payloads import ChecklistItem, Consent, CreditStatus, ItemDecision, Outcome, Reason
+from rvi_eligibility.task_schemas import TraceEntryOut
+from rvi_shared.events.payloads import Consent, CreditStatus, Reason
 
 
 class FactsUpdate(BaseModel):
@@ -22,7 +24,15 @@ class FactsUpdate(BaseModel):
                     "can_cooperate": True,
                     "technical_conditions": True,
                     "credit_status": "advanced_certified",
-                }
+                },
+                {
+                    "consent": {
+                        "given": True,
+                        "scope": "export food planting sites",
+                        "revoked_at": "2026-12-01T00:00:00+08:00",
+                    },
+                    "effective_from": "2026-11-25T09:00:00+08:00",
+                },
             ]
         },
     )
@@ -33,18 +43,46 @@ class FactsUpdate(BaseModel):
     technical_conditions: bool | None = None
     credit_status: CreditStatus | None = None
     mandatory_onsite: bool | None = Field(
-        default=None, description="GACC-RVI 3(IV): under mandatory on-site verification after falsification"
+        default=None,
+        description="GACC-RVI 3(IV): true puts the enterprise under mandatory on-site verification after a "
+        "falsification; only a supervisor lifts it (POST /v1/enterprises/{id}/mandatory-onsite/lift)",
     )
     mandatory_onsite_reason: str | None = Field(default=None, max_length=2000)
     effective_from: datetime | None = Field(default=None, description="defaults to now")
 
     @model_validator(mode="after")
     def reason_with_mandatory_onsite(self) -> FactsUpdate:
+        if self.mandatory_onsite is False:
+            raise ValueError(
+                "mandatory_onsite: only a supervisor lifts mandatory on-site verification (GACC-RVI 3(IV)), "
+                "with POST /v1/enterprises/{enterprise_id}/mandatory-onsite/lift"
+            )
         if self.mandatory_onsite and not self.mandatory_onsite_reason:
             raise ValueError("mandatory_onsite_reason is required when mandatory_onsite is true")
         if not self.model_dump(exclude_none=True, exclude={"effective_from"}):
             raise ValueError("no fact given: set at least one of the fields")
         return self
+
+    def values(self) -> dict[str, Any]:
+        values = self.model_dump(exclude_none=True, exclude={"effective_from", "consent"})
+        if self.consent is not None:
+            values |= {
+                "consent_given": self.consent.given,
+                "consent_scope": self.consent.scope,
+                "consent_revoked_at": self.consent.revoked_at,
+            }
+        return values
+
+
+class MandatoryOnsiteLift(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"reason": "rectification verified on site on 2026-11-20; record NB-2026-1187"}]
+        },
+    )
+
+    reason: str = Field(min_length=3, max_length=2000, description="why the supervisor lifts it (kept in the history)")
 
 
 class ConsentOut(BaseModel):
@@ -59,6 +97,8 @@ class FactChangeOut(BaseModel):
     effective_from: datetime
     changes: dict[str, Any]
     source: str
+    source_ref: str | None
+    note: str | None
     recorded_at: datetime
 
 
@@ -73,74 +113,13 @@ class EnterpriseOut(BaseModel):
     credit_status: CreditStatus | None
     mandatory_onsite: bool
     mandatory_onsite_reason: str | None
-    scheduled_changes: list[FactChangeOut] = Field(description="recorded changes that take effect after as_at")
-
-
-class EvaluationRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "enterprise_id": "ENT-330282-0001",
-                    "customs": "Cixi",
-                    "checklist_items": [
-                        {"item_id": "I1", "description": "agricultural inputs", "category": "agricultural_inputs"}
-                    ],
-                }
-            ]
-        },
+    remote_eligible: bool = Field(
+        description="the enterprise conditions (GACC-RVI 2) hold and no 3(IV) mandatory on-site applies, now; "
+        "a task's own rules (1, 3(I)-(III)) are not part of it"
     )
-
-    enterprise_id: str = Field(min_length=1, max_length=64)
-    customs: str = Field(min_length=1, max_length=64)
-    checklist_items: list[ChecklistItem] = Field(default_factory=list)
-    special_campaign: bool = False
-    directives: list[str] = Field(default_factory=list)
-    as_at: datetime | None = Field(default=None, description="evaluate the facts and rules in force then; default now")
-
-
-class EvaluationOut(BaseModel):
-    enterprise_id: str
-    customs: str
-    remote_allowed: bool
-    outcome: Outcome
-    items: list[ItemDecision]
-    reasons: list[Reason]
-    trace: list[TraceEntry]
-    rule_set_version: str
-    as_at: datetime
-    evaluated_at: datetime
-
-
-class DecisionOut(EvaluationOut):
-    id: str
-    inspection_id: str
-    supersedes: str | None
-    trigger: str
-
-
-class RuleOut(BaseModel):
-    id: str
-    reference: str
-    title: str
-    scope: str
-    effective_from: date
-    effective_to: date | None
-
-
-class CatalogueEntryOut(BaseModel):
-    key: str
-    description: str
-    effective_from: date
-    effective_to: date | None
-
-
-class RuleCatalogueOut(BaseModel):
-    rule_set_version: str
-    rules: list[RuleOut]
-    high_risk_chapters: list[CatalogueEntryOut]
-    non_video_categories: list[CatalogueEntryOut]
-    physical_directive_keywords: list[str]
-    pilot_districts: list[str]
-    subordinate_customs: dict[str, str]
+    blocking: list[Reason] = Field(description="the enterprise rules that fail now")
+    enterprise_rules: list[TraceEntryOut] = Field(description="every enterprise rule evaluated now")
+    falsification_history: list[FactChangeOut] = Field(
+        description="GACC-RVI 3(IV): when mandatory on-site verification was imposed or lifted, and why"
+    )
+    scheduled_changes: list[FactChangeOut] = Field(description="recorded changes that take effect after as_at")

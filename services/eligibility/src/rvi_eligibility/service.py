@@ -1,32 +1,28 @@
-"""Eligibility: enterprise facts, evaluations and immutable decisions. Handlers own the transaction."""
+"""Eligibility of the inspections this service follows: their decision chains, the reactions to
+other services' events, and enterprise facts changes (which re-check open inspections).
+The request or event handler owns the transaction; nothing here commits."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rvi_eligibility.catalogue import PILOT_START, legal_date
-from rvi_eligibility.districts import district_of
-from rvi_eligibility.evaluation import Evaluation, evaluate, stricter
-from rvi_eligibility.facts import (
-    FACT_FIELDS,
-    EnterpriseStanding,
-    FactChange,
-    fold,
-    values_from_json,
-    values_from_update,
-    values_to_json,
-)
-from rvi_eligibility.models import Decision, EnterpriseFactChange, EnterpriseFacts, InspectionRequest
+from rvi_eligibility.evaluation import Evaluation, OfficerOverride, evaluate, stricter
+from rvi_eligibility.facts import EnterpriseStanding
+from rvi_eligibility.facts_store import FactStore
+from rvi_eligibility.models import DECISION_OF_INSPECTION, Decision, EnterpriseFactChange, InspectionRequest
 from rvi_eligibility.repository import EligibilityRepository, Lock
-from rvi_eligibility.rules import TaskFacts
+from rvi_eligibility.rule_model import TaskFacts
+from rvi_eligibility.rulesets import RuleSet
 from rvi_eligibility.settings import EligibilitySettings
+from rvi_shared.auth import Principal
 from rvi_shared.clock import Clock
-from rvi_shared.errors import NotFound, Unprocessable
+from rvi_shared.errors import Conflict, NotFound
 from rvi_shared.events import payloads as p
 from rvi_shared.events.envelope import CloudEvent
 from rvi_shared.messaging.outbox import Outbox
@@ -34,32 +30,30 @@ from rvi_shared.messaging.outbox import Outbox
 DECIDED = "rvi.eligibility.decided.v1"
 
 
+@dataclass(frozen=True)
+class EnterpriseView:
+    standing: EnterpriseStanding
+    known_now: bool
+    history: Sequence[EnterpriseFactChange]
+
+
 class EligibilityService:
     def __init__(self, session: AsyncSession, outbox: Outbox, clock: Clock, settings: EligibilitySettings) -> None:
         self.session = session
         self.repo = EligibilityRepository(session)
+        self.facts = FactStore(self.repo, clock)
         self.outbox = outbox
         self.clock = clock
         self.settings = settings
 
     # --- enterprise facts ---
 
-    async def standing(self, enterprise_id: str, as_at: datetime, lock: Lock = None) -> EnterpriseStanding | None:
-        row = await self.repo.facts(enterprise_id, lock=lock)
-        if row is None or row.effective_from is None:
-            return None
-        if as_at >= row.effective_from:
-            return _standing_of(row)
-        return fold(enterprise_id, _changes(await self.repo.changes(enterprise_id)), as_at=as_at)
-
-    async def enterprise(self, enterprise_id: str) -> tuple[EnterpriseStanding, list[EnterpriseFactChange]]:
-        """The standing now, and the recorded changes that only take effect later."""
-        now = self.clock.now()
-        changes = await self.repo.changes(enterprise_id)
-        if not changes:
+    async def enterprise(self, enterprise_id: str) -> EnterpriseView:
+        history = await self.facts.history(enterprise_id)
+        if not history:
             raise NotFound(f"no facts recorded for enterprise {enterprise_id!r}")
-        standing = await self.standing(enterprise_id, now) or EnterpriseStanding(enterprise_id)
-        return standing, [c for c in changes if c.effective_from > now]
+        standing = await self.facts.standing(enterprise_id, self.clock.now())
+        return EnterpriseView(standing or EnterpriseStanding(enterprise_id), standing is not None, history)
 
     async def record_facts(
         self,
@@ -68,90 +62,72 @@ class EligibilityService:
         effective_from: datetime,
         source: str,
         source_ref: str | None,
-    ) -> EnterpriseStanding:
-        """Append the change to the history, refold the current row, then re-check open inspections."""
-        unknown = set(values) - set(FACT_FIELDS)
-        assert not unknown, f"not enterprise facts: {unknown}"
-        now = self.clock.now()
-        row = await self.repo.lock_facts_creating(enterprise_id, now)
-        self.repo.add_change(
-            EnterpriseFactChange(
-                enterprise_id=enterprise_id,
-                effective_from=effective_from,
-                changes=values_to_json(values),
-                source=source,
-                source_ref=source_ref,
-                recorded_at=now,
-            )
-        )
-        await self.session.flush()
-        current = fold(enterprise_id, _changes(await self.repo.changes(enterprise_id)))
-        assert current is not None
-        for name in FACT_FIELDS:
-            setattr(row, name, getattr(current, name))
-        row.effective_from = current.effective_from
-        row.updated_at = now
-        await self.session.flush()
+        note: str | None = None,
+    ) -> None:
+        """Record the change, then re-check the enterprise's open inspections (stricter only)."""
+        await self.facts.record(enterprise_id, values, effective_from, source, source_ref, note)
         await self._reevaluate_open(enterprise_id, f"enterprise facts changed ({source} {source_ref or ''})".strip())
-        standing = await self.standing(enterprise_id, now)
-        return standing or EnterpriseStanding(enterprise_id)
 
-    async def record_update(self, update: p.EnterpriseUpdated, source_ref: str) -> None:
-        await self.record_facts(
-            update.enterprise_id, values_from_update(update), update.effective_from, "event", source_ref
+    async def lift_mandatory_onsite(self, enterprise_id: str, reason: str, supervisor: Principal) -> None:
+        """GACC-RVI 3(IV) lasts until a supervisor lifts it with a reason. Open inspections are not
+        re-decided toward remote by this: only a new evaluation (or a new task) will be."""
+        standing = await self.facts.standing(enterprise_id, self.clock.now(), lock="update")
+        if standing is None or not standing.mandatory_onsite:
+            raise Conflict(
+                f"enterprise {enterprise_id!r} is not under mandatory on-site verification (GACC-RVI 3(IV))",
+                current_state="not_mandatory_onsite",
+            )
+        await self.facts.record(
+            enterprise_id,
+            {"mandatory_onsite": False, "mandatory_onsite_reason": None},
+            self.clock.now(),
+            "supervisor-lift",
+            f"{supervisor.subject} ({supervisor.credential_no})",
+            note=reason,
         )
 
-    # --- evaluation ---
+    # --- evaluating and deciding the inspections this service follows ---
 
-    async def what_if(
+    async def evaluate_request(
         self,
-        enterprise_id: str,
-        customs: str,
-        items: Sequence[p.ChecklistItem],
-        special_campaign: bool,
-        directives: Sequence[str],
-        as_at: datetime | None,
-    ) -> Evaluation:
-        """Evaluate without storing anything."""
-        if district_of(customs) is None:
-            raise Unprocessable(f"customs: {customs!r} is not a customs office of the 17 pilot districts (GACC-RVI 1)")
-        at = as_at or self.clock.now()
-        if legal_date(at) < PILOT_START:
-            raise Unprocessable(f"as_at: {at.isoformat()} precedes the pilot rules ({PILOT_START.isoformat()})")
-        return await self._evaluate(enterprise_id, customs, items, special_campaign, directives, at)
-
-    async def _evaluate(
-        self,
-        enterprise_id: str,
-        customs: str,
-        items: Sequence[p.ChecklistItem],
-        special_campaign: bool,
-        directives: Sequence[str],
+        request: InspectionRequest,
         at: datetime,
         lock: Lock = None,
+        rule_set: RuleSet | None = None,
+        with_overrides: bool = True,
     ) -> Evaluation:
         task = TaskFacts(
             as_at=at,
-            enterprise_id=enterprise_id,
-            enterprise=await self.standing(enterprise_id, at, lock=lock),
-            customs=customs,
-            special_campaign=special_campaign,
-            directives=tuple(directives),
+            enterprise_id=request.enterprise_id,
+            enterprise=await self.facts.standing(request.enterprise_id, at, lock=lock),
+            customs=request.customs,
+            special_campaign=request.special_campaign,
+            directives=tuple(request.directives),
         )
-        return evaluate(task, items)
-
-    async def _evaluate_request(self, request: InspectionRequest, at: datetime, lock: Lock = None) -> Evaluation:
         items = [p.ChecklistItem.model_validate(i) for i in request.items]
-        return await self._evaluate(
-            request.enterprise_id, request.customs, items, request.special_campaign, request.directives, at, lock
-        )
+        overrides = await self.overrides(request.inspection_id) if with_overrides else []
+        return evaluate(task, items, rule_set, overrides)
 
-    async def _decide(
-        self, request: InspectionRequest, evaluation: Evaluation, trigger: str, supersedes: str | None = None
+    async def overrides(self, inspection_id: str) -> list[OfficerOverride]:
+        return [
+            OfficerOverride(o.item_id, o.reason, o.legal_basis, o.officer, o.credential_no, o.created_at)
+            for o in await self.repo.active_overrides(inspection_id)
+        ]
+
+    async def decide(
+        self,
+        request: InspectionRequest,
+        evaluation: Evaluation,
+        trigger: str,
+        supersedes: str | None = None,
+        decided_by: str | None = None,
     ) -> Decision:
+        """A new immutable decision in the inspection's chain, emitted in the same transaction."""
         now = self.clock.now()
+        await self.repo.insert_traces({evaluation.trace_digest: evaluation.trace_text()})
         decision = Decision(
             id=str(uuid.uuid4()),
+            kind=DECISION_OF_INSPECTION,
             inspection_id=request.inspection_id,
             enterprise_id=request.enterprise_id,
             customs=request.customs,
@@ -159,12 +135,13 @@ class EligibilityService:
             outcome=evaluation.outcome,
             items=[i.model_dump(mode="json") for i in evaluation.items],
             reasons=[r.model_dump(mode="json") for r in evaluation.reasons],
-            trace=[t.model_dump(mode="json") for t in evaluation.trace],
+            trace_digest=evaluation.trace_digest,
             rule_set_version=evaluation.rule_set_version,
             as_at=evaluation.as_at,
             evaluated_at=now,
             supersedes=supersedes,
             trigger=trigger[:255],
+            decided_by=decided_by,
         )
         self.repo.add_decision(decision)
         request.latest_decision_id = decision.id
@@ -189,6 +166,18 @@ class EligibilityService:
         )
         return decision
 
+    async def open_request(self, inspection_id: str) -> InspectionRequest:
+        """The followed inspection, locked; 404 if unknown, 409 once it is closed."""
+        request = await self.repo.request(inspection_id, for_update=True)
+        if request is None:
+            raise NotFound(f"inspection {inspection_id!r} is not known to eligibility")
+        if request.closed_at is not None:
+            raise Conflict(
+                f"inspection {inspection_id!r} is closed ({request.closed_reason}): it is not decided again",
+                current_state=request.closed_reason or "closed",
+            )
+        return request
+
     async def _reevaluate_open(self, enterprise_id: str, trigger: str) -> None:
         """Facts only bear on whole-task rules, so a remote-allowing decision can only turn stricter."""
         now = self.clock.now()
@@ -196,11 +185,11 @@ class EligibilityService:
             previous = await self.repo.decision(request.latest_decision_id) if request.latest_decision_id else None
             if previous is None or not previous.remote_allowed:
                 continue
-            evaluation = await self._evaluate_request(request, now)
+            evaluation = await self.evaluate_request(request, now)
             if stricter(evaluation.outcome, previous.outcome):
-                await self._decide(request, evaluation, trigger, supersedes=previous.id)
+                await self.decide(request, evaluation, trigger, supersedes=previous.id)
 
-    # --- decisions ---
+    # --- reading decisions ---
 
     async def decision(self, decision_id: str) -> Decision:
         decision = await self.repo.decision(decision_id)
@@ -213,6 +202,12 @@ class EligibilityService:
         if request is None or request.latest_decision_id is None:
             raise NotFound(f"no decision for inspection {inspection_id!r}")
         return await self.decision(request.latest_decision_id)
+
+    async def chain(self, inspection_id: str) -> list[Decision]:
+        return await self.repo.chain(inspection_id)
+
+    async def traces(self, decisions: Sequence[Decision]) -> dict[str, list[dict[str, Any]]]:
+        return await self.repo.traces({d.trace_digest for d in decisions})
 
     # --- reactions to other services' events ---
 
@@ -237,8 +232,9 @@ class EligibilityService:
         stored = await self.repo.request(requested.inspection_id, for_update=True)
         assert stored is not None
         # Share-lock the facts so a concurrent fact change waits and then sees this inspection.
-        evaluation = await self._evaluate_request(stored, now, lock="share")
-        return await self._decide(stored, evaluation, f"{event.type} {event.id}")
+        # A new inspection has no 3(V) override yet.
+        evaluation = await self.evaluate_request(stored, now, lock="share", with_overrides=False)
+        return await self.decide(stored, evaluation, f"{event.type} {event.id}")
 
     async def close(self, inspection_id: str, reason: str) -> None:
         request = await self.repo.request(inspection_id, for_update=True)
@@ -263,14 +259,13 @@ class EligibilityService:
                 event.id,
             )
 
-
-def _changes(rows: Sequence[EnterpriseFactChange]) -> list[FactChange]:
-    return [FactChange(r.effective_from, values_from_json(r.changes)) for r in rows]
-
-
-def _standing_of(row: EnterpriseFacts) -> EnterpriseStanding:
-    return EnterpriseStanding(
-        enterprise_id=row.enterprise_id,
-        effective_from=row.effective_from,
-        **{name: getattr(row, name) for name in FACT_FIELDS},
-    )
+    async def on_equipment_tested(self, event: CloudEvent, tested: p.EquipmentTested) -> None:
+        """The test result is the enterprise's technical conditions (GACC-RVI 2) from `tested_at` on."""
+        await self.record_facts(
+            tested.enterprise_id,
+            {"technical_conditions": tested.passed},
+            tested.tested_at,
+            "equipment-test",
+            event.id,
+            note=f"equipment test for inspection {tested.inspection_id}: {'passed' if tested.passed else 'failed'}",
+        )

@@ -1,0 +1,217 @@
+"""Tasks submitted over REST: what-if evaluations (never stored), single decisions and batches.
+
+Storing and emitting: a task naming an open inspection this service follows (from
+`rvi.inspection.requested.v1`) is a re-evaluation of that inspection: its decision supersedes the
+previous one and is emitted as `rvi.eligibility.decided.v1`, so scheduling acts on it. Any other
+task is decided ad hoc: stored (with the caller's inspection id as a mere reference) and never
+emitted, since no service follows it. A batch stores all its ad-hoc decisions with one multi-row
+INSERT and no ORM objects."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from rvi_eligibility.districts import district_of
+from rvi_eligibility.evaluation import Evaluation, evaluate
+from rvi_eligibility.facts import EnterpriseStanding
+from rvi_eligibility.models import AD_HOC_DECISION, Decision, InspectionRequest
+from rvi_eligibility.rule_model import TaskFacts
+from rvi_eligibility.rulesets import REGISTRY, RuleSet, UnknownRuleSet
+from rvi_eligibility.service import EligibilityService
+from rvi_eligibility.task_schemas import EvaluationRequest, TaskFields, TaskIn
+from rvi_shared.auth import Principal
+from rvi_shared.errors import Conflict, DomainError, Unprocessable
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A task that passed the input checks: the moment and the rule set it is evaluated with."""
+
+    at: datetime
+    rule_set: RuleSet
+
+
+@dataclass(frozen=True)
+class AdHocDecision:
+    """A stored ad-hoc decision: its row, and the evaluation it was made from (for the response)."""
+
+    row: dict[str, Any]
+    evaluation: Evaluation
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    index: int
+    decision: Decision | AdHocDecision | None = None
+    error: DomainError | None = None
+
+
+class TaskDecider:
+    def __init__(self, service: EligibilityService) -> None:
+        self.service = service
+        self.repo = service.repo
+        self.clock = service.clock
+
+    def check(self, task: TaskFields, rule_set_version: str | None = None, now: datetime | None = None) -> Checked:
+        return check_task(task, now or self.clock.now(), rule_set_version)
+
+    async def what_if(self, body: EvaluationRequest) -> Evaluation:
+        checked = self.check(body, body.rule_set_version)
+        standing = await self.service.facts.standing(body.enterprise_id, checked.at)
+        if body.facts is not None:
+            standing = _with_alternative_facts(body, standing, checked.at)
+        return evaluate(task_facts(body, standing, checked.at), body.checklist_items, checked.rule_set)
+
+    async def decide(self, task: TaskIn, principal: Principal) -> Decision | AdHocDecision:
+        checked = self.check(task)
+        trigger = f"POST /v1/decisions by {principal.subject}"
+        if task.inspection_id is not None:
+            request = await self.repo.request(task.inspection_id, for_update=True)
+            if request is not None:
+                return await self._redecide(request, task, checked, trigger, principal)
+        standing = await self.service.facts.standing(task.enterprise_id, checked.at)
+        evaluation = evaluate(task_facts(task, standing, checked.at), task.checklist_items, checked.rule_set)
+        row = ad_hoc_row(task, evaluation, self.clock.now(), trigger, principal.subject)
+        await self.repo.insert_traces({evaluation.trace_digest: evaluation.trace_text()})
+        await self.repo.insert_decisions([row])
+        return AdHocDecision(row, evaluation)
+
+    async def decide_batch(self, tasks: Sequence[TaskIn], principal: Principal) -> list[BatchResult]:
+        trigger = f"POST /v1/decisions:batch by {principal.subject}"
+        now = self.clock.now()  # one moment for the whole batch: one facts query per distinct as_at
+        results: dict[int, BatchResult] = {}
+        checked: dict[int, Checked] = {}
+        for index, task in enumerate(tasks):
+            try:
+                checked[index] = self.check(task, now=now)
+            except DomainError as error:
+                results[index] = BatchResult(index, error=error)
+        referenced = {tasks[i].inspection_id for i in checked if tasks[i].inspection_id}
+        known = await self.repo.known_inspections(referenced) if referenced else set()
+        ad_hoc: dict[datetime, list[int]] = defaultdict(list)
+        for index, check in checked.items():
+            task = tasks[index]
+            if task.inspection_id in known:
+                results[index] = await self._redecide_in_batch(index, task, check, trigger, principal)
+            else:
+                ad_hoc[check.at].append(index)
+        rows: list[dict[str, Any]] = []
+        traces: dict[str, str] = {}
+        for at, indexes in ad_hoc.items():
+            standings = await self.service.facts.standings({tasks[i].enterprise_id for i in indexes}, at)
+            for index in indexes:
+                task = tasks[index]
+                facts = task_facts(task, standings[task.enterprise_id], at)
+                evaluation = evaluate(facts, task.checklist_items, checked[index].rule_set)
+                row = ad_hoc_row(task, evaluation, now, trigger, principal.subject)
+                rows.append(row)
+                if evaluation.trace_digest not in traces:
+                    traces[evaluation.trace_digest] = evaluation.trace_text()
+                results[index] = BatchResult(index, decision=AdHocDecision(row, evaluation))
+        await self.repo.insert_traces(traces)
+        await self.repo.insert_decisions(rows)
+        return [results[i] for i in range(len(tasks))]
+
+    async def _redecide_in_batch(
+        self, index: int, task: TaskIn, checked: Checked, trigger: str, principal: Principal
+    ) -> BatchResult:
+        request = await self.repo.request(task.inspection_id or "", for_update=True)
+        assert request is not None
+        try:
+            return BatchResult(index, decision=await self._redecide(request, task, checked, trigger, principal))
+        except DomainError as error:
+            return BatchResult(index, error=error)
+
+    async def _redecide(
+        self, request: InspectionRequest, task: TaskIn, checked: Checked, trigger: str, principal: Principal
+    ) -> Decision:
+        """The task as the caller submits it now becomes the inspection's task facts, so later
+        re-evaluations (on fact changes) judge the same task. 3(V) overrides still apply."""
+        if request.closed_at is not None:
+            raise Conflict(
+                f"inspection {request.inspection_id!r} is closed ({request.closed_reason}): it is not decided again",
+                current_state=request.closed_reason or "closed",
+            )
+        if request.enterprise_id != task.enterprise_id:
+            raise Conflict(
+                f"enterprise_id: inspection {request.inspection_id!r} is for enterprise "
+                f"{request.enterprise_id!r}, not {task.enterprise_id!r}",
+                current_state="requested",
+            )
+        request.customs = task.customs
+        request.items = [i.model_dump(mode="json") for i in task.checklist_items]
+        request.special_campaign = task.special_campaign
+        request.directives = list(task.directives)
+        evaluation = await self.service.evaluate_request(request, checked.at, rule_set=checked.rule_set)
+        return await self.service.decide(
+            request, evaluation, trigger, supersedes=request.latest_decision_id, decided_by=principal.subject
+        )
+
+
+def check_task(task: TaskFields, now: datetime, rule_set_version: str | None = None) -> Checked:
+    """422 for input no rule can judge: a customs office outside the pilot (GACC-RVI 1), a moment
+    before the pilot, an unpublished rule-set version."""
+    if district_of(task.customs) is None:
+        raise Unprocessable(
+            f"customs: {task.customs!r} is not a customs office of the 17 pilot districts (GACC-RVI 1)",
+            field="customs",
+        )
+    at = task.as_at or now
+    try:
+        rule_set = REGISTRY.named(rule_set_version) if rule_set_version else REGISTRY.at(at)
+    except UnknownRuleSet as exc:
+        raise Unprocessable(str(exc), field="rule_set_version" if rule_set_version else "as_at") from None
+    return Checked(at, rule_set)
+
+
+def task_facts(task: TaskFields, standing: EnterpriseStanding | None, at: datetime) -> TaskFacts:
+    return TaskFacts(
+        as_at=at,
+        enterprise_id=task.enterprise_id,
+        enterprise=standing,
+        customs=task.customs,
+        special_campaign=task.special_campaign,
+        directives=tuple(task.directives),
+    )
+
+
+def _with_alternative_facts(
+    body: EvaluationRequest, standing: EnterpriseStanding | None, at: datetime
+) -> EnterpriseStanding:
+    assert body.facts is not None
+    values: dict[str, Any] = body.facts.model_dump(exclude_none=True, exclude={"consent"})
+    if body.facts.consent is not None:
+        values |= {
+            "consent_given": body.facts.consent.given,
+            "consent_scope": body.facts.consent.scope,
+            "consent_revoked_at": body.facts.consent.revoked_at,
+        }
+    return replace(standing or EnterpriseStanding(body.enterprise_id, effective_from=at), **values)
+
+
+def ad_hoc_row(task: TaskIn, evaluation: Evaluation, now: datetime, trigger: str, decided_by: str) -> dict[str, Any]:
+    """The row to insert; its JSON columns are serialized already (see SerializedJSON), its trace
+    is stored apart under `trace_digest`."""
+    return {
+        "id": str(uuid.uuid4()),
+        "kind": AD_HOC_DECISION,
+        "inspection_id": task.inspection_id,
+        "enterprise_id": task.enterprise_id,
+        "customs": task.customs,
+        "remote_allowed": evaluation.remote_allowed,
+        "outcome": evaluation.outcome,
+        "items": evaluation.items_bytes.decode(),
+        "reasons": evaluation.reasons_bytes.decode(),
+        "trace_digest": evaluation.trace_digest,
+        "rule_set_version": evaluation.rule_set_version,
+        "as_at": evaluation.as_at,
+        "evaluated_at": now,
+        "supersedes": None,
+        "trigger": trigger[:255],
+        "decided_by": decided_by,
+    }
