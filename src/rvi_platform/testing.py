@@ -131,3 +131,15 @@ async def eventually(check: Callable[[], Awaitable[T | None]], what: str, timeou
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.1)
+
+
+def private_broker() -> Iterator[str]:
+    """For one test package's session fixture: a broker of its own, so that the in-process
+    apps of other services under test (same consumer groups, same topics) never see its events.
+    With RVI_KAFKA_BOOTSTRAP set, the named broker is shared instead."""
+    if bootstrap := os.environ.get("RVI_KAFKA_BOOTSTRAP"):
+        yield bootstrap
+        return
+    broker = EmbeddedBroker(free_port())
+    yield broker.start()
+    broker.stop()

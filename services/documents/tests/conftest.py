@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rvi_documents.app import create_app
 from rvi_documents.settings import DocumentsSettings
-from rvi_platform.testing import new_database, serve_in_process
+from rvi_platform.testing import new_database, private_broker, serve_in_process
 from rvi_shared.clock import ManualClock
 from rvi_shared.db import make_engine
 from rvi_shared.events import CloudEvent, new_event, topic_for
@@ -26,6 +26,11 @@ from rvi_shared.messaging.kafka import ensure_topics, make_producer
 from rvi_shared.migrations import upgrade
 
 DEADLINE_S = 30.0
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    yield from private_broker()
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rvi_eligibility.app import create_app
 from rvi_eligibility.settings import EligibilitySettings
-from rvi_platform.testing import new_database, serve_in_process
+from rvi_platform.testing import new_database, private_broker, serve_in_process
 from rvi_shared.clock import ManualClock
 from rvi_shared.db import make_engine
 from rvi_shared.events import CloudEvent, new_event, topic_for
@@ -31,6 +31,11 @@ CIXI_ITEMS = [
     ChecklistItem(item_id="I3", description="land boundaries", category="land_boundaries"),
     ChecklistItem(item_id="I4", description="production records", category="production_records"),
 ]
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    yield from private_broker()
 
 
 @pytest.fixture(scope="session")

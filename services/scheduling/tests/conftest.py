@@ -1,17 +1,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 
 import httpx
 import pytest
 
-from rvi_platform.testing import new_database, serve_in_process
+from rvi_platform.testing import new_database, private_broker, serve_in_process
 from rvi_scheduling.app import create_app
 from rvi_scheduling.settings import SchedulingSettings
 from rvi_shared.clock import ManualClock
 from rvi_shared.migrations import upgrade
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    yield from private_broker()
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from rvi_platform.testing import Tokens, new_database, serve_in_process
+from rvi_platform.testing import Tokens, new_database, private_broker, serve_in_process
 from rvi_shared.clock import ManualClock
 from rvi_shared.events import CloudEvent, new_event, topic_for
 from rvi_shared.events import payloads as p
@@ -41,6 +41,11 @@ ITEMS = [
 Publish = Callable[[CloudEvent], Awaitable[None]]
 OpenSession = Callable[..., Awaitable[dict[str, Any]]]
 Emitted = Callable[[str, str], Awaitable[list[dict[str, Any]]]]
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    yield from private_broker()
 
 
 @pytest.fixture(scope="session")

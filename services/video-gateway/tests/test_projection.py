@@ -138,8 +138,9 @@ async def test_ready_for_an_unknown_inspection_is_dead_lettered(
         while reason is None and time.monotonic() < deadline:
             batches = await consumer.getmany(timeout_ms=500)
             for record in (r for records in batches.values() for r in records):
-                if record.key == inspection_id.encode():
-                    reason = dict(record.headers)["error"].decode()
+                headers = dict(record.headers)
+                if record.key == inspection_id.encode() and headers["error.consumer"] == b"rvi-video-gateway":
+                    reason = headers["error"].decode()
         assert reason is not None, "no dead letter"
         assert "PermanentError" in reason and "never requested" in reason
     finally:

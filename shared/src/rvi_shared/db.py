@@ -47,9 +47,9 @@ def asyncpg_dsn(url: str) -> str:
     return f"postgresql://{rest}"
 
 
-def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 20) -> AsyncEngine:
     return create_async_engine(
-        async_url(url), pool_size=pool_size, max_overflow=20, pool_pre_ping=False, pool_recycle=1800
+        async_url(url), pool_size=pool_size, max_overflow=0, pool_timeout=30, pool_pre_ping=False, pool_recycle=1800
     )
 
 

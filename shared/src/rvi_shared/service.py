@@ -18,6 +18,7 @@ from rvi_shared.auth.dependencies import Authenticator
 from rvi_shared.clock import Clock, clock_from_settings
 from rvi_shared.db import make_engine, make_sessionmaker
 from rvi_shared.errors import install_error_handlers
+from rvi_shared.gc_tuning import tune_garbage_collector
 from rvi_shared.messaging.consumer import EventConsumer, HandlerRegistry
 from rvi_shared.messaging.outbox import Outbox
 from rvi_shared.messaging.relay import OutboxRelay
@@ -83,7 +84,7 @@ def create_service_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(service, settings.log_level)
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         sessions = make_sessionmaker(engine)
         the_clock = clock_override or clock_from_settings(settings.clock_file)
         box = Outbox(tables, service, settings.schema)
@@ -122,6 +123,7 @@ def create_service_app(
         try:
             if on_startup is not None:
                 await on_startup(app, rt)
+            tune_garbage_collector()
             log.info("%s started", service)
             yield
         finally:

@@ -36,6 +36,8 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = "rvi"
     clock_file: str | None = None
     log_level: str = "INFO"
+    # Requests wait for a pooled connection rather than open and close one each under load.
+    db_pool_size: int = 20
     outbox_poll_interval_s: float = 1.0
     outbox_retention_s: float = 7 * 24 * 3600
     outbox_check_interval_s: float = 5.0

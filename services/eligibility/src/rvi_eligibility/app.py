@@ -6,8 +6,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from rvi_eligibility.adhoc import AdHocDecider
-from rvi_eligibility.auth import document_bearer
-from rvi_eligibility.gc_tuning import tune_garbage_collector
 from rvi_eligibility.handlers import build_handlers
 from rvi_eligibility.models import messaging
 from rvi_eligibility.router import routers
@@ -31,7 +29,6 @@ def create_app(settings: EligibilitySettings | None = None, clock: Clock | None 
         handlers=lambda outbox, the_clock: build_handlers(outbox, the_clock, settings),
         clock_override=clock,
     )
-    document_bearer(app)
     service_lifespan = app.router.lifespan_context
 
     @asynccontextmanager
@@ -40,7 +37,6 @@ def create_app(settings: EligibilitySettings | None = None, clock: Clock | None 
         async with service_lifespan(app):
             rt: ServiceRuntime = app.state.runtime
             app.state.ad_hoc = await AdHocDecider.open(settings.database_url, settings.decision_pool_size, rt.clock)
-            tune_garbage_collector()
             try:
                 yield
             finally:

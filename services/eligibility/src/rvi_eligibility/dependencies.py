@@ -1,43 +1,17 @@
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import Depends, Request
 
-from rvi_eligibility.auth import require_roles
 from rvi_eligibility.overrides import OverrideService
 from rvi_eligibility.service import EligibilityService
 from rvi_eligibility.settings import EligibilitySettings
 from rvi_eligibility.tasks import TaskDecider
-from rvi_shared.auth import Role
-from rvi_shared.service import ServiceRuntime, runtime
-
-# The shared engine keeps 10 pooled connections and opens (and closes) one per checkout beyond
-# them; under load that churn, not the queries, limits throughput. The outbox relay and the
-# consumer use the other two.
-DB_CONCURRENCY = 8
-
-
-def _db_slots(app: FastAPI) -> asyncio.Semaphore:
-    slots: asyncio.Semaphore | None = getattr(app.state, "eligibility_db_slots", None)
-    if slots is None:
-        slots = app.state.eligibility_db_slots = asyncio.Semaphore(DB_CONCURRENCY)
-    return slots
-
-
-async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session and one transaction per request, committed when the handler returns (as the
-    shared DbSession), holding one of DB_CONCURRENCY slots meanwhile."""
-    rt: ServiceRuntime = request.app.state.runtime
-    async with _db_slots(request.app), rt.sessions() as session, session.begin():
-        yield session
-
-
-DbSession = Annotated[AsyncSession, Depends(db_session, scope="function")]
+from rvi_shared.auth import Role, require_roles
+from rvi_shared.service import DbSession, ServiceRuntime, runtime
 
 
 @asynccontextmanager
@@ -45,7 +19,7 @@ async def transactional_service(request: Request) -> AsyncIterator[EligibilitySe
     """For a handler that needs the transactional path only sometimes (see adhoc.py)."""
     rt: ServiceRuntime = request.app.state.runtime
     assert isinstance(rt.settings, EligibilitySettings)
-    async with _db_slots(request.app), rt.sessions() as session, session.begin():
+    async with rt.sessions() as session, session.begin():
         yield EligibilityService(session, rt.outbox, rt.clock, rt.settings)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -17,6 +18,10 @@ from rvi_shared.settings import DEV_JWT_SECRET, ServiceSettings
 log = logging.getLogger(__name__)
 _bearer = HTTPBearer(auto_error=False)
 ASYMMETRIC = ["RS256", "ES256", "EdDSA"]
+# A verified token is trusted again until it expires, for at most this long, so a key rotation
+# (JWKS) takes effect within a minute. Verifying a JWT costs more than a typical request's work.
+TRUST_FOR_S = 60.0
+MAX_REMEMBERED = 10_000
 
 
 class Authenticator:
@@ -31,8 +36,20 @@ class Authenticator:
         if not (self._jwks or self._public_key or self._secret):
             log.warning("no JWT key configured: using the local development secret")
             self._secret = DEV_JWT_SECRET
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     def verify(self, token: str) -> Principal:
+        now = time.time()
+        known = self._verified.get(token)
+        if known is not None and now < known[1]:
+            return known[0]
+        principal, expires_at = self._verify(token)
+        if len(self._verified) >= MAX_REMEMBERED:
+            self._verified.clear()
+        self._verified[token] = (principal, min(expires_at, now + TRUST_FOR_S))
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             if self._jwks is not None:
                 key: Any = self._jwks.get_signing_key_from_jwt(token).key
@@ -49,7 +66,7 @@ class Authenticator:
                 issuer=self.issuer,
                 options={"require": ["exp", "sub"]},
             )
-            return principal_from_claims(claims)
+            return principal_from_claims(claims), float(claims["exp"])
         except (jwt.PyJWTError, TokenError) as exc:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
@@ -72,9 +89,12 @@ async def current_principal(
 
 
 def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
-    allowed = set(roles)
+    allowed = frozenset(roles)
 
-    async def dependency(principal: Principal = Depends(current_principal)) -> Principal:
+    async def dependency(
+        request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+    ) -> Principal:
+        principal = await current_principal(request, credentials)
         if principal.role not in allowed:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -14,6 +15,7 @@ _propagator = TraceContextTextMapPropagator()
 _provider = TracerProvider()
 
 
+@cache
 def tracer(service: str) -> trace.Tracer:
     return _provider.get_tracer(f"rvi.{service}")
 
