@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: run test lint format schemas check-schemas bench-flow uv sync
+.PHONY: run test lint format schemas check-schemas bench-flow bench-eligibility uv sync
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -34,3 +34,6 @@ check-schemas: sync
 
 bench-flow: sync
 	$(UV) run --frozen python bench/flow.py $(BENCH_ARGS)
+
+bench-eligibility: sync
+	$(UV) run --frozen python bench/eligibility.py $(BENCH_ARGS)
