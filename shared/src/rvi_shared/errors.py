@@ -15,6 +15,10 @@ class DomainError(Exception):
         self.context = context
 
 
+class Forbidden(DomainError):
+    status_code = 403
+
+
 class NotFound(DomainError):
     status_code = 404
 

@@ -57,7 +57,7 @@ def build_handlers(outbox: Outbox, clock: Clock, settings: DocumentsSettings) ->
         if inspection is None:
             # The end overtook the request (another topic): keep it; the record is issued
             # when the request arrives.
-            await documents.on_session_ended_early(payload)
+            await documents.record_session_end(payload)
             return
         await documents.on_session_ended(inspection, payload)
 

@@ -180,21 +180,19 @@ class DocumentsService:
             }
         )
 
-    async def on_session_ended_early(self, ended: p.SessionEnded) -> None:
+    async def record_session_end(self, ended: p.SessionEnded) -> InspectionSession:
+        """Kept even before the inspection is known (the end may overtake the request)."""
         row = await self._session_row(ended.session_id, ended.inspection_id, ended.enterprise_id)
         row.ended_at = ended.ended_at
         row.conclusion = ended.conclusion
         row.steps_declared = ended.steps
         row.manifest_digest = ended.manifest_digest
+        return row
 
     async def on_session_ended(self, inspection: Inspection, ended: p.SessionEnded) -> bool:
         """Record the end and issue the inspection record (GACC-RVI 4(IV)): one per session,
         whatever the number of deliveries. False when it had already been issued."""
-        row = await self._session_row(ended.session_id, inspection.id, inspection.enterprise_id)
-        row.ended_at = ended.ended_at
-        row.conclusion = ended.conclusion
-        row.steps_declared = ended.steps
-        row.manifest_digest = ended.manifest_digest
+        row = await self.record_session_end(ended)
         if await self.repo.document_for(inspection.id, INSPECTION_RECORD, ended.session_id) is not None:
             return False
         return await self._issue_inspection_record(inspection, row)

@@ -214,22 +214,15 @@ class SchedulingService:
 
     async def _shift_onsite(self, inspection: Inspection, decision: p.EligibilityDecided) -> None:
         reason = "; ".join(f"{r.reference}: {r.message}" for r in decision.reasons) or "remote video not allowed"
-        self._move(inspection, Action.SHIFT_ONSITE, reason)
-        await self._emit(
-            "rvi.inspection.shifted_onsite.v1",
-            inspection,
-            p.InspectionShiftedOnsite(
-                inspection_id=inspection.id,
-                enterprise_id=inspection.enterprise_id,
-                reason=reason,
-                references=sorted({r.reference for r in decision.reasons}),
-            ),
-        )
+        await self._shift_onsite_for(inspection, reason, sorted({r.reference for r in decision.reasons}))
 
     async def on_escalated(self, inspection: Inspection, escalation: p.SessionEscalated) -> None:
         if not can(inspection.state, Action.SHIFT_ONSITE):
             return
-        reason = f"GACC-RVI {escalation.reason_code}: {escalation.reason}"
+        reference = f"GACC-RVI {escalation.reason_code}"
+        await self._shift_onsite_for(inspection, f"{reference}: {escalation.reason}", [reference])
+
+    async def _shift_onsite_for(self, inspection: Inspection, reason: str, references: list[str]) -> None:
         self._move(inspection, Action.SHIFT_ONSITE, reason)
         await self._emit(
             "rvi.inspection.shifted_onsite.v1",
@@ -238,7 +231,7 @@ class SchedulingService:
                 inspection_id=inspection.id,
                 enterprise_id=inspection.enterprise_id,
                 reason=reason,
-                references=[f"GACC-RVI {escalation.reason_code}"],
+                references=references,
             ),
         )
 

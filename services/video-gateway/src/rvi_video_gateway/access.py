@@ -5,11 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rvi_shared.auth import Principal
-from rvi_shared.errors import DomainError
-
-
-class Forbidden(DomainError):
-    status_code = 403
+from rvi_shared.errors import Forbidden
 
 
 def team_officer(principal: Principal, team: list[dict[str, Any]]) -> dict[str, Any]:

@@ -188,10 +188,6 @@ class EventConsumer:
             EVENTS_CONSUMED.labels(self.name, type_name, outcome).inc()
         return True
 
-    async def process(self, record: ConsumerRecord) -> None:
-        if (item := await self._prepare(record)) is not None:
-            await self._handle_one(*item)
-
     async def _handle_one(
         self, record: ConsumerRecord, event: CloudEvent, payload: BaseModel, handler: Handler
     ) -> None:
