@@ -70,6 +70,10 @@ def settings(gateway_db: str, kafka_bootstrap: str, tmp_path_factory: pytest.Tem
         evidence_dir=str(tmp_path_factory.mktemp("evidence")),
         instance_id=f"gw-test-{uuid.uuid4().hex[:8]}",
         heartbeat_interval_s=0.5,
+        equipment_window_s=2.0,
+        equipment_deadline_s=20.0,
+        feed_silence_timeout_s=2.0,
+        rtsp_allow=["127.0.0.0/8"],
     )
 
 

@@ -1,17 +1,51 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
 
 from rvi_shared.clock import Clock
+from rvi_shared.db import transaction
 from rvi_shared.service import ServiceRuntime, create_service_app
 from rvi_video_gateway.handlers import build_handlers
 from rvi_video_gateway.heartbeat import Heartbeat
+from rvi_video_gateway.media.equipment import Measurement
+from rvi_video_gateway.media.feed import Feed
+from rvi_video_gateway.media.plane import MediaPlane
+from rvi_video_gateway.media.rtsp_pull import RtspPull
+from rvi_video_gateway.media.tokens import MediaTokens, media_key
+from rvi_video_gateway.media_router import media_router, whep_router, whip_router
+from rvi_video_gateway.media_service import MediaService
 from rvi_video_gateway.models import messaging
 from rvi_video_gateway.router import gateways_router, inspections_router, sessions_router
+from rvi_video_gateway.service import GatewayService
 from rvi_video_gateway.settings import VideoGatewaySettings
 from rvi_video_gateway.signing import load_signer
+
+log = logging.getLogger(__name__)
+
+
+def _media_callbacks(app: FastAPI, rt: ServiceRuntime, plane: MediaPlane) -> None:
+    """What the media plane reports outside a request runs in a transaction of its own."""
+
+    def in_transaction(work: Callable[[MediaService], Awaitable[None]]) -> Awaitable[None]:
+        async def run() -> None:
+            async with transaction(rt.sessions) as session:
+                gateway = GatewayService(session, rt.outbox, rt.clock, plane.settings, app.state.signer)
+                await work(MediaService(gateway, plane, app.state.media_tokens))
+
+        return run()
+
+    async def feed_ended(feed: Feed) -> None:
+        await in_transaction(lambda media: media.feed_ended(feed))
+
+    async def equipment_measured(feed_id: str, measurement: Measurement | None) -> None:
+        await in_transaction(lambda media: media.equipment_measured(feed_id, measurement))
+
+    plane.on_feed_ended = feed_ended
+    plane.on_equipment_measured = equipment_measured
 
 
 def create_app(settings: VideoGatewaySettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -20,8 +54,19 @@ def create_app(settings: VideoGatewaySettings | None = None, clock: Clock | None
     async def start_gateway(app: FastAPI, rt: ServiceRuntime) -> None:
         # A bad key stops startup; the heartbeat is stopped and awaited with the runtime's tasks.
         app.state.signer = await asyncio.to_thread(load_signer, settings)
-        heartbeat = Heartbeat(rt.sessions, settings)
+        app.state.media_tokens = MediaTokens(media_key(settings.media_token_secret, settings.jwt_secret))
+        plane = RtspPull(settings)
+        app.state.media_plane = plane
+        _media_callbacks(app, rt, plane)
+        heartbeat = Heartbeat(rt.sessions, settings, media=plane.load)
         rt.tasks.append(asyncio.create_task(heartbeat.run(rt.stop), name="video-gateway-heartbeat"))
+        rt.tasks.append(asyncio.create_task(plane.watch(rt.stop), name="video-gateway-feed-watch"))
+
+        async def close_media() -> None:
+            await rt.stop.wait()
+            await plane.shutdown()
+
+        rt.tasks.append(asyncio.create_task(close_media(), name="video-gateway-media-shutdown"))
 
     return create_service_app(
         settings=settings,
@@ -29,10 +74,12 @@ def create_app(settings: VideoGatewaySettings | None = None, clock: Clock | None
         description=(
             "Live inspection sessions: start after the notified slot (GACC-RVI 4(I)), key procedural steps "
             "and the location check on a hash-chained evidence manifest signed at the end (GACC-RVI 4(III)), "
-            "escalation on-site (GACC-RVI 5), end; the registry of gateway instances and their load."
+            "escalation on-site (GACC-RVI 5), end; the registry of gateway instances and their load. "
+            "Media: feeds published over WHIP (RFC 9725) or pulled from RTSP cameras, watched over WHEP, "
+            "relayed and recorded as received (no re-encoding), snapshots, equipment tests (GACC-RVI 4(II))."
         ),
         tables=messaging,
-        routers=[inspections_router, sessions_router, gateways_router],
+        routers=[inspections_router, sessions_router, gateways_router, media_router, whip_router, whep_router],
         handlers=lambda outbox, the_clock: build_handlers(outbox, the_clock, settings),
         clock_override=clock,
         on_startup=start_gateway,

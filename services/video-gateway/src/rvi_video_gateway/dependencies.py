@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import Depends, Request
 
 from rvi_shared.service import DbSession, ServiceRuntime, runtime
+from rvi_video_gateway.media_service import MediaService
 from rvi_video_gateway.registry import GatewayRegistry
 from rvi_video_gateway.service import GatewayService
 from rvi_video_gateway.settings import VideoGatewaySettings
@@ -31,3 +32,7 @@ async def gateway_registry(
     session: DbSession, settings: VideoGatewaySettings = Depends(gateway_settings)
 ) -> GatewayRegistry:
     return GatewayRegistry(session, settings.heartbeat_interval_s)
+
+
+async def media_service(request: Request, service: GatewayService = Depends(gateway_service)) -> MediaService:
+    return MediaService(service, request.app.state.media_plane, request.app.state.media_tokens)

@@ -91,3 +91,68 @@ class GatewayInstance(Base):
     bitrate_kbps: Mapped[float] = mapped_column(Float, default=0.0)
     cpu_pct: Mapped[float] = mapped_column(Float, default=0.0)
     draining: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class MediaFeed(Base):
+    """A source of video for a session (or an inspection's equipment test): a WHIP publisher or
+    an RTSP camera the gateway pulls. The live media state is in the instance's memory."""
+
+    __tablename__ = "feeds"
+
+    feed_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), index=True)
+    session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sessions.session_id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # session | equipment_test
+    kind: Mapped[str] = mapped_column(String(16))  # webrtc | rtsp
+    label: Mapped[str] = mapped_column(String(200), default="")
+    source_url: Mapped[str | None] = mapped_column(Text)
+    codec: Mapped[str | None] = mapped_column(String(16))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))  # created | live | lost | closed
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    live_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lost_reason: Mapped[str | None] = mapped_column(Text)
+    instance_id: Mapped[str] = mapped_column(String(128), index=True)
+
+
+class Recording(Base):
+    """A key step's clip, from start to stop; on the manifest once closed and hashed."""
+
+    __tablename__ = "recordings"
+
+    recording_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.session_id"), index=True)
+    feed_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("feeds.feed_id"), index=True)
+    kind: Mapped[str] = mapped_column(String(128))
+    note: Mapped[str] = mapped_column(Text, default="")
+    site_id: Mapped[str | None] = mapped_column(String(64))
+    officer_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))  # recording | closed
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    close_reason: Mapped[str | None] = mapped_column(Text)
+    file: Mapped[str | None] = mapped_column(String(255))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    bytes: Mapped[int | None] = mapped_column(Integer)
+    frames: Mapped[int | None] = mapped_column(Integer)
+    manifest_seq: Mapped[int | None] = mapped_column(Integer)
+    instance_id: Mapped[str] = mapped_column(String(128))
+
+
+class EquipmentTest(Base):
+    """GACC-RVI 4(II): the enterprise's short test publication and what was measured."""
+
+    __tablename__ = "equipment_tests"
+
+    test_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), index=True)
+    enterprise_id: Mapped[str] = mapped_column(String(64))
+    feed_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("feeds.feed_id"))
+    state: Mapped[str] = mapped_column(String(16))  # waiting | passed | failed | expired
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    measurement: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    failures: Mapped[list[str]] = mapped_column(JSON, default=list)

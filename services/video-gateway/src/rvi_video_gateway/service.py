@@ -181,8 +181,8 @@ class GatewayService:
         self,
         live: InspectionSession,
         kind: str,
-        file_path: str | PurePath,
-        sha256: str,
+        file_path: str | PurePath | None,
+        sha256: str | None,
         feed_id: str | None,
         started_at: datetime,
         ended_at: datetime,
@@ -199,11 +199,14 @@ class GatewayService:
         if not is_well_formed(kind):
             raise Unprocessable(f"unknown step kind {kind!r}")
         self._check_step(inspection, kind, site_id)
-        if not SHA256_HEX.fullmatch(sha256):
-            raise Unprocessable(f"sha256 {sha256!r} is not 64 lowercase hex digits")
-        name = PurePath(file_path).name
-        if not name:
-            raise Unprocessable(f"file_path {str(file_path)!r} names no file")
+        name: str | None = None
+        if file_path is not None or sha256 is not None:
+            # Without both, the entry records a step during which no picture arrived.
+            if sha256 is None or not SHA256_HEX.fullmatch(sha256):
+                raise Unprocessable(f"sha256 {sha256!r} is not 64 lowercase hex digits")
+            name = PurePath(file_path or "").name
+            if not name:
+                raise Unprocessable(f"file_path {str(file_path)!r} names no file")
         officer = None
         if officer_id is not None:
             officer = next((o for o in self.team(inspection) if o["officer_id"] == officer_id), None)

@@ -35,6 +35,32 @@ class VideoGatewaySettings(ServiceSettings):
     advertised_url: str | None = None
     heartbeat_interval_s: float = Field(default=5.0, gt=0)
 
+    # Media plane (DESIGN: Media plane). Tokens: a configured secret, else derived from jwt_secret.
+    media_token_secret: str | None = None
+    publish_token_ttl_s: float = Field(default=600.0, gt=0)
+    view_token_ttl_s: float = Field(default=1800.0, gt=0)
+    # A live feed with no frame for this long is lost (a killed publisher's ICE consent takes ~30 s).
+    feed_silence_timeout_s: float = Field(default=5.0, gt=0)
+    recording_fragment_s: float = Field(default=2.0, gt=0, le=2.0)
+    snapshot_quality: int = Field(default=3, ge=2, le=31)
+    # STUN/TURN for WebRTC peers, e.g. ["stun:stun.example.org:3478"]; none on a local network.
+    ice_servers: list[str] = Field(default_factory=list)
+    # RTSP cameras: networks or host names the operator allows although they are loopback,
+    # link-local or private (e.g. ["10.20.0.0/16", "cam.site.example"]).
+    rtsp_allow: list[str] = Field(default_factory=list)
+    rtsp_open_timeout_s: float = Field(default=10.0, gt=0)
+    rtsp_read_timeout_s: float = Field(default=5.0, gt=0)
+
+    # Equipment test (GACC-RVI 4(II)): the window measured and the thresholds to pass.
+    equipment_window_s: float = Field(default=10.0, gt=0)
+    equipment_deadline_s: float = Field(default=120.0, gt=0)
+    equipment_min_width: int = 1280
+    equipment_min_height: int = 720
+    equipment_min_fps: float = 15.0
+    equipment_min_bitrate_kbps: float = 1000.0
+    equipment_max_loss_pct: float = 2.0
+    equipment_max_rtt_ms: float = 400.0
+
     @property
     def advertised(self) -> str:
         """Where clients are sent for sessions on this instance; a wildcard listen address is no

@@ -137,6 +137,9 @@ class EquipmentTested(Payload):
     packet_loss_pct: float | None = None
     rtt_ms: float | None = None
     tested_at: datetime
+    test_id: str | None = None
+    codec: str | None = None
+    failures: list[str] = Field(default_factory=list, description="each threshold not met, with the measured value")
 
 
 class SessionStarted(Payload):
@@ -158,6 +161,18 @@ class SessionStepRecorded(Payload):
     started_at: datetime
     ended_at: datetime
     digest: str | None = Field(default=None, description="sha256 of the step's manifest entry or clip")
+
+
+class FeedLost(Payload):
+    session_id: str | None = None
+    inspection_id: str
+    feed_id: str
+    kind: Literal["webrtc", "rtsp"]
+    reason: str
+    lost_at: datetime
+    recordings_closed: list[str] = Field(
+        default_factory=list, description="recordings closed with what was received; each is on the manifest"
+    )
 
 
 class SessionEscalated(Payload):

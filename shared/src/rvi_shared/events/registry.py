@@ -101,6 +101,13 @@ _TYPES = [
         "A key procedural step was recorded (GACC-RVI 4(III)).",
     ),
     EventType(
+        "rvi.session.feed_lost.v1",
+        SESSIONS,
+        p.FeedLost,
+        "video-gateway",
+        "A feed stopped (camera vanished, publisher gone); its recordings were closed with what was received.",
+    ),
+    EventType(
         "rvi.session.escalated.v1",
         SESSIONS,
         p.SessionEscalated,

@@ -1,0 +1,127 @@
+"""One feed of a session: frames from one source (a WHIP publisher or an RTSP camera) fanned
+out as received to its viewers, recorders and meters. Everything here runs on the event loop's
+thread, so no locks."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from rvi_video_gateway.media.packets import Codec, EncodedFrame
+
+FeedKind = Literal["webrtc", "rtsp"]
+FeedState = Literal["waiting", "live", "lost", "closed"]
+
+# A GOP longer than this is not cached (a camera with a 10 s key interval): late viewers then
+# wait for the next keyframe instead of the gateway holding unbounded memory.
+MAX_CACHED_GOP = 250
+
+
+class FrameConsumer(Protocol):
+    def accept(self, frame: EncodedFrame) -> None: ...
+
+
+@dataclass
+class FeedCounters:
+    frames: int = 0
+    keyframes: int = 0
+    bytes: int = 0
+    first_frame_at: float | None = None
+    last_frame_at: float | None = None
+
+
+@dataclass(eq=False)
+class Feed:
+    feed_id: str
+    session_id: str | None
+    inspection_id: str
+    kind: FeedKind
+    codec: Codec | None = None
+    source_url: str | None = None  # RTSP only
+    state: FeedState = "waiting"
+    lost_reason: str | None = None
+    counters: FeedCounters = field(default_factory=FeedCounters)
+    # Asks the source for a fresh keyframe (RTCP PLI to a WebRTC publisher); None for RTSP,
+    # where late viewers start from the cached GOP instead.
+    keyframe_request: Callable[[], Awaitable[object]] | None = None
+    on_state: Callable[[Feed], None] | None = None
+    keyframe_seen: asyncio.Event = field(default_factory=asyncio.Event)
+    _gop: list[EncodedFrame] = field(default_factory=list)
+    _consumers: list[FrameConsumer] = field(default_factory=list)
+
+    # --- FrameSink: called by the source ---
+
+    def on_frame(self, frame: EncodedFrame) -> None:
+        if self.state in ("lost", "closed"):
+            return
+        c = self.counters
+        c.frames += 1
+        c.bytes += len(frame.data)
+        c.last_frame_at = frame.received_at
+        if c.first_frame_at is None:
+            c.first_frame_at = frame.received_at
+        if frame.keyframe:
+            c.keyframes += 1
+            self._gop = [frame]
+            self.keyframe_seen.set()
+        elif self._gop and len(self._gop) < MAX_CACHED_GOP:
+            self._gop.append(frame)
+        else:
+            self._gop = []
+        if self.state == "waiting":
+            self._set_state("live")
+        for consumer in self._consumers:
+            consumer.accept(frame)
+
+    def on_lost(self, reason: str) -> None:
+        if self.state in ("lost", "closed"):
+            return
+        self.lost_reason = reason
+        self._set_state("lost")
+
+    def close(self) -> None:
+        if self.state not in ("lost", "closed"):
+            self._set_state("closed")
+        self._consumers.clear()
+        self._gop = []
+
+    def rest(self) -> None:
+        """The source was let go on purpose (an idle RTSP pull): waiting again, not lost."""
+        if self.state == "live":
+            self.state = "waiting"
+            self.counters.last_frame_at = None
+            self._gop = []
+
+    def _set_state(self, state: FeedState) -> None:
+        self.state = state
+        if self.on_state is not None:
+            self.on_state(self)
+
+    # --- consumers ---
+
+    def attach(self, consumer: FrameConsumer, from_cached_keyframe: bool = True) -> None:
+        """A late joiner starts from the cached GOP (its latest keyframe and what followed)."""
+        if from_cached_keyframe:
+            for frame in self._gop:
+                consumer.accept(frame)
+        self._consumers.append(consumer)
+
+    def detach(self, consumer: FrameConsumer) -> None:
+        if consumer in self._consumers:
+            self._consumers.remove(consumer)
+
+    @property
+    def consumers(self) -> int:
+        return len(self._consumers)
+
+    @property
+    def latest_keyframe(self) -> EncodedFrame | None:
+        return self._gop[0] if self._gop else None
+
+    def silent_for(self, now: float | None = None) -> float:
+        """Seconds since the last frame (or since the feed went live)."""
+        last = self.counters.last_frame_at
+        return 0.0 if last is None else (now or time.monotonic()) - last

@@ -1,0 +1,61 @@
+"""Encoded video as it travels through the gateway: never decoded on the relay or recording
+path (../MEDIA facts: decoding costs ~15x passthrough). Timestamps are on the RTP video clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Literal, Protocol
+
+import av
+
+Codec = Literal["h264", "vp8"]
+VIDEO_CLOCK = 90_000
+TIME_BASE = Fraction(1, VIDEO_CLOCK)
+
+_H264_START = b"\x00\x00\x01"
+_H264_IDR = 5
+_H264_SPS = 7
+
+
+def h264_nal_types(annexb: bytes) -> list[int]:
+    """The NAL unit types of an Annex B access unit (3- or 4-byte start codes)."""
+    types = []
+    at = annexb.find(_H264_START)
+    while at != -1 and at + 3 < len(annexb):
+        types.append(annexb[at + 3] & 0x1F)
+        at = annexb.find(_H264_START, at + 3)
+    return types
+
+
+def is_keyframe(codec: Codec, data: bytes) -> bool:
+    if codec == "h264":
+        types = h264_nal_types(data)
+        return _H264_IDR in types or _H264_SPS in types
+    # VP8 (RFC 6386 9.1): bit 0 of the frame tag is 0 on a key frame.
+    return bool(data) and not data[0] & 0x01
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedFrame:
+    """One access unit (H.264 Annex B) or one VP8 frame, as received."""
+
+    data: bytes
+    pts: int  # on the 90 kHz clock
+    keyframe: bool
+    received_at: float  # time.monotonic() when the gateway got it
+
+    def to_av_packet(self) -> av.Packet:
+        packet = av.Packet(self.data)
+        packet.pts = packet.dts = self.pts
+        packet.time_base = TIME_BASE
+        packet.is_keyframe = self.keyframe
+        return packet
+
+
+class FrameSink(Protocol):
+    """Where a source delivers frames; called on the event loop's thread."""
+
+    def on_frame(self, frame: EncodedFrame) -> None: ...
+
+    def on_lost(self, reason: str) -> None: ...

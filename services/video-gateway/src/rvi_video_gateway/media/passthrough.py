@@ -1,0 +1,79 @@
+"""Encoded frames taken from an aiortc receiver before its decoder (MEDIA facts: aiortc always
+decodes incoming tracks, and decoding is what a relay cannot afford).
+
+aiortc's receiver hands each reassembled frame to its decoder thread through a queue; we put a
+queue of our own in its place before the receiver starts, so frames reach the sink on the event
+loop's thread and the decoder thread only ever waits for the stop signal. This reaches into one
+private attribute of `RTCRtpReceiver`; aiortc is pinned and `tests/test_passthrough.py` fails
+if a new version moves it."""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiortc import RTCRtpReceiver
+
+from rvi_video_gateway.media.packets import Codec, EncodedFrame, is_keyframe
+
+_QUEUE_ATTRIBUTE = "_RTCRtpReceiver__decoder_queue"
+_CODECS: dict[str, Codec] = {"video/h264": "h264", "video/vp8": "vp8"}
+
+
+class UnsupportedCodec(ValueError):
+    pass
+
+
+def codec_of(mime_type: str) -> Codec:
+    try:
+        return _CODECS[mime_type.lower()]
+    except KeyError:
+        raise UnsupportedCodec(f"codec {mime_type!r} cannot be relayed as received (H.264 and VP8 can)") from None
+
+
+class _FrameTap:
+    """Stands where the decoder queue was: frames go to `deliver`, the stop signal to the idle
+    decoder thread so the receiver's track still ends when the receiver stops."""
+
+    def __init__(self, deliver: Callable[[EncodedFrame], None]) -> None:
+        self._deliver = deliver
+        self._stop: queue.Queue[None] = queue.Queue()
+
+    def put(self, item: tuple[Any, Any] | None) -> None:
+        if item is None:
+            self._stop.put(None)
+            return
+        codec, jitter_frame = item
+        try:
+            name = codec_of(codec.mimeType)
+        except UnsupportedCodec:
+            return
+        data = jitter_frame.data
+        self._deliver(
+            EncodedFrame(
+                data=data,
+                pts=jitter_frame.timestamp,
+                keyframe=is_keyframe(name, data),
+                received_at=time.monotonic(),
+            )
+        )
+
+    def get(self) -> None:
+        return self._stop.get()
+
+
+def tap_receiver(receiver: RTCRtpReceiver, deliver: Callable[[EncodedFrame], None]) -> None:
+    """Call after setRemoteDescription and before the connection starts its receivers."""
+    if not hasattr(receiver, _QUEUE_ATTRIBUTE):
+        raise RuntimeError("this aiortc version keeps no decoder queue where expected; passthrough cannot attach")
+    setattr(receiver, _QUEUE_ATTRIBUTE, _FrameTap(deliver))
+
+
+async def request_keyframe(receiver: RTCRtpReceiver) -> bool:
+    """RTCP PLI to the publisher (RFC 4585 6.3.1) for each source the receiver has heard."""
+    sources = receiver.getSynchronizationSources()
+    for source in sources:
+        await receiver._send_rtcp_pli(source.source)
+    return bool(sources)

@@ -1,0 +1,243 @@
+"""This instance's live media: feeds, their WebRTC peers and RTSP pulls, recorders. In memory
+only; the database holds what must outlive the process (feeds, recordings, the manifest)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiortc.sdp import SessionDescription
+
+from rvi_shared.errors import Conflict
+from rvi_video_gateway.heartbeat import MediaLoad
+from rvi_video_gateway.media.equipment import FrameMeter, Measurement, measure
+from rvi_video_gateway.media.feed import Feed, FeedKind
+from rvi_video_gateway.media.packets import EncodedFrame
+from rvi_video_gateway.media.recorder import ClipResult, Recorder
+from rvi_video_gateway.media.webrtc import (
+    Peer,
+    accept_publisher,
+    accept_viewer,
+    ice_configuration,
+    inbound_packets,
+    round_trip_ms,
+)
+from rvi_video_gateway.settings import VideoGatewaySettings
+
+log = logging.getLogger(__name__)
+
+FeedEnded = Callable[[Feed], Awaitable[None]]
+EquipmentMeasured = Callable[[str, Measurement | None], Awaitable[None]]
+
+
+@dataclass(eq=False)
+class ActiveRecording:
+    recording_id: str
+    feed_id: str
+    recorder: Recorder
+
+
+class MediaPlane:
+    def __init__(self, settings: VideoGatewaySettings) -> None:
+        self.settings = settings
+        self.configuration = ice_configuration(settings.ice_servers)
+        self.feeds: dict[str, Feed] = {}
+        self.peers: dict[str, Peer] = {}
+        self.recordings: dict[str, ActiveRecording] = {}
+        self.sources: dict[str, Any] = {}  # feed id -> RtspSource
+        self.on_feed_ended: FeedEnded | None = None
+        self.on_equipment_measured: EquipmentMeasured | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._bytes_seen = 0
+        self._bytes_at = time.monotonic()
+
+    # --- feeds ---
+
+    def open_feed(self, feed_id: str, inspection_id: str, session_id: str | None, kind: FeedKind) -> Feed:
+        feed = Feed(feed_id=feed_id, session_id=session_id, inspection_id=inspection_id, kind=kind)
+        feed.on_state = self._feed_state
+        self.feeds[feed_id] = feed
+        return feed
+
+    def feed(self, feed_id: str) -> Feed | None:
+        return self.feeds.get(feed_id)
+
+    def _feed_state(self, feed: Feed) -> None:
+        if feed.state in ("lost", "closed"):
+            self._spawn(self._end_feed(feed), f"feed-ended-{feed.feed_id}")
+
+    async def _end_feed(self, feed: Feed) -> None:
+        """Recordings are closed by the owner (`on_feed_ended`) with what was received; then the
+        feed's peers and pull stop."""
+        if self.on_feed_ended is not None:
+            try:
+                await self.on_feed_ended(feed)
+            except Exception:
+                log.exception("closing the recordings of feed %s failed", feed.feed_id)
+        for peer in [p for p in self.peers.values() if p.feed_id == feed.feed_id]:
+            await self.close_peer(peer.resource_id)
+        await self._stop_source(feed.feed_id)
+        feed.close()
+        self.feeds.pop(feed.feed_id, None)
+
+    def _spawn(self, coro: Awaitable[Any], name: str) -> None:
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- WebRTC ---
+
+    async def publish(self, feed: Feed, offer: str) -> tuple[Peer, str]:
+        if any(p.feed_id == feed.feed_id and p.role == "publish" for p in self.peers.values()):
+            raise Conflict("this feed already has a publisher; DELETE its WHIP resource first")
+        if feed.state != "waiting":
+            raise Conflict(f"the feed is {feed.state}; create a new feed to publish again", feed_state=feed.state)
+        peer, answer = await accept_publisher(feed, offer, self.configuration, feed.on_lost)
+        self.peers[peer.resource_id] = peer
+        return peer, answer
+
+    async def view(self, feed: Feed, offer: SessionDescription) -> tuple[Peer, str]:
+        if feed.state in ("lost", "closed"):
+            raise Conflict(f"the feed is {feed.state}", feed_state=feed.state)
+        if feed.kind == "rtsp":
+            await self.ensure_pulling(feed)
+        if feed.codec is None:
+            raise Conflict("the feed has no publisher yet: its codec is not known", feed_state=feed.state)
+        peer, answer = await accept_viewer(feed, offer, self.configuration)
+        self.peers[peer.resource_id] = peer
+        return peer, answer
+
+    async def close_peer(self, resource_id: str) -> Peer | None:
+        peer = self.peers.pop(resource_id, None)
+        if peer is None:
+            return None
+        feed = self.feeds.get(peer.feed_id)
+        if feed is not None and peer.track is not None:
+            feed.detach(peer.track)
+        await peer.close()
+        if feed is not None and peer.role == "publish" and feed.state in ("waiting", "live"):
+            feed.close()  # the publisher ended the feed (WHIP DELETE)
+        return peer
+
+    # --- RTSP ---
+
+    async def ensure_pulling(self, feed: Feed) -> None:
+        """Set by the RTSP pull (`media.rtsp_pull`); a plain plane cannot pull."""
+        raise Conflict("RTSP feeds are not available on this instance")
+
+    async def _stop_source(self, feed_id: str) -> None:
+        source = self.sources.pop(feed_id, None)
+        if source is not None:
+            await source.stop()
+
+    # --- pictures ---
+
+    async def latest_keyframe(self, feed: Feed, wait_s: float) -> EncodedFrame | None:
+        """The feed's latest keyframe; when it has none yet, one is asked for and awaited."""
+        if feed.latest_keyframe is None:
+            if feed.keyframe_request is not None:
+                await feed.keyframe_request()
+            try:
+                await asyncio.wait_for(feed.keyframe_seen.wait(), timeout=wait_s)
+            except TimeoutError:
+                return None
+        return feed.latest_keyframe
+
+    # --- equipment tests ---
+
+    def start_equipment_test(self, feed: Feed, peer: Peer) -> None:
+        self._spawn(self._equipment_test(feed, peer), f"equipment-test-{feed.feed_id}")
+
+    async def _equipment_test(self, feed: Feed, peer: Peer) -> None:
+        """Measures from the first keyframe for the window; gives up at the deadline. The
+        publisher is then let go: the test is over."""
+        assert feed.codec is not None and peer.receiver is not None
+        receiver = peer.receiver
+        meter = FrameMeter(feed.codec)
+        feed.attach(meter, from_cached_keyframe=False)
+        measurement: Measurement | None = None
+        try:
+            measurement = await asyncio.wait_for(
+                measure(
+                    meter,
+                    self.settings.equipment_window_s,
+                    lambda: inbound_packets(receiver),
+                    lambda: round_trip_ms(peer.pc),
+                ),
+                timeout=self.settings.equipment_deadline_s,
+            )
+        except TimeoutError:
+            measurement = None
+        finally:
+            feed.detach(meter)
+        if self.on_equipment_measured is not None:
+            try:
+                await self.on_equipment_measured(feed.feed_id, measurement)
+            except Exception:
+                log.exception("recording the equipment test of feed %s failed", feed.feed_id)
+        await self.close_peer(peer.resource_id)
+
+    # --- recordings ---
+
+    def start_recording(self, recording_id: str, feed: Feed, path_stem: Path) -> Recorder:
+        assert feed.codec is not None
+        recorder = Recorder(path_stem, feed.codec, self.settings.recording_fragment_s)
+        self.recordings[recording_id] = ActiveRecording(recording_id, feed.feed_id, recorder)
+        feed.attach(recorder)
+        return recorder
+
+    def stop_recording(self, recording_id: str) -> ClipResult | None:
+        active = self.recordings.pop(recording_id, None)
+        if active is None:
+            return None
+        feed = self.feeds.get(active.feed_id)
+        if feed is not None:
+            feed.detach(active.recorder)
+        return active.recorder.close()
+
+    def recordings_on(self, feed_id: str) -> list[str]:
+        return [r.recording_id for r in self.recordings.values() if r.feed_id == feed_id]
+
+    # --- load and liveness ---
+
+    def load(self) -> MediaLoad:
+        now = time.monotonic()
+        seen = sum(f.counters.bytes for f in self.feeds.values())
+        elapsed = now - self._bytes_at
+        rate = max(seen - self._bytes_seen, 0) * 8 / 1000 / elapsed if elapsed > 0 else 0.0
+        self._bytes_seen, self._bytes_at = seen, now
+        return MediaLoad(
+            feeds=sum(1 for f in self.feeds.values() if f.state == "live"),
+            viewers=sum(1 for p in self.peers.values() if p.role == "view"),
+            bitrate_kbps=round(rate, 1),
+        )
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        """A live feed silent for `feed_silence_timeout_s` is lost: a killed publisher's
+        connection only fails when ICE consent expires, about 30 s later."""
+        timeout = self.settings.feed_silence_timeout_s
+        while not stop.is_set():
+            now = time.monotonic()
+            for feed in list(self.feeds.values()):
+                if feed.state == "live" and feed.silent_for(now) > timeout:
+                    feed.on_lost(f"no video received for {timeout:g} s")
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=min(1.0, timeout / 4))
+            except TimeoutError:
+                pass
+
+    async def shutdown(self) -> None:
+        for resource_id in list(self.peers):
+            await self.close_peer(resource_id)
+        for feed_id in list(self.sources):
+            await self._stop_source(feed_id)
+        for recording_id in list(self.recordings):
+            self.stop_recording(recording_id)
+        for task in list(self._tasks):
+            task.cancel()

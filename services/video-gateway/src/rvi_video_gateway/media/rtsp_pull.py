@@ -1,0 +1,82 @@
+"""RTSP cameras on the media plane: checked against the URL policy when registered and again
+when pulled (a name may resolve elsewhere by then: the pull goes to the address just checked),
+pulled over TCP only while the feed has viewers or recordings, let go after `RTSP_IDLE_S`."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from rvi_shared.errors import Conflict, Unprocessable
+from rvi_video_gateway.media.feed import Feed
+from rvi_video_gateway.media.plane import MediaPlane
+from rvi_video_gateway.media.rtsp_source import RtspSource
+from rvi_video_gateway.media.url_policy import UrlPolicy, UrlRefused
+
+RTSP_IDLE_S = 10.0
+
+
+class RtspPull(MediaPlane):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.policy = UrlPolicy.from_allow_list(self.settings.rtsp_allow)
+        self._starting: dict[str, asyncio.Lock] = {}
+        self._idle_since: dict[str, float] = {}
+
+    async def check_rtsp_url(self, url: str) -> str:
+        try:
+            await self.policy.check_async(url)
+        except UrlRefused as exc:
+            raise Unprocessable(str(exc), field="url") from None
+        return url
+
+    async def ensure_pulling(self, feed: Feed) -> None:
+        lock = self._starting.setdefault(feed.feed_id, asyncio.Lock())
+        async with lock:
+            if feed.feed_id in self.sources:
+                return
+            if feed.state in ("lost", "closed") or feed.source_url is None:
+                raise Conflict(f"the feed is {feed.state}", feed_state=feed.state)
+            try:
+                target = await self.policy.check_async(feed.source_url)
+            except UrlRefused as exc:
+                raise Unprocessable(str(exc), field="url") from None
+            url = target.pinned_url if target.scheme == "rtsp" else target.url
+            source = RtspSource(
+                url,
+                feed,
+                asyncio.get_running_loop(),
+                open_timeout_s=self.settings.rtsp_open_timeout_s,
+                read_timeout_s=self.settings.rtsp_read_timeout_s,
+            )
+            try:
+                await source.start()
+            except Exception as exc:
+                raise Conflict(f"the camera at {target.redacted} cannot be reached: {exc}") from None
+            feed.codec = source.codec
+            self.sources[feed.feed_id] = source
+            self._idle_since.pop(feed.feed_id, None)
+
+    async def release_idle(self, now: float) -> None:
+        """A pull nobody watches or records is let go; the feed waits for the next viewer."""
+        for feed_id in list(self.sources):
+            feed = self.feeds.get(feed_id)
+            if feed is None or feed.consumers > 0:
+                self._idle_since.pop(feed_id, None)
+                continue
+            since = self._idle_since.setdefault(feed_id, now)
+            if now - since >= RTSP_IDLE_S:
+                self._idle_since.pop(feed_id, None)
+                await self._stop_source(feed_id)
+                feed.rest()
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        async def idle_loop() -> None:
+            while not stop.is_set():
+                await self.release_idle(time.monotonic())
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=1.0)
+                except TimeoutError:
+                    pass
+
+        await asyncio.gather(super().watch(stop), idle_loop())

@@ -1,0 +1,79 @@
+"""What a WHEP viewer's RTCRtpSender reads: the feed's encoded frames as `av.Packet`s, which
+aiortc packetizes without encoding (`RTCRtpSender._next_encoded_frame` → `encoder.pack`)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import av
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from rvi_video_gateway import metrics
+from rvi_video_gateway.media.packets import EncodedFrame
+
+# About two seconds of video: a viewer further behind than this is cut back to the next keyframe.
+QUEUE_FRAMES = 50
+
+
+class ViewerTrack(MediaStreamTrack):
+    kind = "video"
+
+    def __init__(self, on_keyframe_needed: Callable[[], None], joined_at: float | None = None) -> None:
+        super().__init__()
+        self._queue: asyncio.Queue[EncodedFrame | None] = asyncio.Queue(QUEUE_FRAMES)
+        self._needs_keyframe = True
+        self._keyframe_needed = on_keyframe_needed
+        self._joined_at = joined_at or time.monotonic()
+        self.first_keyframe_s: float | None = None
+        self.frames_sent = 0
+        self.frames_dropped = 0
+        self.bytes_sent = 0
+
+    def accept(self, frame: EncodedFrame) -> None:
+        if self.readyState != "live":
+            return
+        if self._needs_keyframe:
+            if not frame.keyframe:
+                self._drop(1)
+                return
+            self._needs_keyframe = False
+            if self.first_keyframe_s is None:
+                self.first_keyframe_s = time.monotonic() - self._joined_at
+                metrics.TIME_TO_FIRST_KEYFRAME.observe(self.first_keyframe_s)
+        if self._queue.full():
+            # The viewer's path is slower than the feed: skip to a fresh keyframe rather than
+            # let latency grow; predicted frames without their reference would not decode.
+            dropped = self._queue.qsize() + 1
+            while not self._queue.empty():
+                self._queue.get_nowait()
+            self._drop(dropped)
+            self._needs_keyframe = True
+            self._keyframe_needed()
+            return
+        self._queue.put_nowait(frame)
+
+    def _drop(self, count: int) -> None:
+        self.frames_dropped += count
+        metrics.FRAMES_DROPPED.inc(count)
+
+    async def recv(self) -> av.Packet:  # type: ignore[override]
+        if self.readyState != "live":
+            raise MediaStreamError
+        frame = await self._queue.get()
+        if frame is None:
+            raise MediaStreamError
+        self.frames_sent += 1
+        self.bytes_sent += len(frame.data)
+        metrics.BYTES_RELAYED.inc(len(frame.data))
+        return frame.to_av_packet()
+
+    def stop(self) -> None:
+        if self.readyState == "live":
+            super().stop()
+            try:
+                self._queue.put_nowait(None)
+            except asyncio.QueueFull:
+                self._queue.get_nowait()
+                self._queue.put_nowait(None)

@@ -1,0 +1,505 @@
+"""Media commands with their records: feeds and their tokens, WHIP/WHEP, key-step recordings and
+snapshots on the evidence chain, lost feeds, equipment tests. Handlers own the transaction; the
+live media is in the instance's `MediaPlane`."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rvi_shared.auth import Principal, Role, ensure_enterprise_access
+from rvi_shared.errors import Conflict, DomainError, NotFound, Unprocessable
+from rvi_shared.events import payloads as p
+from rvi_video_gateway.access import team_officer
+from rvi_video_gateway.lifecycle import SessionState
+from rvi_video_gateway.media.equipment import Measurement, Thresholds, judge
+from rvi_video_gateway.media.feed import Feed
+from rvi_video_gateway.media.keyframes import KeyframeError, jpeg_snapshot
+from rvi_video_gateway.media.plane import MediaPlane
+from rvi_video_gateway.media.sdp import SdpError, parse_offer
+from rvi_video_gateway.media.tokens import MediaGrant, MediaTokens, Scope
+from rvi_video_gateway.models import EquipmentTest, InspectionSession, ManifestEntry, MediaFeed, Recording
+from rvi_video_gateway.schemas import FeedCreate, RecordingCreate, SnapshotCreate
+from rvi_video_gateway.service import GatewayService
+from rvi_video_gateway.steps import is_well_formed
+
+LIVE_SESSION = (SessionState.OPEN, SessionState.IN_PROGRESS)
+SNAPSHOT_WAIT_S = 5.0
+
+
+class BadOffer(DomainError):
+    status_code = 400
+
+
+class MisplacedFeed(DomainError):
+    """The feed's media runs on another gateway instance (DESIGN: Scale, one room per node)."""
+
+    status_code = 409
+
+
+def _file_stem(kind: str, item_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", kind) + "-" + item_id
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedFeed:
+    row: MediaFeed
+    publish_token: str | None
+    view_token: str | None
+    expires_at: float
+
+
+class MediaService:
+    def __init__(self, gateway: GatewayService, plane: MediaPlane, tokens: MediaTokens) -> None:
+        self.gateway = gateway
+        self.session: AsyncSession = gateway.session
+        self.settings = gateway.settings
+        self.clock = gateway.clock
+        self.plane = plane
+        self.tokens = tokens
+
+    # --- feeds ---
+
+    def _actor(self, principal: Principal) -> str:
+        return f"{principal.role.value}:{principal.subject}"
+
+    async def _member(self, live: InspectionSession, principal: Principal) -> dict[str, object] | None:
+        """An officer of the team (returned) or the session's own enterprise (None)."""
+        if principal.role is Role.ENTERPRISE:
+            ensure_enterprise_access(principal, live.enterprise_id)
+            return None
+        inspection = await self.gateway._inspection(live)
+        return team_officer(principal, self.gateway.team(inspection))
+
+    async def create_feed(self, live: InspectionSession, principal: Principal, body: FeedCreate) -> IssuedFeed:
+        await self._member(live, principal)
+        if live.state not in LIVE_SESSION:
+            raise Conflict(f"the session is {live.state}; feeds are added to open sessions", current_state=live.state)
+        source_url = None
+        if body.kind == "rtsp":
+            source_url = await self.plane.check_rtsp_url(body.url or "")
+        feed_id = uuid.uuid4()
+        row = MediaFeed(
+            feed_id=feed_id,
+            inspection_id=live.inspection_id,
+            session_id=live.session_id,
+            purpose="session",
+            kind=body.kind,
+            label=body.label,
+            source_url=source_url,
+            state="created",
+            created_by=self._actor(principal),
+            created_at=self.clock.now(),
+            instance_id=self.settings.instance_id,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        feed = self.plane.open_feed(str(feed_id), live.inspection_id, str(live.session_id), body.kind)
+        if body.kind == "rtsp":
+            feed.source_url = source_url
+        return self._issue(row, publish=body.kind == "webrtc", view=True)
+
+    def _issue(self, row: MediaFeed, publish: bool, view: bool) -> IssuedFeed:
+        feed_id = str(row.feed_id)
+        publish_token = view_token = None
+        expires_at = 0.0
+        if publish:
+            publish_token, expires_at = self.tokens.mint(
+                "publish", feed_id, row.created_by, self.settings.publish_token_ttl_s
+            )
+        if view:
+            view_token, view_expiry = self.tokens.mint("view", feed_id, row.created_by, self.settings.view_token_ttl_s)
+            expires_at = min(expires_at, view_expiry) if expires_at else view_expiry
+        return IssuedFeed(row, publish_token, view_token, expires_at)
+
+    async def issue_tokens(
+        self, live: InspectionSession, principal: Principal, feed_id: str, scope: Scope
+    ) -> IssuedFeed:
+        """Fresh tokens: publish for the enterprise or an officer, view for officers of the team."""
+        member = await self._member(live, principal)
+        row = await self._feed_row(feed_id, live)
+        if scope == "view" and member is None:
+            raise DomainError("view tokens are for officers of the inspection team")
+        if scope == "publish" and row.kind != "webrtc":
+            raise Unprocessable(f"feed {feed_id} is an RTSP camera; nothing is published to it")
+        return self._issue(row, publish=scope == "publish", view=scope == "view")
+
+    async def _feed_row(self, feed_id: str, live: InspectionSession | None = None) -> MediaFeed:
+        try:
+            key = uuid.UUID(feed_id)
+        except ValueError:
+            raise NotFound(f"feed {feed_id!r} not found") from None
+        row = await self.session.get(MediaFeed, key)
+        if row is None or (live is not None and row.session_id != live.session_id):
+            raise NotFound(f"feed {feed_id!r} not found")
+        return row
+
+    def _live_feed(self, row: MediaFeed) -> Feed:
+        feed = self.plane.feed(str(row.feed_id))
+        if feed is None:
+            if row.instance_id != self.settings.instance_id:
+                raise MisplacedFeed(f"feed {row.feed_id} runs on gateway instance {row.instance_id}")
+            raise Conflict(f"feed {row.feed_id} is {row.state}", feed_state=row.state)
+        return feed
+
+    async def feeds(self, live: InspectionSession, principal: Principal) -> list[tuple[MediaFeed, Feed | None]]:
+        await self._member(live, principal)
+        rows = (
+            await self.session.scalars(
+                select(MediaFeed).where(MediaFeed.session_id == live.session_id).order_by(MediaFeed.created_at)
+            )
+        ).all()
+        return [(row, self.plane.feed(str(row.feed_id))) for row in rows]
+
+    # --- WHIP / WHEP ---
+
+    async def _media_target(
+        self, feed_id: str, authorization: str | None, scope: Scope
+    ) -> tuple[MediaFeed, MediaGrant]:
+        grant = self.tokens.verify(authorization, scope, feed_id)
+        row = await self._feed_row(feed_id)
+        if row.purpose == "session":
+            live = await self.gateway.get(str(row.session_id))
+            if live.state not in LIVE_SESSION:
+                raise Conflict(f"the session is {live.state}, not open", current_state=live.state)
+        else:
+            test = await self.session.scalar(select(EquipmentTest).where(EquipmentTest.feed_id == row.feed_id))
+            if test is None or test.state != "waiting":
+                raise Conflict(f"the equipment test is {test.state if test else 'gone'}")
+        return row, grant
+
+    async def whip(self, feed_id: str, authorization: str | None, offer: str) -> tuple[str, str]:
+        row, _ = await self._media_target(feed_id, authorization, "publish")
+        if row.kind != "webrtc":
+            raise Conflict(f"feed {feed_id} is an RTSP camera; the gateway pulls it")
+        try:
+            parse_offer(offer, "publish")
+            feed = self._live_feed(row)
+            peer, answer = await self.plane.publish(feed, offer)
+        except SdpError as exc:
+            raise BadOffer(str(exc)) from None
+        row.codec = feed.codec
+        if row.purpose == "equipment_test":
+            self.plane.start_equipment_test(feed, peer)
+        return peer.resource_id, answer
+
+    async def whep(self, feed_id: str, authorization: str | None, offer: str) -> tuple[str, str]:
+        row, _ = await self._media_target(feed_id, authorization, "view")
+        try:
+            description = parse_offer(offer, "view")
+            peer, answer = await self.plane.view(self._live_feed(row), description)
+        except SdpError as exc:
+            raise BadOffer(str(exc)) from None
+        return peer.resource_id, answer
+
+    async def end_resource(self, feed_id: str, resource_id: str, authorization: str | None, scope: Scope) -> None:
+        self.tokens.verify(authorization, scope, feed_id)
+        peer = self.plane.peers.get(resource_id)
+        if peer is None or peer.feed_id != feed_id or peer.role != scope:
+            raise NotFound(f"no {'WHIP' if scope == 'publish' else 'WHEP'} resource {resource_id!r} on this feed")
+        await self.plane.close_peer(resource_id)
+
+    # --- recordings and snapshots ---
+
+    async def start_recording(self, live: InspectionSession, principal: Principal, body: RecordingCreate) -> Recording:
+        inspection = await self.gateway._inspection(live)
+        officer = team_officer(principal, self.gateway.team(inspection))
+        if live.state != SessionState.IN_PROGRESS:
+            raise Conflict(f"the session is {live.state}; steps are recorded in progress", current_state=live.state)
+        self.gateway._check_step(inspection, body.kind, body.site_id)
+        row = await self._feed_row(body.feed_id, live)
+        feed = self._live_feed(row)
+        if feed.kind == "rtsp":
+            await self.plane.ensure_pulling(feed)
+        if feed.codec is None:
+            raise Conflict("the feed has no video yet: start the recording once it is live", feed_state=feed.state)
+        recording_id = uuid.uuid4()
+        folder = Path(self.settings.evidence_dir) / str(live.session_id)
+        await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+        recording = Recording(
+            recording_id=recording_id,
+            session_id=live.session_id,
+            feed_id=row.feed_id,
+            kind=body.kind,
+            note=body.note,
+            site_id=body.site_id,
+            officer_id=str(officer["officer_id"]),
+            state="recording",
+            started_at=self.clock.now(),
+            instance_id=self.settings.instance_id,
+        )
+        self.session.add(recording)
+        await self.session.flush()
+        self.plane.start_recording(str(recording_id), feed, folder / _file_stem(body.kind, recording_id.hex))
+        return recording
+
+    async def _recording(self, live: InspectionSession, recording_id: str) -> Recording:
+        try:
+            key = uuid.UUID(recording_id)
+        except ValueError:
+            raise NotFound(f"recording {recording_id!r} not found") from None
+        recording = await self.session.get(Recording, key, with_for_update=True)
+        if recording is None or recording.session_id != live.session_id:
+            raise NotFound(f"recording {recording_id!r} not found")
+        return recording
+
+    async def stop_recording(self, live: InspectionSession, principal: Principal, recording_id: str) -> Recording:
+        team_officer(principal, self.gateway.team(await self.gateway._inspection(live)))
+        recording = await self._recording(live, recording_id)
+        if recording.state != "recording":
+            raise Conflict(f"recording {recording_id} is {recording.state}", recording_state=recording.state)
+        if recording.instance_id != self.settings.instance_id:
+            raise MisplacedFeed(f"recording {recording_id} runs on gateway instance {recording.instance_id}")
+        await self._close(live, recording, "stopped by the officer")
+        return recording
+
+    async def _close(self, live: InspectionSession, recording: Recording, reason: str) -> ManifestEntry:
+        """Closes the clip, hashes it and puts it on the chain (or notes that nothing arrived)."""
+        clip = self.plane.stop_recording(str(recording.recording_id))
+        now = self.clock.now()
+        path = clip.path if clip is not None else None
+        digest = await asyncio.to_thread(sha256_of, path) if path is not None and path.exists() else None
+        note = recording.note
+        if digest is None:
+            path = None
+            note = f"{note} [no video received]".strip()
+        elif reason != "stopped by the officer":
+            note = f"{note} [{reason}]".strip()
+        entry = await self.gateway.append_evidence(
+            live,
+            kind=recording.kind,
+            file_path=path,
+            sha256=digest,
+            feed_id=str(recording.feed_id),
+            started_at=recording.started_at,
+            ended_at=now,
+            officer_id=recording.officer_id,
+            note=note,
+            site_id=recording.site_id,
+        )
+        recording.state, recording.ended_at, recording.close_reason = "closed", now, reason
+        recording.file, recording.sha256 = (path.name if path else None), digest
+        recording.bytes = path.stat().st_size if path is not None else 0
+        recording.frames = clip.frames if clip is not None else 0
+        recording.manifest_seq = entry.seq
+        return entry
+
+    async def close_session_recordings(self, live: InspectionSession, reason: str) -> list[str]:
+        """Before the manifest is sealed: every clip still running is closed onto the chain."""
+        open_ = (
+            await self.session.scalars(
+                select(Recording)
+                .where(Recording.session_id == live.session_id, Recording.state == "recording")
+                .with_for_update()
+            )
+        ).all()
+        for recording in open_:
+            await self._close(live, recording, reason)
+        return [str(r.recording_id) for r in open_]
+
+    async def snapshot(self, live: InspectionSession, principal: Principal, body: SnapshotCreate) -> ManifestEntry:
+        inspection = await self.gateway._inspection(live)
+        officer = team_officer(principal, self.gateway.team(inspection))
+        if live.state != SessionState.IN_PROGRESS:
+            raise Conflict(f"the session is {live.state}; steps are recorded in progress", current_state=live.state)
+        if not is_well_formed(body.kind):
+            raise Unprocessable(f"unknown step kind {body.kind!r}")
+        self.gateway._check_step(inspection, body.kind, body.site_id)
+        row = await self._feed_row(body.feed_id, live)
+        feed = self._live_feed(row)
+        if feed.kind == "rtsp":
+            await self.plane.ensure_pulling(feed)
+        keyframe = await self.plane.latest_keyframe(feed, SNAPSHOT_WAIT_S)
+        if keyframe is None or feed.codec is None:
+            raise Conflict(f"no picture from feed {body.feed_id} within {SNAPSHOT_WAIT_S:g} s", feed_state=feed.state)
+        try:
+            jpeg, width, height = await asyncio.to_thread(
+                jpeg_snapshot, feed.codec, keyframe.data, self.settings.snapshot_quality
+            )
+        except KeyframeError as exc:
+            raise Conflict(f"the latest picture could not be decoded: {exc}") from None
+        folder = Path(self.settings.evidence_dir) / str(live.session_id)
+        path = folder / (_file_stem(body.kind, uuid.uuid4().hex) + ".jpg")
+
+        def write() -> str:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(jpeg)
+            return hashlib.sha256(jpeg).hexdigest()
+
+        digest = await asyncio.to_thread(write)
+        now = self.clock.now()
+        return await self.gateway.append_evidence(
+            live,
+            kind=body.kind,
+            file_path=path,
+            sha256=digest,
+            feed_id=body.feed_id,
+            started_at=now,
+            ended_at=now,
+            officer_id=str(officer["officer_id"]),
+            note=(body.note + f" [snapshot {width}x{height}]").strip(),
+            site_id=body.site_id,
+        )
+
+    # --- a feed that ended ---
+
+    async def feed_ended(self, feed: Feed) -> None:
+        """Its recordings close with what was received; a lost feed is announced."""
+        row = await self._feed_row(feed.feed_id)
+        now = self.clock.now()
+        row.state, row.ended_at, row.lost_reason = feed.state, now, feed.lost_reason
+        if row.width is None and feed.codec is not None:
+            row.codec = feed.codec
+        closed: list[str] = []
+        if row.session_id is not None:
+            live = await self.gateway.get(str(row.session_id), for_update=True)
+            reason = f"feed lost: {feed.lost_reason}" if feed.state == "lost" else "feed ended by its publisher"
+            for recording_id in self.plane.recordings_on(feed.feed_id):
+                recording = await self._recording(live, recording_id)
+                if recording.state == "recording":
+                    await self._close(live, recording, reason)
+                    closed.append(recording_id)
+        if feed.state == "lost":
+            await self.gateway.outbox.emit(
+                self.session,
+                "rvi.session.feed_lost.v1",
+                row.inspection_id,
+                p.FeedLost(
+                    session_id=str(row.session_id) if row.session_id else None,
+                    inspection_id=row.inspection_id,
+                    feed_id=feed.feed_id,
+                    kind=feed.kind,
+                    reason=feed.lost_reason or "unknown",
+                    lost_at=now,
+                    recordings_closed=closed,
+                ),
+                now,
+            )
+
+    def mark_live(self, row: MediaFeed, feed: Feed, at: datetime) -> None:
+        if row.live_at is None and feed.state == "live":
+            row.state, row.live_at, row.codec = "live", at, feed.codec
+
+    # --- equipment tests (GACC-RVI 4(II)) ---
+
+    def thresholds(self) -> Thresholds:
+        s = self.settings
+        return Thresholds(
+            min_width=s.equipment_min_width,
+            min_height=s.equipment_min_height,
+            min_fps=s.equipment_min_fps,
+            min_bitrate_kbps=s.equipment_min_bitrate_kbps,
+            max_loss_pct=s.equipment_max_loss_pct,
+            max_rtt_ms=s.equipment_max_rtt_ms,
+        )
+
+    async def create_equipment_test(self, inspection_id: str, principal: Principal) -> tuple[EquipmentTest, IssuedFeed]:
+        inspection = await self.gateway.repo.inspection(inspection_id)
+        if inspection is None:
+            raise NotFound(f"inspection {inspection_id!r} not found")
+        ensure_enterprise_access(principal, inspection.enterprise_id)
+        if inspection.state in ("cancelled", "completed", "shifted_onsite"):
+            raise Conflict(f"the inspection is {inspection.state}", current_state=inspection.state)
+        now = self.clock.now()
+        row = MediaFeed(
+            feed_id=uuid.uuid4(),
+            inspection_id=inspection_id,
+            session_id=None,
+            purpose="equipment_test",
+            kind="webrtc",
+            label="equipment test",
+            state="created",
+            created_by=self._actor(principal),
+            created_at=now,
+            instance_id=self.settings.instance_id,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        test = EquipmentTest(
+            test_id=uuid.uuid4(),
+            inspection_id=inspection_id,
+            enterprise_id=inspection.enterprise_id,
+            feed_id=row.feed_id,
+            state="waiting",
+            created_at=now,
+            failures=[],
+        )
+        self.session.add(test)
+        await self.session.flush()
+        self.plane.open_feed(str(row.feed_id), inspection_id, None, "webrtc")
+        return test, self._issue(row, publish=True, view=False)
+
+    async def equipment_test(self, test_id: str, principal: Principal) -> EquipmentTest:
+        try:
+            key = uuid.UUID(test_id)
+        except ValueError:
+            raise NotFound(f"equipment test {test_id!r} not found") from None
+        test = await self.session.get(EquipmentTest, key)
+        if test is None:
+            raise NotFound(f"equipment test {test_id!r} not found")
+        ensure_enterprise_access(principal, test.enterprise_id)
+        expiry = test.created_at + timedelta(seconds=self.settings.publish_token_ttl_s)
+        if test.state == "waiting" and self.clock.now() > expiry and self.plane.feed(str(test.feed_id)) is None:
+            test.state, test.completed_at = "expired", self.clock.now()
+        return test
+
+    async def equipment_measured(self, feed_id: str, measurement: Measurement | None) -> None:
+        """Judged against the thresholds and announced; eligibility and scheduling read it."""
+        test = await self.session.scalar(
+            select(EquipmentTest).where(EquipmentTest.feed_id == uuid.UUID(feed_id)).with_for_update()
+        )
+        if test is None or test.state != "waiting":
+            return
+        now = self.clock.now()
+        if measurement is None:
+            failures = [f"no picture received within {self.settings.equipment_deadline_s:g} s"]
+        else:
+            failures = judge(measurement, self.thresholds())
+        test.state = "passed" if not failures else "failed"
+        test.completed_at, test.failures = now, failures
+        test.measurement = measurement.as_dict() if measurement is not None else None
+        m = measurement
+        await self.gateway.outbox.emit(
+            self.session,
+            "rvi.equipment.tested.v1",
+            test.inspection_id,
+            p.EquipmentTested(
+                inspection_id=test.inspection_id,
+                enterprise_id=test.enterprise_id,
+                passed=not failures,
+                width=m.width if m else None,
+                height=m.height if m else None,
+                fps=m.fps if m else None,
+                bitrate_kbps=m.bitrate_kbps if m else None,
+                packet_loss_pct=m.packet_loss_pct if m else None,
+                rtt_ms=m.rtt_ms if m else None,
+                tested_at=now,
+                test_id=str(test.test_id),
+                codec=m.codec if m else None,
+                failures=failures,
+            ),
+            now,
+        )
+
+    async def recordings(self, live: InspectionSession, principal: Principal) -> list[Recording]:
+        await self._member(live, principal)
+        rows = await self.session.scalars(
+            select(Recording).where(Recording.session_id == live.session_id).order_by(Recording.started_at)
+        )
+        return list(rows.all())

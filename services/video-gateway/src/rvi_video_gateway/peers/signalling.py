@@ -1,0 +1,138 @@
+"""What WHIP (RFC 9725) and WHEP clients share: one HTTP exchange of SDP, a resource URL to
+DELETE, and codecs forced from the offering side (MEDIA facts: the answering aiortc does not
+narrow its answer, and passthrough is only right if the negotiated codec is the bytes' codec)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+import httpx
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver, RTCSessionDescription
+from aiortc.rtcrtpparameters import RTCRtpCodecCapability
+from aiortc.sdp import SessionDescription
+
+from rvi_video_gateway.media.packets import Codec
+
+_MIME: dict[Codec, str] = {"h264": "video/h264", "vp8": "video/vp8"}
+# Constrained baseline first: what browsers and the synthetic clips send.
+_H264_PROFILES = ("42e01f", "42001f")
+
+
+class SignallingError(RuntimeError):
+    def __init__(self, what: str, status: int, body: str) -> None:
+        super().__init__(f"{what}: HTTP {status}: {body[:300]}")
+        self.status = status
+        self.body = body
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """The answer to an offer and the session resource it created (absolute URL)."""
+
+    answer: str
+    location: str
+    codec: Codec | None
+
+
+def codec_preferences(codecs: Iterable[Codec]) -> list[RTCRtpCodecCapability]:
+    """aiortc's capabilities for `codecs`, in that order, H.264 only with packetization-mode=1,
+    plus RTX so lost packets are retransmitted."""
+    available = RTCRtpSender.getCapabilities("video").codecs
+    chosen: list[RTCRtpCodecCapability] = []
+    for codec in codecs:
+        matches = [c for c in available if c.mimeType.lower() == _MIME[codec]]
+        if codec == "h264":
+            matches = [c for c in matches if str(c.parameters.get("packetization-mode")) == "1"]
+            matches.sort(key=lambda c: _profile_rank(str(c.parameters.get("profile-level-id", ""))))
+        if not matches:
+            raise ValueError(f"this aiortc cannot negotiate {codec}")
+        chosen.extend(matches)
+    chosen.extend(c for c in available if c.mimeType.lower() == "video/rtx")
+    return chosen
+
+
+def _profile_rank(profile_level_id: str) -> int:
+    return _H264_PROFILES.index(profile_level_id) if profile_level_id in _H264_PROFILES else len(_H264_PROFILES)
+
+
+def force_codecs(transceiver: RTCRtpTransceiver, codecs: Iterable[Codec]) -> None:
+    transceiver.setCodecPreferences(codec_preferences(codecs))
+
+
+def negotiated_codec(sdp: str) -> Codec | None:
+    """The codec the first video section of an answer settles on (the first one listed: the one
+    aiortc and browsers send)."""
+    for media in SessionDescription.parse(sdp).media:
+        if media.kind != "video":
+            continue
+        for codec in media.rtp.codecs:
+            name = codec.mimeType.lower()
+            if name == "video/rtx":
+                continue
+            for ours, mime in _MIME.items():
+                if name == mime:
+                    return ours
+            return None
+    return None
+
+
+async def offer(pc: RTCPeerConnection) -> str:
+    """An offer with every ICE candidate in it (WHIP/WHEP clients do not trickle here)."""
+    await pc.setLocalDescription(await pc.createOffer())
+    if pc.iceGatheringState != "complete":
+        done = asyncio.Event()
+
+        def gathered() -> None:
+            if pc.iceGatheringState == "complete":
+                done.set()
+
+        pc.on("icegatheringstatechange", gathered)
+        try:
+            await asyncio.wait_for(done.wait(), timeout=10)
+        finally:
+            pc.remove_listener("icegatheringstatechange", gathered)
+    return pc.localDescription.sdp
+
+
+async def exchange(client: httpx.AsyncClient, url: str, token: str, sdp: str, what: str) -> Exchange:
+    response = await client.post(
+        url, content=sdp.encode(), headers={"Content-Type": "application/sdp", "Authorization": f"Bearer {token}"}
+    )
+    if response.status_code != 201:
+        raise SignallingError(what, response.status_code, response.text)
+    location = response.headers.get("Location")
+    if not location:
+        raise SignallingError(f"{what}: 201 without a Location header", response.status_code, response.text)
+    content_type = response.headers.get("Content-Type", "")
+    if not content_type.startswith("application/sdp"):
+        raise SignallingError(f"{what}: answer is {content_type!r}, not application/sdp", 201, response.text)
+    # RFC 9725 4.2: the Location may be relative to the endpoint URL (RFC 3986 5 resolution).
+    return Exchange(answer=response.text, location=urljoin(str(response.url), location), codec=negotiated_codec(response.text))
+
+
+async def accept(pc: RTCPeerConnection, answer: str) -> None:
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+
+
+async def delete(client: httpx.AsyncClient, location: str, token: str) -> int:
+    response = await client.delete(location, headers={"Authorization": f"Bearer {token}"})
+    return response.status_code
+
+
+async def connected(pc: RTCPeerConnection, timeout: float) -> None:
+    if pc.connectionState == "connected":
+        return
+    changed = asyncio.Event()
+    pc.on("connectionstatechange", changed.set)
+    try:
+        async with asyncio.timeout(timeout):
+            while pc.connectionState != "connected":
+                if pc.connectionState in ("failed", "closed"):
+                    raise ConnectionError(f"peer connection {pc.connectionState}")
+                changed.clear()
+                await changed.wait()
+    finally:
+        pc.remove_listener("connectionstatechange", changed.set)

@@ -1,0 +1,210 @@
+"""A WHEP viewer: one recvonly video transceiver offering H.264 and VP8.
+
+With decode=False the encoded frames are taken before aiortc's decoder (`tap_receiver`) and each
+is recorded with a digest of its bytes, which matches the publisher's `SendLog` exactly across a
+relay that forwards as received (RTP timestamps do not survive a relay: each aiortc sender starts
+from a random base and each receiver rebases to 0). With decode=True frames are decoded, to check
+they are real pictures."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass
+
+import httpx
+from aiortc import RTCPeerConnection, RTCRtpReceiver
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtp import RtpPacket
+
+from rvi_video_gateway.media.packets import Codec, EncodedFrame
+from rvi_video_gateway.media.passthrough import tap_receiver
+from rvi_video_gateway.peers import signalling
+from rvi_video_gateway.peers.clips import frame_digest
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    pts: int
+    received_at: float  # arrival of the frame's last RTP packet (what a browser could act on)
+    delivered_at: float  # when aiortc's jitter buffer let it go: one frame later (see _ArrivalClock)
+    keyframe: bool
+    size: int
+    digest: bytes
+
+
+class _ArrivalClock:
+    """When each frame's last packet arrived. aiortc's jitter buffer only releases a frame when
+    the first packet of the next one arrives (it ignores the RTP marker bit), which would charge
+    one frame interval of this viewer's own delay to whatever it measures. Wraps the receiver's
+    packet handler; maps the receiver's rebased frame timestamps back to RTP timestamps with its
+    TimestampMapper (private to aiortc, checked in tests/test_peers.py)."""
+
+    _MAPPER = "_RTCRtpReceiver__timestamp_mapper"
+
+    def __init__(self, receiver: RTCRtpReceiver) -> None:
+        self._last_arrival: dict[int, float] = {}
+        self._mapper = getattr(receiver, self._MAPPER, None)
+        handle = receiver._handle_rtp_packet
+
+        async def timed(packet: RtpPacket, arrival_time_ms: int) -> None:
+            self._last_arrival[packet.timestamp] = time.monotonic()
+            await handle(packet, arrival_time_ms)
+
+        receiver._handle_rtp_packet = timed  # type: ignore[method-assign]
+
+    @property
+    def exact(self) -> bool:
+        return self._mapper is not None
+
+    def completed_at(self, pts: int, fallback: float) -> float:
+        origin = getattr(self._mapper, "_origin", None)
+        if origin is None:
+            return fallback
+        rtp_timestamp = (pts + origin) & 0xFFFFFFFF
+        at = self._last_arrival.pop(rtp_timestamp, fallback)
+        if len(self._last_arrival) > 512:
+            # Frames the jitter buffer dropped: forget the oldest half.
+            for stale in list(self._last_arrival)[:256]:
+                del self._last_arrival[stale]
+        return at
+
+
+@dataclass(frozen=True, slots=True)
+class ViewerStats:
+    frames_received: int
+    keyframes: int
+    bytes_received: int
+    first_frame_at: float | None
+    first_keyframe_at: float | None
+    width: int | None
+    height: int | None
+    codec: Codec | None
+    state: str
+
+
+class WhepViewer:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        decode: bool = False,
+        codecs: tuple[Codec, ...] = ("h264", "vp8"),
+        client: httpx.AsyncClient | None = None,
+        keep_receipts: bool = True,
+    ) -> None:
+        self.url, self.token, self.decode, self.codecs = url, token, decode, codecs
+        self.pc = RTCPeerConnection()
+        self.location: str | None = None
+        self.answer: str | None = None
+        self.codec: Codec | None = None
+        self.receipts: list[Receipt] = []
+        self.keep_receipts = keep_receipts
+        self.frames_received = 0
+        self.keyframes = 0
+        self.bytes_received = 0
+        self.first_frame_at: float | None = None
+        self.first_keyframe_at: float | None = None
+        self.width: int | None = None
+        self.height: int | None = None
+        self._client = client
+        self._own_client = client is None
+        self._consumer: asyncio.Task[None] | None = None
+        self._arrivals: _ArrivalClock | None = None
+        self._closed = False
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=30)
+        return self._client
+
+    async def start(self, connect_timeout: float = 20.0) -> None:
+        transceiver = self.pc.addTransceiver("video", direction="recvonly")
+        signalling.force_codecs(transceiver, self.codecs)
+        if self.decode:
+            self.pc.on("track", self._consume)
+        sdp = await signalling.offer(self.pc)
+        result = await signalling.exchange(self.http, self.url, self.token, sdp, "WHEP view")
+        self.location, self.answer, self.codec = result.location, result.answer, result.codec
+        await signalling.accept(self.pc, result.answer)
+        if not self.decode:
+            # After the answer is applied and before the connection task starts the receiver.
+            self._arrivals = _ArrivalClock(transceiver.receiver)
+            tap_receiver(transceiver.receiver, self._on_encoded)
+        await signalling.connected(self.pc, connect_timeout)
+
+    def _on_encoded(self, frame: EncodedFrame) -> None:
+        assert self._arrivals is not None
+        received_at = self._arrivals.completed_at(frame.pts, frame.received_at)
+        self._count(frame.keyframe, len(frame.data), received_at)
+        if self.keep_receipts and self.codec is not None:
+            digest = frame_digest(self.codec, frame.data)
+            self.receipts.append(
+                Receipt(frame.pts, received_at, frame.received_at, frame.keyframe, len(frame.data), digest)
+            )
+
+    @property
+    def exact_arrival_times(self) -> bool:
+        """False if this aiortc moved its timestamp mapper: receipt times then include the jitter
+        buffer's one-frame hold."""
+        return self._arrivals is not None and self._arrivals.exact
+
+    def _count(self, keyframe: bool, size: int, at: float) -> None:
+        self.frames_received += 1
+        self.bytes_received += size
+        if self.first_frame_at is None:
+            self.first_frame_at = at
+        if keyframe:
+            self.keyframes += 1
+            if self.first_keyframe_at is None:
+                self.first_keyframe_at = at
+
+    def _consume(self, track: MediaStreamTrack) -> None:
+        async def run() -> None:
+            with contextlib.suppress(MediaStreamError):
+                while True:
+                    picture = await track.recv()
+                    self.width, self.height = picture.width, picture.height
+                    self._count(bool(picture.key_frame), 0, time.monotonic())
+
+        self._consumer = asyncio.ensure_future(run())
+
+    async def frames(self, at_least: int, timeout: float = 20.0) -> None:
+        """Waits until `at_least` frames have arrived."""
+        async with asyncio.timeout(timeout):
+            while self.frames_received < at_least:
+                await asyncio.sleep(0.05)
+
+    @property
+    def stats(self) -> ViewerStats:
+        return ViewerStats(
+            frames_received=self.frames_received,
+            keyframes=self.keyframes,
+            bytes_received=self.bytes_received,
+            first_frame_at=self.first_frame_at,
+            first_keyframe_at=self.first_keyframe_at,
+            width=self.width,
+            height=self.height,
+            codec=self.codec,
+            state=self.pc.connectionState,
+        )
+
+    async def close(self) -> int | None:
+        if self._closed:
+            return None
+        self._closed = True
+        status = None
+        try:
+            if self.location is not None:
+                status = await signalling.delete(self.http, self.location, self.token)
+        finally:
+            await self.pc.close()
+            if self._consumer is not None:
+                self._consumer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._consumer
+            if self._own_client and self._client is not None:
+                await self._client.aclose()
+        return status

@@ -1,0 +1,76 @@
+"""A real RTSP camera for tests: GStreamer's RTSP server with one shared media factory
+(../MEDIA facts). Runs under Debian's /usr/bin/python3 (python3-gi, gir1.2-gst-rtsp-server-1.0;
+`make system-deps`), not the venv's python, so it imports nothing from the project.
+
+    /usr/bin/python3 rtsp_camera.py --port 0 --codec h264
+
+prints `READY rtsp://127.0.0.1:<port>/cam1` once the server listens (port 0: the OS picks one)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+
+READY = "READY"
+
+
+def launch_line(codec: str, width: int, height: int, fps: int, bitrate_kbps: int, key_int_max: int) -> str:
+    source = (
+        f"videotestsrc is-live=true pattern=smpte ! video/x-raw,width={width},height={height},framerate={fps}/1"
+        " ! clockoverlay"
+    )
+    if codec == "h264":
+        encode = (
+            f"x264enc tune=zerolatency speed-preset=ultrafast bitrate={bitrate_kbps} key-int-max={key_int_max}"
+            " ! video/x-h264,profile=constrained-baseline ! rtph264pay name=pay0 pt=96 config-interval=1"
+        )
+    else:
+        encode = (
+            f"vp8enc deadline=1 cpu-used=8 end-usage=cbr target-bitrate={bitrate_kbps * 1000}"
+            f" keyframe-max-dist={key_int_max} ! rtpvp8pay name=pay0 pt=96"
+        )
+    return f"( {source} ! {encode} )"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0: a free port chosen by the OS")
+    parser.add_argument("--path", default="/cam1")
+    parser.add_argument("--codec", choices=("h264", "vp8"), default="h264")
+    parser.add_argument("--width", type=int, default=1280)
+    parser.add_argument("--height", type=int, default=720)
+    parser.add_argument("--fps", type=int, default=25)
+    parser.add_argument("--bitrate", type=int, default=2000, help="kb/s")
+    parser.add_argument("--key-int-max", type=int, default=50, help="frames between keyframes at most")
+    args = parser.parse_args(argv)
+
+    Gst.init(None)
+    server = GstRtspServer.RTSPServer()
+    server.set_address(args.host)
+    server.set_service(str(args.port))
+    factory = GstRtspServer.RTSPMediaFactory()
+    factory.set_launch(launch_line(args.codec, args.width, args.height, args.fps, args.bitrate, args.key_int_max))
+    factory.set_shared(True)
+    server.get_mount_points().add_factory(args.path, factory)
+    if server.attach(None) == 0:
+        print(f"cannot listen on {args.host}:{args.port}", file=sys.stderr)
+        return 1
+
+    loop = GLib.MainLoop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signum, loop.quit)
+    print(f"{READY} rtsp://{args.host}:{server.get_bound_port()}{args.path}", flush=True)
+    loop.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

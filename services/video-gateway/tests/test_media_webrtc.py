@@ -1,0 +1,150 @@
+"""WHIP publishers and WHEP viewers, real aiortc peers on 127.0.0.1: frames relayed as received,
+recorded without re-encoding, hashed onto the signed manifest."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import av
+import httpx
+import pytest
+
+from rvi_platform.testing import Tokens
+from rvi_video_gateway.media.packets import Codec
+from rvi_video_gateway.peers.clips import ClipSpec, frame_digest, load_clip
+from rvi_video_gateway.peers.tracks import ClipTrack
+from rvi_video_gateway.peers.whep import WhepViewer
+from rvi_video_gateway.peers.whip import WhipPublisher
+from rvi_video_gateway.settings import VideoGatewaySettings
+
+StartSession = Callable[..., Awaitable[dict[str, Any]]]
+Emitted = Callable[[str, str], Awaitable[list[dict[str, Any]]]]
+Until = Callable[..., Awaitable[Any]]
+
+SMALL = {"width": 640, "height": 360, "seconds": 4.0, "bitrate": 800_000}
+
+
+def clip_of(codec: Codec, **overrides: Any) -> ClipSpec:
+    return ClipSpec(codec=codec, **{**SMALL, **overrides})
+
+
+async def create_feed(client: httpx.AsyncClient, tokens: Tokens, session: dict[str, Any]) -> dict[str, Any]:
+    response = await client.post(
+        f"/v1/sessions/{session['session_id']}/feeds",
+        json={"kind": "webrtc", "label": "enterprise phone"},
+        headers=tokens.header(tokens.enterprise(session["enterprise_id"])),
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+@pytest.fixture
+async def peers() -> AsyncIterator[list[Any]]:
+    """Closes every publisher and viewer a test opened, even when it fails."""
+    opened: list[Any] = []
+    yield opened
+    for peer in reversed(opened):
+        await peer.close()
+
+
+async def publish(client: httpx.AsyncClient, feed: dict[str, Any], spec: ClipSpec, peers: list[Any]) -> WhipPublisher:
+    track = ClipTrack(load_clip(spec), spec.codec, fps=spec.fps)
+    publisher = WhipPublisher(feed["whip_url"], feed["publish_token"], track, codec=spec.codec, client=client)
+    peers.append(publisher)
+    await publisher.start()
+    return publisher
+
+
+async def view(client: httpx.AsyncClient, feed: dict[str, Any], peers: list[Any], **kw: Any) -> WhepViewer:
+    viewer = WhepViewer(feed["whep_url"], feed["view_token"], client=client, **kw)
+    peers.append(viewer)
+    await viewer.start()
+    return viewer
+
+
+def annexb(avcc: bytes) -> bytes:
+    """MP4 stores H.264 length-prefixed (AVCC); the relay carries start codes (Annex B)."""
+    out, at = bytearray(), 0
+    while at + 4 <= len(avcc):
+        size = int.from_bytes(avcc[at : at + 4], "big")
+        out += b"\x00\x00\x00\x01" + avcc[at + 4 : at + 4 + size]
+        at += 4 + size
+    return bytes(out)
+
+
+def recorded_packets(path: Path) -> tuple[str, list[bytes], tuple[int, int]]:
+    """The clip's codec, its frames as the relay carried them, and its picture size."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        name = stream.codec_context.name
+        size = (stream.codec_context.width, stream.codec_context.height)
+        packets = [bytes(p) for p in container.demux(stream) if p.size]
+    return name, [annexb(p) if name == "h264" else p for p in packets], size
+
+
+@pytest.mark.parametrize("codec", ["h264", "vp8"])
+async def test_relayed_and_recorded_as_received(
+    codec: Codec,
+    start_session: StartSession,
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    settings: VideoGatewaySettings,
+    peers: list[Any],
+    eventually: Until,
+) -> None:
+    session = await start_session()
+    sid = session["session_id"]
+    officer = tokens.header(tokens.officer())
+    feed = await create_feed(client, tokens, session)
+    assert feed["whip_url"].endswith(f"/whip/{feed['feed_id']}") and feed["publish_token"] and feed["view_token"]
+
+    spec = clip_of(codec)
+    clip = load_clip(spec)
+    sent = {frame_digest(codec, f.data) for f in clip}
+    publisher = await publish(client, feed, spec, peers)
+    assert publisher.codec == codec
+
+    viewer = await view(client, feed, peers)
+    assert viewer.codec == codec, "the answer offers the feed's own codec"
+    await viewer.frames(at_least=30)
+    received = [r for r in viewer.receipts]
+    assert received[0].keyframe, "a late viewer starts at a keyframe"
+    # Byte-identical frames: nothing decoded or re-encoded on the way.
+    assert sum(r.digest in sent for r in received) >= 0.95 * len(received)
+
+    started = await client.post(
+        f"/v1/sessions/{sid}/recordings",
+        json={"feed_id": feed["feed_id"], "kind": "checklist_item:I1", "note": "inputs store"},
+        headers=officer,
+    )
+    assert started.status_code == 201, started.text
+    recording = started.json()
+    await eventually(lambda: _frames_after(viewer, 50), "two seconds of video")
+    stopped = await client.post(f"/v1/sessions/{sid}/recordings/{recording['recording_id']}/stop", headers=officer)
+    assert stopped.status_code == 200, stopped.text
+    closed = stopped.json()
+    assert closed["state"] == "closed" and closed["frames"] > 25 and closed["manifest_seq"] >= 1
+
+    path = Path(settings.evidence_dir) / sid / closed["file"]
+    assert path.suffix == (".mp4" if codec == "h264" else ".webm")
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == closed["sha256"]
+    name, packets, size = recorded_packets(path)
+    assert name == codec and size == (spec.width, spec.height)
+    assert len(packets) == closed["frames"]
+    assert all(frame_digest(codec, data) in sent for data in packets), "the clip holds the publisher's own bytes"
+
+    manifest = (await client.get(f"/v1/sessions/{sid}/manifest", headers=officer)).json()
+    entry = next(e["entry"] for e in manifest["entries"] if e["seq"] == closed["manifest_seq"])
+    assert entry["file"] == closed["file"] and entry["sha256"] == closed["sha256"]
+    assert entry["feed_id"] == feed["feed_id"] and entry["officer_id"] == "O1"
+
+
+async def _frames_after(viewer: WhepViewer, more: int) -> bool:
+    start = getattr(viewer, "_mark", None)
+    if start is None:
+        viewer._mark = viewer.frames_received  # type: ignore[attr-defined]
+        return False
+    return viewer.frames_received - start >= more
