@@ -10,12 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from rvi_platform.embedded.ports import free_port
 from rvi_platform.testing import Tokens, new_database, private_broker, serve_in_process
 from rvi_shared.clock import ManualClock
 from rvi_shared.events import CloudEvent, new_event, topic_for
@@ -23,6 +25,11 @@ from rvi_shared.events import payloads as p
 from rvi_shared.messaging.kafka import ensure_topics, make_producer
 from rvi_shared.migrations import upgrade
 from rvi_video_gateway.app import create_app
+from rvi_video_gateway.media.packets import Codec
+from rvi_video_gateway.peers.clips import ClipSpec, load_clip
+from rvi_video_gateway.peers.tracks import ClipTrack
+from rvi_video_gateway.peers.whep import WhepViewer
+from rvi_video_gateway.peers.whip import WhipPublisher
 from rvi_video_gateway.settings import VideoGatewaySettings
 
 TEAM = [
@@ -249,3 +256,68 @@ def start_session(open_session: OpenSession, client: httpx.AsyncClient, tokens: 
         return dict(response.json())
 
     return start
+
+
+@pytest.fixture(scope="session")
+async def serve_http(app: FastAPI, client: httpx.AsyncClient) -> AsyncIterator[str]:
+    """The same running app over real HTTP on 127.0.0.1, for peers in other processes (its
+    lifespan already runs under `client`)."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn signals start by this flag only
+        await asyncio.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+class MediaPeers:
+    """Feeds, WHIP publishers and WHEP viewers for a test; closes every peer it opened."""
+
+    def __init__(self, client: httpx.AsyncClient, tokens: Tokens) -> None:
+        self.client, self.tokens = client, tokens
+        self.opened: list[Any] = []
+
+    async def create_feed(self, session: dict[str, Any]) -> dict[str, Any]:
+        response = await self.client.post(
+            f"/v1/sessions/{session['session_id']}/feeds",
+            json={"kind": "webrtc", "label": "enterprise phone"},
+            headers=self.tokens.header(self.tokens.enterprise(session["enterprise_id"])),
+        )
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    async def publish(self, feed: dict[str, Any], spec: ClipSpec) -> WhipPublisher:
+        track = ClipTrack(load_clip(spec), spec.codec, fps=spec.fps)
+        publisher = WhipPublisher(feed["whip_url"], feed["publish_token"], track, codec=spec.codec, client=self.client)
+        self.opened.append(publisher)
+        await publisher.start()
+        return publisher
+
+    async def view(self, feed: dict[str, Any], **kw: Any) -> WhepViewer:
+        viewer = WhepViewer(feed["whep_url"], feed["view_token"], client=self.client, **kw)
+        self.opened.append(viewer)
+        await viewer.start()
+        return viewer
+
+    async def close(self) -> None:
+        for peer in reversed(self.opened):
+            await peer.close()
+
+
+@pytest.fixture
+async def media(client: httpx.AsyncClient, tokens: Tokens) -> AsyncIterator[MediaPeers]:
+    peers = MediaPeers(client, tokens)
+    yield peers
+    await peers.close()
+
+
+def small_clip(codec: Codec, **overrides: Any) -> ClipSpec:
+    """640x360, 4 s: quick to encode once (cached), light on two cores."""
+    return ClipSpec(codec=codec, **{"width": 640, "height": 360, "seconds": 4.0, "bitrate": 800_000, **overrides})
+
+
+@pytest.fixture
+def clip() -> Callable[..., ClipSpec]:
+    return small_clip

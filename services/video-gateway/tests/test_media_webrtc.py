@@ -4,9 +4,9 @@ recorded without re-encoding, hashed onto the signed manifest."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import av
 import httpx
@@ -15,54 +15,15 @@ import pytest
 from rvi_platform.testing import Tokens
 from rvi_video_gateway.media.packets import Codec
 from rvi_video_gateway.peers.clips import ClipSpec, frame_digest, load_clip
-from rvi_video_gateway.peers.tracks import ClipTrack
 from rvi_video_gateway.peers.whep import WhepViewer
-from rvi_video_gateway.peers.whip import WhipPublisher
 from rvi_video_gateway.settings import VideoGatewaySettings
+
+if TYPE_CHECKING:
+    from conftest import MediaPeers
 
 StartSession = Callable[..., Awaitable[dict[str, Any]]]
 Emitted = Callable[[str, str], Awaitable[list[dict[str, Any]]]]
 Until = Callable[..., Awaitable[Any]]
-
-SMALL = {"width": 640, "height": 360, "seconds": 4.0, "bitrate": 800_000}
-
-
-def clip_of(codec: Codec, **overrides: Any) -> ClipSpec:
-    return ClipSpec(codec=codec, **{**SMALL, **overrides})
-
-
-async def create_feed(client: httpx.AsyncClient, tokens: Tokens, session: dict[str, Any]) -> dict[str, Any]:
-    response = await client.post(
-        f"/v1/sessions/{session['session_id']}/feeds",
-        json={"kind": "webrtc", "label": "enterprise phone"},
-        headers=tokens.header(tokens.enterprise(session["enterprise_id"])),
-    )
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
-@pytest.fixture
-async def peers() -> AsyncIterator[list[Any]]:
-    """Closes every publisher and viewer a test opened, even when it fails."""
-    opened: list[Any] = []
-    yield opened
-    for peer in reversed(opened):
-        await peer.close()
-
-
-async def publish(client: httpx.AsyncClient, feed: dict[str, Any], spec: ClipSpec, peers: list[Any]) -> WhipPublisher:
-    track = ClipTrack(load_clip(spec), spec.codec, fps=spec.fps)
-    publisher = WhipPublisher(feed["whip_url"], feed["publish_token"], track, codec=spec.codec, client=client)
-    peers.append(publisher)
-    await publisher.start()
-    return publisher
-
-
-async def view(client: httpx.AsyncClient, feed: dict[str, Any], peers: list[Any], **kw: Any) -> WhepViewer:
-    viewer = WhepViewer(feed["whep_url"], feed["view_token"], client=client, **kw)
-    peers.append(viewer)
-    await viewer.start()
-    return viewer
 
 
 def annexb(avcc: bytes) -> bytes:
@@ -92,22 +53,22 @@ async def test_relayed_and_recorded_as_received(
     client: httpx.AsyncClient,
     tokens: Tokens,
     settings: VideoGatewaySettings,
-    peers: list[Any],
+    media: MediaPeers,
+    clip: Callable[..., ClipSpec],
     eventually: Until,
 ) -> None:
     session = await start_session()
     sid = session["session_id"]
     officer = tokens.header(tokens.officer())
-    feed = await create_feed(client, tokens, session)
+    feed = await media.create_feed(session)
     assert feed["whip_url"].endswith(f"/whip/{feed['feed_id']}") and feed["publish_token"] and feed["view_token"]
 
-    spec = clip_of(codec)
-    clip = load_clip(spec)
-    sent = {frame_digest(codec, f.data) for f in clip}
-    publisher = await publish(client, feed, spec, peers)
+    spec = clip(codec)
+    sent = {frame_digest(codec, f.data) for f in load_clip(spec)}
+    publisher = await media.publish(feed, spec)
     assert publisher.codec == codec
 
-    viewer = await view(client, feed, peers)
+    viewer = await media.view(feed)
     assert viewer.codec == codec, "the answer offers the feed's own codec"
     await viewer.frames(at_least=30)
     received = [r for r in viewer.receipts]

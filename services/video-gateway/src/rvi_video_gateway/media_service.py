@@ -302,16 +302,26 @@ class MediaService:
 
     async def close_session_recordings(self, live: InspectionSession, reason: str) -> list[str]:
         """Before the manifest is sealed: every clip still running is closed onto the chain."""
+        if live.state != SessionState.IN_PROGRESS:
+            return []
         open_ = (
             await self.session.scalars(
                 select(Recording)
-                .where(Recording.session_id == live.session_id, Recording.state == "recording")
+                .where(
+                    Recording.session_id == live.session_id,
+                    Recording.state == "recording",
+                    Recording.instance_id == self.settings.instance_id,
+                )
                 .with_for_update()
             )
         ).all()
         for recording in open_:
             await self._close(live, recording, reason)
         return [str(r.recording_id) for r in open_]
+
+    def release_session(self, live: InspectionSession) -> None:
+        """After the end or the shift on-site: the session's feeds stop (their peers close)."""
+        self.plane.end_session_feeds(str(live.session_id))
 
     async def snapshot(self, live: InspectionSession, principal: Principal, body: SnapshotCreate) -> ManifestEntry:
         inspection = await self.gateway._inspection(live)

@@ -6,8 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from rvi_shared.auth import Principal, Role, ensure_enterprise_access, require_roles
-from rvi_video_gateway.dependencies import gateway_registry, gateway_service
+from rvi_video_gateway.dependencies import gateway_registry, gateway_service, media_service
 from rvi_video_gateway.evidence import verify_chain
+from rvi_video_gateway.media_service import MediaService
 from rvi_video_gateway.models import InspectionSession, ManifestEntry
 from rvi_video_gateway.registry import GatewayRegistry, InstanceStatus
 from rvi_video_gateway.schemas import (
@@ -35,6 +36,7 @@ gateways_router = APIRouter(prefix="/v1/gateways", tags=["gateways"])
 
 Service = Annotated[GatewayService, Depends(gateway_service)]
 Registry = Annotated[GatewayRegistry, Depends(gateway_registry)]
+Media = Annotated[MediaService, Depends(media_service)]
 Readers = require_roles(Role.OFFICER, Role.SUPERVISOR, Role.SYSTEM, Role.ENTERPRISE)
 Officers = require_roles(Role.OFFICER, Role.SUPERVISOR)
 Enterprise = require_roles(Role.ENTERPRISE)
@@ -143,20 +145,28 @@ async def verify_location(
 
 @sessions_router.post("/{session_id}/escalate", response_model=SessionOut)
 async def escalate_session(
-    session_id: str, body: Escalation, service: Service, principal: Principal = Depends(Officers)
+    session_id: str, body: Escalation, service: Service, media: Media, principal: Principal = Depends(Officers)
 ) -> SessionOut:
-    """Shift from remote to on-site (GACC-RVI 5); emits `rvi.session.escalated.v1`."""
+    """Shift from remote to on-site (GACC-RVI 5); emits `rvi.session.escalated.v1`. Running
+    recordings close onto the evidence chain first (what was seen before the shift is evidence)."""
     live = await service.get(session_id, for_update=True)
-    return to_out(await service.escalate(live, principal, body))
+    await media.close_session_recordings(live, f"session escalated ({body.reason_code})")
+    escalated = await service.escalate(live, principal, body)
+    media.release_session(live)
+    return to_out(escalated)
 
 
 @sessions_router.post("/{session_id}/end", response_model=SessionOut)
 async def end_session(
-    session_id: str, body: SessionEnd, service: Service, principal: Principal = Depends(Officers)
+    session_id: str, body: SessionEnd, service: Service, media: Media, principal: Principal = Depends(Officers)
 ) -> SessionOut:
-    """Seal the manifest (its digest) and end; emits `rvi.session.ended.v1`."""
+    """Close running recordings onto the chain, seal the manifest (its digest, Ed25519) and end;
+    emits `rvi.session.ended.v1`. The session's feeds and viewers are let go."""
     live = await service.get(session_id, for_update=True)
-    return to_out(await service.end(live, principal, body))
+    await media.close_session_recordings(live, "session ended")
+    ended = await service.end(live, principal, body)
+    media.release_session(live)
+    return to_out(ended)
 
 
 @sessions_router.get("/{session_id}/manifest", response_model=ManifestOut)

@@ -91,6 +91,11 @@ class MediaPlane:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def end_session_feeds(self, session_id: str) -> None:
+        for feed in list(self.feeds.values()):
+            if feed.session_id == session_id and feed.state in ("waiting", "live"):
+                feed.close()
+
     # --- WebRTC ---
 
     async def publish(self, feed: Feed, offer: str) -> tuple[Peer, str]:

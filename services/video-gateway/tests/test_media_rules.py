@@ -1,0 +1,283 @@
+"""The media plane's rules with real aiortc peers: bad offers and tokens refused with reasons,
+a publisher killed mid-recording, snapshots, the end sealing clips, equipment tests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import av
+import httpx
+import pytest
+
+from rvi_platform.testing import Tokens
+from rvi_video_gateway.peers.clips import ClipSpec, load_clip
+from rvi_video_gateway.peers.signalling import offer
+from rvi_video_gateway.settings import VideoGatewaySettings
+
+if TYPE_CHECKING:
+    from conftest import MediaPeers
+
+StartSession = Callable[..., Awaitable[dict[str, Any]]]
+OpenSession = Callable[..., Awaitable[dict[str, Any]]]
+Emitted = Callable[[str, str], Awaitable[list[dict[str, Any]]]]
+Until = Callable[..., Awaitable[Any]]
+SDP = {"Content-Type": "application/sdp"}
+
+
+async def a_publisher_offer() -> str:
+    from aiortc import RTCPeerConnection
+
+    pc = RTCPeerConnection()
+    pc.addTransceiver("video", direction="sendonly")
+    try:
+        return await offer(pc)
+    finally:
+        await pc.close()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_whip_refuses_bad_offers_and_tokens(
+    open_session: OpenSession, client: httpx.AsyncClient, tokens: Tokens, media: MediaPeers
+) -> None:
+    session = await open_session()
+    feed = await media.create_feed(session)
+    other = await media.create_feed(session)
+    url = f"/whip/{feed['feed_id']}"
+    good = await a_publisher_offer()
+    publish_ok = {**SDP, **bearer(feed["publish_token"])}
+
+    response = await client.post(url, content="v=0\r\nthis is not sdp", headers=publish_ok)
+    assert response.status_code == 400 and "no video media section" in response.json()["detail"]
+    response = await client.post(url, content="hello", headers=publish_ok)
+    assert response.status_code == 400 and "v=0" in response.json()["detail"]
+    vp9_only = good.replace("VP8/90000", "VP9/90000").replace("H264/90000", "AV1/90000")
+    response = await client.post(url, content=vp9_only, headers=publish_ok)
+    assert response.status_code == 400 and "relays H.264" in response.json()["detail"]
+    response = await client.post(
+        url, content=good, headers={**bearer(feed["publish_token"]), "Content-Type": "text/plain"}
+    )
+    assert response.status_code == 415
+
+    assert (await client.post(url, content=good, headers=SDP)).status_code == 401
+    assert (await client.post(url, content=good, headers={**SDP, **bearer("not-a-token")})).status_code == 401
+    # A platform token is no media token, nor is another feed's or a view token.
+    platform = bearer(tokens.enterprise(session["enterprise_id"]))
+    assert (await client.post(url, content=good, headers={**SDP, **platform})).status_code == 401
+    assert (await client.post(url, content=good, headers={**SDP, **bearer(other["publish_token"])})).status_code == 403
+    assert (await client.post(url, content=good, headers={**SDP, **bearer(feed["view_token"])})).status_code == 403
+    # Another enterprise cannot add feeds to this session.
+    stranger = await client.post(
+        f"/v1/sessions/{session['session_id']}/feeds",
+        json={"kind": "webrtc"},
+        headers=tokens.header(tokens.enterprise("ENT-someone-else")),
+    )
+    assert stranger.status_code == 403
+
+
+async def test_publishing_to_a_session_that_is_not_open_is_refused(
+    start_session: StartSession, client: httpx.AsyncClient, tokens: Tokens, media: MediaPeers
+) -> None:
+    session = await start_session()
+    feed = await media.create_feed(session)
+    officer = tokens.header(tokens.officer())
+    ended = await client.post(
+        f"/v1/sessions/{session['session_id']}/end", json={"conclusion": "conforming"}, headers=officer
+    )
+    assert ended.status_code == 200, ended.text
+    response = await client.post(
+        f"/whip/{feed['feed_id']}", content=await a_publisher_offer(), headers={**SDP, **bearer(feed["publish_token"])}
+    )
+    assert response.status_code == 409 and "ended" in response.json()["detail"]
+    again = await client.post(f"/v1/sessions/{session['session_id']}/feeds", json={"kind": "webrtc"}, headers=officer)
+    assert again.status_code == 409
+
+
+PUBLISHER = """
+import asyncio, sys
+from rvi_video_gateway.peers.clips import ClipSpec, load_clip
+from rvi_video_gateway.peers.tracks import ClipTrack
+from rvi_video_gateway.peers.whip import WhipPublisher
+
+async def main() -> None:
+    spec = ClipSpec(codec=sys.argv[3], width=640, height=360, seconds=4.0, bitrate=800_000)
+    publisher = WhipPublisher(sys.argv[1], sys.argv[2], ClipTrack(load_clip(spec), spec.codec), codec=spec.codec)
+    await publisher.start()
+    print("publishing", flush=True)
+    await asyncio.sleep(3600)
+
+asyncio.run(main())
+"""
+
+
+async def test_a_publisher_killed_mid_recording_leaves_a_playable_clip_and_a_valid_manifest(
+    start_session: StartSession,
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    settings: VideoGatewaySettings,
+    serve_http: str,
+    media: MediaPeers,
+    emitted: Emitted,
+    eventually: Until,
+) -> None:
+    """The publisher runs in its own process, over real HTTP, and is SIGKILLed: no WHIP DELETE, no
+    DTLS close. The feed goes silent, is reported lost, and the clip closes with what arrived."""
+    load_clip(ClipSpec(codec="h264", width=640, height=360, seconds=4.0, bitrate=800_000))  # cached for the child
+    session = await start_session()
+    sid = session["session_id"]
+    officer = tokens.header(tokens.officer())
+    feed = await media.create_feed(session)
+    whip_url = serve_http + f"/whip/{feed['feed_id']}"
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", PUBLISHER, whip_url, feed["publish_token"], "h264", stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert child.stdout is not None
+        line = await asyncio.wait_for(child.stdout.readline(), 30)
+        assert line.strip() == b"publishing"
+
+        async def live() -> bool:
+            feeds = (await client.get(f"/v1/sessions/{sid}/feeds", headers=officer)).json()
+            return feeds[0]["state"] == "live"
+
+        await eventually(live, "the feed to go live")
+        started = await client.post(
+            f"/v1/sessions/{sid}/recordings",
+            json={"feed_id": feed["feed_id"], "kind": "credentials_presented", "note": "credentials shown"},
+            headers=officer,
+        )
+        assert started.status_code == 201, started.text
+        await asyncio.sleep(2.5)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        await child.wait()
+
+    async def closed() -> dict[str, Any] | None:
+        recordings = (await client.get(f"/v1/sessions/{sid}/recordings", headers=officer)).json()
+        return recordings[0] if recordings[0]["state"] == "closed" else None
+
+    recording = await eventually(closed, "the recording to close after the feed was lost", deadline_s=15)
+    assert recording["close_reason"].startswith("feed lost: no video received")
+    assert recording["frames"] >= 25 and recording["file"].endswith(".mp4")
+    lost = await eventually(lambda: emitted(session["inspection_id"], "rvi.session.feed_lost.v1"), "feed_lost")
+    assert lost[0]["feed_id"] == feed["feed_id"] and lost[0]["recordings_closed"] == [recording["recording_id"]]
+
+    path = Path(settings.evidence_dir) / sid / recording["file"]
+    with av.open(str(path)) as container:
+        decoded = sum(1 for _ in container.decode(video=0))
+    assert decoded == recording["frames"], "every fragment written is playable"
+
+    ended = await client.post(f"/v1/sessions/{sid}/end", json={"conclusion": "conforming"}, headers=officer)
+    assert ended.status_code == 200, ended.text
+    verified = (await client.get(f"/v1/sessions/{sid}/evidence/verify", headers=officer)).json()
+    assert verified["ok"] and verified["files_checked"] == 1
+
+    # One changed byte in the clip is found, and named.
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    verified = (await client.get(f"/v1/sessions/{sid}/evidence/verify", headers=officer)).json()
+    assert not verified["ok"]
+    assert (
+        verified["first_broken"]["check"] == "file_sha256"
+        and verified["first_broken"]["seq"] == recording["manifest_seq"]
+    )
+
+
+async def test_snapshot_and_the_end_closes_running_recordings(
+    start_session: StartSession,
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    settings: VideoGatewaySettings,
+    media: MediaPeers,
+    clip: Callable[..., ClipSpec],
+    emitted: Emitted,
+) -> None:
+    session = await start_session()
+    sid = session["session_id"]
+    officer = tokens.header(tokens.officer("NB-0002", subject="O2"))
+    feed = await media.create_feed(session)
+    await media.publish(feed, clip("vp8"))
+    # Two viewers of one feed.
+    first, second = await media.view(feed), await media.view(feed)
+    await asyncio.gather(first.frames(at_least=10), second.frames(at_least=10))
+
+    shot = await client.post(
+        f"/v1/sessions/{sid}/snapshots",
+        json={"feed_id": feed["feed_id"], "kind": "location_verified", "site_id": "S1", "note": "gate sign"},
+        headers=officer,
+    )
+    assert shot.status_code == 201, shot.text
+    entry = shot.json()["entry"]
+    assert entry["file"].endswith(".jpg") and entry["officer_id"] == "O2" and entry["site"] == "S1"
+    jpeg = (Path(settings.evidence_dir) / sid / entry["file"]).read_bytes()
+    assert jpeg[:3] == b"\xff\xd8\xff"
+    with av.open(str(Path(settings.evidence_dir) / sid / entry["file"])) as picture:
+        frame = next(picture.decode(video=0))
+        assert (frame.width, frame.height) == (640, 360)
+
+    started = await client.post(
+        f"/v1/sessions/{sid}/recordings",
+        json={"feed_id": feed["feed_id"], "kind": "checklist_item:I2", "note": "crop conditions"},
+        headers=officer,
+    )
+    assert started.status_code == 201
+    await asyncio.sleep(1.5)
+    ended = await client.post(f"/v1/sessions/{sid}/end", json={"conclusion": "conforming"}, headers=officer)
+    assert ended.status_code == 200, ended.text
+    recordings = (await client.get(f"/v1/sessions/{sid}/recordings", headers=officer)).json()
+    assert recordings[0]["state"] == "closed" and recordings[0]["close_reason"] == "session ended"
+    manifest = (await client.get(f"/v1/sessions/{sid}/manifest", headers=officer)).json()
+    assert [e["entry"]["kind"] for e in manifest["entries"]] == ["location_verified", "checklist_item:I2"]
+    ended_event = (await emitted(session["inspection_id"], "rvi.session.ended.v1"))[0]
+    assert ended_event["steps"] == 2 and ended_event["manifest_digest"] == ended.json()["manifest_digest"]
+    step_events = await emitted(session["inspection_id"], "rvi.session.step_recorded.v1")
+    assert [e["digest"] for e in step_events] == [e["entry_hash"] for e in manifest["entries"]]
+
+
+@pytest.mark.parametrize(
+    ("size", "passed"), [((1280, 720), True), ((640, 360), False)], ids=["720p-passes", "360p-fails"]
+)
+async def test_equipment_test_measures_and_judges(
+    size: tuple[int, int],
+    passed: bool,
+    open_session: OpenSession,
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    media: MediaPeers,
+    emitted: Emitted,
+    eventually: Until,
+) -> None:
+    session = await open_session()
+    enterprise = tokens.header(tokens.enterprise(session["enterprise_id"]))
+    created = await client.post(f"/v1/inspections/{session['inspection_id']}/equipment-tests", headers=enterprise)
+    assert created.status_code == 201, created.text
+    test = created.json()
+    assert test["state"] == "waiting" and test["thresholds"]["min_width"] == 1280
+    spec = ClipSpec(codec="h264", width=size[0], height=size[1], seconds=4.0, bitrate=2_000_000)
+    await media.publish({"whip_url": test["whip_url"], "publish_token": test["publish_token"]}, spec)
+
+    async def done() -> dict[str, Any] | None:
+        result = (await client.get(f"/v1/equipment-tests/{test['test_id']}", headers=enterprise)).json()
+        return result if result["state"] != "waiting" else None
+
+    result = await eventually(done, "the equipment test to finish", deadline_s=30)
+    m = result["measurement"]
+    assert (m["width"], m["height"]) == size and m["codec"] == "h264"
+    assert 20 <= m["fps"] <= 30 and m["bitrate_kbps"] > 1000
+    assert m["packet_loss_pct"] is not None and m["packet_loss_pct"] < 2
+    assert m["rtt_ms"] is not None and 0 < m["rtt_ms"] < 100
+    assert result["state"] == ("passed" if passed else "failed")
+    if not passed:
+        assert result["failures"] == ["resolution 640x360 below 1280x720"]
+    events = await emitted(session["inspection_id"], "rvi.equipment.tested.v1")
+    assert events[-1]["passed"] is passed and events[-1]["test_id"] == test["test_id"]
+    assert json.dumps(events[-1]["failures"]) == json.dumps(result["failures"])
