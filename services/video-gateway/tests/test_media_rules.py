@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any
 import av
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rvi_platform.testing import Tokens
 from rvi_video_gateway.peers.clips import ClipSpec, load_clip
@@ -281,3 +284,59 @@ async def test_equipment_test_measures_and_judges(
     events = await emitted(session["inspection_id"], "rvi.equipment.tested.v1")
     assert events[-1]["passed"] is passed and events[-1]["test_id"] == test["test_id"]
     assert json.dumps(events[-1]["failures"]) == json.dumps(result["failures"])
+
+
+async def test_a_clip_left_by_a_dead_gateway_is_closed_from_its_fragments(
+    start_session: StartSession,
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    app: FastAPI,
+    db: AsyncEngine,
+    settings: VideoGatewaySettings,
+    media: MediaPeers,
+    clip: Callable[..., ClipSpec],
+    eventually: Until,
+) -> None:
+    """The process that recorded dies: no trailer, no close, its last buffered bytes never
+    written. Another instance (here: this one, once the dead one's heartbeat is stale) closes
+    what the fragments left onto the chain."""
+    session = await start_session()
+    sid = session["session_id"]
+    officer = tokens.header(tokens.officer())
+    feed = await media.create_feed(session)
+    await media.publish(feed, clip("h264"))
+    started = await client.post(
+        f"/v1/sessions/{sid}/recordings",
+        json={"feed_id": feed["feed_id"], "kind": "identity_verified", "note": "Li Mei, legal representative"},
+        headers=officer,
+    )
+    assert started.status_code == 201, started.text
+    recording_id = started.json()["recording_id"]
+    await asyncio.sleep(3.0)  # more than one 2 s fragment on disk
+
+    # The crash: the recorder vanishes from this process unclosed (kept referenced so nothing
+    # flushes it), and the row belongs to an instance that never beats.
+    plane = app.state.media_plane
+    crashed = plane.recordings.pop(recording_id)
+    plane.feeds[feed["feed_id"]].detach(crashed.recorder)
+    async with db.begin() as conn:
+        await conn.execute(
+            text("UPDATE video_gateway.recordings SET instance_id = 'gw-crashed' WHERE recording_id = :id"),
+            {"id": recording_id},
+        )
+
+    async def recovered() -> dict[str, Any] | None:
+        rows = (await client.get(f"/v1/sessions/{sid}/recordings", headers=officer)).json()
+        return rows[0] if rows[0]["state"] == "closed" else None
+
+    recording = await eventually(recovered, "the orphaned clip to be closed", deadline_s=15)
+    assert recording["close_reason"] == "gateway gw-crashed stopped; closed from the fragments on disk"
+    path = Path(settings.evidence_dir) / sid / recording["file"]
+    with av.open(str(path)) as container:
+        decoded = sum(1 for _ in container.decode(video=0))
+    assert decoded >= 50 and decoded == recording["frames"]
+    assert crashed.recorder.frames - decoded <= 2 * 25, "at most the fragment being written is lost"
+    manifest = (await client.get(f"/v1/sessions/{sid}/manifest", headers=officer)).json()
+    entry = manifest["entries"][-1]["entry"]
+    assert entry["sha256"] == recording["sha256"] and entry["kind"] == "identity_verified"
+    assert manifest["verification"]["ok"]

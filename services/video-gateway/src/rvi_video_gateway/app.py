@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -19,6 +20,7 @@ from rvi_video_gateway.media.tokens import MediaTokens, media_key
 from rvi_video_gateway.media_router import media_router, whep_router, whip_router
 from rvi_video_gateway.media_service import MediaService
 from rvi_video_gateway.models import messaging
+from rvi_video_gateway.registry import MISSED_BEATS_BEFORE_DEAD
 from rvi_video_gateway.router import gateways_router, inspections_router, sessions_router
 from rvi_video_gateway.service import GatewayService
 from rvi_video_gateway.settings import VideoGatewaySettings
@@ -27,17 +29,21 @@ from rvi_video_gateway.signing import load_signer
 log = logging.getLogger(__name__)
 
 
-def _media_callbacks(app: FastAPI, rt: ServiceRuntime, plane: MediaPlane) -> None:
-    """What the media plane reports outside a request runs in a transaction of its own."""
+Work = Callable[[MediaService], Awaitable[object]]
 
-    def in_transaction(work: Callable[[MediaService], Awaitable[None]]) -> Awaitable[None]:
-        async def run() -> None:
-            async with transaction(rt.sessions) as session:
-                gateway = GatewayService(session, rt.outbox, rt.clock, plane.settings, app.state.signer)
-                await work(MediaService(gateway, plane, app.state.media_tokens))
 
-        return run()
+def _in_transaction(app: FastAPI, rt: ServiceRuntime, plane: MediaPlane) -> Callable[[Work], Awaitable[None]]:
+    """What the media plane does outside a request runs in a transaction of its own."""
 
+    async def run(work: Work) -> None:
+        async with transaction(rt.sessions) as session:
+            gateway = GatewayService(session, rt.outbox, rt.clock, plane.settings, app.state.signer)
+            await work(MediaService(gateway, plane, app.state.media_tokens))
+
+    return run
+
+
+def _media_callbacks(plane: MediaPlane, in_transaction: Callable[[Work], Awaitable[None]]) -> None:
     async def feed_ended(feed: Feed) -> None:
         await in_transaction(lambda media: media.feed_ended(feed))
 
@@ -57,14 +63,38 @@ def create_app(settings: VideoGatewaySettings | None = None, clock: Clock | None
         app.state.media_tokens = MediaTokens(media_key(settings.media_token_secret, settings.jwt_secret))
         plane = RtspPull(settings)
         app.state.media_plane = plane
-        _media_callbacks(app, rt, plane)
+        in_transaction = _in_transaction(app, rt, plane)
+        _media_callbacks(plane, in_transaction)
         heartbeat = Heartbeat(rt.sessions, settings, media=plane.load)
         rt.tasks.append(asyncio.create_task(heartbeat.run(rt.stop), name="video-gateway-heartbeat"))
         rt.tasks.append(asyncio.create_task(plane.watch(rt.stop), name="video-gateway-feed-watch"))
 
+        async def recover() -> None:
+            """At start and every few beats: clips left running by a process that died."""
+            alive_within = timedelta(seconds=MISSED_BEATS_BEFORE_DEAD * settings.heartbeat_interval_s)
+            while not rt.stop.is_set():
+                try:
+                    await in_transaction(lambda media: media.recover_orphans(alive_within))
+                except Exception:
+                    log.exception("recovering orphaned recordings failed")
+                try:
+                    await asyncio.wait_for(
+                        rt.stop.wait(), timeout=MISSED_BEATS_BEFORE_DEAD * settings.heartbeat_interval_s
+                    )
+                except TimeoutError:
+                    pass
+
         async def close_media() -> None:
+            """A clean stop closes the running clips onto their chains before letting peers go."""
             await rt.stop.wait()
+            for recording_id in list(plane.recordings):
+                try:
+                    await in_transaction(lambda media, rid=recording_id: media.close_for_shutdown(rid))
+                except Exception:
+                    log.exception("closing recording %s at shutdown failed", recording_id)
             await plane.shutdown()
+
+        rt.tasks.append(asyncio.create_task(recover(), name="video-gateway-recover-recordings"))
 
         rt.tasks.append(asyncio.create_task(close_media(), name="video-gateway-media-shutdown"))
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+import av
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_shared.auth import Principal, Role, ensure_enterprise_access
@@ -26,7 +27,14 @@ from rvi_video_gateway.media.keyframes import KeyframeError, jpeg_snapshot
 from rvi_video_gateway.media.plane import MediaPlane
 from rvi_video_gateway.media.sdp import SdpError, parse_offer
 from rvi_video_gateway.media.tokens import MediaGrant, MediaTokens, Scope
-from rvi_video_gateway.models import EquipmentTest, InspectionSession, ManifestEntry, MediaFeed, Recording
+from rvi_video_gateway.models import (
+    EquipmentTest,
+    GatewayInstance,
+    InspectionSession,
+    ManifestEntry,
+    MediaFeed,
+    Recording,
+)
 from rvi_video_gateway.schemas import FeedCreate, RecordingCreate, SnapshotCreate
 from rvi_video_gateway.service import GatewayService
 from rvi_video_gateway.steps import is_well_formed
@@ -55,6 +63,16 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _frames_in(path: Path | None) -> int | None:
+    if path is None:
+        return 0
+    try:
+        with av.open(str(path)) as container:
+            return sum(1 for packet in container.demux(video=0) if packet.size)
+    except av.FFmpegError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -244,9 +262,11 @@ class MediaService:
             started_at=self.clock.now(),
             instance_id=self.settings.instance_id,
         )
+        recorder = self.plane.start_recording(str(recording_id), feed, folder / _file_stem(body.kind, recording_id.hex))
+        # Named now, so that if this process dies the fragments on disk can still be closed.
+        recording.file = recorder.path.name
         self.session.add(recording)
         await self.session.flush()
-        self.plane.start_recording(str(recording_id), feed, folder / _file_stem(body.kind, recording_id.hex))
         return recording
 
     async def _recording(self, live: InspectionSession, recording_id: str) -> Recording:
@@ -273,7 +293,10 @@ class MediaService:
         """Closes the clip, hashes it and puts it on the chain (or notes that nothing arrived)."""
         clip = self.plane.stop_recording(str(recording.recording_id))
         now = self.clock.now()
-        path = clip.path if clip is not None else None
+        if clip is not None:
+            path = clip.path
+        else:  # a clip of a process that died: what its fragments left on disk
+            path = Path(self.settings.evidence_dir) / str(live.session_id) / recording.file if recording.file else None
         digest = await asyncio.to_thread(sha256_of, path) if path is not None and path.exists() else None
         note = recording.note
         if digest is None:
@@ -296,7 +319,7 @@ class MediaService:
         recording.state, recording.ended_at, recording.close_reason = "closed", now, reason
         recording.file, recording.sha256 = (path.name if path else None), digest
         recording.bytes = path.stat().st_size if path is not None else 0
-        recording.frames = clip.frames if clip is not None else 0
+        recording.frames = clip.frames if clip is not None else await asyncio.to_thread(_frames_in, path)
         recording.manifest_seq = entry.seq
         return entry
 
@@ -318,6 +341,58 @@ class MediaService:
         for recording in open_:
             await self._close(live, recording, reason)
         return [str(r.recording_id) for r in open_]
+
+    async def recover_orphans(self, alive_within: timedelta) -> list[str]:
+        """Recordings left running by a gateway process that died (its heartbeat stopped, or this
+        process restarted under the same instance id): the fragments on disk are closed onto the
+        chain, at most the last fragment lost. Lost feeds of dead instances are marked too."""
+        alive = select(GatewayInstance.instance_id).where(
+            GatewayInstance.last_heartbeat_at >= func.now() - alive_within,
+            GatewayInstance.instance_id != self.settings.instance_id,
+        )
+        orphans = (
+            await self.session.execute(
+                select(Recording.recording_id, Recording.session_id).where(
+                    Recording.state == "recording",
+                    Recording.instance_id.not_in(alive),
+                )
+            )
+        ).all()
+        recovered: list[str] = []
+        for recording_id, session_id in orphans:
+            if str(recording_id) in self.plane.recordings:
+                continue  # running here
+            live = await self.gateway.get(str(session_id), for_update=True)
+            recording = await self._recording(live, str(recording_id))
+            if recording.state != "recording":
+                continue
+            if live.state != SessionState.IN_PROGRESS:
+                # Sealed without it: the file stays in the folder, outside the signed manifest.
+                recording.state, recording.ended_at = "orphaned", self.clock.now()
+                recording.close_reason = f"gateway {recording.instance_id} stopped; the session was {live.state} first"
+                continue
+            await self._close(
+                live, recording, f"gateway {recording.instance_id} stopped; closed from the fragments on disk"
+            )
+            recovered.append(str(recording_id))
+        await self.session.execute(
+            update(MediaFeed)
+            .where(MediaFeed.state.in_(("created", "live")), MediaFeed.instance_id.not_in(alive))
+            .where(MediaFeed.instance_id != self.settings.instance_id)
+            .values(state="lost", ended_at=self.clock.now(), lost_reason="its gateway instance stopped")
+        )
+        return recovered
+
+    async def close_for_shutdown(self, recording_id: str) -> None:
+        session_id = await self.session.scalar(
+            select(Recording.session_id).where(Recording.recording_id == uuid.UUID(recording_id))
+        )
+        if session_id is None:
+            return
+        live = await self.gateway.get(str(session_id), for_update=True)
+        recording = await self._recording(live, recording_id)
+        if recording.state == "recording" and live.state == SessionState.IN_PROGRESS:
+            await self._close(live, recording, "gateway shutting down")
 
     def release_session(self, live: InspectionSession) -> None:
         """After the end or the shift on-site: the session's feeds stop (their peers close)."""

@@ -21,11 +21,12 @@ EXTENSION: dict[Codec, str] = {"h264": "mp4", "vp8": "webm"}
 
 
 def _container_options(codec: Codec, fragment_s: float) -> tuple[str, dict[str, str]]:
+    # flush_packets: each finished fragment goes to the file at once, not into a 32 KB buffer.
     if codec == "h264":
         # empty_moov: the header needs no sample table, so each fragment stands on its own.
         flags = "frag_keyframe+empty_moov+default_base_moof"
-        return "mp4", {"movflags": flags, "frag_duration": str(int(fragment_s * 1_000_000))}
-    return "webm", {"cluster_time_limit": str(int(fragment_s * 1000))}
+        return "mp4", {"movflags": flags, "frag_duration": str(int(fragment_s * 1_000_000)), "flush_packets": "1"}
+    return "webm", {"cluster_time_limit": str(int(fragment_s * 1000)), "flush_packets": "1"}
 
 
 @dataclass(frozen=True)
