@@ -2,7 +2,12 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: run test lint format schemas check-schemas bench-flow bench-eligibility uv sync
+.PHONY: run test lint format schemas check-schemas bench-flow bench-eligibility bench-media uv sync system-deps
+
+# Debian packages the tests need: GStreamer's RTSP server as a real IP camera (run by Debian's
+# python3), and ffmpeg's ffprobe. Installed only when missing.
+SYSTEM_DEPS := python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+	gstreamer1.0-plugins-ugly gstreamer1.0-x ffmpeg
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -13,7 +18,15 @@ sync: uv
 run: sync
 	$(UV) run --frozen rvi run
 
-test: sync
+system-deps:
+	@missing=$$(for p in $(SYSTEM_DEPS); do dpkg -s $$p 2>/dev/null | grep -q '^Status: install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then echo "system-deps: no apt-get; install $$missing yourself" >&2; exit 0; fi; \
+	sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	echo "system-deps: installing" $$missing; \
+	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing
+
+test: sync system-deps
 	@set +e; $(UV) run --frozen pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 
@@ -37,3 +50,6 @@ bench-flow: sync
 
 bench-eligibility: sync
 	$(UV) run --frozen python bench/eligibility.py $(BENCH_ARGS)
+
+bench-media: sync
+	$(UV) run --frozen python bench/media.py $(BENCH_ARGS)

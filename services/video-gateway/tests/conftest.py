@@ -81,6 +81,8 @@ def settings(gateway_db: str, kafka_bootstrap: str, tmp_path_factory: pytest.Tem
         equipment_deadline_s=20.0,
         feed_silence_timeout_s=2.0,
         rtsp_allow=["127.0.0.0/8"],
+        rtsp_read_timeout_s=2.0,
+        rtsp_idle_s=1.0,
     )
 
 

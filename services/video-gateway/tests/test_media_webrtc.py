@@ -109,3 +109,50 @@ async def _frames_after(viewer: WhepViewer, more: int) -> bool:
         viewer._mark = viewer.frames_received  # type: ignore[attr-defined]
         return False
     return viewer.frames_received - start >= more
+
+
+async def test_load_and_media_metrics_are_reported(
+    start_session: StartSession,
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    settings: VideoGatewaySettings,
+    media: MediaPeers,
+    clip: Callable[..., ClipSpec],
+    eventually: Until,
+) -> None:
+    session = await start_session()
+    feed = await media.create_feed(session)
+    await media.publish(feed, clip("h264"))
+    viewer = await media.view(feed)
+    await viewer.frames(at_least=25)
+
+    async def beat() -> dict[str, Any] | None:
+        gateways = (await client.get("/v1/gateways", headers=tokens.header(tokens.operator()))).json()
+        mine = next(g for g in gateways if g["instance_id"] == settings.instance_id)
+        return mine if mine["feeds"] >= 1 and mine["viewers"] >= 1 and mine["bitrate_kbps"] > 100 else None
+
+    await eventually(beat, "a heartbeat counting the feed, its viewer and its bitrate")
+    text = (await client.get("/metrics")).text
+    values = {
+        line.split(" ")[0]: float(line.split(" ")[1]) for line in text.splitlines() if line.startswith("rvi_gateway_")
+    }
+    assert values["rvi_gateway_bytes_relayed_total"] > 0
+    assert values["rvi_gateway_time_to_first_keyframe_seconds_count"] >= 1
+    assert "rvi_gateway_frames_dropped_total" in values and "rvi_gateway_recording_bytes_total" in values
+
+
+async def test_the_passthrough_hook_finds_aiortcs_decoder_queue() -> None:
+    """aiortc is pinned; this fails first if an upgrade moves what `tap_receiver` replaces."""
+    from aiortc import RTCPeerConnection
+
+    from rvi_video_gateway.media.passthrough import tap_receiver
+
+    pc = RTCPeerConnection()
+    try:
+        transceiver = pc.addTransceiver("video", direction="recvonly")
+        delivered: list[object] = []
+        tap_receiver(transceiver.receiver, delivered.append)
+        queue = transceiver.receiver._RTCRtpReceiver__decoder_queue  # type: ignore[attr-defined]
+        assert type(queue).__name__ == "_FrameTap"
+    finally:
+        await pc.close()

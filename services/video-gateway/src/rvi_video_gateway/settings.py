@@ -50,6 +50,8 @@ class VideoGatewaySettings(ServiceSettings):
     rtsp_allow: list[str] = Field(default_factory=list)
     rtsp_open_timeout_s: float = Field(default=10.0, gt=0)
     rtsp_read_timeout_s: float = Field(default=5.0, gt=0)
+    # A camera nobody watches or records is let go after this long.
+    rtsp_idle_s: float = Field(default=10.0, gt=0)
 
     # Equipment test (GACC-RVI 4(II)): the window measured and the thresholds to pass.
     equipment_window_s: float = Field(default=10.0, gt=0)

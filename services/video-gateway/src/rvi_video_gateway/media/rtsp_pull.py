@@ -1,6 +1,6 @@
 """RTSP cameras on the media plane: checked against the URL policy when registered and again
 when pulled (a name may resolve elsewhere by then: the pull goes to the address just checked),
-pulled over TCP only while the feed has viewers or recordings, let go after `RTSP_IDLE_S`."""
+pulled over TCP only while the feed has viewers or recordings, let go after `rtsp_idle_s`."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ import time
 from rvi_shared.errors import Conflict, Unprocessable
 from rvi_video_gateway.media.feed import Feed
 from rvi_video_gateway.media.plane import MediaPlane
-from rvi_video_gateway.media.rtsp_source import RtspSource
+from rvi_video_gateway.media.rtsp_source import RtspSource, RtspSourceError
 from rvi_video_gateway.media.url_policy import UrlPolicy, UrlRefused
-
-RTSP_IDLE_S = 10.0
 
 
 class RtspPull(MediaPlane):
@@ -51,8 +49,8 @@ class RtspPull(MediaPlane):
             )
             try:
                 await source.start()
-            except Exception as exc:
-                raise Conflict(f"the camera at {target.redacted} cannot be reached: {exc}") from None
+            except RtspSourceError as exc:
+                raise Conflict(str(exc), feed_state=feed.state) from None
             feed.codec = source.codec
             self.sources[feed.feed_id] = source
             self._idle_since.pop(feed.feed_id, None)
@@ -65,7 +63,7 @@ class RtspPull(MediaPlane):
                 self._idle_since.pop(feed_id, None)
                 continue
             since = self._idle_since.setdefault(feed_id, now)
-            if now - since >= RTSP_IDLE_S:
+            if now - since >= self.settings.rtsp_idle_s:
                 self._idle_since.pop(feed_id, None)
                 await self._stop_source(feed_id)
                 feed.rest()

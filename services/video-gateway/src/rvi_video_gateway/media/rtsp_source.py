@@ -157,14 +157,16 @@ class RtspSource:
     def _read(self) -> None:
         options = {
             "rtsp_transport": "tcp",
-            "timeout": str(int(self._read_timeout_s * 1_000_000)),  # socket I/O, microseconds
+            # ffmpeg's own socket timeout (microseconds, connect included) is only a backstop:
+            # PyAV's interrupt below ends the waits.
+            "timeout": str(int(max(self._open_timeout_s, self._read_timeout_s) * 1_000_000)),
             "allowed_media_types": "video",  # no SETUP for audio the gateway would drop
             # Stop probing at the first packet: the SDP (H.264) or the first keyframe (VP8)
             # gives the size, and ffmpeg's default probing holds the first frame back ~1 s.
             "probesize": "32",
         }
         try:
-            container = av.open(self._url, options=options, timeout=(self._open_timeout_s, self._read_timeout_s))
+            container = av.open(self._url, options=options, timeout=(self._open_timeout_s, self._read_timeout_s / 2))
         except Exception as exc:  # any failure to open is start()'s to report
             self._post(self._open_failed, CameraUnreachable(f"camera at {self.redacted_url} {self._describe(exc)}"))
             return
@@ -206,30 +208,46 @@ class RtspSource:
         )
 
     def _pump(self, container: Any, stream: Any, info: StreamInfo) -> str | None:
-        """Reads until stopped (None) or the camera is gone (the reason)."""
+        """Reads until stopped (None) or the camera is gone (the reason).
+
+        Each read waits read_timeout_s / 2. For H.264, ffmpeg's parser answers the first failed
+        read by flushing the access unit it holds and fails on the next one; VP8 has no parser,
+        so its first timeout is retried here once. Either way the camera is lost after about
+        read_timeout_s of silence."""
         to_clock = Fraction(stream.time_base) * VIDEO_CLOCK
         step = round(VIDEO_CLOCK / info.fps) if info.fps else VIDEO_CLOCK // 25
+        timeouts_allowed = 1 if info.codec == "vp8" else 0
         last_pts: int | None = None
-        try:
-            for packet in container.demux(stream):
+        timeouts = 0
+        while True:
+            try:
+                for packet in container.demux(stream):
+                    if self._halt.is_set():
+                        return None
+                    timeouts = 0
+                    if not packet.size:  # the flush packet PyAV yields at end of stream
+                        continue
+                    stamp = packet.pts if packet.pts is not None else packet.dts
+                    if stamp is not None:
+                        pts = round(stamp * to_clock)
+                    else:
+                        pts = last_pts + step if last_pts is not None else 0
+                    last_pts = pts
+                    data = bytes(packet)
+                    if packet.is_keyframe and info.parameter_sets:
+                        data = with_parameter_sets(data, info.parameter_sets)
+                    frame = EncodedFrame(data=data, pts=pts, keyframe=packet.is_keyframe, received_at=time.monotonic())
+                    if not self._post(self._deliver, frame):
+                        return None
+                return "the camera ended the stream"
+            except (av.error.ExitError, av.error.TimeoutError):
                 if self._halt.is_set():
                     return None
-                if not packet.size:  # the flush packet PyAV yields at end of stream
-                    continue
-                stamp = packet.pts if packet.pts is not None else packet.dts
-                pts = round(stamp * to_clock) if stamp is not None else (last_pts + step if last_pts is not None else 0)
-                last_pts = pts
-                data = bytes(packet)
-                if packet.is_keyframe and info.parameter_sets:
-                    data = with_parameter_sets(data, info.parameter_sets)
-                frame = EncodedFrame(data=data, pts=pts, keyframe=packet.is_keyframe, received_at=time.monotonic())
-                if not self._post(self._deliver, frame):
-                    return None
-        except (av.error.ExitError, av.error.TimeoutError):
-            return f"no data from the camera for {self._read_timeout_s:g} s"
-        except av.error.FFmpegError as exc:
-            return f"the camera connection failed: {self._describe(exc)}"
-        return "the camera ended the stream"
+                timeouts += 1
+                if timeouts > timeouts_allowed:
+                    return f"no data from the camera for {self._read_timeout_s:g} s"
+            except av.error.FFmpegError as exc:
+                return f"the camera connection failed: {self._describe(exc)}"
 
     def _post(self, callback: Callable[..., None], *args: Any) -> bool:
         try:

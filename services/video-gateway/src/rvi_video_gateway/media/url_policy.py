@@ -219,10 +219,12 @@ class UrlPolicy:
         if not host:
             raise UrlRefused("has no host")
         try:
-            port = parts.port or SCHEMES[scheme]
+            port = parts.port
         except ValueError:
-            raise UrlRefused("port is not a number from 1 to 65535") from None
-        return parts, host, port
+            port = 0
+        if port == 0:
+            raise UrlRefused("port is not a number from 1 to 65535")
+        return parts, host, port or SCHEMES[scheme]
 
     def _judge(self, url: str, parts: SplitResult, host: str, port: int, resolved: Sequence[str]) -> CameraTarget:
         addresses = tuple(dict.fromkeys(_address(a) for a in resolved))

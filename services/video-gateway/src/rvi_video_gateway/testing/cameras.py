@@ -1,25 +1,27 @@
 """Real RTSP cameras for tests: rtsp_camera.py under Debian's python (GStreamer's RTSP server),
 one subprocess per camera on a port the OS picks.
 
-    with rtsp_camera("vp8", fps=15) as camera:
+    with rtsp_camera("vp8", fps=15) as camera:  # or: async with running_rtsp_camera(...)
         source = RtspSource(camera.url, sink, loop)
         ...
         camera.kill()  # the camera vanishes mid-stream
-"""
+
+The test command installs GStreamer first (`make system-deps`)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import selectors
 import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 SCRIPT = Path(__file__).with_name("rtsp_camera.py")
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -30,7 +32,7 @@ INSTALL_HINT = "the RTSP test camera needs GStreamer's RTSP server: run `make sy
 @dataclass
 class RtspCamera:
     url: str
-    codec: Literal["h264", "vp8"]
+    codec: Literal["h264", "vp8", "vp9"]
     width: int
     height: int
     fps: int
@@ -64,16 +66,19 @@ class RtspCamera:
 
 @contextmanager
 def rtsp_camera(
-    codec: Literal["h264", "vp8"] = "h264",
+    codec: Literal["h264", "vp8", "vp9"] = "h264",
     *,
     width: int = 1280,
     height: int = 720,
     fps: int = 25,
     bitrate_kbps: int = 2000,
     key_int_max: int = 50,
+    inband_parameter_sets: bool = True,
     ready_timeout_s: float = 15.0,
 ) -> Iterator[RtspCamera]:
-    """A camera serving rtsp://127.0.0.1:<port>/cam1 until the block ends (or kill())."""
+    """A camera serving rtsp://127.0.0.1:<port>/cam1 until the block ends (or kill()). vp9 is
+    there as a codec the gateway refuses; inband_parameter_sets=False keeps H.264's SPS/PPS to
+    the SDP, as some cameras do."""
     camera = start_camera(
         codec,
         width=width,
@@ -81,6 +86,7 @@ def rtsp_camera(
         fps=fps,
         bitrate_kbps=bitrate_kbps,
         key_int_max=key_int_max,
+        inband_parameter_sets=inband_parameter_sets,
         ready_timeout_s=ready_timeout_s,
     )
     try:
@@ -89,14 +95,27 @@ def rtsp_camera(
         camera.stop()
 
 
+@asynccontextmanager
+async def running_rtsp_camera(
+    codec: Literal["h264", "vp8", "vp9"] = "h264", **options: Any
+) -> AsyncIterator[RtspCamera]:
+    """rtsp_camera for async tests: starting and stopping happen off the event loop's thread."""
+    camera = await asyncio.to_thread(start_camera, codec, **options)
+    try:
+        yield camera
+    finally:
+        await asyncio.to_thread(camera.stop)
+
+
 def start_camera(
-    codec: Literal["h264", "vp8"] = "h264",
+    codec: Literal["h264", "vp8", "vp9"] = "h264",
     *,
     width: int = 1280,
     height: int = 720,
     fps: int = 25,
     bitrate_kbps: int = 2000,
     key_int_max: int = 50,
+    inband_parameter_sets: bool = True,
     ready_timeout_s: float = 15.0,
 ) -> RtspCamera:
     """Starts a camera and returns once its server listens; the caller stops it."""
@@ -112,6 +131,7 @@ def start_camera(
         f"--fps={fps}",
         f"--bitrate={bitrate_kbps}",
         f"--key-int-max={key_int_max}",
+        *([] if inband_parameter_sets else ["--no-inband-parameter-sets"]),
     ]
     # The venv's variables must not steer Debian's python to the venv's packages.
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}

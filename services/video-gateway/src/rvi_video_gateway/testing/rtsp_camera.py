@@ -21,16 +21,25 @@ from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 READY = "READY"
 
 
-def launch_line(codec: str, width: int, height: int, fps: int, bitrate_kbps: int, key_int_max: int) -> str:
+def launch_line(
+    codec: str, width: int, height: int, fps: int, bitrate_kbps: int, key_int_max: int, inband_parameter_sets: bool
+) -> str:
+    # The clock keeps every picture different, so the encoder works as it would on a real scene.
+    overlay = " ! clockoverlay" if Gst.ElementFactory.find("clockoverlay") else ""
     source = (
         f"videotestsrc is-live=true pattern=smpte ! video/x-raw,width={width},height={height},framerate={fps}/1"
-        " ! clockoverlay"
+        f"{overlay}"
     )
     if codec == "h264":
+        # Without in-band parameter sets (as some cameras do) SPS/PPS travel only in the SDP.
+        interval, repeat = (1, "") if inband_parameter_sets else (0, " option-string=repeat-headers=0")
         encode = (
-            f"x264enc tune=zerolatency speed-preset=ultrafast bitrate={bitrate_kbps} key-int-max={key_int_max}"
-            " ! video/x-h264,profile=constrained-baseline ! rtph264pay name=pay0 pt=96 config-interval=1"
+            f"x264enc tune=zerolatency speed-preset=ultrafast bitrate={bitrate_kbps} key-int-max={key_int_max}{repeat}"
+            " ! video/x-h264,profile=constrained-baseline"
+            f" ! rtph264pay name=pay0 pt=96 config-interval={interval}"
         )
+    elif codec == "vp9":  # a codec the gateway does not relay
+        encode = f"vp9enc deadline=1 cpu-used=8 target-bitrate={bitrate_kbps * 1000} ! rtpvp9pay name=pay0 pt=96"
     else:
         encode = (
             f"vp8enc deadline=1 cpu-used=8 end-usage=cbr target-bitrate={bitrate_kbps * 1000}"
@@ -44,12 +53,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0: a free port chosen by the OS")
     parser.add_argument("--path", default="/cam1")
-    parser.add_argument("--codec", choices=("h264", "vp8"), default="h264")
+    parser.add_argument("--codec", choices=("h264", "vp8", "vp9"), default="h264")
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=720)
     parser.add_argument("--fps", type=int, default=25)
     parser.add_argument("--bitrate", type=int, default=2000, help="kb/s")
     parser.add_argument("--key-int-max", type=int, default=50, help="frames between keyframes at most")
+    parser.add_argument(
+        "--no-inband-parameter-sets",
+        dest="inband",
+        action="store_false",
+        help="H.264: SPS/PPS only in the SDP, never in the stream",
+    )
     args = parser.parse_args(argv)
 
     Gst.init(None)
@@ -57,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     server.set_address(args.host)
     server.set_service(str(args.port))
     factory = GstRtspServer.RTSPMediaFactory()
-    factory.set_launch(launch_line(args.codec, args.width, args.height, args.fps, args.bitrate, args.key_int_max))
+    factory.set_launch(
+        launch_line(args.codec, args.width, args.height, args.fps, args.bitrate, args.key_int_max, args.inband)
+    )
     factory.set_shared(True)
     server.get_mount_points().add_factory(args.path, factory)
     if server.attach(None) == 0:

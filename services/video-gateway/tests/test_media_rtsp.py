@@ -1,0 +1,134 @@
+"""An IP camera (GStreamer's RTSP server, a real RTSP peer) registered for a session: its URL
+checked, pulled over TCP only while watched or recorded, relayed and recorded as received."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import av
+import httpx
+import pytest
+
+from rvi_platform.testing import Tokens
+from rvi_video_gateway.settings import VideoGatewaySettings
+from rvi_video_gateway.testing.cameras import running_rtsp_camera
+
+if TYPE_CHECKING:
+    from conftest import MediaPeers
+
+StartSession = Callable[..., Awaitable[dict[str, Any]]]
+Emitted = Callable[[str, str], Awaitable[list[dict[str, Any]]]]
+Until = Callable[..., Awaitable[Any]]
+
+
+async def register(client: httpx.AsyncClient, tokens: Tokens, session: dict[str, Any], url: str) -> httpx.Response:
+    return await client.post(
+        f"/v1/sessions/{session['session_id']}/feeds",
+        json={"kind": "rtsp", "label": "greenhouse camera", "url": url},
+        headers=tokens.header(tokens.enterprise(session["enterprise_id"])),
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://cam.example.org/stream", "scheme"),
+        ("rtsp://169.254.169.254/latest", "metadata"),
+        ("rtsp://10.1.2.3:554/cam", "private"),
+        ("rtsp://[fe80::1]/cam", "link-local"),
+        ("rtsp:///nohost", "host"),
+    ],
+)
+async def test_camera_urls_that_could_reach_inside_are_refused(
+    url: str, reason: str, start_session: StartSession, client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    session = await start_session()
+    response = await register(client, tokens, session, url)
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert detail.startswith("url: ") and reason in detail
+
+
+async def test_an_rtsp_camera_is_relayed_and_recorded_as_received_then_lost(
+    start_session: StartSession,
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    settings: VideoGatewaySettings,
+    app: Any,
+    media: MediaPeers,
+    emitted: Emitted,
+    eventually: Until,
+) -> None:
+    session = await start_session()
+    sid = session["session_id"]
+    officer = tokens.header(tokens.officer())
+    async with running_rtsp_camera("h264", width=640, height=360, bitrate_kbps=800, key_int_max=25) as camera:
+        url = camera.url.replace("rtsp://", "rtsp://viewer:s3cret@")
+        registered = await register(client, tokens, session, url)
+        assert registered.status_code == 201, registered.text
+        feed = registered.json()
+        assert feed["whip_url"] is None and "s3cret" not in registered.text
+        plane = app.state.media_plane
+        assert feed["feed_id"] not in plane.sources, "nothing pulled until someone watches or records"
+
+        viewer = await media.view(feed, decode=True)
+        assert viewer.codec == "h264"
+        await viewer.frames(at_least=25)
+        assert (viewer.width, viewer.height) == (640, 360)
+        assert viewer.first_keyframe_at is not None
+
+        started = await client.post(
+            f"/v1/sessions/{sid}/recordings",
+            json={"feed_id": feed["feed_id"], "kind": "checklist_item:I2", "note": "crop rows"},
+            headers=officer,
+        )
+        assert started.status_code == 201, started.text
+        await asyncio.sleep(2.0)
+        camera.kill()
+
+        async def closed() -> dict[str, Any] | None:
+            rows = (await client.get(f"/v1/sessions/{sid}/recordings", headers=officer)).json()
+            return rows[0] if rows[0]["state"] == "closed" else None
+
+        recording = await eventually(closed, "the recording to close when the camera vanished", deadline_s=15)
+    assert recording["close_reason"].startswith("feed lost")
+    lost = await eventually(lambda: emitted(session["inspection_id"], "rvi.session.feed_lost.v1"), "feed_lost")
+    assert lost[0]["kind"] == "rtsp" and lost[0]["recordings_closed"] == [recording["recording_id"]]
+    path = Path(settings.evidence_dir) / sid / recording["file"]
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264"
+        assert sum(1 for _ in container.decode(stream)) == recording["frames"] >= 25
+    feeds = (await client.get(f"/v1/sessions/{sid}/feeds", headers=officer)).json()
+    assert feeds[0]["state"] == "lost" and feeds[0]["source_url"].startswith("rtsp://***@127.0.0.1:")
+
+
+async def test_an_unwatched_camera_is_let_go(
+    start_session: StartSession,
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    app: Any,
+    media: MediaPeers,
+    eventually: Until,
+) -> None:
+    session = await start_session()
+    async with running_rtsp_camera("vp8", width=320, height=240, bitrate_kbps=300) as camera:
+        feed = (await register(client, tokens, session, camera.url)).json()
+        viewer = await media.view(feed)
+        assert viewer.codec == "vp8"
+        await viewer.frames(at_least=10)
+        plane = app.state.media_plane
+        assert feed["feed_id"] in plane.sources
+        await viewer.close()
+        await eventually(lambda: _released(plane, feed["feed_id"]), "the idle pull to stop", deadline_s=10)
+        # Watched again: pulled again, from a keyframe.
+        again = await media.view(feed)
+        await again.frames(at_least=10)
+        assert again.receipts[0].keyframe
+
+
+async def _released(plane: Any, feed_id: str) -> bool:
+    return feed_id not in plane.sources and plane.feeds[feed_id].state == "waiting"
