@@ -262,3 +262,40 @@ def test_k8s_has_a_kafka_topic_for_every_topic(k8s_docs: list[tuple[str, dict[st
     assert ALL_TOPICS <= names
     for doc in topics:
         assert doc["spec"]["partitions"] == 6
+
+
+def test_gateway_evidence_is_on_a_volume_shared_by_the_replicas(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]], k8s_docs: list[tuple[str, dict[str, Any]]]
+) -> None:
+    gateway = services["video-gateway"]
+    assert env_of(gateway)["RVI_VIDEO_GATEWAY_EVIDENCE_DIR"] == "/data/evidence"
+    assert "evidence:/data/evidence" in gateway["volumes"] and "evidence" in compose["volumes"]
+    docs = {(doc["kind"], doc["metadata"]["name"]): doc for _, doc in k8s_docs}
+    claim = docs[("PersistentVolumeClaim", "rvi-evidence")]
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    pod = docs[("Deployment", "video-gateway")]["spec"]["template"]["spec"]
+    assert pod["volumes"] == [{"name": "evidence", "persistentVolumeClaim": {"claimName": "rvi-evidence"}}]
+    assert pod["containers"][0]["volumeMounts"] == [{"name": "evidence", "mountPath": "/data/evidence"}]
+
+
+def test_gateway_egress_cannot_reach_private_or_metadata_addresses(
+    k8s_docs: list[tuple[str, dict[str, Any]]],
+) -> None:
+    """FFmpeg follows RTSP redirects past the URL check; the network closes what it could reach."""
+    policy = next(doc for _, doc in k8s_docs if doc["kind"] == "NetworkPolicy")
+    assert policy["spec"]["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "video-gateway"}
+    assert policy["spec"]["policyTypes"] == ["Egress"]
+    blocks = [peer["ipBlock"] for rule in policy["spec"]["egress"] for peer in rule["to"] if "ipBlock" in peer]
+    assert blocks == [
+        {
+            "cidr": "0.0.0.0/0",
+            "except": [
+                "10.0.0.0/8",
+                "172.16.0.0/12",
+                "192.168.0.0/16",
+                "100.64.0.0/10",
+                "169.254.0.0/16",
+                "127.0.0.0/8",
+            ],
+        }
+    ]
