@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import av
 
-from rvi_video_gateway.media.packets import Codec, h264_nal_types
+from rvi_video_gateway.media.packets import Codec
 
 _FORMAT_VERSION = 1
 _START = b"\x00\x00\x01"

@@ -110,7 +110,9 @@ async def exchange(client: httpx.AsyncClient, url: str, token: str, sdp: str, wh
     if not content_type.startswith("application/sdp"):
         raise SignallingError(f"{what}: answer is {content_type!r}, not application/sdp", 201, response.text)
     # RFC 9725 4.2: the Location may be relative to the endpoint URL (RFC 3986 5 resolution).
-    return Exchange(answer=response.text, location=urljoin(str(response.url), location), codec=negotiated_codec(response.text))
+    return Exchange(
+        answer=response.text, location=urljoin(str(response.url), location), codec=negotiated_codec(response.text)
+    )
 
 
 async def accept(pc: RTCPeerConnection, answer: str) -> None:
@@ -122,13 +124,13 @@ async def delete(client: httpx.AsyncClient, location: str, token: str) -> int:
     return response.status_code
 
 
-async def connected(pc: RTCPeerConnection, timeout: float) -> None:
+async def connected(pc: RTCPeerConnection, within_s: float) -> None:
     if pc.connectionState == "connected":
         return
     changed = asyncio.Event()
     pc.on("connectionstatechange", changed.set)
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within_s):
             while pc.connectionState != "connected":
                 if pc.connectionState in ("failed", "closed"):
                     raise ConnectionError(f"peer connection {pc.connectionState}")

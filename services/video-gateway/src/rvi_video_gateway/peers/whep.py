@@ -112,6 +112,7 @@ class WhepViewer:
         self._own_client = client is None
         self._consumer: asyncio.Task[None] | None = None
         self._arrivals: _ArrivalClock | None = None
+        self._arrived = asyncio.Event()
         self._closed = False
 
     @property
@@ -120,7 +121,7 @@ class WhepViewer:
             self._client = httpx.AsyncClient(timeout=30)
         return self._client
 
-    async def start(self, connect_timeout: float = 20.0) -> None:
+    async def start(self, connect_within_s: float = 20.0) -> None:
         transceiver = self.pc.addTransceiver("video", direction="recvonly")
         signalling.force_codecs(transceiver, self.codecs)
         if self.decode:
@@ -133,7 +134,7 @@ class WhepViewer:
             # After the answer is applied and before the connection task starts the receiver.
             self._arrivals = _ArrivalClock(transceiver.receiver)
             tap_receiver(transceiver.receiver, self._on_encoded)
-        await signalling.connected(self.pc, connect_timeout)
+        await signalling.connected(self.pc, connect_within_s)
 
     def _on_encoded(self, frame: EncodedFrame) -> None:
         assert self._arrivals is not None
@@ -154,6 +155,7 @@ class WhepViewer:
     def _count(self, keyframe: bool, size: int, at: float) -> None:
         self.frames_received += 1
         self.bytes_received += size
+        self._arrived.set()
         if self.first_frame_at is None:
             self.first_frame_at = at
         if keyframe:
@@ -171,11 +173,12 @@ class WhepViewer:
 
         self._consumer = asyncio.ensure_future(run())
 
-    async def frames(self, at_least: int, timeout: float = 20.0) -> None:
-        """Waits until `at_least` frames have arrived."""
-        async with asyncio.timeout(timeout):
+    async def frames(self, at_least: int, within_s: float = 20.0) -> None:
+        """Waits until `at_least` frames have arrived (TimeoutError otherwise)."""
+        async with asyncio.timeout(within_s):
             while self.frames_received < at_least:
-                await asyncio.sleep(0.05)
+                self._arrived.clear()
+                await self._arrived.wait()
 
     @property
     def stats(self) -> ViewerStats:

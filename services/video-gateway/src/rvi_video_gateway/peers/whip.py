@@ -49,7 +49,7 @@ class WhipPublisher:
             self._client = httpx.AsyncClient(timeout=30)
         return self._client
 
-    async def start(self, connect_timeout: float = 20.0) -> None:
+    async def start(self, connect_within_s: float = 20.0) -> None:
         """Offers, posts, applies the answer and waits until media flows (raises otherwise)."""
         transceiver = self.pc.addTransceiver(self.track, direction="sendonly")
         signalling.force_codecs(transceiver, [self.requested_codec])
@@ -59,9 +59,11 @@ class WhipPublisher:
         self.location, self.answer, self.codec = result.location, result.answer, result.codec
         if self.codec != self.requested_codec:
             await self.close()
-            raise signalling.SignallingError(f"WHIP answer settled on {self.codec}, not {self.requested_codec}", 201, "")
+            raise signalling.SignallingError(
+                f"WHIP answer settled on {self.codec}, not {self.requested_codec}", 201, ""
+            )
         await signalling.accept(self.pc, result.answer)
-        await signalling.connected(self.pc, connect_timeout)
+        await signalling.connected(self.pc, connect_within_s)
         self.connected_at = time.monotonic()
 
     @property
