@@ -5,9 +5,10 @@ UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 .PHONY: run test lint format schemas check-schemas bench-flow bench-eligibility bench-media uv sync system-deps
 
 # Debian packages the tests need: GStreamer's RTSP server as a real IP camera (run by Debian's
-# python3), and ffmpeg's ffprobe. Installed only when missing.
+# python3), ffmpeg's ffprobe, and Chromium as the real browser of the gateway's pages (driven by
+# playwright with executable_path=/usr/bin/chromium). Installed only when missing.
 SYSTEM_DEPS := python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
-	gstreamer1.0-plugins-ugly gstreamer1.0-x ffmpeg
+	gstreamer1.0-plugins-ugly gstreamer1.0-x ffmpeg chromium
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv

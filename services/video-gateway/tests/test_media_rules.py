@@ -340,3 +340,37 @@ async def test_a_clip_left_by_a_dead_gateway_is_closed_from_its_fragments(
     entry = manifest["entries"][-1]["entry"]
     assert entry["sha256"] == recording["sha256"] and entry["kind"] == "identity_verified"
     assert manifest["verification"]["ok"]
+
+
+async def test_a_whip_delete_ends_the_feed_and_its_recording_without_a_loss(
+    start_session: StartSession,
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    media: MediaPeers,
+    clip: Callable[..., ClipSpec],
+    emitted: Emitted,
+    eventually: Until,
+) -> None:
+    session = await start_session()
+    sid = session["session_id"]
+    officer = tokens.header(tokens.officer())
+    feed = await media.create_feed(session)
+    publisher = await media.publish(feed, clip("vp8"))
+    started = await client.post(
+        f"/v1/sessions/{sid}/recordings",
+        json={"feed_id": feed["feed_id"], "kind": "other", "note": "warehouse walk-through"},
+        headers=officer,
+    )
+    assert started.status_code == 201
+    await asyncio.sleep(1.0)
+    assert await publisher.close() == 200
+
+    async def closed() -> dict[str, Any] | None:
+        rows = (await client.get(f"/v1/sessions/{sid}/recordings", headers=officer)).json()
+        return rows[0] if rows[0]["state"] == "closed" else None
+
+    recording = await eventually(closed, "the recording to close with its feed")
+    assert recording["close_reason"] == "feed ended by its publisher" and recording["file"].endswith(".webm")
+    feeds = (await client.get(f"/v1/sessions/{sid}/feeds", headers=officer)).json()
+    assert feeds[0]["state"] == "closed"
+    assert await emitted(session["inspection_id"], "rvi.session.feed_lost.v1") == []

@@ -154,5 +154,7 @@ async def test_the_passthrough_hook_finds_aiortcs_decoder_queue() -> None:
         tap_receiver(transceiver.receiver, delivered.append)
         queue = transceiver.receiver._RTCRtpReceiver__decoder_queue  # type: ignore[attr-defined]
         assert type(queue).__name__ == "_FrameTap"
+        jitter = transceiver.receiver._RTCRtpReceiver__jitter_buffer  # type: ignore[attr-defined]
+        assert type(jitter).__name__ == "MarkerJitterBuffer"
     finally:
         await pc.close()

@@ -20,6 +20,7 @@ from rvi_video_gateway.media.tokens import MediaTokens, media_key
 from rvi_video_gateway.media_router import media_router, whep_router, whip_router
 from rvi_video_gateway.media_service import MediaService
 from rvi_video_gateway.models import messaging
+from rvi_video_gateway.pages_router import pages_router
 from rvi_video_gateway.registry import MISSED_BEATS_BEFORE_DEAD
 from rvi_video_gateway.router import gateways_router, inspections_router, sessions_router
 from rvi_video_gateway.service import GatewayService
@@ -109,7 +110,15 @@ def create_app(settings: VideoGatewaySettings | None = None, clock: Clock | None
             "relayed and recorded as received (no re-encoding), snapshots, equipment tests (GACC-RVI 4(II))."
         ),
         tables=messaging,
-        routers=[inspections_router, sessions_router, gateways_router, media_router, whip_router, whep_router],
+        routers=[
+            inspections_router,
+            sessions_router,
+            gateways_router,
+            media_router,
+            whip_router,
+            whep_router,
+            pages_router,
+        ],
         handlers=lambda outbox, the_clock: build_handlers(outbox, the_clock, settings),
         clock_override=clock,
         on_startup=start_gateway,

@@ -62,6 +62,7 @@ def feed_out(request: Request, media: MediaService, row: MediaFeed, issued: Issu
         label=row.label,
         codec=(live.codec if live else None) or row.codec,
         state=(live.state if live else None) or row.state,
+        lost_reason=(live.lost_reason if live else None) or row.lost_reason,
         source_url=redacted(row.source_url) if row.source_url else None,
         whip_url=whip if row.kind == "webrtc" else None,
         whep_url=whep,

@@ -198,7 +198,8 @@ class FeedOut(BaseModel):
     kind: str
     label: str
     codec: str | None
-    state: str
+    state: str = Field(description="created | waiting | live | lost | closed")
+    lost_reason: str | None = None
     source_url: str | None = Field(default=None, description="credentials redacted")
     whip_url: str | None = None
     whep_url: str

@@ -4,8 +4,8 @@ decodes incoming tracks, and decoding is what a relay cannot afford).
 aiortc's receiver hands each reassembled frame to its decoder thread through a queue; we put a
 queue of our own in its place before the receiver starts, so frames reach the sink on the event
 loop's thread and the decoder thread only ever waits for the stop signal. This reaches into one
-private attribute of `RTCRtpReceiver`; aiortc is pinned and `tests/test_passthrough.py` fails
-if a new version moves it."""
+private attribute of `RTCRtpReceiver` (and swaps its video jitter buffer for one that releases
+frames on their marker bit); aiortc is pinned and a test fails if a new version moves them."""
 
 from __future__ import annotations
 
@@ -15,10 +15,13 @@ from collections.abc import Callable
 from typing import Any
 
 from aiortc import RTCRtpReceiver
+from aiortc.jitterbuffer import JitterBuffer, JitterFrame
+from aiortc.rtp import RtpPacket
 
 from rvi_video_gateway.media.packets import Codec, EncodedFrame, is_keyframe
 
 _QUEUE_ATTRIBUTE = "_RTCRtpReceiver__decoder_queue"
+_JITTER_ATTRIBUTE = "_RTCRtpReceiver__jitter_buffer"
 _CODECS: dict[str, Codec] = {"video/h264": "h264", "video/vp8": "vp8"}
 
 
@@ -64,11 +67,40 @@ class _FrameTap:
         return self._stop.get()
 
 
+class MarkerJitterBuffer(JitterBuffer):
+    """Releases a video frame as soon as its last packet (RTP marker bit, RFC 6184 5.1 / RFC 7741
+    4.1) is in and every packet before it is, instead of when the next frame's first packet
+    arrives: aiortc's way holds every frame one frame interval (40 ms at 25 fps) per hop."""
+
+    def _remove_frame(self, sequence_number: int) -> JitterFrame | None:
+        assert self._origin is not None
+        packets: list[RtpPacket] = []
+        timestamp = None
+        for count in range(self._capacity):
+            packet = self._packets[(self._origin + count) % self._capacity]
+            if packet is None:
+                return None  # a gap: wait for the retransmission (or the buffer to overflow)
+            if timestamp is None:
+                timestamp = packet.timestamp
+            elif packet.timestamp != timestamp:
+                # The next frame began without a marker on this one: complete all the same.
+                self.remove(count)
+                return JitterFrame(data=b"".join(p._data for p in packets), timestamp=timestamp)  # type: ignore[attr-defined]
+            packets.append(packet)
+            if packet.marker:
+                self.remove(count + 1)
+                return JitterFrame(data=b"".join(p._data for p in packets), timestamp=timestamp)  # type: ignore[attr-defined]
+        return None
+
+
 def tap_receiver(receiver: RTCRtpReceiver, deliver: Callable[[EncodedFrame], None]) -> None:
     """Call after setRemoteDescription and before the connection starts its receivers."""
-    if not hasattr(receiver, _QUEUE_ATTRIBUTE):
+    if not hasattr(receiver, _QUEUE_ATTRIBUTE) or not hasattr(receiver, _JITTER_ATTRIBUTE):
         raise RuntimeError("this aiortc version keeps no decoder queue where expected; passthrough cannot attach")
     setattr(receiver, _QUEUE_ATTRIBUTE, _FrameTap(deliver))
+    buffer = getattr(receiver, _JITTER_ATTRIBUTE)
+    if buffer._is_video:
+        setattr(receiver, _JITTER_ATTRIBUTE, MarkerJitterBuffer(capacity=buffer.capacity, is_video=True))
 
 
 async def request_keyframe(receiver: RTCRtpReceiver) -> bool:

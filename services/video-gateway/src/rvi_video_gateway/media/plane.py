@@ -103,7 +103,7 @@ class MediaPlane:
             raise Conflict("this feed already has a publisher; DELETE its WHIP resource first")
         if feed.state != "waiting":
             raise Conflict(f"the feed is {feed.state}; create a new feed to publish again", feed_state=feed.state)
-        peer, answer = await accept_publisher(feed, offer, self.configuration, feed.on_lost)
+        peer, answer = await accept_publisher(feed, offer, self.configuration)
         self.peers[peer.resource_id] = peer
         return peer, answer
 
@@ -125,9 +125,11 @@ class MediaPlane:
         feed = self.feeds.get(peer.feed_id)
         if feed is not None and peer.track is not None:
             feed.detach(peer.track)
-        await peer.close()
         if feed is not None and peer.role == "publish" and feed.state in ("waiting", "live"):
-            feed.close()  # the publisher ended the feed (WHIP DELETE)
+            # The publisher ended the feed (WHIP DELETE): closed, before the connection's own
+            # "closed" state could report it lost.
+            feed.close()
+        await peer.close()
         return peer
 
     # --- RTSP ---

@@ -7,7 +7,6 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
@@ -52,9 +51,7 @@ async def _answer(pc: RTCPeerConnection) -> str:
     return pc.localDescription.sdp
 
 
-async def accept_publisher(
-    feed: Feed, offer: str, configuration: RTCConfiguration, on_gone: Callable[[str], None]
-) -> tuple[Peer, str]:
+async def accept_publisher(feed: Feed, offer: str, configuration: RTCConfiguration) -> tuple[Peer, str]:
     """WHIP: the publisher's offer answered recvonly; the first video section feeds `feed`."""
     pc = RTCPeerConnection(configuration)
     peer = Peer(resource_id=uuid.uuid4().hex, feed_id=feed.feed_id, role="publish", pc=pc)
@@ -81,8 +78,12 @@ async def accept_publisher(
 
     @pc.on("connectionstatechange")
     async def on_state() -> None:
-        if pc.connectionState in ("failed", "closed"):
-            on_gone(f"publisher connection {pc.connectionState}")
+        # "closed": the publisher hung up (DTLS close_notify), an end like a WHIP DELETE;
+        # "failed": ICE gave up, a loss. A killed publisher says neither: the silence watch finds it.
+        if pc.connectionState == "closed":
+            feed.close()
+        elif pc.connectionState == "failed":
+            feed.on_lost("publisher connection failed")
 
     return peer, answer
 
