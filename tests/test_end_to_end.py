@@ -56,8 +56,13 @@ async def flow(platform: Stack, endpoints: Endpoints, **kwargs) -> FlowResult:
 
 
 async def test_the_cixi_inspection_flows_through_all_four_services(platform: Stack, endpoints: Endpoints) -> None:
-    result = await flow(platform, endpoints)
+    result = await flow(platform, endpoints, video=True)
     assert result.states == ["completed"]
+    # Two steps came from the enterprise's live camera: a clip as received and a snapshot.
+    assert [(e["kind"], e["file"].rsplit(".", 1)[1]) for e in result.evidence_files] == [
+        ("credentials_presented", "mp4"),
+        ("identity_verified", "jpg"),
+    ]
 
     records = await events_on_topics(platform.bootstrap, {result.inspection_id})
     events = []
@@ -86,6 +91,13 @@ async def test_the_cixi_inspection_flows_through_all_four_services(platform: Sta
     seen = [e["type"] for e in timeline]
     positions = [seen.index(t) for t in CAUSAL_ORDER]
     assert positions == sorted(positions), seen
+    async with httpx.AsyncClient() as client:
+        verified = (
+            await client.get(
+                f"{endpoints.video_gateway}/v1/sessions/{result.session_id}/evidence/verify", headers=auth(system)
+            )
+        ).json()
+    assert verified["ok"] and verified["files_checked"] == 2, verified
 
     # JSON logs carry the inspection and the trace, from requests and from consumed events alike.
     lines = [json.loads(line) for line in (platform.log_dir / "scheduling.log").read_text().splitlines()]

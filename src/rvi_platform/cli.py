@@ -43,7 +43,13 @@ async def _run(args: argparse.Namespace) -> int:
             say("demo: the Cixi case (GACC-RVI pilot, Ningbo district)")
             async with httpx.AsyncClient(timeout=30) as client:
                 result = await run_flow(
-                    client, endpoints, stack.jwt_secret, str(stack.clock_file), log=say, inspection_id=inspection_id
+                    client,
+                    endpoints,
+                    stack.jwt_secret,
+                    str(stack.clock_file),
+                    log=say,
+                    inspection_id=inspection_id,
+                    video=True,
                 )
             await asyncio.sleep(1.0)
             say(

@@ -51,6 +51,8 @@ class FlowResult:
     enterprise_id: str
     seconds: float
     states: list[str] = field(default_factory=list)
+    session_id: str | None = None
+    evidence_files: list[dict[str, Any]] = field(default_factory=list)  # manifest entries with a file
 
 
 class Tokens:
@@ -146,8 +148,10 @@ async def run_flow(
     timeout_s: float = 60.0,
     enterprise_id: str | None = None,
     inspection_id: str | None = None,
+    video: bool = False,
 ) -> FlowResult:
-    """Walk one Cixi inspection from request to completed; returns how long it took."""
+    """Walk one Cixi inspection from request to completed; returns how long it took. With
+    `video`, the credentials and identity steps are recorded from a live camera (WHIP)."""
     started = time.perf_counter()
     enterprise_id = enterprise_id or f"ENT-CIXI-{uuid.uuid4().hex[:8]}"
     inspection_id = inspection_id or str(uuid.uuid4())
@@ -207,6 +211,12 @@ async def run_flow(
         {"kind": "identity_verified", "note": "Representative Li Mei, ID card checked on camera"},
         {"kind": "power_of_attorney_verified", "note": "Power of attorney dated this month, sealed"},
     ]
+    evidence_files: list[dict[str, Any]] = []
+    if video:
+        from rvi_platform.demo_video import record_on_camera  # aiortc only when video is asked for
+
+        evidence_files = await record_on_camera(client, session_url, auth(tokens.enterprise), officer, log)
+        steps = steps[2:]
     for site_id, name, _lat, _lon in SITES:
         steps.append({"kind": "location_verified", "site_id": site_id, "note": f"{name}: position confirmed"})
     for item_id, description, _ in ITEMS:
@@ -221,7 +231,7 @@ async def run_flow(
         ),
         "end session",
     )
-    log(f"session {session['session_id']} ended after {len(steps)} recorded steps")
+    log(f"session {session['session_id']} ended after {len(steps) + len(evidence_files)} recorded steps")
 
     async def get_documents() -> httpx.Response:
         return await client.get(
@@ -242,4 +252,11 @@ async def run_flow(
     )
     log(f"document {document_id} signed and sealed by the enterprise")
     final = (await _until(get_inspection, _state_is("completed"), "completed", timeout_s)).json()
-    return FlowResult(inspection_id, enterprise_id, time.perf_counter() - started, [final["state"]])
+    return FlowResult(
+        inspection_id,
+        enterprise_id,
+        time.perf_counter() - started,
+        [final["state"]],
+        session["session_id"],
+        evidence_files,
+    )
