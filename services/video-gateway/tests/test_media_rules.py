@@ -244,6 +244,8 @@ async def test_snapshot_and_the_end_closes_running_recordings(
     assert ended_event["steps"] == 2 and ended_event["manifest_digest"] == ended.json()["manifest_digest"]
     step_events = await emitted(session["inspection_id"], "rvi.session.step_recorded.v1")
     assert [e["digest"] for e in step_events] == [e["entry_hash"] for e in manifest["entries"]]
+    assert [e["file_sha256"] for e in step_events] == [e["entry"]["sha256"] for e in manifest["entries"]]
+    assert all(e["feed_id"] == feed["feed_id"] and e["file"] for e in step_events)
 
 
 @pytest.mark.parametrize(

@@ -293,6 +293,9 @@ class GatewayService:
                 started_at=started_at,
                 ended_at=ended_at,
                 digest=link.entry_hash,
+                file=entry.get("file"),
+                file_sha256=entry.get("sha256"),
+                feed_id=entry.get("feed_id"),
             ),
         )
         return link

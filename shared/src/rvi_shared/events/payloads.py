@@ -160,7 +160,10 @@ class SessionStepRecorded(Payload):
     officer_id: str
     started_at: datetime
     ended_at: datetime
-    digest: str | None = Field(default=None, description="sha256 of the step's manifest entry or clip")
+    digest: str | None = Field(default=None, description="sha256 of the step's manifest entry (the chain link)")
+    file: str | None = Field(default=None, description="the clip or snapshot of the step, if any")
+    file_sha256: str | None = Field(default=None, description="sha256 of that file's bytes")
+    feed_id: str | None = None
 
 
 class FeedLost(Payload):
