@@ -460,6 +460,7 @@ class Round:
     machine_busy: float
     connect_errors: int
     recordings: int = 0
+    idle_cpu_pct: float = 0.0
 
     @property
     def delivery(self) -> float:
@@ -468,6 +469,11 @@ class Round:
     @property
     def cpu_per_session(self) -> float:
         return self.cpu_pct / self.n
+
+    @property
+    def marginal_cpu_per_session(self) -> float:
+        """Above what the process spends with no session (its heartbeat, consumer, relay)."""
+        return max(0.0, self.cpu_pct - self.idle_cpu_pct) / self.n
 
     @property
     def cpu_per_full_stream(self) -> float:
@@ -487,7 +493,8 @@ class Round:
             else "latency not matched (re-encoded)"
         )
         return (
-            f"{label} N={self.n}: CPU {self.cpu_pct:.1f} % of a core ({self.cpu_per_session:.2f} %/session), "
+            f"{label} N={self.n}: CPU {self.cpu_pct:.1f} % of a core ({self.cpu_per_session:.2f} %/session; "
+            f"{self.marginal_cpu_per_session:.2f} %/session above the idle {self.idle_cpu_pct:.1f} %), "
             f"RSS {self.rss_mb:.0f} MB ({self.mb_per_session:.2f} MB/session), "
             f"frames {self.delivered}/{self.expected} ({self.delivery * 100:.2f} %, worst session "
             f"{self.worst_session * 100:.1f} %), {latency}; load processes {self.load_cpu_pct:.0f} % of a core, "
@@ -570,11 +577,15 @@ async def ramp(
     await target.start()
     pid = target.pid
     await asyncio.sleep(1.0)
+    quiet = sample(pid)
+    await asyncio.sleep(IDLE_WINDOW_S)
     idle = sample(pid)
-    say(f"{target.label}: pid {pid}, idle RSS {idle.rss_mb:.0f} MB")
+    idle_cpu = core_pct(quiet, idle)
+    say(f"{target.label}: pid {pid}, idle RSS {idle.rss_mb:.0f} MB, idle CPU {idle_cpu:.1f} % of a core")
     rounds: list[Round] = []
     for n in counts:
         result = await run_round(target, pid, n, idle.rss_mb, args, home)
+        result.idle_cpu_pct = idle_cpu
         say(result.line(target.label))
         rounds.append(result)
         if not stop_early:
@@ -618,7 +629,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     vs_decode = decode_per_stream / best.cpu_per_session if best.cpu_per_session > 0 else float("inf")
     say(
         f"summary: {target.label} carried {best.n if passing else 0} sessions at >= 99 % of frames; at N={best.n}: "
-        f"{best.cpu_per_session:.2f} % of a core and {best.mb_per_session:.2f} MB per session, p95 added latency "
+        f"{best.cpu_per_session:.2f} % of a core ({best.marginal_cpu_per_session:.2f} % above idle) and "
+        f"{best.mb_per_session:.2f} MB per session, p95 added latency "
         f"{percentile(best.latencies, 95) if best.latencies else float('nan'):.1f} ms"
     )
     say(
@@ -634,6 +646,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "p95_added_ms": round(percentile(best.latencies, 95), 1) if best.latencies else None,
         "vs_decode_x": round(vs_decode, 1),
     }
+
+
+IDLE_WINDOW_S = 5.0
 
 
 def counts(text: str) -> list[int]:

@@ -18,6 +18,9 @@ class VideoGatewaySettings(ServiceSettings):
     default_port: ClassVar[int] = 8003
 
     start_lead_minutes: int = 60
+    # The gateway consumes only the slow rvi.inspections projection; polling the broker less often
+    # leaves the CPU to media (Tansu holds each fetch for the whole wait).
+    consumer_fetch_max_wait_ms: int = 100
 
     # Evidence manifest signing (DESIGN: Media plane, Evidence): a PEM or base64 raw 32-byte
     # Ed25519 private key; without one a key is generated once under key_dir (local use only).

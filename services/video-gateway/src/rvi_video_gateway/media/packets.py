@@ -28,10 +28,23 @@ def h264_nal_types(annexb: bytes) -> list[int]:
     return types
 
 
+def _h264_keyframe(annexb: bytes) -> bool:
+    """Parameter sets and an IDR slice come before any other slice of an access unit, so the scan
+    stops at the first slice instead of searching the whole frame for start codes."""
+    at = annexb.find(_H264_START)
+    while at != -1 and at + 3 < len(annexb):
+        kind = annexb[at + 3] & 0x1F
+        if kind in (_H264_IDR, _H264_SPS):
+            return True
+        if 1 <= kind <= 4:  # a non-IDR slice
+            return False
+        at = annexb.find(_H264_START, at + 3)
+    return False
+
+
 def is_keyframe(codec: Codec, data: bytes) -> bool:
     if codec == "h264":
-        types = h264_nal_types(data)
-        return _H264_IDR in types or _H264_SPS in types
+        return _h264_keyframe(data)
     # VP8 (RFC 6386 9.1): bit 0 of the frame tag is 0 on a key frame.
     return bool(data) and not data[0] & 0x01
 
