@@ -376,3 +376,42 @@ async def test_a_whip_delete_ends_the_feed_and_its_recording_without_a_loss(
     feeds = (await client.get(f"/v1/sessions/{sid}/feeds", headers=officer)).json()
     assert feeds[0]["state"] == "closed"
     assert await emitted(session["inspection_id"], "rvi.session.feed_lost.v1") == []
+
+
+async def test_a_feed_on_another_gateway_instance_redirects_whip_and_whep(
+    open_session: OpenSession,
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    media: MediaPeers,
+    db: AsyncEngine,
+    app: FastAPI,
+) -> None:
+    """Each feed's media lives on the instance that created it; a WHIP or WHEP request reaching
+    another instance is sent there (RFC 9725 4.5), REST commands name it."""
+    session = await open_session()
+    feed = await media.create_feed(session)
+    async with db.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO video_gateway.gateway_instances (instance_id, advertised_url, started_at,"
+                " last_heartbeat_at, sessions, feeds, viewers, bitrate_kbps, cpu_pct, draining)"
+                " VALUES ('gw-b', 'http://gw-b.rvi:8003', now(), now(), 0, 0, 0, 0, 0, false)"
+                " ON CONFLICT (instance_id) DO NOTHING"
+            )
+        )
+        await conn.execute(
+            text("UPDATE video_gateway.feeds SET instance_id = 'gw-b' WHERE feed_id = :id"), {"id": feed["feed_id"]}
+        )
+    app.state.media_plane.feeds.pop(feed["feed_id"])  # as if created on gw-b
+    offer = await a_publisher_offer()
+    response = await client.post(
+        f"/whip/{feed['feed_id']}", content=offer, headers={**SDP, **bearer(feed["publish_token"])}
+    )
+    assert response.status_code == 307
+    assert response.headers["Location"] == f"http://gw-b.rvi:8003/whip/{feed['feed_id']}"
+    viewer_offer = offer.replace("a=sendonly", "a=recvonly")
+    response = await client.post(
+        f"/whep/{feed['feed_id']}", content=viewer_offer, headers={**SDP, **bearer(feed["view_token"])}
+    )
+    assert response.status_code == 307
+    assert response.headers["Location"] == f"http://gw-b.rvi:8003/whep/{feed['feed_id']}"

@@ -13,7 +13,7 @@ from rvi_shared.errors import DomainError
 from rvi_video_gateway.dependencies import media_service
 from rvi_video_gateway.media.sdp import MAX_SDP_BYTES
 from rvi_video_gateway.media.url_policy import redacted
-from rvi_video_gateway.media_service import IssuedFeed, MediaService
+from rvi_video_gateway.media_service import IssuedFeed, MediaService, MisplacedFeed
 from rvi_video_gateway.models import EquipmentTest, MediaFeed, Recording
 from rvi_video_gateway.router import entry_out
 from rvi_video_gateway.schemas import (
@@ -168,6 +168,16 @@ async def _offer(request: Request, content_type: str | None) -> str:
         raise DomainError("the SDP offer is not UTF-8 text") from None
 
 
+def _elsewhere(exc: MisplacedFeed, request: Request) -> Response:
+    """RFC 9725 4.5: a WHIP/WHEP endpoint may redirect; the feed's media lives on another instance."""
+    url = exc.context.get("instance_url")
+    if not url:
+        raise exc
+    return Response(
+        status_code=307, headers={"Location": f"{str(url).rstrip('/')}{request.url.path}"}, content=exc.message
+    )
+
+
 def _created(prefix: str, feed_id: str, resource_id: str, answer: str) -> Response:
     return Response(
         content=answer,
@@ -193,7 +203,10 @@ async def whip_publish(
     """WHIP (RFC 9725): an SDP offer to send video; answered `201` with the answer and the
     resource's `Location`. H.264 (packetization-mode=1) and VP8 are relayed as received."""
     offer = await _offer(request, content_type)
-    resource_id, answer = await media.whip(feed_id, authorization, offer)
+    try:
+        resource_id, answer = await media.whip(feed_id, authorization, offer)
+    except MisplacedFeed as exc:
+        return _elsewhere(exc, request)
     return _created("whip", feed_id, resource_id, answer)
 
 
@@ -221,7 +234,10 @@ async def whep_view(
 ) -> Response:
     """WHEP: an SDP offer to receive video; the answer carries only the feed's own codec."""
     offer = await _offer(request, content_type)
-    resource_id, answer = await media.whep(feed_id, authorization, offer)
+    try:
+        resource_id, answer = await media.whep(feed_id, authorization, offer)
+    except MisplacedFeed as exc:
+        return _elsewhere(exc, request)
     return _created("whep", feed_id, resource_id, answer)
 
 

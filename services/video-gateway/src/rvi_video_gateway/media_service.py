@@ -168,13 +168,22 @@ class MediaService:
             raise NotFound(f"feed {feed_id!r} not found")
         return row
 
-    def _live_feed(self, row: MediaFeed) -> Feed:
+    async def _live_feed(self, row: MediaFeed) -> Feed:
         feed = self.plane.feed(str(row.feed_id))
         if feed is None:
             if row.instance_id != self.settings.instance_id:
-                raise MisplacedFeed(f"feed {row.feed_id} runs on gateway instance {row.instance_id}")
+                raise await self._misplaced(f"feed {row.feed_id}", row.instance_id)
             raise Conflict(f"feed {row.feed_id} is {row.state}", feed_state=row.state)
         return feed
+
+    async def _misplaced(self, what: str, instance_id: str) -> MisplacedFeed:
+        """The media of a session lives on one instance; the caller is told which, and where."""
+        url = await self.session.scalar(
+            select(GatewayInstance.advertised_url).where(GatewayInstance.instance_id == instance_id)
+        )
+        return MisplacedFeed(
+            f"{what} runs on gateway instance {instance_id}", instance_id=instance_id, instance_url=url
+        )
 
     async def feeds(self, live: InspectionSession, principal: Principal) -> list[tuple[MediaFeed, Feed | None]]:
         await self._member(live, principal)
@@ -208,7 +217,7 @@ class MediaService:
             raise Conflict(f"feed {feed_id} is an RTSP camera; the gateway pulls it")
         try:
             parse_offer(offer, "publish")
-            feed = self._live_feed(row)
+            feed = await self._live_feed(row)
             peer, answer = await self.plane.publish(feed, offer)
         except SdpError as exc:
             raise BadOffer(str(exc)) from None
@@ -221,7 +230,7 @@ class MediaService:
         row, _ = await self._media_target(feed_id, authorization, "view")
         try:
             description = parse_offer(offer, "view")
-            peer, answer = await self.plane.view(self._live_feed(row), description)
+            peer, answer = await self.plane.view(await self._live_feed(row), description)
         except SdpError as exc:
             raise BadOffer(str(exc)) from None
         return peer.resource_id, answer
@@ -242,7 +251,7 @@ class MediaService:
             raise Conflict(f"the session is {live.state}; steps are recorded in progress", current_state=live.state)
         self.gateway._check_step(inspection, body.kind, body.site_id)
         row = await self._feed_row(body.feed_id, live)
-        feed = self._live_feed(row)
+        feed = await self._live_feed(row)
         if feed.kind == "rtsp":
             await self.plane.ensure_pulling(feed)
         if feed.codec is None:
@@ -285,7 +294,7 @@ class MediaService:
         if recording.state != "recording":
             raise Conflict(f"recording {recording_id} is {recording.state}", recording_state=recording.state)
         if recording.instance_id != self.settings.instance_id:
-            raise MisplacedFeed(f"recording {recording_id} runs on gateway instance {recording.instance_id}")
+            raise await self._misplaced(f"recording {recording_id}", recording.instance_id)
         await self._close(live, recording, "stopped by the officer")
         return recording
 
@@ -407,7 +416,7 @@ class MediaService:
             raise Unprocessable(f"unknown step kind {body.kind!r}")
         self.gateway._check_step(inspection, body.kind, body.site_id)
         row = await self._feed_row(body.feed_id, live)
-        feed = self._live_feed(row)
+        feed = await self._live_feed(row)
         if feed.kind == "rtsp":
             await self.plane.ensure_pulling(feed)
         keyframe = await self.plane.latest_keyframe(feed, SNAPSHOT_WAIT_S)
