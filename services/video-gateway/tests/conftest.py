@@ -288,7 +288,18 @@ class MediaPeers:
             headers=self.tokens.header(self.tokens.enterprise(session["enterprise_id"])),
         )
         assert response.status_code == 201, response.text
-        return dict(response.json())
+        return await self.with_view_token(session, dict(response.json()))
+
+    async def with_view_token(self, session: dict[str, Any], feed: dict[str, Any]) -> dict[str, Any]:
+        """The enterprise publishes; officers of the team get the view tokens."""
+        assert feed["view_token"] is None, "view tokens are for officers only"
+        response = await self.client.post(
+            f"/v1/sessions/{session['session_id']}/feeds/{feed['feed_id']}/tokens",
+            json={"scope": "view"},
+            headers=self.tokens.header(self.tokens.officer()),
+        )
+        assert response.status_code == 200, response.text
+        return {**feed, "view_token": response.json()["view_token"]}
 
     async def publish(self, feed: dict[str, Any], spec: ClipSpec) -> WhipPublisher:
         track = ClipTrack(load_clip(spec), spec.codec, fps=spec.fps)

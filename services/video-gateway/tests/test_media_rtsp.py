@@ -69,8 +69,8 @@ async def test_an_rtsp_camera_is_relayed_and_recorded_as_received_then_lost(
         url = camera.url.replace("rtsp://", "rtsp://viewer:s3cret@")
         registered = await register(client, tokens, session, url)
         assert registered.status_code == 201, registered.text
-        feed = registered.json()
-        assert feed["whip_url"] is None and "s3cret" not in registered.text
+        assert registered.json()["whip_url"] is None and "s3cret" not in registered.text
+        feed = await media.with_view_token(session, registered.json())
         plane = app.state.media_plane
         assert feed["feed_id"] not in plane.sources, "nothing pulled until someone watches or records"
 
@@ -116,7 +116,7 @@ async def test_an_unwatched_camera_is_let_go(
 ) -> None:
     session = await start_session()
     async with running_rtsp_camera("vp8", width=320, height=240, bitrate_kbps=300) as camera:
-        feed = (await register(client, tokens, session, camera.url)).json()
+        feed = await media.with_view_token(session, (await register(client, tokens, session, camera.url)).json())
         viewer = await media.view(feed)
         assert viewer.codec == "vp8"
         await viewer.frames(at_least=10)

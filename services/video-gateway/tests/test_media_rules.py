@@ -77,6 +77,13 @@ async def test_whip_refuses_bad_offers_and_tokens(
     assert (await client.post(url, content=good, headers={**SDP, **platform})).status_code == 401
     assert (await client.post(url, content=good, headers={**SDP, **bearer(other["publish_token"])})).status_code == 403
     assert (await client.post(url, content=good, headers={**SDP, **bearer(feed["view_token"])})).status_code == 403
+    # The enterprise publishes; watching is for officers of the team.
+    denied = await client.post(
+        f"/v1/sessions/{session['session_id']}/feeds/{feed['feed_id']}/tokens",
+        json={"scope": "view"},
+        headers=tokens.header(tokens.enterprise(session["enterprise_id"])),
+    )
+    assert denied.status_code == 403 and "officers" in denied.json()["detail"]
     # Another enterprise cannot add feeds to this session.
     stranger = await client.post(
         f"/v1/sessions/{session['session_id']}/feeds",

@@ -62,6 +62,7 @@ async def test_relayed_and_recorded_as_received(
     officer = tokens.header(tokens.officer())
     feed = await media.create_feed(session)
     assert feed["whip_url"].endswith(f"/whip/{feed['feed_id']}") and feed["publish_token"] and feed["view_token"]
+    assert feed["whep_url"].endswith(f"/whep/{feed['feed_id']}")
 
     spec = clip(codec)
     sent = {frame_digest(codec, f.data) for f in load_clip(spec)}

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_shared.auth import Principal, Role, ensure_enterprise_access
-from rvi_shared.errors import Conflict, DomainError, NotFound, Unprocessable
+from rvi_shared.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from rvi_shared.events import payloads as p
 from rvi_video_gateway.access import team_officer
 from rvi_video_gateway.lifecycle import SessionState
@@ -106,7 +106,8 @@ class MediaService:
         return team_officer(principal, self.gateway.team(inspection))
 
     async def create_feed(self, live: InspectionSession, principal: Principal, body: FeedCreate) -> IssuedFeed:
-        await self._member(live, principal)
+        """View tokens go to officers of the team only; the enterprise gets the publish token."""
+        member = await self._member(live, principal)
         if live.state not in LIVE_SESSION:
             raise Conflict(f"the session is {live.state}; feeds are added to open sessions", current_state=live.state)
         source_url = None
@@ -131,7 +132,7 @@ class MediaService:
         feed = self.plane.open_feed(str(feed_id), live.inspection_id, str(live.session_id), body.kind)
         if body.kind == "rtsp":
             feed.source_url = source_url
-        return self._issue(row, publish=body.kind == "webrtc", view=True)
+        return self._issue(row, publish=body.kind == "webrtc", view=member is not None)
 
     def _issue(self, row: MediaFeed, publish: bool, view: bool) -> IssuedFeed:
         feed_id = str(row.feed_id)
@@ -153,7 +154,7 @@ class MediaService:
         member = await self._member(live, principal)
         row = await self._feed_row(feed_id, live)
         if scope == "view" and member is None:
-            raise DomainError("view tokens are for officers of the inspection team")
+            raise Forbidden("view tokens are for officers of the inspection team")
         if scope == "publish" and row.kind != "webrtc":
             raise Unprocessable(f"feed {feed_id} is an RTSP camera; nothing is published to it")
         return self._issue(row, publish=scope == "publish", view=scope == "view")
