@@ -422,3 +422,46 @@ async def test_a_feed_on_another_gateway_instance_redirects_whip_and_whep(
     )
     assert response.status_code == 307
     assert response.headers["Location"] == f"http://gw-b.rvi:8003/whep/{feed['feed_id']}"
+
+
+async def test_a_session_held_by_a_live_instance_sends_feed_requests_there(
+    open_session: OpenSession,
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    db: AsyncEngine,
+    settings: VideoGatewaySettings,
+) -> None:
+    """DESIGN: Scale. While gw-c beats, the session's media is its; once its heartbeat is stale,
+    the next instance that needs the session takes it."""
+    session = await open_session()
+    enterprise = tokens.header(tokens.enterprise(session["enterprise_id"]))
+
+    async def held_by(beat: str) -> None:
+        async with db.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO video_gateway.gateway_instances (instance_id, advertised_url, started_at,"
+                    " last_heartbeat_at, sessions, feeds, viewers, bitrate_kbps, cpu_pct, draining)"
+                    f" VALUES ('gw-c', 'http://gw-c.rvi:8003', now(), {beat}, 1, 0, 0, 0, 0, false)"
+                    f" ON CONFLICT (instance_id) DO UPDATE SET last_heartbeat_at = {beat}"
+                )
+            )
+            await conn.execute(
+                text("UPDATE video_gateway.sessions SET instance_id = 'gw-c' WHERE session_id = :id"),
+                {"id": session["session_id"]},
+            )
+
+    await held_by("now()")
+    refused = await client.post(
+        f"/v1/sessions/{session['session_id']}/feeds", json={"kind": "webrtc"}, headers=enterprise
+    )
+    assert refused.status_code == 409
+    assert refused.json()["instance_id"] == "gw-c" and refused.json()["instance_url"] == "http://gw-c.rvi:8003"
+
+    await held_by("now() - interval '1 hour'")
+    taken = await client.post(
+        f"/v1/sessions/{session['session_id']}/feeds", json={"kind": "webrtc"}, headers=enterprise
+    )
+    assert taken.status_code == 201, taken.text
+    placed = (await client.get(f"/v1/sessions/{session['session_id']}", headers=enterprise)).json()
+    assert placed["instance_id"] == settings.instance_id

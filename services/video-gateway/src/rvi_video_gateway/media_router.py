@@ -13,8 +13,9 @@ from rvi_shared.errors import DomainError
 from rvi_video_gateway.dependencies import media_service
 from rvi_video_gateway.media.sdp import MAX_SDP_BYTES
 from rvi_video_gateway.media.url_policy import redacted
-from rvi_video_gateway.media_service import IssuedFeed, MediaService, MisplacedFeed
+from rvi_video_gateway.media_service import IssuedFeed, MediaService
 from rvi_video_gateway.models import EquipmentTest, MediaFeed, Recording
+from rvi_video_gateway.placement import PlacedElsewhere
 from rvi_video_gateway.router import entry_out
 from rvi_video_gateway.schemas import (
     EquipmentTestOut,
@@ -168,7 +169,7 @@ async def _offer(request: Request, content_type: str | None) -> str:
         raise DomainError("the SDP offer is not UTF-8 text") from None
 
 
-def _elsewhere(exc: MisplacedFeed, request: Request) -> Response:
+def _elsewhere(exc: PlacedElsewhere, request: Request) -> Response:
     """RFC 9725 4.5: a WHIP/WHEP endpoint may redirect; the feed's media lives on another instance."""
     url = exc.context.get("instance_url")
     if not url:
@@ -205,7 +206,7 @@ async def whip_publish(
     offer = await _offer(request, content_type)
     try:
         resource_id, answer = await media.whip(feed_id, authorization, offer)
-    except MisplacedFeed as exc:
+    except PlacedElsewhere as exc:
         return _elsewhere(exc, request)
     return _created("whip", feed_id, resource_id, answer)
 
@@ -236,7 +237,7 @@ async def whep_view(
     offer = await _offer(request, content_type)
     try:
         resource_id, answer = await media.whep(feed_id, authorization, offer)
-    except MisplacedFeed as exc:
+    except PlacedElsewhere as exc:
         return _elsewhere(exc, request)
     return _created("whep", feed_id, resource_id, answer)
 

@@ -35,6 +35,8 @@ from rvi_video_gateway.models import (
     MediaFeed,
     Recording,
 )
+from rvi_video_gateway.placement import PlacedElsewhere, place
+from rvi_video_gateway.registry import GatewayRegistry
 from rvi_video_gateway.schemas import FeedCreate, RecordingCreate, SnapshotCreate
 from rvi_video_gateway.service import GatewayService
 from rvi_video_gateway.steps import is_well_formed
@@ -45,12 +47,6 @@ SNAPSHOT_WAIT_S = 5.0
 
 class BadOffer(DomainError):
     status_code = 400
-
-
-class MisplacedFeed(DomainError):
-    """The feed's media runs on another gateway instance (DESIGN: Scale, one room per node)."""
-
-    status_code = 409
 
 
 def _file_stem(kind: str, item_id: str) -> str:
@@ -110,6 +106,8 @@ class MediaService:
         member = await self._member(live, principal)
         if live.state not in LIVE_SESSION:
             raise Conflict(f"the session is {live.state}; feeds are added to open sessions", current_state=live.state)
+        registry = GatewayRegistry(self.session, self.settings.heartbeat_interval_s)
+        await place(registry, live, self.settings.instance_id, f"session {live.session_id}")
         source_url = None
         if body.kind == "rtsp":
             source_url = await self.plane.check_rtsp_url(body.url or "")
@@ -177,13 +175,13 @@ class MediaService:
             raise Conflict(f"feed {row.feed_id} is {row.state}", feed_state=row.state)
         return feed
 
-    async def _misplaced(self, what: str, instance_id: str) -> MisplacedFeed:
+    async def _misplaced(self, what: str, instance_id: str) -> PlacedElsewhere:
         """The media of a session lives on one instance; the caller is told which, and where."""
         url = await self.session.scalar(
             select(GatewayInstance.advertised_url).where(GatewayInstance.instance_id == instance_id)
         )
-        return MisplacedFeed(
-            f"{what} runs on gateway instance {instance_id}", instance_id=instance_id, instance_url=url
+        return PlacedElsewhere(
+            f"{what} runs on gateway instance {instance_id} ({url})", instance_id=instance_id, instance_url=url
         )
 
     async def feeds(self, live: InspectionSession, principal: Principal) -> list[tuple[MediaFeed, Feed | None]]:

@@ -34,6 +34,8 @@ from rvi_video_gateway.evidence import (
 from rvi_video_gateway.lifecycle import SessionAction, SessionState, can, transition
 from rvi_video_gateway.location import LocationCheck, check_location
 from rvi_video_gateway.models import InspectionSession, InspectionView, ManifestEntry
+from rvi_video_gateway.placement import holder_elsewhere
+from rvi_video_gateway.registry import GatewayRegistry
 from rvi_video_gateway.repository import GatewayRepository
 from rvi_video_gateway.schemas import Escalation, LocationReport, SessionEnd, StepCreate
 from rvi_video_gateway.settings import VideoGatewaySettings
@@ -141,8 +143,11 @@ class GatewayService:
                 slot_start=_iso(live.slot_start),
             )
         live.state, live.started_at = target, now
-        # Placed on the instance that started it (DESIGN: Scale); its heartbeat counts it.
-        live.instance_id = self.settings.instance_id
+        # DESIGN: Scale: placed here unless a live instance already holds its media (a feed was
+        # added there first); the holder's heartbeat counts it.
+        registry = GatewayRegistry(self.session, self.settings.heartbeat_interval_s)
+        if await holder_elsewhere(registry, live.instance_id, self.settings.instance_id) is None:
+            live.instance_id = self.settings.instance_id
         await self._emit(
             "rvi.session.started.v1",
             live,
