@@ -42,10 +42,10 @@ from rvi_platform.embedded.ports import free_port, wait_for_port
 from rvi_platform.embedded.postgres import EmbeddedPostgres, ensure_database
 from rvi_shared.auth import Role, mint_token
 from rvi_shared.events import new_event, topic_for
-from rvi_shared.events import payloads as p
 from rvi_shared.messaging.kafka import ensure_topics, make_producer
 from rvi_shared.settings import DEV_JWT_SECRET
 from rvi_video_gateway.peers.clips import ClipSpec, default_cache_dir, load_clip
+from rvi_video_gateway.testing.inspections import session_opening_events
 
 BENCH_DIR = Path(__file__).resolve().parent
 CLIP = ClipSpec(codec="h264", width=1280, height=720, fps=25, seconds=10.0, bitrate=2_000_000, keyframe_interval=50)
@@ -196,11 +196,6 @@ class BaselineTarget:
         self.server.stop()
 
 
-TEAM = [p.Officer(officer_id="O1", name="Wang Li", credential_no="NB-0001")]
-SITES = [p.Site(site_id="S1", name="Zhouxiang base", latitude=30.1731, longitude=121.2698)]
-ITEMS = [p.ChecklistItem(item_id="I1", description="agricultural inputs")]
-
-
 class GatewayTarget:
     """The video gateway (`python -m rvi_video_gateway`) on an embedded PostgreSQL and broker.
     Sessions are opened as scheduling would (requested, scheduled, ready on the broker), started
@@ -263,44 +258,7 @@ class GatewayTarget:
         inspection_id, enterprise_id = str(uuid.uuid4()), f"ENT-BENCH-{index:03d}"
         now = datetime.now(UTC)
         slot_start = now + timedelta(minutes=30)
-        for type_name, data in (
-            (
-                "rvi.inspection.requested.v1",
-                p.InspectionRequested(
-                    inspection_id=inspection_id,
-                    enterprise_id=enterprise_id,
-                    enterprise_name="Cixi Fresh Food Group",
-                    customs="Cixi",
-                    sites=SITES,
-                    checklist_items=ITEMS,
-                    officers=TEAM,
-                    requested_at=now,
-                ),
-            ),
-            (
-                "rvi.inspection.scheduled.v1",
-                p.InspectionScheduled(
-                    inspection_id=inspection_id,
-                    enterprise_id=enterprise_id,
-                    slot_start=slot_start,
-                    slot_end=slot_start + timedelta(minutes=50),
-                    team=TEAM,
-                    notice_sent_at=now,
-                    outcome="remote",
-                    onsite_items=[],
-                ),
-            ),
-            (
-                "rvi.inspection.ready.v1",
-                p.InspectionReady(
-                    inspection_id=inspection_id,
-                    enterprise_id=enterprise_id,
-                    confirmed_at=now,
-                    equipment_test_passed=True,
-                    documents_submitted=True,
-                ),
-            ),
-        ):
+        for type_name, data in session_opening_events(inspection_id, enterprise_id, now, slot_start):
             event = new_event(type=type_name, source="/rvi/scheduling", subject=inspection_id, data=data, time=now)
             await self.producer.send_and_wait(topic_for(type_name), value=event.to_json(), key=inspection_id.encode())
         deadline = time.monotonic() + 60

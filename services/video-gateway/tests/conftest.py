@@ -21,7 +21,6 @@ from rvi_platform.embedded.ports import free_port
 from rvi_platform.testing import Tokens, new_database, private_broker, serve_in_process
 from rvi_shared.clock import ManualClock
 from rvi_shared.events import CloudEvent, new_event, topic_for
-from rvi_shared.events import payloads as p
 from rvi_shared.messaging.kafka import ensure_topics, make_producer
 from rvi_shared.migrations import upgrade
 from rvi_video_gateway.app import create_app
@@ -31,19 +30,7 @@ from rvi_video_gateway.peers.tracks import ClipTrack
 from rvi_video_gateway.peers.whep import WhepViewer
 from rvi_video_gateway.peers.whip import WhipPublisher
 from rvi_video_gateway.settings import VideoGatewaySettings
-
-TEAM = [
-    p.Officer(officer_id="O1", name="Wang Li", credential_no="NB-0001"),
-    p.Officer(officer_id="O2", name="Chen Jie", credential_no="NB-0002"),
-]
-SITES = [
-    p.Site(site_id="S1", name="Zhouxiang base", latitude=30.1731, longitude=121.2698),
-    p.Site(site_id="S2", name="Guanhaiwei base", latitude=30.2270, longitude=121.3921),
-]
-ITEMS = [
-    p.ChecklistItem(item_id="I1", description="agricultural inputs"),
-    p.ChecklistItem(item_id="I2", description="crop conditions"),
-]
+from rvi_video_gateway.testing.inspections import session_opening_events
 
 Publish = Callable[[CloudEvent], Awaitable[None]]
 OpenSession = Callable[..., Awaitable[dict[str, Any]]]
@@ -183,44 +170,7 @@ def open_session(
         enterprise_id = enterprise_id or f"ENT-{uuid.uuid4().hex[:8]}"
         now = clock.now()
         slot_start = now + slot_in
-        for type_name, data in (
-            (
-                "rvi.inspection.requested.v1",
-                p.InspectionRequested(
-                    inspection_id=inspection_id,
-                    enterprise_id=enterprise_id,
-                    enterprise_name="Cixi Fresh Food Group",
-                    customs="Cixi",
-                    sites=SITES,
-                    checklist_items=ITEMS,
-                    officers=TEAM,
-                    requested_at=now,
-                ),
-            ),
-            (
-                "rvi.inspection.scheduled.v1",
-                p.InspectionScheduled(
-                    inspection_id=inspection_id,
-                    enterprise_id=enterprise_id,
-                    slot_start=slot_start,
-                    slot_end=slot_start + timedelta(minutes=50),
-                    team=TEAM,
-                    notice_sent_at=now,
-                    outcome="hybrid" if onsite_items else "remote",
-                    onsite_items=list(onsite_items),
-                ),
-            ),
-            (
-                "rvi.inspection.ready.v1",
-                p.InspectionReady(
-                    inspection_id=inspection_id,
-                    enterprise_id=enterprise_id,
-                    confirmed_at=now,
-                    equipment_test_passed=True,
-                    documents_submitted=True,
-                ),
-            ),
-        ):
+        for type_name, data in session_opening_events(inspection_id, enterprise_id, now, slot_start, onsite_items):
             await publish(scheduling_event(type_name, data))
         return await wait_for_session(inspection_id)
 

@@ -16,7 +16,7 @@ StartSession = Callable[..., Awaitable[dict[str, Any]]]
 OpenSession = Callable[..., Awaitable[dict[str, Any]]]
 Emitted = Callable[[str, str], Awaitable[list[dict[str, Any]]]]
 
-ZHOUXIANG = (30.1731, 121.2698)  # site S1 of conftest.SITES
+ZHOUXIANG = (30.1731, 121.2698)  # site S1 of rvi_video_gateway.testing.inspections.SITES
 GUANHAIWEI = (30.2270, 121.3921)  # site S2
 # WGS-84 geodesic between the two (Vincenty's inverse formula), computed independently.
 ZHOUXIANG_TO_GUANHAIWEI_M = 13_205.6

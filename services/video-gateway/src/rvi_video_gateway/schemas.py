@@ -8,7 +8,25 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from rvi_video_gateway.steps import CHECKLIST_PREFIX, FIXED_KINDS, is_well_formed
 
 
-class StepCreate(BaseModel):
+class StepFields(BaseModel):
+    """What names a key step (GACC-RVI 4(III)): its kind, a note, the site."""
+
+    kind: str = Field(
+        description=f"one of {sorted(FIXED_KINDS)} or {CHECKLIST_PREFIX}<item id of the inspection>",
+        max_length=128,
+    )
+    note: str = Field(default="", max_length=4000)
+    site_id: str | None = Field(default=None, max_length=64)
+
+    @field_validator("kind")
+    @classmethod
+    def known_kind(cls, kind: str) -> str:
+        if not is_well_formed(kind):
+            raise ValueError(f"unknown step kind {kind!r}")
+        return kind
+
+
+class StepCreate(StepFields):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -19,21 +37,8 @@ class StepCreate(BaseModel):
         },
     )
 
-    kind: str = Field(
-        description=f"one of {sorted(FIXED_KINDS)} or {CHECKLIST_PREFIX}<item id of the inspection>",
-        max_length=128,
-    )
-    note: str = Field(default="", max_length=4000)
-    site_id: str | None = Field(default=None, max_length=64)
     started_at: AwareDatetime | None = None
     ended_at: AwareDatetime | None = None
-
-    @field_validator("kind")
-    @classmethod
-    def known_kind(cls, kind: str) -> str:
-        if not is_well_formed(kind):
-            raise ValueError(f"unknown step kind {kind!r}")
-        return kind
 
 
 class Escalation(BaseModel):
@@ -216,25 +221,13 @@ class TokenRequest(BaseModel):
     scope: Literal["publish", "view"]
 
 
-class RecordingCreate(BaseModel):
+class RecordingCreate(StepFields):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"feed_id": "…", "kind": "credentials_presented", "note": "Wang Li, NB-0001"}]},
     )
 
     feed_id: str = Field(max_length=64)
-    kind: str = Field(
-        description=f"one of {sorted(FIXED_KINDS)} or {CHECKLIST_PREFIX}<item id of the inspection>", max_length=128
-    )
-    note: str = Field(default="", max_length=4000)
-    site_id: str | None = Field(default=None, max_length=64)
-
-    @field_validator("kind")
-    @classmethod
-    def known_kind(cls, kind: str) -> str:
-        if not is_well_formed(kind):
-            raise ValueError(f"unknown step kind {kind!r}")
-        return kind
 
 
 class SnapshotCreate(RecordingCreate):
