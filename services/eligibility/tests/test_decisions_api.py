@@ -100,7 +100,7 @@ async def test_post_decision_stores_an_ad_hoc_decision(
 async def test_concurrent_decisions_are_each_stored_and_share_their_trace(
     client: httpx.AsyncClient, tokens: Tokens, db: AsyncEngine
 ) -> None:
-    """Concurrent single decisions are read and written together (see adhoc.py): each is stored."""
+    """Concurrent single decisions are read and written together (see single_decisions.py): each is stored."""
     eid = new_enterprise()
     await put_facts(client, tokens, eid, **CIXI_FACTS)
     responses = await asyncio.gather(*(decide(client, tokens, task(eid)) for _ in range(40)))
@@ -156,6 +156,27 @@ async def test_consent_revoked_after_the_evaluation_date_counts_from_its_date(
     assert after["outcome"] == "onsite"
     assert [r["rule_id"] for r in after["reasons"]] == ["consent"]
     assert after["reasons"][0]["facts"]["revoked_at"] == revoked_at.isoformat()
+
+
+async def test_a_change_dated_later_counts_from_its_date_single_or_batched(
+    client: httpx.AsyncClient, tokens: Tokens, clock: ManualClock
+) -> None:
+    """The current facts row already holds the later change: earlier moments fold the history."""
+    eid = new_enterprise()
+    await put_facts(client, tokens, eid, **CIXI_FACTS, effective_from=(clock.now() - timedelta(days=30)).isoformat())
+    later = clock.now() + timedelta(days=1)
+    await put_facts(client, tokens, eid, credit_status="discredited", effective_from=later.isoformat())
+    moments = [None, (later - timedelta(minutes=1)).isoformat(), later.isoformat()]
+    single = [(await decide(client, tokens, task(eid, as_at=at) if at else task(eid))).json() for at in moments]
+    batch = await client.post(
+        "/v1/decisions:batch",
+        json={"tasks": [task(eid, as_at=at) if at else task(eid) for at in moments]},
+        headers=tokens.header(tokens.officer()),
+    )
+    batched = [r["decision"] for r in batch.json()["results"]]
+    for decisions in (single, batched):
+        assert [d["outcome"] for d in decisions] == ["remote", "remote", "onsite"]
+        assert [r["rule_id"] for r in decisions[2]["reasons"]] == ["not-discredited"]
 
 
 async def test_decision_before_the_pilot_is_422(client: httpx.AsyncClient, tokens: Tokens) -> None:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
+import asyncpg
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -62,6 +63,17 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
     """One session, one transaction: committed on success, rolled back on error."""
     async with sessions() as session, session.begin():
         yield session
+
+
+@asynccontextmanager
+async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of the engine's own pool as the driver's (asyncpg) connection, for the few
+    statements of a hot path: SQLAlchemy's asyncio layer costs some 0.2 ms of CPU per statement and
+    0.75 ms per session transaction here, several times the statements themselves. No transaction is
+    opened (each statement commits on its own) and the connection goes back to the pool as usual."""
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        yield raw.driver_connection
 
 
 def database_name(url: str) -> str:

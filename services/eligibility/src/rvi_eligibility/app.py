@@ -1,22 +1,29 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import asyncio
 
 from fastapi import FastAPI
 
-from rvi_eligibility.adhoc import AdHocDecider
 from rvi_eligibility.handlers import build_handlers
 from rvi_eligibility.models import messaging
+from rvi_eligibility.rechecks import DueRechecks
 from rvi_eligibility.router import routers
 from rvi_eligibility.settings import EligibilitySettings
+from rvi_eligibility.single_decisions import SingleDecisions
 from rvi_shared.clock import Clock
 from rvi_shared.service import ServiceRuntime, create_service_app
 
 
+async def on_startup(app: FastAPI, rt: ServiceRuntime) -> None:
+    assert isinstance(rt.settings, EligibilitySettings)
+    app.state.single_decisions = SingleDecisions(rt)
+    rechecks = DueRechecks(rt, rt.settings.recheck_interval_s)
+    rt.tasks.append(asyncio.create_task(rechecks.run(rt.stop), name="eligibility-due-rechecks"))
+
+
 def create_app(settings: EligibilitySettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or EligibilitySettings()
-    app = create_service_app(
+    return create_service_app(
         settings=settings,
         title="rvi eligibility",
         description=(
@@ -28,19 +35,5 @@ def create_app(settings: EligibilitySettings | None = None, clock: Clock | None 
         routers=routers,
         handlers=lambda outbox, the_clock: build_handlers(outbox, the_clock, settings),
         clock_override=clock,
+        on_startup=on_startup,
     )
-    service_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        """The shared service lifespan, plus the connections of the single-decision hot path."""
-        async with service_lifespan(app):
-            rt: ServiceRuntime = app.state.runtime
-            app.state.ad_hoc = await AdHocDecider.open(settings.database_url, settings.decision_pool_size, rt.clock)
-            try:
-                yield
-            finally:
-                await app.state.ad_hoc.close()
-
-    app.router.lifespan_context = lifespan
-    return app

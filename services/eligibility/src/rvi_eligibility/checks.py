@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from rvi_eligibility.catalogue import category_key, hs_chapter
+from rvi_eligibility.consent_scope import covered_matters, covers_remote_video, scope_out
 from rvi_eligibility.districts import district_of
 from rvi_eligibility.facts import EnterpriseStanding
 from rvi_eligibility.rule_model import Catalogues, ItemFacts, Result, TaskFacts, Verdict, failed, passed
@@ -57,13 +58,20 @@ def needs_enterprise(check: EnterpriseCheck) -> Callable[[TaskFacts, Catalogues]
 
 
 def consent(e: EnterpriseStanding, at: datetime) -> Verdict:
-    seen = {"given": e.consent_given, "scope": e.consent_scope, "revoked_at": _iso(e.consent_revoked_at)}
+    """Given, not revoked by `at`, and its scope covers remote video inspection (see consent_scope)."""
+    seen = {"given": e.consent_given, "scope": scope_out(e.consent_scope), "revoked_at": _iso(e.consent_revoked_at)}
     if e.consent_given is None:
         return failed("no consent to remote video inspection is recorded", **seen)
     if not e.consent_given:
         return failed("the enterprise does not consent to remote video inspection", **seen)
     if not e.consents_at(at):
         return failed(f"consent to remote video inspection was revoked at {_iso(e.consent_revoked_at)}", **seen)
+    if not covers_remote_video(e.consent_scope):
+        return failed(
+            f"the consent covers {', '.join(covered_matters(e.consent_scope) or ())} but not remote video "
+            "inspection, to which the enterprise must consent (GACC-RVI 2)",
+            **seen,
+        )
     return passed("the enterprise consents to remote video inspection", **seen)
 
 

@@ -16,7 +16,7 @@ from rvi_shared.service import DbSession, ServiceRuntime, runtime
 
 @asynccontextmanager
 async def transactional_service(request: Request) -> AsyncIterator[EligibilityService]:
-    """For a handler that needs the transactional path only sometimes (see adhoc.py)."""
+    """For a handler that needs the transactional path only sometimes (see single_decisions.py)."""
     rt: ServiceRuntime = request.app.state.runtime
     assert isinstance(rt.settings, EligibilitySettings)
     async with rt.sessions() as session, session.begin():

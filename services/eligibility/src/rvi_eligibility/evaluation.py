@@ -28,6 +28,14 @@ from rvi_shared.events.payloads import ChecklistItem, ItemDecision, Outcome, Rea
 __all__ = ["OFFICER_JUDGEMENT", "OFFICER_REFERENCE", "Evaluation", "OfficerOverride", "TraceEntry", "evaluate"]
 
 
+@dataclass(frozen=True, slots=True)
+class Serialized:
+    items: bytes
+    reasons: bytes
+    trace: bytes
+    digest: str
+
+
 @dataclass(frozen=True)
 class Evaluation:
     as_at: datetime
@@ -43,32 +51,34 @@ class Evaluation:
         return self.outcome != "onsite"
 
     @cached_property
-    def items_bytes(self) -> bytes:
-        return to_json(self.items)
-
-    @cached_property
-    def reasons_bytes(self) -> bytes:
-        return to_json(self.reasons)
-
-    @cached_property
-    def _serialized_trace(self) -> tuple[bytes, str]:
-        if self.parts and (known := _serialized_traces.get(self.parts)) is not None:
+    def _serialized(self) -> Serialized:
+        """Items, reasons and trace as stored (JSON), and the trace's digest: a function of the
+        memoized parts when all are, serialized once per distinct set of parts."""
+        if self.parts and (known := _serialized.get(self.parts)) is not None:
             return known
-        serialized = b"[" + b",".join(t.json for t in self.trace) + b"]"
-        known = (serialized, hashlib.sha256(serialized).hexdigest())
+        trace = b"[" + b",".join(t.json for t in self.trace) + b"]"
+        known = Serialized(to_json(self.items), to_json(self.reasons), trace, hashlib.sha256(trace).hexdigest())
         if self.parts:
-            if len(_serialized_traces) >= MAX_SERIALIZED_TRACES:
-                del _serialized_traces[next(iter(_serialized_traces))]
-            _serialized_traces[self.parts] = known
+            if len(_serialized) >= MAX_SERIALIZED:
+                del _serialized[next(iter(_serialized))]
+            _serialized[self.parts] = known
         return known
 
     @property
+    def items_bytes(self) -> bytes:
+        return self._serialized.items
+
+    @property
+    def reasons_bytes(self) -> bytes:
+        return self._serialized.reasons
+
+    @property
     def trace_bytes(self) -> bytes:
-        return self._serialized_trace[0]
+        return self._serialized.trace
 
     @property
     def trace_digest(self) -> str:
-        return self._serialized_trace[1]
+        return self._serialized.digest
 
     def trace_text(self) -> str:
         return self.trace_bytes.decode()
@@ -78,9 +88,9 @@ class Evaluation:
 # (version, day): item verdicts do not depend on the moment at all, and task verdicts only through
 # the consent in effect then (see TaskFacts). The memos are bounded; their keys repeat.
 MAX_TASK_PARTS = 1024
-MAX_SERIALIZED_TRACES = 1024
+MAX_SERIALIZED = 1024
 _task_parts: dict[tuple[object, ...], Part] = {}
-_serialized_traces: dict[tuple[Part, ...], tuple[bytes, str]] = {}
+_serialized: dict[tuple[Part, ...], Serialized] = {}
 
 
 def _memo_task_part(active: ActiveRules, task: TaskFacts) -> Part:
@@ -138,12 +148,42 @@ def evaluate(
     """`rule_set` defaults to the version in force at `task.as_at` (UnknownRuleSet before the pilot)."""
     rule_set = rule_set or REGISTRY.at(task.as_at)
     active = active_rules(rule_set, rule_set.rules_day(task.as_at))
+    parts = (
+        _memo_task_part(active, task),
+        *(_item_part(active, item.item_id, item.category, item.commodity_code) for item in items),
+    )
+    if overrides:
+        assembled = _assemble(parts, items, overrides)
+    elif (assembled := _assembled.get(parts)) is None:
+        if len(_assembled) >= MAX_ASSEMBLED:
+            del _assembled[next(iter(_assembled))]
+        assembled = _assembled[parts] = _assemble(parts, items, ())
+    outcome, decisions, reasons, trace = assembled
+    return Evaluation(
+        as_at=task.as_at,
+        outcome=outcome,
+        items=list(decisions),
+        reasons=list(reasons),
+        trace=list(trace),
+        rule_set_version=active.version,
+        parts=() if overrides else parts,
+    )
+
+
+Assembled = tuple[Outcome, tuple[ItemDecision, ...], tuple[Reason, ...], tuple[TraceEntry, ...]]
+# Without overrides an evaluation is a function of its parts (the item parts name their items):
+# assembled once per distinct set of parts.
+MAX_ASSEMBLED = 1024
+_assembled: dict[tuple[Part, ...], Assembled] = {}
+
+
+def _assemble(
+    parts: tuple[Part, ...], items: Sequence[ChecklistItem], overrides: Sequence[OfficerOverride]
+) -> Assembled:
     by_item: dict[str | None, list[OfficerOverride]] = {}
     for override in overrides:
         by_item.setdefault(override.item_id, []).append(override)
-
-    task_part = _memo_task_part(active, task)
-    parts = [task_part]
+    task_part, item_parts = parts[0], parts[1:]
     trace = list(task_part.trace)
     task_reasons = list(task_part.reasons)
     if None in by_item:
@@ -153,9 +193,7 @@ def evaluate(
 
     decisions: list[ItemDecision] = []
     item_reasons: list[Reason] = []
-    for item in items:
-        part = _item_part(active, item.item_id, item.category, item.commodity_code)
-        parts.append(part)
+    for item, part in zip(items, item_parts, strict=True):
         trace.extend(part.trace)
         own = list(part.reasons)
         if item.item_id in by_item:
@@ -168,16 +206,8 @@ def evaluate(
         decisions.append(
             ItemDecision(item_id=item.item_id, method="onsite", reasons=why) if why else _video(item.item_id)
         )
-
-    return Evaluation(
-        as_at=task.as_at,
-        outcome=_outcome(bool(task_reasons), decisions),
-        items=decisions,
-        reasons=[*task_reasons, *item_reasons],
-        trace=trace,
-        rule_set_version=active.version,
-        parts=() if overrides else tuple(parts),
-    )
+    outcome = _outcome(bool(task_reasons), decisions)
+    return outcome, tuple(decisions), (*task_reasons, *item_reasons), tuple(trace)
 
 
 @lru_cache(maxsize=4096)

@@ -69,6 +69,30 @@ def fold(enterprise_id: str, changes: Iterable[FactChange], as_at: datetime | No
     return standing
 
 
+def moments_ahead(values: Mapping[str, Any], effective_from: datetime, now: datetime) -> set[datetime]:
+    """When a change recorded `now` alters the standing later: when it takes effect, and when a
+    consent revocation it records takes effect after that."""
+    moments = {effective_from} if effective_from > now else set()
+    revoked_at = values.get("consent_revoked_at")
+    if revoked_at is not None and revoked_at > max(now, effective_from):
+        moments.add(revoked_at)
+    return moments
+
+
+def standing_of(row: Any) -> EnterpriseStanding:
+    """The standing a current-facts row (an ORM object or a result row) holds."""
+    return EnterpriseStanding(
+        enterprise_id=row.enterprise_id,
+        effective_from=row.effective_from,
+        **{name: getattr(row, name) for name in FACT_FIELDS},
+    )
+
+
+def to_changes(rows: Iterable[Any]) -> list[FactChange]:
+    """History rows (`effective_from`, `changes` as stored) as changes to fold."""
+    return [FactChange(r.effective_from, values_from_json(r.changes)) for r in rows]
+
+
 def values_from_update(update: EnterpriseUpdated) -> dict[str, Any]:
     """The facts an `rvi.enterprise.updated.v1` sets; a field left None stays unchanged."""
     values: dict[str, Any] = {}

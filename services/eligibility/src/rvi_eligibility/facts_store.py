@@ -5,14 +5,51 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Row
 
-from rvi_eligibility.facts import FACT_FIELDS, EnterpriseStanding, FactChange, fold, values_from_json, values_to_json
+from rvi_eligibility.facts import (
+    FACT_FIELDS,
+    EnterpriseStanding,
+    FactChange,
+    fold,
+    standing_of,
+    to_changes,
+    values_to_json,
+)
 from rvi_eligibility.models import EnterpriseFactChange, EnterpriseFacts
 from rvi_eligibility.repository import EligibilityRepository, Lock
 from rvi_shared.clock import Clock
+
+
+class StandingSource(Protocol):
+    """Where standings are read from: the request's session (EligibilityRepository), or a pooled
+    driver connection on the single-decision hot path (driver_store.py)."""
+
+    async def current_standings(self, enterprise_ids: Collection[str]) -> dict[str, EnterpriseStanding]:
+        """Every change folded, whatever its date: `effective_from` is that of the latest."""
+        ...
+
+    async def fact_changes(self, enterprise_id: str) -> list[FactChange]: ...
+
+
+async def standings_at(
+    source: StandingSource, wanted: Collection[tuple[str, datetime]]
+) -> dict[tuple[str, datetime], EnterpriseStanding | None]:
+    """Each (enterprise, moment) wanted: the current rows of all in one query, the history only of
+    an enterprise with a change dated after the moment. None where no fact is in effect then."""
+    current = await source.current_standings({eid for eid, _ in wanted})
+    standings: dict[tuple[str, datetime], EnterpriseStanding | None] = {}
+    for eid, at in wanted:
+        standing = current.get(eid)
+        if standing is None or standing.effective_from is None:
+            standings[eid, at] = None
+        elif at >= standing.effective_from:
+            standings[eid, at] = standing
+        else:
+            standings[eid, at] = fold(eid, await source.fact_changes(eid), as_at=at)
+    return standings
 
 
 class FactStore:
@@ -29,8 +66,13 @@ class FactStore:
 
     async def standings(self, enterprise_ids: Collection[str], as_at: datetime) -> dict[str, EnterpriseStanding | None]:
         """Many enterprises in one query (the history only for those with changes dated after `as_at`)."""
-        rows = await self.repo.facts_rows(enterprise_ids)
-        return {eid: await self._as_at(eid, rows.get(eid), as_at) for eid in enterprise_ids}
+        standings = await self.standings_at({(eid, as_at) for eid in enterprise_ids})
+        return {eid: standings[eid, as_at] for eid in enterprise_ids}
+
+    async def standings_at(
+        self, wanted: Collection[tuple[str, datetime]]
+    ) -> dict[tuple[str, datetime], EnterpriseStanding | None]:
+        return await standings_at(self.repo, wanted)
 
     async def _as_at(
         self, enterprise_id: str, row: EnterpriseFacts | Row[Any] | None, as_at: datetime
@@ -39,7 +81,7 @@ class FactStore:
             return None
         if as_at >= row.effective_from:
             return standing_of(row)
-        return fold(enterprise_id, to_changes(await self.repo.changes(enterprise_id)), as_at=as_at)
+        return fold(enterprise_id, await self.repo.fact_changes(enterprise_id), as_at=as_at)
 
     async def history(self, enterprise_id: str) -> Sequence[EnterpriseFactChange]:
         return await self.repo.changes(enterprise_id)
@@ -77,15 +119,3 @@ class FactStore:
         row.effective_from = current.effective_from
         row.updated_at = now
         await self.repo.session.flush()
-
-
-def to_changes(rows: Sequence[EnterpriseFactChange]) -> list[FactChange]:
-    return [FactChange(r.effective_from, values_from_json(r.changes)) for r in rows]
-
-
-def standing_of(row: EnterpriseFacts | Row[Any]) -> EnterpriseStanding:
-    return EnterpriseStanding(
-        enterprise_id=row.enterprise_id,
-        effective_from=row.effective_from,
-        **{name: getattr(row, name) for name in FACT_FIELDS},
-    )

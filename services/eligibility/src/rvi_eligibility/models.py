@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, String, Text, text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rvi_shared.db import declarative_base
@@ -46,6 +46,28 @@ class EnterpriseFactChange(Base):
     source_ref: Mapped[str | None] = mapped_column(String(255))
     note: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DueRecheck(Base):
+    """A moment at which a fact recorded ahead of time takes effect (a change dated later, a consent
+    revocation dated later): the enterprise's open inspections are re-checked then. Claimed with
+    SELECT ... FOR UPDATE SKIP LOCKED and marked done in the re-check's transaction, so each is done
+    once however many replicas run, and one missed while no replica ran is done at the next start."""
+
+    __tablename__ = "due_rechecks"
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "due_at"),
+        Index("ix_due_rechecks_pending", "due_at", postgresql_where=text("done_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    enterprise_id: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    cause: Mapped[str] = mapped_column(String(255))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class InspectionRequest(Base):

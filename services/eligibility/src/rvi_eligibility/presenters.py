@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import Response
 from pydantic_core import to_json
 
+from rvi_eligibility.consent_scope import covers_remote_video, scope_out
 from rvi_eligibility.evaluation import Evaluation, TraceEntry, evaluate_enterprise
 from rvi_eligibility.models import Decision, EnterpriseFactChange
 from rvi_eligibility.rule_model import Result
@@ -152,9 +153,10 @@ def enterprise_out(view: EnterpriseView, now: datetime) -> EnterpriseOut:
         name=standing.name,
         consent=ConsentOut(
             given=standing.consent_given,
-            scope=standing.consent_scope,
+            scope=scope_out(standing.consent_scope),
             revoked_at=standing.consent_revoked_at,
             in_effect=standing.consents_at(now),
+            covers_remote_video_inspection=covers_remote_video(standing.consent_scope),
         ),
         can_cooperate=standing.can_cooperate,
         technical_conditions=standing.technical_conditions,

@@ -4,16 +4,18 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Row, bindparam, select
-from sqlalchemy import insert as core_insert
+from pydantic_core import to_json
+from sqlalchemy import ARRAY, String, any_, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import UserDefinedType
 
+from rvi_eligibility.facts import EnterpriseStanding, FactChange, standing_of, to_changes
 from rvi_eligibility.models import (
     DECISION_OF_INSPECTION,
     Decision,
     DecisionTrace,
+    DueRecheck,
     EnterpriseFactChange,
     EnterpriseFacts,
     InspectionRequest,
@@ -36,13 +38,55 @@ class SerializedJSON(UserDefinedType[str]):
 
 
 _SERIALIZED = SerializedJSON()
-INSERT_DECISIONS = core_insert(Decision.__table__).values(
-    {name: bindparam(name, type_=_SERIALIZED) for name in ("items", "reasons")}
-)
 INSERT_TRACES = (
     insert(DecisionTrace.__table__).values(trace=bindparam("trace", type_=_SERIALIZED)).on_conflict_do_nothing()
 )
+_DECISIONS = f"{Decision.__table__.schema}.{Decision.__tablename__}"
+_TRACES = f"{DecisionTrace.__table__.schema}.{DecisionTrace.__tablename__}"
+_DECISION_COLUMNS = ", ".join(c.name for c in Decision.__table__.columns)
+# Any number of ad-hoc decisions and their new traces in one statement with two parameters: each
+# a JSON array of rows, expanded by PostgreSQL. Bound column by column (arrays) or row by row
+# (executemany, multi-row VALUES), the rows cost the driver more than the decisions cost to make.
+INSERT_AD_HOC = text(
+    f"WITH stored_traces AS (INSERT INTO {_TRACES} (digest, trace) "
+    "SELECT digest, trace FROM json_to_recordset(CAST(:traces AS json)) AS t(digest varchar, trace json) "
+    "ON CONFLICT DO NOTHING) "
+    f"INSERT INTO {_DECISIONS} ({_DECISION_COLUMNS}) SELECT {_DECISION_COLUMNS} "
+    f"FROM json_populate_recordset(NULL::{_DECISIONS}, CAST(:decisions AS json))"
+)
+JSON_COLUMNS = ("items", "reasons")
+
+
+def ad_hoc_parameters(traces: Mapping[str, bytes], rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """INSERT_AD_HOC's two JSON documents; the rows' items and reasons, and the traces, spliced in as
+    they are serialized already. The traces in digest order: concurrent statements inserting the same
+    new traces wait for each other, never deadlock."""
+    decisions = b",".join(
+        b"".join(
+            (
+                to_json({k: v for k, v in row.items() if k not in JSON_COLUMNS})[:-1],
+                *(b',"%s":%s' % (name.encode(), row[name]) for name in JSON_COLUMNS),
+                b"}",
+            )
+        )
+        for row in rows
+    )
+    stored = b",".join(b'{"digest":"%s","trace":%s}' % (d.encode(), traces[d]) for d in sorted(traces))
+    return {"traces": f"[{stored.decode()}]", "decisions": f"[{decisions.decode()}]"}
+
+
 FACTS = EnterpriseFacts.__table__
+# One statement (and one prepared statement) for any number of enterprises or inspections. These and
+# INSERT_AD_HOC are also run on a driver connection by the single-decision hot path (driver_store.py).
+FACTS_OF = select(FACTS).where(FACTS.c.enterprise_id == any_(bindparam("ids", type_=ARRAY(String))))
+CHANGES_OF = (
+    select(EnterpriseFactChange.effective_from, EnterpriseFactChange.changes)
+    .where(EnterpriseFactChange.enterprise_id == bindparam("enterprise_id", type_=String))
+    .order_by(EnterpriseFactChange.seq)
+)
+FOLLOWED_OF = select(InspectionRequest.inspection_id).where(
+    InspectionRequest.inspection_id == any_(bindparam("ids", type_=ARRAY(String)))
+)
 
 
 class EligibilityRepository:
@@ -57,14 +101,13 @@ class EligibilityRepository:
             stmt = stmt.with_for_update(read=lock == "share")
         return (await self.session.execute(stmt.execution_options(populate_existing=True))).scalar_one_or_none()
 
-    async def facts_rows(self, enterprise_ids: Collection[str]) -> dict[str, Row[Any]]:
+    async def current_standings(self, enterprise_ids: Collection[str]) -> dict[str, EnterpriseStanding]:
         """The current rows, read without the ORM (the hot path of every decision)."""
-        if len(enterprise_ids) == 1:
-            (only,) = enterprise_ids
-            result = await self.session.execute(select(FACTS).where(FACTS.c.enterprise_id == only))
-        else:
-            result = await self.session.execute(select(FACTS).where(FACTS.c.enterprise_id.in_(list(enterprise_ids))))
-        return {row.enterprise_id: row for row in result}
+        result = await self.session.execute(FACTS_OF, {"ids": list(enterprise_ids)})
+        return {row.enterprise_id: standing_of(row) for row in result}
+
+    async def fact_changes(self, enterprise_id: str) -> list[FactChange]:
+        return to_changes(await self.session.execute(CHANGES_OF, {"enterprise_id": enterprise_id}))
 
     async def lock_facts_creating(self, enterprise_id: str, now: datetime) -> EnterpriseFacts:
         """The enterprise's row, locked for update; created bare (no facts yet) if absent."""
@@ -97,10 +140,7 @@ class EligibilityRepository:
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def known_inspections(self, inspection_ids: Collection[str]) -> set[str]:
-        result = await self.session.execute(
-            select(InspectionRequest.inspection_id).where(InspectionRequest.inspection_id.in_(list(inspection_ids)))
-        )
-        return set(result.scalars())
+        return set((await self.session.execute(FOLLOWED_OF, {"ids": list(inspection_ids)})).scalars())
 
     async def add_request(self, request: InspectionRequest) -> bool:
         """False when the inspection was already requested (a replay under another event id)."""
@@ -141,13 +181,11 @@ class EligibilityRepository:
         )
         return {row.digest: row.trace for row in result}
 
-    async def insert_decisions(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Immutable decisions, their JSON columns serialized already, in one multi-row INSERT
-        (SQLAlchemy's insertmanyvalues), no ORM objects."""
-        if len(rows) == 1:
-            await self.session.execute(INSERT_DECISIONS, rows[0])
-        elif rows:
-            await self.session.execute(INSERT_DECISIONS, list(rows))
+    async def insert_ad_hoc(self, traces: Mapping[str, bytes], rows: Sequence[Mapping[str, Any]]) -> None:
+        """Immutable decisions (their JSON columns serialized already) and their traces by digest
+        (one already stored is left as it is: same content), in one statement, no ORM objects."""
+        if rows:
+            await self.session.execute(INSERT_AD_HOC, ad_hoc_parameters(traces, rows))
 
     async def decision(self, decision_id: str) -> Decision | None:
         return await self.session.get(Decision, decision_id)
@@ -162,6 +200,42 @@ class EligibilityRepository:
         while (following := by_previous.get(chain[-1].id if chain else None)) is not None:
             chain.append(following)
         return chain
+
+    # --- facts recorded ahead of time: when their enterprise's open inspections are re-checked ---
+
+    async def schedule_recheck(self, enterprise_id: str, due_at: datetime, cause: str, now: datetime) -> None:
+        """Once per enterprise and moment; due again if it was done already (a clock set back)."""
+        await self.session.execute(
+            insert(DueRecheck)
+            .values(enterprise_id=enterprise_id, due_at=due_at, cause=cause[:255], recorded_at=now, attempts=0)
+            .on_conflict_do_update(
+                index_elements=[DueRecheck.enterprise_id, DueRecheck.due_at],
+                set_={"done_at": None, "attempts": 0, "last_error": None},
+            )
+        )
+
+    async def claim_due_recheck(self, now: datetime, max_attempts: int, skip: Collection[int]) -> DueRecheck | None:
+        """The earliest re-check due by `now`, locked; one another replica holds is skipped, not waited for."""
+        stmt = (
+            select(DueRecheck)
+            .where(DueRecheck.done_at.is_(None), DueRecheck.due_at <= now, DueRecheck.attempts < max_attempts)
+            .order_by(DueRecheck.due_at, DueRecheck.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        if skip:
+            stmt = stmt.where(DueRecheck.id.not_in(list(skip)))
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def recheck_done(self, recheck_id: int, now: datetime) -> None:
+        await self.session.execute(update(DueRecheck).where(DueRecheck.id == recheck_id).values(done_at=now))
+
+    async def recheck_failed(self, recheck_id: int, error: str) -> None:
+        await self.session.execute(
+            update(DueRecheck)
+            .where(DueRecheck.id == recheck_id)
+            .values(attempts=DueRecheck.attempts + 1, last_error=error[:2000])
+        )
 
     # --- GACC-RVI 3(V) overrides ---
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from rvi_eligibility.task_schemas import TraceEntryOut
-from rvi_shared.events.payloads import Consent, CreditStatus, Reason
+from rvi_eligibility.task_schemas import ConsentIn, TraceEntryOut
+from rvi_shared.events.payloads import CreditStatus, Reason
 
 
 class FactsUpdate(BaseModel):
@@ -20,7 +20,7 @@ class FactsUpdate(BaseModel):
             "examples": [
                 {
                     "name": "Cixi Fresh Food Group",
-                    "consent": {"given": True, "scope": "export food planting sites"},
+                    "consent": {"given": True, "scope": ["remote_video_inspection", "key_step_recording"]},
                     "can_cooperate": True,
                     "technical_conditions": True,
                     "credit_status": "advanced_certified",
@@ -38,7 +38,7 @@ class FactsUpdate(BaseModel):
     )
 
     name: str | None = Field(default=None, max_length=255)
-    consent: Consent | None = None
+    consent: ConsentIn | None = None
     can_cooperate: bool | None = None
     technical_conditions: bool | None = None
     credit_status: CreditStatus | None = None
@@ -66,11 +66,7 @@ class FactsUpdate(BaseModel):
     def values(self) -> dict[str, Any]:
         values = self.model_dump(exclude_none=True, exclude={"effective_from", "consent"})
         if self.consent is not None:
-            values |= {
-                "consent_given": self.consent.given,
-                "consent_scope": self.consent.scope,
-                "consent_revoked_at": self.consent.revoked_at,
-            }
+            values |= self.consent.values()
         return values
 
 
@@ -87,9 +83,12 @@ class MandatoryOnsiteLift(BaseModel):
 
 class ConsentOut(BaseModel):
     given: bool | None
-    scope: str | None
+    scope: list[str] | str | None = Field(description="the covered matters, or the free text (see PUT .../facts)")
     revoked_at: datetime | None
     in_effect: bool = Field(description="consent holds at as_at (a revocation dated later does not count yet)")
+    covers_remote_video_inspection: bool = Field(
+        description="the scope covers remote video inspection, as GACC-RVI 2 requires (free text or none does)"
+    )
 
 
 class FactChangeOut(BaseModel):

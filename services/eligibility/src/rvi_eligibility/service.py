@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_eligibility.evaluation import Evaluation, OfficerOverride, evaluate, stricter
-from rvi_eligibility.facts import EnterpriseStanding
+from rvi_eligibility.facts import EnterpriseStanding, moments_ahead
 from rvi_eligibility.facts_store import FactStore
 from rvi_eligibility.models import DECISION_OF_INSPECTION, Decision, EnterpriseFactChange, InspectionRequest
 from rvi_eligibility.repository import EligibilityRepository, Lock
@@ -64,9 +64,14 @@ class EligibilityService:
         source_ref: str | None,
         note: str | None = None,
     ) -> None:
-        """Record the change, then re-check the enterprise's open inspections (stricter only)."""
+        """Record the change, then re-check the enterprise's open inspections (stricter only); a
+        change that takes effect later re-checks them again then (see rechecks.py)."""
         await self.facts.record(enterprise_id, values, effective_from, source, source_ref, note)
-        await self._reevaluate_open(enterprise_id, f"enterprise facts changed ({source} {source_ref or ''})".strip())
+        cause = f"{source} {source_ref or ''}".strip()
+        now = self.clock.now()
+        for due_at in moments_ahead(values, effective_from, now):
+            await self.repo.schedule_recheck(enterprise_id, due_at, cause, now)
+        await self.reevaluate_open(enterprise_id, f"enterprise facts changed ({cause})")
 
     async def lift_mandatory_onsite(self, enterprise_id: str, reason: str, supervisor: Principal) -> None:
         """GACC-RVI 3(IV) lasts until a supervisor lifts it with a reason. Open inspections are not
@@ -178,8 +183,9 @@ class EligibilityService:
             )
         return request
 
-    async def _reevaluate_open(self, enterprise_id: str, trigger: str) -> None:
-        """Facts only bear on whole-task rules, so a remote-allowing decision can only turn stricter."""
+    async def reevaluate_open(self, enterprise_id: str, trigger: str) -> None:
+        """Re-check the enterprise's open inspections now. Facts only bear on whole-task rules, so
+        only a remote-allowing decision is re-checked, and superseded only by a stricter one."""
         now = self.clock.now()
         for request in await self.repo.open_requests(enterprise_id):
             previous = await self.repo.decision(request.latest_decision_id) if request.latest_decision_id else None

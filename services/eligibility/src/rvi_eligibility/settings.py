@@ -9,4 +9,5 @@ class EligibilitySettings(ServiceSettings):
     service_name: ClassVar[str] = "eligibility"
     default_port: ClassVar[int] = 8001
 
-    decision_pool_size: int = 4  # asyncpg connections of the single-decision hot path (adhoc.py)
+    # How often the service clock is checked for facts recorded ahead of time that are now in effect.
+    recheck_interval_s: float = 5.0

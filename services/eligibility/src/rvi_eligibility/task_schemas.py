@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from rvi_eligibility.consent_scope import MATTERS_DESCRIPTION, CoveredMatter, stored_scope
 from rvi_eligibility.rule_model import Result
-from rvi_shared.events.payloads import ChecklistItem, Consent, CreditStatus, ItemDecision, Outcome, Reason
+from rvi_shared.events.payloads import ChecklistItem, CreditStatus, ItemDecision, Outcome, Reason
 
 MAX_BATCH = 1000
 
@@ -66,12 +67,44 @@ class TaskIn(TaskFields):
     inspection_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
+class ConsentIn(BaseModel):
+    """The enterprise's consent (GACC-RVI 2). Its scope, as a list of covered matters or as free
+    text, is explained in consent_scope.py: only a list without remote_video_inspection fails."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"given": True, "scope": ["remote_video_inspection", "key_step_recording"]},
+                {"given": True, "scope": "export food planting sites"},
+                {"given": True, "scope": ["remote_video_inspection"], "revoked_at": "2026-12-01T00:00:00+08:00"},
+            ]
+        },
+    )
+
+    given: bool
+    scope: Annotated[list[CoveredMatter], Field(min_length=1)] | Annotated[str, Field(max_length=2000)] | None = Field(
+        default=None,
+        description="what the consent covers: a list of matters, one or more of "
+        f"{MATTERS_DESCRIPTION}; or free text naming the sites or matters of a consent to remote video "
+        "inspection (the earlier form: it covers remote video inspection); none: no limits",
+    )
+    revoked_at: datetime | None = Field(default=None, description="from when the consent no longer holds")
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "consent_given": self.given,
+            "consent_scope": stored_scope(self.scope),
+            "consent_revoked_at": self.revoked_at,
+        }
+
+
 class WhatIfFacts(BaseModel):
     """Alternative enterprise facts: each field given replaces the recorded one."""
 
     model_config = ConfigDict(extra="forbid")
 
-    consent: Consent | None = None
+    consent: ConsentIn | None = None
     can_cooperate: bool | None = None
     technical_conditions: bool | None = None
     credit_status: CreditStatus | None = None

@@ -4,21 +4,21 @@ Storing and emitting: a task naming an open inspection this service follows (fro
 `rvi.inspection.requested.v1`) is a re-evaluation of that inspection: its decision supersedes the
 previous one and is emitted as `rvi.eligibility.decided.v1`, so scheduling acts on it. Any other
 task is decided ad hoc: stored (with the caller's inspection id as a mere reference) and never
-emitted, since no service follows it. A batch stores all its ad-hoc decisions with one multi-row
-INSERT and no ORM objects."""
+emitted, since no service follows it. Ad-hoc decisions are stored without ORM objects, many in one
+INSERT: those of a batch, and those of concurrent single requests (see single_decisions.py)."""
 
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from rvi_eligibility.districts import district_of
 from rvi_eligibility.evaluation import Evaluation, evaluate
 from rvi_eligibility.facts import EnterpriseStanding
+from rvi_eligibility.facts_store import StandingSource, standings_at
 from rvi_eligibility.models import AD_HOC_DECISION, Decision, InspectionRequest
 from rvi_eligibility.rule_model import TaskFacts
 from rvi_eligibility.rulesets import REGISTRY, RuleSet, UnknownRuleSet
@@ -42,6 +42,17 @@ class AdHocDecision:
 
     row: dict[str, Any]
     evaluation: Evaluation
+
+
+@dataclass(frozen=True)
+class AdHocTask:
+    """A checked task to decide ad hoc: who asked, and when."""
+
+    task: TaskIn
+    checked: Checked
+    now: datetime
+    trigger: str
+    decided_by: str
 
 
 @dataclass(frozen=True)
@@ -74,47 +85,27 @@ class TaskDecider:
             request = await self.repo.request(task.inspection_id, for_update=True)
             if request is not None:
                 return await self._redecide(request, task, checked, trigger, principal)
-        standing = await self.service.facts.standing(task.enterprise_id, checked.at)
-        evaluation = evaluate(task_facts(task, standing, checked.at), task.checklist_items, checked.rule_set)
-        row = ad_hoc_row(task, evaluation, self.clock.now(), trigger, principal.subject)
-        await self.repo.insert_traces({evaluation.trace_digest: evaluation.trace_text()})
-        await self.repo.insert_decisions([row])
-        return AdHocDecision(row, evaluation)
+        (decision,) = await decide_ad_hoc(
+            self.repo, [AdHocTask(task, checked, self.clock.now(), trigger, principal.subject)]
+        )
+        return decision
 
     async def decide_batch(self, tasks: Sequence[TaskIn], principal: Principal) -> list[BatchResult]:
         trigger = f"POST /v1/decisions:batch by {principal.subject}"
-        now = self.clock.now()  # one moment for the whole batch: one facts query per distinct as_at
+        now = self.clock.now()  # one moment for the whole batch
         results: dict[int, BatchResult] = {}
-        checked: dict[int, Checked] = {}
+        pending: dict[int, AdHocTask] = {}
         for index, task in enumerate(tasks):
             try:
-                checked[index] = self.check(task, now=now)
+                pending[index] = AdHocTask(task, self.check(task, now=now), now, trigger, principal.subject)
             except DomainError as error:
                 results[index] = BatchResult(index, error=error)
-        referenced = {tasks[i].inspection_id for i in checked if tasks[i].inspection_id}
-        known = await self.repo.known_inspections(referenced) if referenced else set()
-        ad_hoc: dict[datetime, list[int]] = defaultdict(list)
-        for index, check in checked.items():
-            task = tasks[index]
-            if task.inspection_id in known:
-                results[index] = await self._redecide_in_batch(index, task, check, trigger, principal)
+        decided = await decide_unfollowed(self.repo, list(pending.values()))
+        for (index, entry), decision in zip(pending.items(), decided, strict=True):
+            if decision is None:
+                results[index] = await self._redecide_in_batch(index, entry.task, entry.checked, trigger, principal)
             else:
-                ad_hoc[check.at].append(index)
-        rows: list[dict[str, Any]] = []
-        traces: dict[str, str] = {}
-        for at, indexes in ad_hoc.items():
-            standings = await self.service.facts.standings({tasks[i].enterprise_id for i in indexes}, at)
-            for index in indexes:
-                task = tasks[index]
-                facts = task_facts(task, standings[task.enterprise_id], at)
-                evaluation = evaluate(facts, task.checklist_items, checked[index].rule_set)
-                row = ad_hoc_row(task, evaluation, now, trigger, principal.subject)
-                rows.append(row)
-                if evaluation.trace_digest not in traces:
-                    traces[evaluation.trace_digest] = evaluation.trace_text()
-                results[index] = BatchResult(index, decision=AdHocDecision(row, evaluation))
-        await self.repo.insert_traces(traces)
-        await self.repo.insert_decisions(rows)
+                results[index] = BatchResult(index, decision=decision)
         return [results[i] for i in range(len(tasks))]
 
     async def _redecide_in_batch(
@@ -153,6 +144,40 @@ class TaskDecider:
         )
 
 
+class AdHocStore(StandingSource, Protocol):
+    """The statements of ad-hoc decisions: on the request's session (EligibilityRepository), or on a
+    pooled driver connection for concurrent single decisions (driver_store.py)."""
+
+    async def known_inspections(self, inspection_ids: Collection[str]) -> set[str]: ...
+
+    async def insert_ad_hoc(self, traces: Mapping[str, bytes], rows: Sequence[Mapping[str, Any]]) -> None: ...
+
+
+async def decide_unfollowed(store: AdHocStore, tasks: Sequence[AdHocTask]) -> list[AdHocDecision | None]:
+    """The ad-hoc decisions of the tasks naming no inspection this service follows, stored; None for
+    the others, which are decided in their inspection's chain."""
+    referenced = {t.task.inspection_id for t in tasks if t.task.inspection_id}
+    known = await store.known_inspections(referenced) if referenced else set()
+    decided = iter(await decide_ad_hoc(store, [t for t in tasks if t.task.inspection_id not in known]))
+    return [None if t.task.inspection_id in known else next(decided) for t in tasks]
+
+
+async def decide_ad_hoc(store: AdHocStore, tasks: Sequence[AdHocTask]) -> list[AdHocDecision]:
+    """Stored with one query for the facts and one statement for traces and decisions, no ORM objects."""
+    if not tasks:
+        return []
+    standings = await standings_at(store, {(t.task.enterprise_id, t.checked.at) for t in tasks})
+    decisions: list[AdHocDecision] = []
+    traces: dict[str, bytes] = {}
+    for t in tasks:
+        facts = task_facts(t.task, standings[t.task.enterprise_id, t.checked.at], t.checked.at)
+        evaluation = evaluate(facts, t.task.checklist_items, t.checked.rule_set)
+        traces.setdefault(evaluation.trace_digest, evaluation.trace_bytes)
+        decisions.append(AdHocDecision(ad_hoc_row(t.task, evaluation, t.now, t.trigger, t.decided_by), evaluation))
+    await store.insert_ad_hoc(traces, [d.row for d in decisions])
+    return decisions
+
+
 def check_task(task: TaskFields, now: datetime, rule_set_version: str | None = None) -> Checked:
     """422 for input no rule can judge: a customs office outside the pilot (GACC-RVI 1), a moment
     before the pilot, an unpublished rule-set version."""
@@ -186,17 +211,13 @@ def _with_alternative_facts(
     assert body.facts is not None
     values: dict[str, Any] = body.facts.model_dump(exclude_none=True, exclude={"consent"})
     if body.facts.consent is not None:
-        values |= {
-            "consent_given": body.facts.consent.given,
-            "consent_scope": body.facts.consent.scope,
-            "consent_revoked_at": body.facts.consent.revoked_at,
-        }
+        values |= body.facts.consent.values()
     return replace(standing or EnterpriseStanding(body.enterprise_id, effective_from=at), **values)
 
 
 def ad_hoc_row(task: TaskIn, evaluation: Evaluation, now: datetime, trigger: str, decided_by: str) -> dict[str, Any]:
-    """The row to insert; its JSON columns are serialized already (see SerializedJSON), its trace
-    is stored apart under `trace_digest`."""
+    """The row to insert; its JSON columns are serialized already (bytes), its trace is stored
+    apart under `trace_digest`."""
     return {
         "id": str(uuid.uuid4()),
         "kind": AD_HOC_DECISION,
@@ -205,8 +226,8 @@ def ad_hoc_row(task: TaskIn, evaluation: Evaluation, now: datetime, trigger: str
         "customs": task.customs,
         "remote_allowed": evaluation.remote_allowed,
         "outcome": evaluation.outcome,
-        "items": evaluation.items_bytes.decode(),
-        "reasons": evaluation.reasons_bytes.decode(),
+        "items": evaluation.items_bytes,
+        "reasons": evaluation.reasons_bytes,
         "trace_digest": evaluation.trace_digest,
         "rule_set_version": evaluation.rule_set_version,
         "as_at": evaluation.as_at,

@@ -173,7 +173,7 @@ class EventConsumer:
                 for _, event, payload, handler in work:
                     token = inspection_id_var.set(event.subject)
                     try:
-                        with span_from(event.traceparent, f"consume {event.type}", self.service):
+                        with span_from(event.traceparent):
                             if await inbox.claim(session, self.tables, self.name, event.id, event.type):
                                 await handler(session, event, payload)
                                 outcomes.append((event.type, "ok"))
@@ -193,7 +193,7 @@ class EventConsumer:
     ) -> None:
         token = inspection_id_var.set(event.subject)
         try:
-            with span_from(event.traceparent, f"consume {event.type}", self.service):
+            with span_from(event.traceparent):
                 await self._handle_with_retries(record, event, payload, handler)
         finally:
             inspection_id_var.reset(token)
