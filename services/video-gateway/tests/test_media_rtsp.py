@@ -72,7 +72,7 @@ async def test_an_rtsp_camera_is_relayed_and_recorded_as_received_then_lost(
         assert registered.json()["whip_url"] is None and "s3cret" not in registered.text
         feed = await media.with_view_token(session, registered.json())
         plane = app.state.media_plane
-        assert feed["feed_id"] not in plane.sources, "nothing pulled until someone watches or records"
+        assert feed["feed_id"] not in plane.rtsp.sources, "nothing pulled until someone watches or records"
 
         viewer = await media.view(feed, decode=True)
         assert viewer.codec == "h264"
@@ -121,7 +121,7 @@ async def test_an_unwatched_camera_is_let_go(
         assert viewer.codec == "vp8"
         await viewer.frames(at_least=10)
         plane = app.state.media_plane
-        assert feed["feed_id"] in plane.sources
+        assert feed["feed_id"] in plane.rtsp.sources
         await viewer.close()
         await eventually(lambda: _released(plane, feed["feed_id"]), "the idle pull to stop", deadline_s=10)
         # Watched again: pulled again, from a keyframe.
@@ -131,4 +131,4 @@ async def test_an_unwatched_camera_is_let_go(
 
 
 async def _released(plane: Any, feed_id: str) -> bool:
-    return feed_id not in plane.sources and plane.feeds[feed_id].state == "waiting"
+    return feed_id not in plane.rtsp.sources and plane.feeds[feed_id].state == "waiting"

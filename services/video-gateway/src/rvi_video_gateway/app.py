@@ -15,7 +15,6 @@ from rvi_video_gateway.heartbeat import Heartbeat
 from rvi_video_gateway.media.equipment import Measurement
 from rvi_video_gateway.media.feed import Feed
 from rvi_video_gateway.media.plane import MediaPlane
-from rvi_video_gateway.media.rtsp_pull import RtspPull
 from rvi_video_gateway.media.tokens import MediaTokens, media_key
 from rvi_video_gateway.media_router import media_router, whep_router, whip_router
 from rvi_video_gateway.media_service import MediaService
@@ -62,7 +61,7 @@ def create_app(settings: VideoGatewaySettings | None = None, clock: Clock | None
         # A bad key stops startup; the heartbeat is stopped and awaited with the runtime's tasks.
         app.state.signer = await asyncio.to_thread(load_signer, settings)
         app.state.media_tokens = MediaTokens(media_key(settings.media_token_secret, settings.jwt_secret))
-        plane = RtspPull(settings)
+        plane = MediaPlane(settings)
         app.state.media_plane = plane
         in_transaction = _in_transaction(app, rt, plane)
         _media_callbacks(plane, in_transaction)

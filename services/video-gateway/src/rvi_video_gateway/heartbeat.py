@@ -25,12 +25,6 @@ class MediaLoad:
     bitrate_kbps: float = 0.0
 
 
-def no_media() -> MediaLoad:
-    """Until the media plane exists this instance ingests and relays nothing, so feeds, viewers
-    and bitrate are reported as 0; the media plane passes its own probe to `Heartbeat`."""
-    return MediaLoad()
-
-
 class CpuMeter:
     """This process's CPU time over wall time since the last reading: percent of one core."""
 
@@ -49,7 +43,7 @@ class Heartbeat:
         self,
         sessions: async_sessionmaker[AsyncSession],
         settings: VideoGatewaySettings,
-        media: Callable[[], MediaLoad] = no_media,
+        media: Callable[[], MediaLoad],
     ) -> None:
         self.sessions = sessions
         self.settings = settings

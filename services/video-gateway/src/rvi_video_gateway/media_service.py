@@ -9,7 +9,7 @@ import hashlib
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import av
@@ -110,7 +110,7 @@ class MediaService:
         await place(registry, live, self.settings.instance_id, f"session {live.session_id}")
         source_url = None
         if body.kind == "rtsp":
-            source_url = await self.plane.check_rtsp_url(body.url or "")
+            source_url = await self.plane.rtsp.check(body.url or "")
         feed_id = uuid.uuid4()
         row = MediaFeed(
             feed_id=feed_id,
@@ -252,7 +252,7 @@ class MediaService:
         row = await self._feed_row(body.feed_id, live)
         feed = await self._live_feed(row)
         if feed.kind == "rtsp":
-            await self.plane.ensure_pulling(feed)
+            await self.plane.rtsp.ensure(feed)
         if feed.codec is None:
             raise Conflict("the feed has no video yet: start the recording once it is live", feed_state=feed.state)
         recording_id = uuid.uuid4()
@@ -417,7 +417,7 @@ class MediaService:
         row = await self._feed_row(body.feed_id, live)
         feed = await self._live_feed(row)
         if feed.kind == "rtsp":
-            await self.plane.ensure_pulling(feed)
+            await self.plane.rtsp.ensure(feed)
         keyframe = await self.plane.latest_keyframe(feed, SNAPSHOT_WAIT_S)
         if keyframe is None or feed.codec is None:
             raise Conflict(f"no picture from feed {body.feed_id} within {SNAPSHOT_WAIT_S:g} s", feed_state=feed.state)
@@ -457,8 +457,7 @@ class MediaService:
         row = await self._feed_row(feed.feed_id)
         now = self.clock.now()
         row.state, row.ended_at, row.lost_reason = feed.state, now, feed.lost_reason
-        if row.width is None and feed.codec is not None:
-            row.codec = feed.codec
+        row.codec = feed.codec or row.codec
         closed: list[str] = []
         if row.session_id is not None:
             live = await self.gateway.get(str(row.session_id), for_update=True)
@@ -484,10 +483,6 @@ class MediaService:
                 ),
                 now,
             )
-
-    def mark_live(self, row: MediaFeed, feed: Feed, at: datetime) -> None:
-        if row.live_at is None and feed.state == "live":
-            row.state, row.live_at, row.codec = "live", at, feed.codec
 
     # --- equipment tests (GACC-RVI 4(II)) ---
 

@@ -1,5 +1,5 @@
 """Gateway load and media metrics (Prometheus). The heartbeat sets the session, feed and viewer
-gauges; the media plane is to feed the counters and the keyframe histogram."""
+gauges; the viewers' tracks and the recorders feed the counters and the keyframe histogram."""
 
 from __future__ import annotations
 

@@ -107,8 +107,6 @@ class MediaFeed(Base):
     label: Mapped[str] = mapped_column(String(200), default="")
     source_url: Mapped[str | None] = mapped_column(Text)
     codec: Mapped[str | None] = mapped_column(String(16))
-    width: Mapped[int | None] = mapped_column(Integer)
-    height: Mapped[int | None] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16))  # created | live | lost | closed
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

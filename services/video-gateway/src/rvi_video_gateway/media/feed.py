@@ -27,9 +27,7 @@ class FrameConsumer(Protocol):
 @dataclass
 class FeedCounters:
     frames: int = 0
-    keyframes: int = 0
     bytes: int = 0
-    first_frame_at: float | None = None
     last_frame_at: float | None = None
 
 
@@ -61,10 +59,7 @@ class Feed:
         c.frames += 1
         c.bytes += len(frame.data)
         c.last_frame_at = frame.received_at
-        if c.first_frame_at is None:
-            c.first_frame_at = frame.received_at
         if frame.keyframe:
-            c.keyframes += 1
             self._gop = [frame]
             self.keyframe_seen.set()
         elif self._gop and len(self._gop) < MAX_CACHED_GOP:

@@ -19,6 +19,7 @@ from rvi_video_gateway.media.equipment import FrameMeter, Measurement, measure
 from rvi_video_gateway.media.feed import Feed, FeedKind
 from rvi_video_gateway.media.packets import EncodedFrame
 from rvi_video_gateway.media.recorder import ClipResult, Recorder
+from rvi_video_gateway.media.rtsp_pull import RtspPulls
 from rvi_video_gateway.media.webrtc import (
     Peer,
     accept_publisher,
@@ -49,7 +50,7 @@ class MediaPlane:
         self.feeds: dict[str, Feed] = {}
         self.peers: dict[str, Peer] = {}
         self.recordings: dict[str, ActiveRecording] = {}
-        self.sources: dict[str, Any] = {}  # feed id -> RtspSource
+        self.rtsp = RtspPulls(settings)
         self.on_feed_ended: FeedEnded | None = None
         self.on_equipment_measured: EquipmentMeasured | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -81,7 +82,7 @@ class MediaPlane:
                 log.exception("closing the recordings of feed %s failed", feed.feed_id)
         for peer in [p for p in self.peers.values() if p.feed_id == feed.feed_id]:
             await self.close_peer(peer.resource_id)
-        await self._stop_source(feed.feed_id)
+        await self.rtsp.stop(feed.feed_id)
         feed.close()
         self.feeds.pop(feed.feed_id, None)
 
@@ -111,7 +112,7 @@ class MediaPlane:
         if feed.state in ("lost", "closed"):
             raise Conflict(f"the feed is {feed.state}", feed_state=feed.state)
         if feed.kind == "rtsp":
-            await self.ensure_pulling(feed)
+            await self.rtsp.ensure(feed)
         if feed.codec is None:
             raise Conflict("the feed has no publisher yet: its codec is not known", feed_state=feed.state)
         peer, answer = await accept_viewer(feed, offer, self.configuration)
@@ -131,17 +132,6 @@ class MediaPlane:
             feed.close()
         await peer.close()
         return peer
-
-    # --- RTSP ---
-
-    async def ensure_pulling(self, feed: Feed) -> None:
-        """Set by the RTSP pull (`media.rtsp_pull`); a plain plane cannot pull."""
-        raise Conflict("RTSP feeds are not available on this instance")
-
-    async def _stop_source(self, feed_id: str) -> None:
-        source = self.sources.pop(feed_id, None)
-        if source is not None:
-            await source.stop()
 
     # --- pictures ---
 
@@ -227,13 +217,14 @@ class MediaPlane:
 
     async def watch(self, stop: asyncio.Event) -> None:
         """A live feed silent for `feed_silence_timeout_s` is lost: a killed publisher's
-        connection only fails when ICE consent expires, about 30 s later."""
+        connection only fails when ICE consent expires, about 30 s later. Idle RTSP pulls stop."""
         timeout = self.settings.feed_silence_timeout_s
         while not stop.is_set():
             now = time.monotonic()
             for feed in list(self.feeds.values()):
                 if feed.state == "live" and feed.silent_for(now) > timeout:
                     feed.on_lost(f"no video received for {timeout:g} s")
+            await self.rtsp.release_idle(self.feeds, now)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=min(1.0, timeout / 4))
             except TimeoutError:
@@ -242,8 +233,7 @@ class MediaPlane:
     async def shutdown(self) -> None:
         for resource_id in list(self.peers):
             await self.close_peer(resource_id)
-        for feed_id in list(self.sources):
-            await self._stop_source(feed_id)
+        await self.rtsp.stop_all()
         for recording_id in list(self.recordings):
             self.stop_recording(recording_id)
         for task in list(self._tasks):

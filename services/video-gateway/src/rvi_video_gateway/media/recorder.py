@@ -34,7 +34,6 @@ class ClipResult:
     path: Path | None  # None when no keyframe ever arrived: nothing playable to keep
     frames: int
     bytes: int
-    duration_s: float
 
 
 class Recorder:
@@ -46,7 +45,6 @@ class Recorder:
         self.fragment_s = fragment_s
         self.frames = 0
         self.bytes = 0
-        self.skipped = 0
         self._container: av.container.OutputContainer | None = None
         self._stream: av.video.stream.VideoStream | None = None
         self._first_pts: int | None = None
@@ -62,15 +60,13 @@ class Recorder:
         assert self._stream is not None and self._container is not None and self._first_pts is not None
         pts = frame.pts - self._first_pts
         if pts <= self._last_pts:
-            self.skipped += 1  # the muxer needs strictly rising timestamps
-            return
+            return  # the muxer needs strictly rising timestamps
         packet = frame.to_av_packet()
         packet.pts = packet.dts = pts
         packet.stream = self._stream
         try:
             self._container.mux(packet)
         except av.FFmpegError as exc:
-            self.skipped += 1
             log.warning("recording %s: a frame could not be written: %s", self.path.name, exc)
             return
         self._last_pts = pts
@@ -100,10 +96,4 @@ class Recorder:
                     self._container.close()
                 except av.FFmpegError as exc:
                     log.warning("recording %s: closing failed, fragments on disk stay: %s", self.path.name, exc)
-        duration = (self._last_pts / TIME_BASE.denominator) if self._last_pts > 0 else 0.0
-        return ClipResult(
-            path=self.path if self._container is not None else None,
-            frames=self.frames,
-            bytes=self.bytes,
-            duration_s=duration,
-        )
+        return ClipResult(path=self.path if self._container is not None else None, frames=self.frames, bytes=self.bytes)

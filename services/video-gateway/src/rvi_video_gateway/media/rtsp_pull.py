@@ -5,30 +5,33 @@ pulled over TCP only while the feed has viewers or recordings, let go after `rts
 from __future__ import annotations
 
 import asyncio
-import time
+from collections.abc import Mapping
 
 from rvi_shared.errors import Conflict, Unprocessable
 from rvi_video_gateway.media.feed import Feed
-from rvi_video_gateway.media.plane import MediaPlane
 from rvi_video_gateway.media.rtsp_source import RtspSource, RtspSourceError
 from rvi_video_gateway.media.url_policy import UrlPolicy, UrlRefused
+from rvi_video_gateway.settings import VideoGatewaySettings
 
 
-class RtspPull(MediaPlane):
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.policy = UrlPolicy.from_allow_list(self.settings.rtsp_allow)
+class RtspPulls:
+    """The running pulls of this instance, one per RTSP feed being watched or recorded."""
+
+    def __init__(self, settings: VideoGatewaySettings) -> None:
+        self.settings = settings
+        self.policy = UrlPolicy.from_allow_list(settings.rtsp_allow)
+        self.sources: dict[str, RtspSource] = {}  # feed id -> its pull
         self._starting: dict[str, asyncio.Lock] = {}
         self._idle_since: dict[str, float] = {}
 
-    async def check_rtsp_url(self, url: str) -> str:
+    async def check(self, url: str) -> str:
         try:
             await self.policy.check_async(url)
         except UrlRefused as exc:
             raise Unprocessable(str(exc), field="url") from None
         return url
 
-    async def ensure_pulling(self, feed: Feed) -> None:
+    async def ensure(self, feed: Feed) -> None:
         lock = self._starting.setdefault(feed.feed_id, asyncio.Lock())
         async with lock:
             if feed.feed_id in self.sources:
@@ -55,26 +58,25 @@ class RtspPull(MediaPlane):
             self.sources[feed.feed_id] = source
             self._idle_since.pop(feed.feed_id, None)
 
-    async def release_idle(self, now: float) -> None:
+    async def stop(self, feed_id: str) -> None:
+        self._starting.pop(feed_id, None)
+        self._idle_since.pop(feed_id, None)
+        source = self.sources.pop(feed_id, None)
+        if source is not None:
+            await source.stop()
+
+    async def release_idle(self, feeds: Mapping[str, Feed], now: float) -> None:
         """A pull nobody watches or records is let go; the feed waits for the next viewer."""
         for feed_id in list(self.sources):
-            feed = self.feeds.get(feed_id)
+            feed = feeds.get(feed_id)
             if feed is None or feed.consumers > 0:
                 self._idle_since.pop(feed_id, None)
                 continue
             since = self._idle_since.setdefault(feed_id, now)
             if now - since >= self.settings.rtsp_idle_s:
-                self._idle_since.pop(feed_id, None)
-                await self._stop_source(feed_id)
+                await self.stop(feed_id)
                 feed.rest()
 
-    async def watch(self, stop: asyncio.Event) -> None:
-        async def idle_loop() -> None:
-            while not stop.is_set():
-                await self.release_idle(time.monotonic())
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=1.0)
-                except TimeoutError:
-                    pass
-
-        await asyncio.gather(super().watch(stop), idle_loop())
+    async def stop_all(self) -> None:
+        for feed_id in list(self.sources):
+            await self.stop(feed_id)

@@ -26,10 +26,7 @@ class ViewerTrack(MediaStreamTrack):
         self._needs_keyframe = True
         self._keyframe_needed = on_keyframe_needed
         self._joined_at = joined_at or time.monotonic()
-        self.first_keyframe_s: float | None = None
-        self.frames_sent = 0
-        self.frames_dropped = 0
-        self.bytes_sent = 0
+        self._had_keyframe = False
 
     def accept(self, frame: EncodedFrame) -> None:
         if self.readyState != "live":
@@ -39,9 +36,9 @@ class ViewerTrack(MediaStreamTrack):
                 self._drop(1)
                 return
             self._needs_keyframe = False
-            if self.first_keyframe_s is None:
-                self.first_keyframe_s = time.monotonic() - self._joined_at
-                metrics.TIME_TO_FIRST_KEYFRAME.observe(self.first_keyframe_s)
+            if not self._had_keyframe:
+                self._had_keyframe = True
+                metrics.TIME_TO_FIRST_KEYFRAME.observe(time.monotonic() - self._joined_at)
         if self._queue.full():
             # The viewer's path is slower than the feed: skip to a fresh keyframe rather than
             # let latency grow; predicted frames without their reference would not decode.
@@ -55,7 +52,6 @@ class ViewerTrack(MediaStreamTrack):
         self._queue.put_nowait(frame)
 
     def _drop(self, count: int) -> None:
-        self.frames_dropped += count
         metrics.FRAMES_DROPPED.inc(count)
 
     async def recv(self) -> av.Packet:  # type: ignore[override]
@@ -64,8 +60,6 @@ class ViewerTrack(MediaStreamTrack):
         frame = await self._queue.get()
         if frame is None:
             raise MediaStreamError
-        self.frames_sent += 1
-        self.bytes_sent += len(frame.data)
         metrics.BYTES_RELAYED.inc(len(frame.data))
         return frame.to_av_packet()
 

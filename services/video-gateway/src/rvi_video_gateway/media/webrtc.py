@@ -7,7 +7,7 @@ import asyncio
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
 from aiortc.sdp import SessionDescription
@@ -35,7 +35,6 @@ class Peer:
     feed_id: str
     role: str  # publish | view
     pc: RTCPeerConnection
-    created_at: float = field(default_factory=time.monotonic)
     receiver: RTCRtpReceiver | None = None
     track: ViewerTrack | None = None
 
