@@ -138,3 +138,48 @@ async def connected(pc: RTCPeerConnection, within_s: float) -> None:
                 await changed.wait()
     finally:
         pc.remove_listener("connectionstatechange", changed.set)
+
+
+class ResourceClient:
+    """What a WHIP publisher and a WHEP viewer share: the peer connection, the HTTP client (their
+    own unless given one), the session resource and its DELETE on close."""
+
+    def __init__(self, url: str, token: str, client: httpx.AsyncClient | None) -> None:
+        self.url, self.token = url, token
+        self.pc = RTCPeerConnection()
+        self.location: str | None = None
+        self.answer: str | None = None
+        self.codec: Codec | None = None
+        self._client = client
+        self._own_client = client is None
+        self._closed = False
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=30)
+        return self._client
+
+    async def _exchange(self, sdp: str, what: str) -> Exchange:
+        result = await exchange(self.http, self.url, self.token, sdp, what)
+        self.location, self.answer, self.codec = result.location, result.answer, result.codec
+        return result
+
+    async def _release(self) -> None:
+        """What the subclass holds beyond the connection, let go after it closes."""
+
+    async def close(self) -> int | None:
+        """DELETEs the session resource (its status, or None without one), then closes the pc."""
+        if self._closed:
+            return None
+        self._closed = True
+        status = None
+        try:
+            if self.location is not None:
+                status = await delete(self.http, self.location, self.token)
+        finally:
+            await self.pc.close()
+            await self._release()
+            if self._own_client and self._client is not None:
+                await self._client.aclose()
+        return status

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 
 import httpx
-from aiortc import RTCPeerConnection, RTCRtpReceiver
+from aiortc import RTCRtpReceiver
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtpPacket
 
@@ -84,7 +84,7 @@ class ViewerStats:
     state: str
 
 
-class WhepViewer:
+class WhepViewer(signalling.ResourceClient):
     def __init__(
         self,
         url: str,
@@ -94,11 +94,8 @@ class WhepViewer:
         client: httpx.AsyncClient | None = None,
         keep_receipts: bool = True,
     ) -> None:
-        self.url, self.token, self.decode, self.codecs = url, token, decode, codecs
-        self.pc = RTCPeerConnection()
-        self.location: str | None = None
-        self.answer: str | None = None
-        self.codec: Codec | None = None
+        super().__init__(url, token, client)
+        self.decode, self.codecs = decode, codecs
         self.receipts: list[Receipt] = []
         self.keep_receipts = keep_receipts
         self.frames_received = 0
@@ -108,18 +105,9 @@ class WhepViewer:
         self.first_keyframe_at: float | None = None
         self.width: int | None = None
         self.height: int | None = None
-        self._client = client
-        self._own_client = client is None
         self._consumer: asyncio.Task[None] | None = None
         self._arrivals: _ArrivalClock | None = None
         self._arrived = asyncio.Event()
-        self._closed = False
-
-    @property
-    def http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=30)
-        return self._client
 
     async def start(self, connect_within_s: float = 20.0) -> None:
         transceiver = self.pc.addTransceiver("video", direction="recvonly")
@@ -127,8 +115,7 @@ class WhepViewer:
         if self.decode:
             self.pc.on("track", self._consume)
         sdp = await signalling.offer(self.pc)
-        result = await signalling.exchange(self.http, self.url, self.token, sdp, "WHEP view")
-        self.location, self.answer, self.codec = result.location, result.answer, result.codec
+        result = await self._exchange(sdp, "WHEP view")
         await signalling.accept(self.pc, result.answer)
         if not self.decode:
             # After the answer is applied and before the connection task starts the receiver.
@@ -194,20 +181,8 @@ class WhepViewer:
             state=self.pc.connectionState,
         )
 
-    async def close(self) -> int | None:
-        if self._closed:
-            return None
-        self._closed = True
-        status = None
-        try:
-            if self.location is not None:
-                status = await signalling.delete(self.http, self.location, self.token)
-        finally:
-            await self.pc.close()
-            if self._consumer is not None:
-                self._consumer.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._consumer
-            if self._own_client and self._client is not None:
-                await self._client.aclose()
-        return status
+    async def _release(self) -> None:
+        if self._consumer is not None:
+            self._consumer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._consumer

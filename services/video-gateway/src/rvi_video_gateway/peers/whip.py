@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 
 import httpx
-from aiortc import RTCPeerConnection, RTCRtpSender
+from aiortc import RTCRtpSender
 
 from rvi_video_gateway.media.packets import Codec
 from rvi_video_gateway.peers import signalling
@@ -22,7 +22,7 @@ class PublisherStats:
     state: str
 
 
-class WhipPublisher:
+class WhipPublisher(signalling.ResourceClient):
     def __init__(
         self,
         url: str,
@@ -33,21 +33,9 @@ class WhipPublisher:
     ) -> None:
         if codec != track.codec:
             raise ValueError(f"the track carries {track.codec}; forcing {codec} would mislabel its bytes")
-        self.url, self.token, self.track, self.requested_codec = url, token, track, codec
-        self.pc = RTCPeerConnection()
-        self.location: str | None = None
-        self.answer: str | None = None
-        self.codec: Codec | None = None
+        super().__init__(url, token, client)
+        self.track, self.requested_codec = track, codec
         self.connected_at: float | None = None
-        self._client = client
-        self._own_client = client is None
-        self._closed = False
-
-    @property
-    def http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=30)
-        return self._client
 
     async def start(self, connect_within_s: float = 20.0) -> None:
         """Offers, posts, applies the answer and waits until media flows (raises otherwise)."""
@@ -55,8 +43,7 @@ class WhipPublisher:
         signalling.force_codecs(transceiver, [self.requested_codec])
         _forward_keyframe_requests(transceiver.sender, self.track)
         sdp = await signalling.offer(self.pc)
-        result = await signalling.exchange(self.http, self.url, self.token, sdp, "WHIP publish")
-        self.location, self.answer, self.codec = result.location, result.answer, result.codec
+        result = await self._exchange(sdp, "WHIP publish")
         if self.codec != self.requested_codec:
             await self.close()
             raise signalling.SignallingError(
@@ -76,21 +63,8 @@ class WhipPublisher:
             state=self.pc.connectionState,
         )
 
-    async def close(self) -> int | None:
-        """DELETEs the session resource (its status, or None without one), then closes the pc."""
-        if self._closed:
-            return None
-        self._closed = True
-        status = None
-        try:
-            if self.location is not None:
-                status = await signalling.delete(self.http, self.location, self.token)
-        finally:
-            await self.pc.close()
-            self.track.stop()
-            if self._own_client and self._client is not None:
-                await self._client.aclose()
-        return status
+    async def _release(self) -> None:
+        self.track.stop()
 
 
 def _forward_keyframe_requests(sender: RTCRtpSender, track: ClipTrack) -> None:
