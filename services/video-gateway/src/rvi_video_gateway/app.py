@@ -3,7 +3,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -71,10 +70,9 @@ def create_app(settings: VideoGatewaySettings | None = None, clock: Clock | None
 
         async def recover() -> None:
             """At start and every few beats: clips left running by a process that died."""
-            alive_within = timedelta(seconds=MISSED_BEATS_BEFORE_DEAD * settings.heartbeat_interval_s)
             while not rt.stop.is_set():
                 try:
-                    await in_transaction(lambda media: media.recover_orphans(alive_within))
+                    await in_transaction(lambda media: media.recover_orphans())
                 except Exception:
                     log.exception("recovering orphaned recordings failed")
                 try:

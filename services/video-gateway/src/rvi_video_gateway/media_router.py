@@ -136,7 +136,7 @@ async def list_feeds(
     session_id: str, request: Request, media: Media, principal: Principal = Depends(Members)
 ) -> list[FeedOut]:
     live = await media.gateway.get(session_id)
-    return [feed_out(request, media, row) for row, _ in await media.feeds(live, principal)]
+    return [feed_out(request, media, row) for row in await media.feeds(live, principal)]
 
 
 @media_router.post("/v1/sessions/{session_id}/feeds/{feed_id}/tokens", response_model=FeedOut)

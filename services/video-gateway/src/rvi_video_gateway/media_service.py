@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import av
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_shared.auth import Principal, Role, ensure_enterprise_access
@@ -29,13 +29,12 @@ from rvi_video_gateway.media.sdp import SdpError, parse_offer
 from rvi_video_gateway.media.tokens import MediaGrant, MediaTokens, Scope
 from rvi_video_gateway.models import (
     EquipmentTest,
-    GatewayInstance,
     InspectionSession,
     ManifestEntry,
     MediaFeed,
     Recording,
 )
-from rvi_video_gateway.placement import PlacedElsewhere, place
+from rvi_video_gateway.placement import PlacedElsewhere, place, placed_elsewhere
 from rvi_video_gateway.registry import GatewayRegistry
 from rvi_video_gateway.schemas import FeedCreate, RecordingCreate, SnapshotCreate
 from rvi_video_gateway.service import GatewayService
@@ -106,8 +105,7 @@ class MediaService:
         member = await self._member(live, principal)
         if live.state not in LIVE_SESSION:
             raise Conflict(f"the session is {live.state}; feeds are added to open sessions", current_state=live.state)
-        registry = GatewayRegistry(self.session, self.settings.heartbeat_interval_s)
-        await place(registry, live, self.settings.instance_id, f"session {live.session_id}")
+        await place(self._registry(), live, self.settings.instance_id, f"session {live.session_id}")
         source_url = None
         if body.kind == "rtsp":
             source_url = await self.plane.rtsp.check(body.url or "")
@@ -177,21 +175,19 @@ class MediaService:
 
     async def _misplaced(self, what: str, instance_id: str) -> PlacedElsewhere:
         """The media of a session lives on one instance; the caller is told which, and where."""
-        url = await self.session.scalar(
-            select(GatewayInstance.advertised_url).where(GatewayInstance.instance_id == instance_id)
-        )
-        return PlacedElsewhere(
-            f"{what} runs on gateway instance {instance_id} ({url})", instance_id=instance_id, instance_url=url
-        )
+        return await placed_elsewhere(self._registry(), what, instance_id)
 
-    async def feeds(self, live: InspectionSession, principal: Principal) -> list[tuple[MediaFeed, Feed | None]]:
+    def _registry(self) -> GatewayRegistry:
+        return GatewayRegistry(self.session, self.settings.heartbeat_interval_s)
+
+    async def feeds(self, live: InspectionSession, principal: Principal) -> list[MediaFeed]:
         await self._member(live, principal)
         rows = (
             await self.session.scalars(
                 select(MediaFeed).where(MediaFeed.session_id == live.session_id).order_by(MediaFeed.created_at)
             )
         ).all()
-        return [(row, self.plane.feed(str(row.feed_id))) for row in rows]
+        return list(rows)
 
     # --- WHIP / WHEP ---
 
@@ -350,14 +346,11 @@ class MediaService:
             await self._close(live, recording, reason)
         return [str(r.recording_id) for r in open_]
 
-    async def recover_orphans(self, alive_within: timedelta) -> list[str]:
+    async def recover_orphans(self) -> list[str]:
         """Recordings left running by a gateway process that died (its heartbeat stopped, or this
         process restarted under the same instance id): the fragments on disk are closed onto the
         chain, at most the last fragment lost. Lost feeds of dead instances are marked too."""
-        alive = select(GatewayInstance.instance_id).where(
-            GatewayInstance.last_heartbeat_at >= func.now() - alive_within,
-            GatewayInstance.instance_id != self.settings.instance_id,
-        )
+        alive = self._registry().alive_ids(other_than=self.settings.instance_id)
         orphans = (
             await self.session.execute(
                 select(Recording.recording_id, Recording.session_id).where(

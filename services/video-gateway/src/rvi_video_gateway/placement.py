@@ -24,12 +24,24 @@ async def holder_elsewhere(registry: GatewayRegistry, instance_id: str | None, o
     return (instance_id, status.instance.advertised_url) if status.alive else None
 
 
+def _elsewhere(what: str, instance_id: str, url: str | None) -> PlacedElsewhere:
+    return PlacedElsewhere(
+        f"{what} runs on gateway instance {instance_id} ({url})", instance_id=instance_id, instance_url=url
+    )
+
+
+async def placed_elsewhere(registry: GatewayRegistry, what: str, instance_id: str) -> PlacedElsewhere:
+    """The error naming the instance that holds `what`, with its URL when it is registered."""
+    try:
+        url: str | None = (await registry.instance(instance_id)).instance.advertised_url
+    except NotFound:
+        url = None
+    return _elsewhere(what, instance_id, url)
+
+
 async def place(registry: GatewayRegistry, live: InspectionSession, own: str, what: str) -> None:
     """Takes the session's media here, or raises naming the live instance that holds it."""
     holder = await holder_elsewhere(registry, live.instance_id, own)
     if holder is not None:
-        instance_id, url = holder
-        raise PlacedElsewhere(
-            f"{what} runs on gateway instance {instance_id} ({url})", instance_id=instance_id, instance_url=url
-        )
+        raise _elsewhere(what, *holder)
     live.instance_id = own

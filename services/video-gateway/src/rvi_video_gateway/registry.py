@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import ColumnElement, Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -69,8 +69,15 @@ class GatewayRegistry:
             .on_conflict_do_update(index_elements=[GatewayInstance.instance_id], set_={**reported, **restart})
         )
 
+    def _is_alive(self) -> ColumnElement[bool]:
+        return GatewayInstance.last_heartbeat_at >= func.now() - self.alive_within
+
+    def alive_ids(self, other_than: str) -> Select[tuple[str]]:
+        """The ids of the other instances that beat recently."""
+        return select(GatewayInstance.instance_id).where(self._is_alive(), GatewayInstance.instance_id != other_than)
+
     def _with_alive(self) -> Select[tuple[GatewayInstance, bool]]:
-        alive = (GatewayInstance.last_heartbeat_at >= func.now() - self.alive_within).label("alive")
+        alive = self._is_alive().label("alive")
         return select(GatewayInstance, alive).execution_options(populate_existing=True)
 
     async def instances(self) -> Sequence[InstanceStatus]:
