@@ -187,6 +187,28 @@ class SessionEscalated(Payload):
     falsification_confirmed: bool = False
 
 
+ItemResultValue = Literal["conforming", "non_conforming", "not_verifiable_remotely"]
+
+
+class ItemResult(Payload):
+    """The result of one checklist item at one site (DOMAIN 8)."""
+
+    item_id: str
+    result: ItemResultValue
+    finding: str = ""
+    evidence: list[str] = Field(
+        default_factory=list, description="step ids (clips, snapshots, location checks) that support the result"
+    )
+    recorded_by: str | None = Field(default=None, description="officer id")
+    recorded_at: datetime | None = None
+
+
+class SiteResult(Payload):
+    site_id: str
+    location_verified: bool = False
+    items: list[ItemResult] = Field(default_factory=list)
+
+
 class SessionEnded(Payload):
     session_id: str
     inspection_id: str
@@ -195,6 +217,9 @@ class SessionEnded(Payload):
     conclusion: str
     steps: int
     manifest_digest: str
+    results: list[SiteResult] = Field(
+        default_factory=list, description="per site and checklist item; not_verifiable_remotely raises on-site work"
+    )
 
 
 # rvi.documents
@@ -222,6 +247,36 @@ class DocumentDelivered(Payload):
     inspection_id: str
     channel: Literal["electronic", "mail"]
     delivered_at: datetime
+
+
+UploadKind = Literal[
+    "identity_document", "power_of_attorney", "business_licence", "planting_records", "input_records", "other"
+]
+
+
+class DocumentUploaded(Payload):
+    """A pre-inspection submission by the enterprise (GACC-RVI 4(II))."""
+
+    upload_id: str
+    inspection_id: str
+    enterprise_id: str
+    kind: UploadKind
+    content_type: str
+    size_bytes: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: datetime
+
+
+class DocumentDisputed(Payload):
+    """The enterprise raised a dispute about findings, rectification or conclusions (GACC-RVI 5(III))."""
+
+    document_id: str
+    inspection_id: str
+    enterprise_id: str
+    major: bool = Field(description="a major dispute about rectification requirements or conclusions: 5(III)")
+    reason: str
+    disputed_at: datetime
 
 
 class DocumentCompleted(Payload):

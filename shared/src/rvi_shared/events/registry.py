@@ -143,6 +143,20 @@ _TYPES = [
         "Delivered electronically or by mail.",
     ),
     EventType(
+        "rvi.document.uploaded.v1",
+        DOCUMENTS,
+        p.DocumentUploaded,
+        "documents",
+        "The enterprise submitted a pre-inspection document (GACC-RVI 4(II)).",
+    ),
+    EventType(
+        "rvi.document.disputed.v1",
+        DOCUMENTS,
+        p.DocumentDisputed,
+        "documents",
+        "The enterprise disputed a document; a major dispute may shift the inspection on-site (GACC-RVI 5(III)).",
+    ),
+    EventType(
         "rvi.document.completed.v1",
         DOCUMENTS,
         p.DocumentCompleted,
