@@ -2,13 +2,14 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: run test lint format schemas check-schemas bench-flow bench-eligibility bench-media uv sync system-deps
+.PHONY: run test web lint format schemas check-schemas bench-flow bench-eligibility bench-media uv sync system-deps
 
 # Debian packages the tests need: GStreamer's RTSP server as a real IP camera (run by Debian's
 # python3), ffmpeg's ffprobe, and Chromium as the real browser of the gateway's pages (driven by
-# playwright with executable_path=/usr/bin/chromium). Installed only when missing.
+# playwright with executable_path=/usr/bin/chromium), with a CJK font for the console's Chinese pages.
+# Installed only when missing.
 SYSTEM_DEPS := python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
-	gstreamer1.0-plugins-ugly gstreamer1.0-x ffmpeg chromium
+	gstreamer1.0-plugins-ugly gstreamer1.0-x ffmpeg chromium fonts-wqy-microhei
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -16,7 +17,20 @@ uv:
 sync: uv
 	$(UV) sync --frozen
 
-run: sync
+# The console (web/): npm ci when the lock changed, vite build when a source changed; both from
+# the npm registry only (package-lock.json).
+WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json web/package.json
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd web && npm run build
+
+web: web/dist/index.html
+
+run: sync web
 	$(UV) run --frozen rvi run
 
 system-deps:
@@ -27,7 +41,7 @@ system-deps:
 	echo "system-deps: installing" $$missing; \
 	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing
 
-test: sync system-deps
+test: sync system-deps web
 	@set +e; $(UV) run --frozen pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc
 

@@ -9,7 +9,7 @@ import pytest
 from rvi_platform.demo import Endpoints
 from rvi_platform.embedded.broker import EmbeddedBroker
 from rvi_platform.embedded.ports import free_port
-from rvi_platform.services import SERVICES
+from rvi_platform.services import CONSOLE, SERVICES
 from rvi_platform.stack import Stack
 from rvi_platform.testing import new_database
 
@@ -22,9 +22,10 @@ async def platform(postgres_admin_url: str) -> AsyncIterator[Stack]:
     broker.start()
     stack = Stack(
         home=Path(tempfile.mkdtemp(prefix="rvi-e2e-")),
-        ports={s.name: free_port() for s in SERVICES},
+        ports={s.name: free_port() for s in (*SERVICES, CONSOLE)},
         database_url=await new_database(postgres_admin_url),
         bootstrap=broker.bootstrap,
+        console=False,  # the browser tests start it (it needs web/dist built)
     )
     await stack.start(lambda _: None)
     yield stack

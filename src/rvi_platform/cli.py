@@ -14,7 +14,9 @@ from pathlib import Path
 
 import httpx
 
-from rvi_platform.demo import Endpoints, run_flow
+from rvi_platform.console.links import console_links
+from rvi_platform.console.personas import DEMO_ENTERPRISE_ID
+from rvi_platform.demo import Endpoints, run_flow, stage_inspection
 from rvi_platform.stack import Stack
 from rvi_platform.watch import watch_events
 from rvi_shared.auth import Role, mint_token
@@ -58,6 +60,24 @@ async def _run(args: argparse.Namespace) -> int:
             )
             say(f"timeline: {stack.url('scheduling')}/v1/inspections/{result.inspection_id}/timeline")
             watcher.cancel()
+            if stack.console_running:
+                console_inspection = str(uuid.uuid4())
+                async with httpx.AsyncClient(timeout=30) as client:
+                    await stage_inspection(
+                        client,
+                        endpoints,
+                        stack.jwt_secret,
+                        str(stack.clock_file),
+                        DEMO_ENTERPRISE_ID,
+                        console_inspection,
+                        log=say,
+                    )
+                say("console: a second Cixi inspection is scheduled and waits for you in the browser")
+                for line in console_links(stack.console_url, console_inspection, stack.console_dev_sign_in):
+                    say(line)
+        elif stack.console_running:
+            for line in console_links(stack.console_url, None, stack.console_dev_sign_in):
+                say(line)
         say("running; Ctrl-C or SIGTERM stops every process started here")
         await stop.wait()
         return 0

@@ -139,25 +139,20 @@ def _raise_for(response: httpx.Response, what: str) -> httpx.Response:
     return response
 
 
-async def run_flow(
+async def stage_inspection(
     client: httpx.AsyncClient,
     endpoints: Endpoints,
     secret: str,
     clock_file: str,
+    enterprise_id: str,
+    inspection_id: str,
     log: Callable[[str], None] = lambda _: None,
     timeout_s: float = 60.0,
-    enterprise_id: str | None = None,
-    inspection_id: str | None = None,
-    video: bool = False,
-) -> FlowResult:
-    """Walk one Cixi inspection from request to completed; returns how long it took. With
-    `video`, the credentials and identity steps are recorded from a live camera (WHIP)."""
-    started = time.perf_counter()
-    enterprise_id = enterprise_id or f"ENT-CIXI-{uuid.uuid4().hex[:8]}"
-    inspection_id = inspection_id or str(uuid.uuid4())
+) -> dict[str, Any]:
+    """The Cixi inspection requested, decided and scheduled, with the clock moved past its notice
+    period (GACC-RVI 4(I)): what the enterprise and the officers take over in the console."""
     tokens = Tokens(secret, enterprise_id)
     clock = FileOffsetClock(clock_file)
-
     _raise_for(
         await client.put(
             f"{endpoints.eligibility}/v1/enterprises/{enterprise_id}/facts",
@@ -187,6 +182,32 @@ async def run_flow(
     while (gap := slot_start - clock.now()) > timedelta(0):
         clock.advance(gap + timedelta(minutes=1))
     log(f"clock advanced past the notice period to {clock.now().isoformat()}")
+
+    return dict(scheduled)
+
+
+async def run_flow(
+    client: httpx.AsyncClient,
+    endpoints: Endpoints,
+    secret: str,
+    clock_file: str,
+    log: Callable[[str], None] = lambda _: None,
+    timeout_s: float = 60.0,
+    enterprise_id: str | None = None,
+    inspection_id: str | None = None,
+    video: bool = False,
+) -> FlowResult:
+    """Walk one Cixi inspection from request to completed; returns how long it took. With
+    `video`, the credentials and identity steps are recorded from a live camera (WHIP)."""
+    started = time.perf_counter()
+    enterprise_id = enterprise_id or f"ENT-CIXI-{uuid.uuid4().hex[:8]}"
+    inspection_id = inspection_id or str(uuid.uuid4())
+    tokens = Tokens(secret, enterprise_id)
+    await stage_inspection(client, endpoints, secret, clock_file, enterprise_id, inspection_id, log, timeout_s)
+    inspection_url = f"{endpoints.scheduling}/v1/inspections/{inspection_id}"
+
+    async def get_inspection() -> httpx.Response:
+        return await client.get(inspection_url, headers=auth(tokens.system))
 
     _raise_for(
         await client.post(

@@ -32,6 +32,10 @@ SERVICES: tuple[ServiceSpec, ...] = (
 )
 
 
+# The console (web/dist and the development sign-in): not a service, no schema or topics.
+CONSOLE = ServiceSpec("console", "rvi_platform.console", 8000)
+
+
 def spec(name: str) -> ServiceSpec:
     return next(s for s in SERVICES if s.name == name)
 

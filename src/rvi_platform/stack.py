@@ -8,10 +8,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rvi_platform.console.settings import WEB_DIST
 from rvi_platform.embedded.broker import EmbeddedBroker
 from rvi_platform.embedded.ports import port_in_use
 from rvi_platform.embedded.postgres import EmbeddedPostgres, ensure_database
-from rvi_platform.services import SERVICES, ServiceProcess
+from rvi_platform.services import CONSOLE, SERVICES, ServiceProcess
 from rvi_shared.messaging.kafka import ensure_topics
 from rvi_shared.migrations import upgrade
 from rvi_shared.settings import DEV_JWT_SECRET
@@ -29,6 +30,8 @@ class Stack:
     database_url: str = ""
     bootstrap: str = ""
     jwt_secret: str = field(default_factory=lambda: os.environ.get("RVI_JWT_SECRET", DEV_JWT_SECRET))
+    # Serve the console with the services (False: start it later with start_console).
+    console: bool = True
 
     @property
     def clock_file(self) -> Path:
@@ -40,6 +43,14 @@ class Stack:
 
     def url(self, service: str) -> str:
         return next(p.url for p in self.processes if p.service.name == service)
+
+    @property
+    def console_port(self) -> int:
+        return self.ports.get(CONSOLE.name, CONSOLE.port)
+
+    @property
+    def console_url(self) -> str:
+        return f"http://127.0.0.1:{self.console_port}"
 
     def process(self, service: str) -> ServiceProcess:
         return next(p for p in self.processes if p.service.name == service)
@@ -79,6 +90,10 @@ class Stack:
             "RVI_JWT_SECRET": self.jwt_secret,
             "RVI_VIDEO_GATEWAY_KEY_DIR": str(self.home / "keys"),
             "RVI_VIDEO_GATEWAY_EVIDENCE_DIR": str(self.home / "evidence"),
+            # The console calls the APIs from its own origin (both spellings of loopback).
+            "RVI_CORS_ORIGINS": os.environ.get(
+                "RVI_CORS_ORIGINS", f"{self.console_url},http://localhost:{self.console_port}"
+            ),
         }
         for service in SERVICES:
             port = self.ports.get(service.name, service.port)
@@ -90,6 +105,35 @@ class Stack:
         for process in self.processes:
             await asyncio.to_thread(process.wait_ready)
             say(f"{process.service.name:>14}: {process.url}  (docs {process.url}/docs)")
+        if self.console and not (WEB_DIST / "index.html").is_file():
+            say(f"{'console':>14}: not built ({WEB_DIST} is empty: run make web)")
+        elif self.console:
+            await asyncio.to_thread(self.start_console)
+            say(f"{'console':>14}: {self.console_url}/")
+
+    @property
+    def console_running(self) -> bool:
+        return any(p.service.name == CONSOLE.name for p in self.processes)
+
+    @property
+    def console_dev_sign_in(self) -> bool:
+        return os.environ.get("RVI_CONSOLE_DEV_SIGN_IN", "true").lower() in ("1", "true", "yes", "on")
+
+    def start_console(self) -> ServiceProcess:
+        """The console on console_port, calling the services started here; the development
+        sign-in is on unless RVI_CONSOLE_DEV_SIGN_IN says otherwise (embedded stack only)."""
+        if port_in_use("127.0.0.1", self.console_port):
+            raise RuntimeError(f"port {self.console_port} for the console is taken")
+        env = {
+            "RVI_JWT_SECRET": self.jwt_secret,
+            "RVI_CONSOLE_DEV_SIGN_IN": "true" if self.console_dev_sign_in else "false",
+            **{f"RVI_CONSOLE_{s.name.upper().replace('-', '_')}_URL": self.url(s.name) for s in SERVICES},
+        }
+        process = ServiceProcess(CONSOLE, env, port=self.console_port, log_dir=self.log_dir)
+        process.start()
+        self.processes.append(process)
+        process.wait_ready(timeout_s=30)
+        return process
 
     def stop(self) -> None:
         for process in self.processes:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -134,6 +135,16 @@ def create_service_app(
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.add_middleware(ObservabilityMiddleware, service=service)
+    if origins := settings.cors_allow_origins:
+        # Outermost, so error responses carry the headers too; Location for WHIP/WHEP resources.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
+            expose_headers=["Location", "Link", "ETag", "Retry-After"],
+            max_age=600,
+        )
     install_error_handlers(app)
     for router in (*routers, _ops_router()):
         _add_routes(app, router)

@@ -48,6 +48,9 @@ class ServiceSettings(BaseSettings):
     consumer_fetch_max_wait_ms: int = 20
     consumers_enabled: bool = True
     topic_partitions: int = 6
+    # Browser origins allowed to call the API (the console on its own origin), comma-separated;
+    # empty allows none (no CORS headers at all).
+    cors_origins: str = ""
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: object) -> None:
@@ -60,6 +63,10 @@ class ServiceSettings(BaseSettings):
     @property
     def schema(self) -> str:
         return self.service_name.replace("-", "_")
+
+    @property
+    def cors_allow_origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def listen_port(self) -> int:

@@ -1,0 +1,63 @@
+// video-gateway (:8003): the live session, key steps, feeds (WHIP/WHEP), recordings, snapshots,
+// the equipment test, and the gateway instances. Audio talk-back and per-item checklist results
+// arrive with the live-session issue (9).
+
+import { request } from './http';
+import type {
+  EquipmentTest,
+  Feed,
+  Gateway,
+  Manifest,
+  ManifestEntry,
+  Recording,
+  Session,
+  SnapshotTaken,
+} from './types';
+
+export type EscalationCode = '5(I)' | '5(II)' | '5(III)' | '5(IV)';
+export const ESCALATION_CODES: EscalationCode[] = ['5(I)', '5(II)', '5(III)', '5(IV)'];
+export const FIXED_STEP_KINDS = [
+  'credentials_presented',
+  'identity_verified',
+  'power_of_attorney_verified',
+  'location_verified',
+  'other',
+] as const;
+
+export interface StepFields {
+  kind: string;
+  note: string;
+  site_id?: string | null;
+}
+
+const s = (id: string) => `/v1/sessions/${encodeURIComponent(id)}`;
+const post = <T>(path: string, body?: unknown) => request<T>('videoGateway', path, { method: 'POST', body });
+
+export const gateway = {
+  sessionFor: (inspectionId: string) =>
+    request<Session>('videoGateway', `/v1/inspections/${encodeURIComponent(inspectionId)}/session`),
+  start: (sessionId: string) => post<Session>(`${s(sessionId)}/start`),
+  recordStep: (sessionId: string, step: StepFields) => post<ManifestEntry>(`${s(sessionId)}/steps`, step),
+  escalate: (sessionId: string, reason_code: EscalationCode, reason: string) =>
+    post<Session>(`${s(sessionId)}/escalate`, { reason_code, reason }),
+  end: (sessionId: string, conclusion: string) => post<Session>(`${s(sessionId)}/end`, { conclusion }),
+  manifest: (sessionId: string) => request<Manifest>('videoGateway', `${s(sessionId)}/manifest`),
+  reportLocation: (sessionId: string, body: { site_id: string; latitude: number; longitude: number; accuracy_m: number }) =>
+    post<ManifestEntry & { passed: boolean; distance_m: number; limit_m: number }>(`${s(sessionId)}/location`, body),
+  feeds: (sessionId: string) => request<Feed[]>('videoGateway', `${s(sessionId)}/feeds`),
+  createFeed: (sessionId: string, label: string) => post<Feed>(`${s(sessionId)}/feeds`, { kind: 'webrtc', label }),
+  feedTokens: (sessionId: string, feedId: string, scope: 'publish' | 'view') =>
+    post<Feed>(`${s(sessionId)}/feeds/${encodeURIComponent(feedId)}/tokens`, { scope }),
+  startRecording: (sessionId: string, feedId: string, step: StepFields) =>
+    post<Recording>(`${s(sessionId)}/recordings`, { feed_id: feedId, ...step }),
+  stopRecording: (sessionId: string, recordingId: string) =>
+    post<Recording>(`${s(sessionId)}/recordings/${encodeURIComponent(recordingId)}/stop`),
+  snapshot: (sessionId: string, feedId: string, step: StepFields) =>
+    post<SnapshotTaken>(`${s(sessionId)}/snapshots`, { feed_id: feedId, ...step }),
+  startEquipmentTest: (inspectionId: string) =>
+    post<EquipmentTest>(`/v1/inspections/${encodeURIComponent(inspectionId)}/equipment-tests`),
+  equipmentTest: (testId: string) =>
+    request<EquipmentTest>('videoGateway', `/v1/equipment-tests/${encodeURIComponent(testId)}`),
+  instances: () => request<Gateway[]>('videoGateway', '/v1/gateways'),
+  drain: (instanceId: string) => post<Gateway>(`/v1/gateways/${encodeURIComponent(instanceId)}/drain`),
+};

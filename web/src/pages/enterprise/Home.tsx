@@ -1,0 +1,5 @@
+import { InspectionsList } from '../officer/Inspections';
+
+export function EnterpriseHome() {
+  return <InspectionsList base="/enterprise" />;
+}

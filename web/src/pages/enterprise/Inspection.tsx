@@ -1,0 +1,217 @@
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, useParams } from 'react-router';
+import { eligibility } from '../../api/eligibility';
+import { gateway } from '../../api/gateway';
+import { scheduling } from '../../api/scheduling';
+import type { EquipmentTest } from '../../api/types';
+import { usePrincipal } from '../../App';
+import { ErrorBox, Loading, Section, StateBadge, useLoad, When } from '../../components/ui';
+import { cameraProblem, openCamera, stopStream } from '../../media/camera';
+import { publish, type MediaSession } from '../../media/whip';
+import { rememberInspection } from '../../recent';
+
+const FIGURES: [string, string, string][] = [
+  // measurement key, threshold key, unit
+  ['width', 'min_width', 'px'],
+  ['height', 'min_height', 'px'],
+  ['fps', 'min_fps', 'fps'],
+  ['bitrate_kbps', 'min_bitrate_kbps', 'kb/s'],
+  ['loss_pct', 'max_loss_pct', '%'],
+  ['rtt_ms', 'max_rtt_ms', 'ms'],
+];
+
+function EquipmentTestPanel({ inspectionId, onResult }: { inspectionId: string; onResult: (passed: boolean) => void }) {
+  const { t } = useTranslation();
+  const [test, setTest] = useState<EquipmentTest | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [running, setRunning] = useState(false);
+  const cleanup = useRef<() => void>(() => undefined);
+  useEffect(() => () => cleanup.current(), []);
+  const run = async () => {
+    setError(null);
+    setRunning(true);
+    let stream: MediaStream | null = null;
+    let media: MediaSession | null = null;
+    cleanup.current = () => {
+      void media?.close();
+      stopStream(stream);
+    };
+    try {
+      stream = await openCamera(true, false);
+      const created = await gateway.startEquipmentTest(inspectionId);
+      setTest(created);
+      media = await publish(created.whip_url ?? '', created.publish_token ?? '', stream);
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 1000));
+        const now = await gateway.equipmentTest(created.test_id);
+        setTest(now);
+        if (now.state !== 'waiting') {
+          // The gateway ends the test's WHIP resource with its verdict: nothing left to DELETE.
+          void media.close(false);
+          media = null;
+          onResult(now.state === 'passed');
+          break;
+        }
+      }
+    } catch (err) {
+      const problem = cameraProblem(err);
+      setError(problem === 'other' ? err : new Error(t(`publish.${problem}`)));
+    } finally {
+      cleanup.current();
+      setRunning(false);
+    }
+  };
+  const m = test?.measurement ?? null;
+  return (
+    <Section title={t('enterprise.equipment')} id="equipment">
+      <p>{t('enterprise.equipmentIntro')}</p>
+      <button type="button" onClick={() => void run()} disabled={running}>
+        {running ? t('enterprise.equipmentRunning') : t('enterprise.equipmentStart')}
+      </button>
+      <ErrorBox error={error} />
+      {test && test.state !== 'waiting' && (
+        <p role="status" className={test.state === 'passed' ? 'ok' : 'error'} data-testid="equipment-verdict" data-state={test.state}>
+          {test.state === 'passed'
+            ? t('enterprise.equipmentPassed')
+            : t('enterprise.equipmentFailed', { failures: test.failures.join('; ') })}
+        </p>
+      )}
+      {test && (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col"></th>
+              <th scope="col">{t('enterprise.measured')}</th>
+              <th scope="col">{t('enterprise.threshold')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {FIGURES.map(([key, threshold, unit]) => (
+              <tr key={key}>
+                <th scope="row">{key}</th>
+                <td>{m && typeof m[key] === 'number' ? `${Math.round(m[key] * 10) / 10} ${unit}` : '–'}</td>
+                <td>{test.thresholds[threshold] !== undefined ? `${test.thresholds[threshold]} ${unit}` : '–'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Section>
+  );
+}
+
+export function EnterpriseInspection() {
+  const { id = '' } = useParams();
+  const { t } = useTranslation();
+  const principal = usePrincipal();
+  const inspection = useLoad(() => scheduling.inspection(id), [id], 10000);
+  const standing = useLoad(
+    () => (principal?.enterpriseId ? eligibility.enterprise(principal.enterpriseId) : Promise.resolve(null)),
+    [principal?.enterpriseId],
+  );
+  const [equipmentOk, setEquipmentOk] = useState(false);
+  const [documentsOk, setDocumentsOk] = useState(false);
+  const [contact, setContact] = useState(principal?.name ?? '');
+  const [error, setError] = useState<unknown>(null);
+  const [confirmed, setConfirmed] = useState(false);
+  useEffect(() => {
+    if (principal && inspection.data) rememberInspection(principal.subject, id);
+  }, [principal, inspection.data, id]);
+  if (inspection.loading) return <Loading />;
+  const i = inspection.data;
+  if (!i) return <ErrorBox error={inspection.error} onRetry={inspection.reload} />;
+  const confirm = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      await scheduling.confirmReadiness(id, {
+        equipment_test_passed: equipmentOk,
+        documents_submitted: documentsOk,
+        contact_name: contact || null,
+      });
+      setConfirmed(true);
+      inspection.reload();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  const consent = standing.data?.consent;
+  const base = `/enterprise/inspections/${encodeURIComponent(id)}`;
+  return (
+    <>
+      <h1>{t('enterprise.notice')}</h1>
+      <p>{t('enterprise.noticeText', { customs: i.customs })}</p>
+      <dl className="facts">
+        <dt>{t('inspection.state')}</dt>
+        <dd>
+          <StateBadge state={i.state} />
+        </dd>
+        <dt>{t('inspection.slot')}</dt>
+        <dd>
+          <When at={i.slot_start} /> – <When at={i.slot_end} />
+        </dd>
+        <dt>{t('inspection.team')}</dt>
+        <dd>{i.officers.map((o) => `${o.name} (${t('inspection.credential', { no: o.credential_no })})`).join(', ')}</dd>
+        <dt>{t('inspection.sites')}</dt>
+        <dd>{i.sites.map((s) => s.name).join(', ')}</dd>
+      </dl>
+      <nav className="actions" aria-label={t('enterprise.notice')}>
+        <Link className="button primary" to={`${base}/publish`}>
+          {t('enterprise.join')}
+        </Link>
+        <Link className="button" to={`${base}/documents`}>
+          {t('enterprise.documents')}
+        </Link>
+      </nav>
+      <Section title={t('enterprise.requirements')} id="requirements">
+        <ul>
+          <li>{t('enterprise.req.equipment')}</li>
+          <li>{t('enterprise.req.documents')}</li>
+          <li>{t('enterprise.req.representative')}</li>
+          <li>{t('enterprise.req.sites')}</li>
+        </ul>
+      </Section>
+      <Section title={t('enterprise.consent')} id="consent">
+        <ErrorBox error={standing.error} onRetry={standing.reload} />
+        {consent && (
+          <dl className="facts">
+            <dt>{t('enterprise.consentInEffect')}</dt>
+            <dd>{consent.in_effect ? t('common.yes') : t('common.no')}</dd>
+            <dt>{t('enterprise.consentCovers')}</dt>
+            <dd>{consent.covers_remote_video_inspection ? t('common.yes') : t('common.no')}</dd>
+            <dt>{t('enterprise.consentScope')}</dt>
+            <dd>{Array.isArray(consent.scope) ? consent.scope.join(', ') : consent.scope ?? t('common.none')}</dd>
+          </dl>
+        )}
+      </Section>
+      <EquipmentTestPanel inspectionId={id} onResult={setEquipmentOk} />
+      <Section title={t('enterprise.readiness')} id="readiness">
+        {confirmed || i.state === 'ready' ? (
+          <p role="status" className="ok">
+            {t('enterprise.confirmed')}
+          </p>
+        ) : (
+          <form onSubmit={(e) => void confirm(e)}>
+            <label className="check">
+              <input type="checkbox" checked={equipmentOk} onChange={(e) => setEquipmentOk(e.target.checked)} name="equipment" />
+              {t('enterprise.equipmentOk')}
+            </label>
+            <label className="check">
+              <input type="checkbox" checked={documentsOk} onChange={(e) => setDocumentsOk(e.target.checked)} name="documents" />
+              {t('enterprise.documentsOk')}
+            </label>
+            <label>
+              {t('enterprise.contact')}
+              <input value={contact} onChange={(e) => setContact(e.target.value)} name="contact" autoComplete="name" />
+            </label>
+            <button type="submit" className="primary">
+              {t('enterprise.confirm')}
+            </button>
+            <ErrorBox error={error} />
+          </form>
+        )}
+      </Section>
+    </>
+  );
+}

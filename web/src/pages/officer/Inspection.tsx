@@ -1,0 +1,150 @@
+import { useEffect } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, useParams } from 'react-router';
+import { eligibility } from '../../api/eligibility';
+import { scheduling } from '../../api/scheduling';
+import { usePrincipal } from '../../App';
+import { ErrorBox, Loading, Section, StateBadge, useLoad, When } from '../../components/ui';
+import { rememberInspection } from '../../recent';
+
+export function InspectionPage() {
+  const { id = '' } = useParams();
+  const { t } = useTranslation();
+  const principal = usePrincipal();
+  const inspection = useLoad(() => scheduling.inspection(id), [id], 10000);
+  const timeline = useLoad(() => scheduling.timeline(id), [id], 10000);
+  const decisionId = inspection.data?.decision_id ?? null;
+  const decision = useLoad(() => (decisionId ? eligibility.decisionById(decisionId) : Promise.resolve(null)), [decisionId]);
+  useEffect(() => {
+    if (principal && inspection.data) rememberInspection(principal.subject, id);
+  }, [principal, inspection.data, id]);
+
+  if (inspection.loading) return <Loading />;
+  const i = inspection.data;
+  if (!i) return <ErrorBox error={inspection.error} onRetry={inspection.reload} />;
+  const d = decision.data;
+  return (
+    <>
+      <h1>{t('inspection.title', { name: i.enterprise_name })}</h1>
+      <dl className="facts">
+        <dt>{t('inspection.state')}</dt>
+        <dd>
+          <StateBadge state={i.state} /> {i.state_reason}
+        </dd>
+        <dt>{t('inspection.enterprise')}</dt>
+        <dd>
+          {i.enterprise_name} ({i.enterprise_id})
+        </dd>
+        <dt>{t('inspection.customs')}</dt>
+        <dd>{i.customs}</dd>
+        <dt>{t('inspection.slot')}</dt>
+        <dd>
+          <When at={i.slot_start} /> – <When at={i.slot_end} />
+        </dd>
+        <dt>{t('inspection.noticeSent')}</dt>
+        <dd>
+          <When at={i.notice_sent_at} />
+        </dd>
+        <dt>{t('inspection.team')}</dt>
+        <dd>
+          {i.officers.map((o) => `${o.name} (${t('inspection.credential', { no: o.credential_no })})`).join(', ')}
+        </dd>
+      </dl>
+      <p>
+        <Link className="button primary" to={`/officer/inspections/${encodeURIComponent(id)}/live`}>
+          {t('inspection.live')}
+        </Link>
+      </p>
+      <Section title={t('inspection.sites')} id="sites">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{t('inspection.site')}</th>
+              <th scope="col">{t('inspection.coordinates')}</th>
+              <th scope="col">{t('inspection.address')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {i.sites.map((s) => (
+              <tr key={s.site_id}>
+                <td>
+                  {s.site_id} {s.name}
+                </td>
+                <td>
+                  {s.latitude.toFixed(4)}, {s.longitude.toFixed(4)}
+                </td>
+                <td>{s.address ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Section>
+      <Section title={t('inspection.checklist')} id="checklist">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{t('inspection.item')}</th>
+              <th scope="col">{t('inspection.description')}</th>
+              <th scope="col">{t('inspection.category')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {i.checklist_items.map((c) => (
+              <tr key={c.item_id}>
+                <td>{c.item_id}</td>
+                <td>
+                  {c.description} {i.onsite_items.includes(c.item_id) && <span className="badge">{t('inspection.onsite')}</span>}
+                </td>
+                <td>{c.category ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Section>
+      <Section title={t('inspection.decision')} id="decision">
+        <ErrorBox error={decision.error} onRetry={decision.reload} />
+        {!d ? (
+          <p>{t('inspection.noDecision')}</p>
+        ) : (
+          <>
+            <dl className="facts">
+              <dt>{t('inspection.outcome')}</dt>
+              <dd>{d.outcome}</dd>
+              <dt>{t('inspection.remoteAllowed')}</dt>
+              <dd>{d.remote_allowed ? t('common.yes') : t('common.no')}</dd>
+              <dt>{t('inspection.ruleSet')}</dt>
+              <dd>{d.rule_set_version}</dd>
+            </dl>
+            <h3>{t('inspection.reasons')}</h3>
+            {d.reasons.length === 0 ? (
+              <p>{t('inspection.noReasons')}</p>
+            ) : (
+              <ul>
+                {d.reasons.map((r, n) => (
+                  <li key={n}>
+                    {String(r.message ?? r.rule_id ?? '')}{' '}
+                    {r.reference && (
+                      <span className="ref">
+                        {t('inspection.reference')}: {String(r.reference)}
+                      </span>
+                    )}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </>
+        )}
+      </Section>
+      <Section title={t('inspection.timeline')} id="timeline">
+        <ErrorBox error={timeline.error} onRetry={timeline.reload} />
+        <ol className="timeline">
+          {(timeline.data ?? []).map((e) => (
+            <li key={e.seq}>
+              <When at={e.time} /> <code>{e.type}</code> <span className="muted">{e.source}</span>
+            </li>
+          ))}
+        </ol>
+      </Section>
+    </>
+  );
+}
