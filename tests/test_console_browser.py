@@ -13,11 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from playwright.async_api import BrowserContext, Page, async_playwright
 
 from rvi_platform.console.links import sign_in_link
 from rvi_platform.demo import Endpoints, stage_inspection
+from rvi_platform.embedded.ports import free_port
+from rvi_platform.services import ServiceProcess, spec
 from rvi_platform.stack import Stack
 from rvi_platform.testing import Tokens
 
@@ -54,27 +57,36 @@ class Tab:
         self.page = page
         self.name = name
         self.errors: list[str] = []
-        self.expected_404s = 0
+        # Refusals a step of the test provokes on purpose: (status, URL pattern) -> how many seen.
+        self.expected: dict[tuple[int, str], int] = {(404, r"/v1/inspections/[^/]+/session$"): 0}
         page.on("console", lambda m: self.errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
         page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
         page.on("response", self._response)
 
+    def expect(self, status: int, url_pattern: str) -> None:
+        self.expected.setdefault((status, url_pattern), 0)
+
     def _response(self, response: Any) -> None:
-        # The one 404 the pages expect: asking for the session in the moment between the
-        # inspection becoming ready and the gateway opening its session (the browser logs it).
-        if response.status == 404 and re.search(r"/v1/inspections/[^/]+/session$", response.url):
-            self.expected_404s += 1
-            return
+        # Always expected: a 404 for the session in the moment between the inspection becoming
+        # ready and the gateway opening its session. The browser logs each refusal as an error.
+        for status, pattern in self.expected:
+            if response.status == status and re.search(pattern, response.url):
+                self.expected[(status, pattern)] += 1
+                return
         if response.status >= 400:
             self.errors.append(f"HTTP {response.status} {response.request.method} {response.url}")
 
     @property
     def unexpected_errors(self) -> list[str]:
-        budget = self.expected_404s
+        """Errors less the browser's "Failed to load resource" line of each expected refusal."""
+        budget = {status: 0 for status, _ in self.expected}
+        for (status, _), seen in self.expected.items():
+            budget[status] += seen
         out = []
         for e in self.errors:
-            if budget and "status of 404" in e:
-                budget -= 1
+            status = next((st for st in budget if budget[st] and f"status of {st} " in e), None)
+            if status is not None:
+                budget[status] -= 1
                 continue
             out.append(e)
         return out
@@ -120,6 +132,26 @@ def console(platform: Stack) -> str:
     if not platform.console_running:
         platform.start_console()
     return platform.console_url
+
+
+SECOND_GATEWAY = "gw-console-test-2"
+
+
+def start_second_gateway(platform: Stack) -> ServiceProcess:
+    env = {
+        "RVI_DATABASE_URL": platform.database_url,
+        "RVI_KAFKA_BOOTSTRAP": platform.bootstrap,
+        "RVI_CLOCK_FILE": str(platform.clock_file),
+        "RVI_JWT_SECRET": platform.jwt_secret,
+        "RVI_VIDEO_GATEWAY_KEY_DIR": str(platform.home / "keys"),
+        "RVI_VIDEO_GATEWAY_EVIDENCE_DIR": str(platform.home / "evidence"),
+        "RVI_VIDEO_GATEWAY_INSTANCE_ID": SECOND_GATEWAY,
+        "RVI_VIDEO_GATEWAY_CONSUMERS_ENABLED": "false",  # the first instance keeps every event
+    }
+    process = ServiceProcess(spec("video-gateway"), env, port=free_port(), log_dir=platform.log_dir / "second")
+    process.start()
+    process.wait_ready()
+    return process
 
 
 async def api(client: httpx.AsyncClient, url: str, token: str) -> Any:
@@ -173,7 +205,12 @@ async def test_console_runs_an_inspection_in_two_browsers(
             await ent.page.get_by_role("heading", name="远程视频检查通知").wait_for()
 
             # Readiness (GACC-RVI 4(II)): the enterprise's declaration.
+            # Bad input first: without the documents, scheduling refuses (409), shown in Chinese.
+            ent.expect(409, r"/readiness$")
             await ent.page.get_by_role("checkbox", name="设备测试已通过").check()
+            await ent.page.get_by_role("button", name="确认就绪").click()
+            refusal = ent.page.get_by_role("alert").filter(has_text="required documents not submitted")
+            await refusal.get_by_text("当前状态下不能执行此操作").wait_for(timeout=30_000)
             await ent.page.get_by_role("checkbox", name="所需材料已提交").check()
             await ent.page.get_by_role("button", name="确认就绪").click()
             await ent.page.get_by_text("已确认就绪").wait_for()
@@ -185,6 +222,22 @@ async def test_console_runs_an_inspection_in_two_browsers(
             await off.page.get_by_text("30.1731, 121.2698").wait_for()
             await off.page.get_by_text("rvi.inspection.scheduled.v1").wait_for()
             await off.check("04-officer-inspection")
+
+            # A refused token (here signed with another key) sends the officer to sign in and back.
+            off.expect(401, r"/v1/")
+            forged = jwt.encode(
+                {"sub": "O-NB-0001", "role": "officer", "credential_no": "NB-0001", "exp": 4102444800},
+                "not-the-services-secret-0123456789abcdef",
+                algorithm="HS256",
+            )
+            await off.page.evaluate(
+                "t => sessionStorage.setItem('rvi.session', JSON.stringify({token: t, source: 'dev'}))", forged
+            )
+            await off.page.reload()
+            await off.page.get_by_text("Your sign-in expired").wait_for(timeout=30_000)
+            assert "next=%2Fofficer%2Finspections%2F" in off.page.url, off.page.url
+            await off.page.locator("[data-persona=officer-wang]").click()
+            await off.page.get_by_role("heading", name="Inspection of Cixi Fresh Food Group").wait_for(timeout=30_000)
             await off.page.get_by_role("link", name="Open the live session").click()
             start = off.page.get_by_role("button", name="Start the session")
             await start.wait_for(timeout=30_000)
@@ -232,6 +285,19 @@ async def test_console_runs_an_inspection_in_two_browsers(
             await off.page.get_by_role("button", name="Record step without media").click()
             await off.page.get_by_text("recorded on the evidence chain").wait_for(timeout=30_000)
 
+            # A second officer of the team opening the session sees the same state and evidence.
+            chen_ctx = await browser.new_context(**DESKTOP, locale="en-US")
+            chen = await new_tab(chen_ctx, "officer-chen")
+            tabs.append(chen)
+            await chen.page.goto(sign_in_link(console, "officer-chen", f"{off_next}/live"))
+            await chen.page.get_by_text("in progress").first.wait_for(timeout=30_000)
+            await chen.page.get_by_role("cell", name="Pesticide store and records: conforming").wait_for(timeout=30_000)
+            await off.page.get_by_role("cell", name="Pesticide store and records: conforming").wait_for(timeout=30_000)
+            rows = "() => document.querySelectorAll('[data-testid=evidence] tbody tr').length"
+            assert await chen.page.evaluate(rows) == await off.page.evaluate(rows) >= 3
+            await chen_ctx.close()
+            tabs.remove(chen)
+
             # The enterprise confirms where it is (geolocation at site S1).
             await ent.page.get_by_role("button", name="共享我的位置").click()
             await ent.page.get_by_test_id("location-result").get_by_text("位置已确认").wait_for(timeout=30_000)
@@ -254,14 +320,27 @@ async def test_console_runs_an_inspection_in_two_browsers(
             await ent.page.get_by_role("button", name="签署", exact=True).click()
             await ent.page.get_by_text("签署", exact=False).get_by_text("于").first.wait_for(timeout=30_000)
 
-            # The operator's page: the gateway instance with its load.
+            # The operator's page: the gateway instances with their load; a second instance (a real
+            # gateway process on this database, taking no events) is drained from the page.
             operator_ctx = await browser.new_context(**DESKTOP, locale="en-US")
             ops = await new_tab(operator_ctx, "operator")
             tabs.append(ops)
-            await ops.page.goto(sign_in_link(console, "operator", "/operator"))
-            await ops.page.get_by_test_id("gateways").wait_for(timeout=30_000)
-            await ops.page.get_by_role("button", name="Drain").first.wait_for()
-            await ops.check("09-operator-gateways")
+            second = start_second_gateway(platform)
+            try:
+                await ops.page.goto(sign_in_link(console, "operator", "/operator"))
+                await ops.page.get_by_test_id("gateways").wait_for(timeout=30_000)
+                drain = ops.page.get_by_role("button", name=f"Drain instance {SECOND_GATEWAY}")
+                await drain.wait_for(timeout=60_000)
+                await ops.check("09-operator-gateways")
+                await drain.click()
+                await ops.page.get_by_text(f"Instance {SECOND_GATEWAY} takes no new sessions").wait_for(timeout=30_000)
+                async with httpx.AsyncClient(timeout=30) as client:
+                    listed = await api(client, f"{endpoints.video_gateway}/v1/gateways", tokens.operator())
+                drained = {g["instance_id"]: g["draining"] for g in listed}
+                assert drained[SECOND_GATEWAY] is True
+                assert [d for i, d in drained.items() if i != SECOND_GATEWAY and d] == []
+            finally:
+                second.stop()
             for tab in (ent, off, ops):
                 assert not tab.unexpected_errors, f"{tab.name}: console errors {tab.unexpected_errors}"
         except Exception:
