@@ -320,6 +320,13 @@ async def test_console_runs_an_inspection_in_two_browsers(
             await ent.page.get_by_role("button", name="签署", exact=True).click()
             await ent.page.get_by_text("签署", exact=False).get_by_text("于").first.wait_for(timeout=30_000)
 
+            # The officer sees the enterprise's signature and seal on the inspection's page.
+            await off.page.goto(f"{console}{off_next}")
+            signed = off.page.get_by_test_id("officer-documents").get_by_text("Signed by Li Mei")
+            await signed.wait_for(timeout=30_000)
+            assert "CIXI-FRESH-FOOD-ORG-SEAL" in (await signed.text_content() or "")
+            await off.check("08b-officer-documents")
+
             # The operator's page: the gateway instances with their load; a second instance (a real
             # gateway process on this database, taking no events) is drained from the page.
             operator_ctx = await browser.new_context(**DESKTOP, locale="en-US")
@@ -379,3 +386,52 @@ async def test_console_runs_an_inspection_in_two_browsers(
                 break
             await asyncio.sleep(0.5)
         assert inspection["state"] == "completed"
+
+
+async def test_equipment_test_shows_the_gateways_figures_and_verdict(
+    platform: Stack, endpoints: Endpoints, console: str, tokens: Tokens
+) -> None:
+    """GACC-RVI 4(II) on a phone, in English: the page publishes the camera to the gateway's
+    equipment test and shows what the gateway measured and its verdict. Chromium's fake camera
+    misses the thresholds, and a failed test records the enterprise's technical conditions as not
+    met (GACC-RVI 2), so the inspection shifts on-site: the page shows that too."""
+    enterprise_id, inspection_id = "ENT-CIXI-UI-0002", str(uuid.uuid4())
+    async with httpx.AsyncClient(timeout=30) as client:
+        await stage_inspection(
+            client, endpoints, platform.jwt_secret, str(platform.clock_file), enterprise_id, inspection_id
+        )
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            context = await browser.new_context(**PHONE, locale="en-GB", permissions=["camera", "microphone"])
+            ent = await new_tab(context, "equipment")
+            await ent.page.goto(
+                sign_in_link(console, "enterprise", f"/enterprise/inspections/{inspection_id}", enterprise_id)
+            )
+            await ent.page.get_by_role("heading", name="Notice of remote video inspection").wait_for(timeout=30_000)
+            async with ent.page.expect_response(lambda r: r.url.endswith("/equipment-tests")) as created:
+                await ent.page.get_by_role("button", name="Start the equipment test").click()
+            test_id = (await (await created.value).json())["test_id"]
+            await ent.page.get_by_text("Sending now").wait_for(timeout=30_000)
+            verdict = ent.page.get_by_test_id("equipment-verdict")
+            await verdict.wait_for(timeout=90_000)
+            await ent.check("10-enterprise-equipment-test")
+            async with httpx.AsyncClient(timeout=30) as client:
+                result = await api(
+                    client, f"{endpoints.video_gateway}/v1/equipment-tests/{test_id}", tokens.enterprise(enterprise_id)
+                )
+            assert await verdict.get_attribute("data-state") == result["state"]
+            assert result["state"] in ("passed", "failed")
+            shown = await verdict.text_content() or ""
+            for failure in result["failures"]:
+                assert failure in shown
+            width = f"{round(result['measurement']['width'])} px"
+            await ent.page.get_by_role("cell", name=width).first.wait_for()
+            assert await ent.page.get_by_role("checkbox", name="The equipment test passed").is_checked() == (
+                result["state"] == "passed"
+            )
+            if result["state"] == "failed":
+                await ent.page.get_by_text("shifted on-site").first.wait_for(timeout=60_000)
+            assert not ent.unexpected_errors, ent.unexpected_errors
+        finally:
+            await browser.close()

@@ -37,6 +37,21 @@ def test_every_literal_key_used_by_the_pages_exists() -> None:
     assert used - catalogue("en") == set()
 
 
+def test_every_key_family_built_at_run_time_exists() -> None:
+    """t(`states.${state}`) and the like: the family is a group in the catalogue."""
+    tree = json.loads(CATALOGUES["en"].read_text(encoding="utf-8"))
+    families: set[str] = set()
+    for source in WEB.rglob("*.tsx"):
+        families |= set(re.findall(r"\bt\(`([a-zA-Z0-9_.]+)\.\$\{", source.read_text(encoding="utf-8")))
+    assert {"states", "roles", "live.kinds", "live.codes"} <= families
+    for family in families:
+        node: object = tree
+        for part in family.split("."):
+            assert isinstance(node, dict) and part in node, family
+            node = node[part]
+        assert isinstance(node, dict) and node, family
+
+
 def test_no_catalogue_value_is_empty_or_left_in_english_in_chinese() -> None:
     zh = json.loads(CATALOGUES["zh-CN"].read_text(encoding="utf-8"))
 

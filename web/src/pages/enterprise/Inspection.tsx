@@ -8,7 +8,9 @@ import type { EquipmentTest } from '../../api/types';
 import { usePrincipal } from '../../App';
 import { ErrorBox, Loading, Section, StateBadge, useLoad, When } from '../../components/ui';
 import { cameraProblem, openCamera, stopStream } from '../../media/camera';
+import { qualityMeter, type Quality } from '../../media/stats';
 import { publish, type MediaSession } from '../../media/whip';
+import { QualityPanel } from '../officer/LiveSession';
 import { rememberInspection } from '../../recent';
 
 const FIGURES: [string, string, string][] = [
@@ -26,6 +28,7 @@ function EquipmentTestPanel({ inspectionId, onResult }: { inspectionId: string; 
   const [test, setTest] = useState<EquipmentTest | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [running, setRunning] = useState(false);
+  const [local, setLocal] = useState<Quality | null>(null);
   const cleanup = useRef<() => void>(() => undefined);
   useEffect(() => () => cleanup.current(), []);
   const run = async () => {
@@ -33,7 +36,9 @@ function EquipmentTestPanel({ inspectionId, onResult }: { inspectionId: string; 
     setRunning(true);
     let stream: MediaStream | null = null;
     let media: MediaSession | null = null;
+    let timer: ReturnType<typeof setInterval> | undefined;
     cleanup.current = () => {
+      if (timer) clearInterval(timer);
       void media?.close();
       stopStream(stream);
     };
@@ -42,6 +47,8 @@ function EquipmentTestPanel({ inspectionId, onResult }: { inspectionId: string; 
       const created = await gateway.startEquipmentTest(inspectionId);
       setTest(created);
       media = await publish(created.whip_url ?? '', created.publish_token ?? '', stream);
+      const measure = qualityMeter(media.pc, 'outbound');
+      timer = setInterval(() => void measure().then(setLocal), 1000);
       for (;;) {
         await new Promise((r) => setTimeout(r, 1000));
         const now = await gateway.equipmentTest(created.test_id);
@@ -70,6 +77,12 @@ function EquipmentTestPanel({ inspectionId, onResult }: { inspectionId: string; 
         {running ? t('enterprise.equipmentRunning') : t('enterprise.equipmentStart')}
       </button>
       <ErrorBox error={error} />
+      {running && (
+        <>
+          <h3>{t('enterprise.sendingNow')}</h3>
+          <QualityPanel quality={local} />
+        </>
+      )}
       {test && test.state !== 'waiting' && (
         <p role="status" className={test.state === 'passed' ? 'ok' : 'error'} data-testid="equipment-verdict" data-state={test.state}>
           {test.state === 'passed'
@@ -81,7 +94,9 @@ function EquipmentTestPanel({ inspectionId, onResult }: { inspectionId: string; 
         <table>
           <thead>
             <tr>
-              <th scope="col"></th>
+              <th scope="col">
+                <span className="visually-hidden">{t('enterprise.equipment')}</span>
+              </th>
               <th scope="col">{t('enterprise.measured')}</th>
               <th scope="col">{t('enterprise.threshold')}</th>
             </tr>
@@ -89,7 +104,7 @@ function EquipmentTestPanel({ inspectionId, onResult }: { inspectionId: string; 
           <tbody>
             {FIGURES.map(([key, threshold, unit]) => (
               <tr key={key}>
-                <th scope="row">{key}</th>
+                <th scope="row">{t(`enterprise.figures.${key}`)}</th>
                 <td>{m && typeof m[key] === 'number' ? `${Math.round(m[key] * 10) / 10} ${unit}` : '–'}</td>
                 <td>{test.thresholds[threshold] !== undefined ? `${test.thresholds[threshold]} ${unit}` : '–'}</td>
               </tr>

@@ -1,6 +1,7 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
+import { documents } from '../../api/documents';
 import { eligibility } from '../../api/eligibility';
 import { scheduling } from '../../api/scheduling';
 import { usePrincipal } from '../../App';
@@ -12,6 +13,8 @@ export function InspectionPage() {
   const { t } = useTranslation();
   const principal = usePrincipal();
   const inspection = useLoad(() => scheduling.inspection(id), [id], 10000);
+  const docs = useLoad(() => documents.forInspection(id), [id], 10000);
+  const [pdfError, setPdfError] = useState<unknown>(null);
   const timeline = useLoad(() => scheduling.timeline(id), [id], 10000);
   const decisionId = inspection.data?.decision_id ?? null;
   const decision = useLoad(() => (decisionId ? eligibility.decisionById(decisionId) : Promise.resolve(null)), [decisionId]);
@@ -133,6 +136,57 @@ export function InspectionPage() {
               </ul>
             )}
           </>
+        )}
+      </Section>
+      <Section title={t('documents.forOfficer')} id="documents">
+        <ErrorBox error={docs.error ?? pdfError} onRetry={docs.reload} />
+        {(docs.data ?? []).length === 0 ? (
+          <p>{t('documents.none')}</p>
+        ) : (
+          <table data-testid="officer-documents">
+            <thead>
+              <tr>
+                <th scope="col">{t('documents.kind')}</th>
+                <th scope="col">{t('documents.state')}</th>
+                <th scope="col">{t('documents.issued')}</th>
+                <th scope="col">{t('documents.signedBy')}</th>
+                <th scope="col">
+                  <span className="visually-hidden">{t('documents.read')}</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {(docs.data ?? []).map((d) => (
+                <tr key={d.document_id}>
+                  <td>{t(`documents.kinds.${d.kind}`, { defaultValue: d.kind })}</td>
+                  <td>
+                    <StateBadge state={d.state} />
+                  </td>
+                  <td>
+                    <When at={d.issued_at} />
+                  </td>
+                  <td>
+                    {d.signed_at
+                      ? `${t('documents.signed', { name: d.signer_name, time: new Date(d.signed_at).toLocaleString() })}${d.seal ? ` · ${d.seal}` : ''}`
+                      : t('documents.notSigned')}
+                  </td>
+                  <td>
+                    <button
+                      type="button"
+                      onClick={() =>
+                        void documents
+                          .pdfUrl(d.document_id)
+                          .then((url) => window.open(url, '_blank', 'noopener'))
+                          .catch(setPdfError)
+                      }
+                    >
+                      {t('documents.read')}
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
         )}
       </Section>
       <Section title={t('inspection.timeline')} id="timeline">
