@@ -135,6 +135,10 @@ def console(platform: Stack) -> str:
 
 
 SECOND_GATEWAY = "gw-console-test-2"
+PLAYING = (
+    "() => { const v = document.querySelector('[data-testid=officer-video]');"
+    " return !!v && v.videoWidth > 0 && v.currentTime > 0; }"
+)
 
 
 def start_second_gateway(platform: Stack) -> ServiceProcess:
@@ -189,6 +193,8 @@ async def test_console_runs_an_inspection_in_two_browsers(
             await off.page.goto(f"{console}/sign-in")
             await off.page.get_by_role("heading", name="Development sign-in").wait_for()
             await off.check("01-sign-in")
+            await off.page.keyboard.press("Tab")
+            assert await off.page.evaluate("() => document.activeElement.textContent") == "Skip to content"
 
             await ent.page.goto(sign_in_link(console, "enterprise", ent_next, ENTERPRISE_ID))
             await ent.page.get_by_role("heading", name="远程视频检查通知").wait_for(timeout=30_000)
@@ -214,6 +220,9 @@ async def test_console_runs_an_inspection_in_two_browsers(
             await ent.page.get_by_role("checkbox", name="所需材料已提交").check()
             await ent.page.get_by_role("button", name="确认就绪").click()
             await ent.page.get_by_text("已确认就绪").wait_for()
+            await ent.page.get_by_role("link", name="我的检查").click()
+            await ent.page.get_by_role("row").filter(has_text="Cixi Fresh Food Group").get_by_text("已就绪").wait_for()
+            await ent.check("03a-enterprise-list-zh")
 
             # The officer opens the inspection and its live session, and starts it.
             await off.page.goto(sign_in_link(console, "officer-wang", off_next))
@@ -223,21 +232,12 @@ async def test_console_runs_an_inspection_in_two_browsers(
             await off.page.get_by_text("rvi.inspection.scheduled.v1").wait_for()
             await off.check("04-officer-inspection")
 
-            # A refused token (here signed with another key) sends the officer to sign in and back.
-            off.expect(401, r"/v1/")
-            forged = jwt.encode(
-                {"sub": "O-NB-0001", "role": "officer", "credential_no": "NB-0001", "exp": 4102444800},
-                "not-the-services-secret-0123456789abcdef",
-                algorithm="HS256",
-            )
-            await off.page.evaluate(
-                "t => sessionStorage.setItem('rvi.session', JSON.stringify({token: t, source: 'dev'}))", forged
-            )
-            await off.page.reload()
-            await off.page.get_by_text("Your sign-in expired").wait_for(timeout=30_000)
-            assert "next=%2Fofficer%2Finspections%2F" in off.page.url, off.page.url
-            await off.page.locator("[data-persona=officer-wang]").click()
-            await off.page.get_by_role("heading", name="Inspection of Cixi Fresh Food Group").wait_for(timeout=30_000)
+            # The officer's list: the inspections opened in this browser, with their state.
+            await off.page.get_by_role("link", name="Inspections", exact=True).click()
+            row = off.page.get_by_role("row").filter(has_text="Cixi Fresh Food Group")
+            await row.get_by_text("ready").wait_for(timeout=30_000)
+            await off.check("04a-officer-list")
+            await row.get_by_role("link", name="Cixi Fresh Food Group").click()
             await off.page.get_by_role("link", name="Open the live session").click()
             start = off.page.get_by_role("button", name="Start the session")
             await start.wait_for(timeout=30_000)
@@ -250,11 +250,7 @@ async def test_console_runs_an_inspection_in_two_browsers(
             await ent.page.get_by_test_id("publishing").wait_for(timeout=30_000)
 
             # The officer sees the picture, with measured connection quality.
-            await off.page.wait_for_function(
-                "() => { const v = document.querySelector('[data-testid=officer-video]');"
-                " return v && v.videoWidth > 0 && v.currentTime > 0; }",
-                timeout=60_000,
-            )
+            await off.page.wait_for_function(PLAYING, timeout=60_000)
             await off.page.wait_for_function(
                 "() => /^[0-9]/.test(document.querySelector('[data-testid=bitrate]')?.textContent || '')",
                 timeout=30_000,
@@ -302,10 +298,30 @@ async def test_console_runs_an_inspection_in_two_browsers(
             await ent.page.get_by_role("button", name="共享我的位置").click()
             await ent.page.get_by_test_id("location-result").get_by_text("位置已确认").wait_for(timeout=30_000)
 
-            # The officer ends with a conclusion.
+            # A refused token (here signed with another key) sends the officer to sign in and back
+            # to the live page, with the conclusion typed so far still there.
             await off.page.get_by_role("textbox", name="Conclusion", exact=True).fill(
                 "Site S1 conforms; no non-conformities found."
             )
+            off.expect(401, r"/v1/")
+            forged = jwt.encode(
+                {"sub": "O-NB-0001", "role": "officer", "credential_no": "NB-0001", "exp": 4102444800},
+                "not-the-services-secret-0123456789abcdef",
+                algorithm="HS256",
+            )
+            await off.page.evaluate(
+                "t => sessionStorage.setItem('rvi.session', JSON.stringify({token: t, source: 'dev'}))", forged
+            )
+            await off.page.reload()
+            await off.page.get_by_text("Your sign-in expired").wait_for(timeout=30_000)
+            assert "next=%2Fofficer%2Finspections%2F" in off.page.url and "%2Flive" in off.page.url, off.page.url
+            await off.page.locator("[data-persona=officer-wang]").click()
+            conclusion = off.page.get_by_role("textbox", name="Conclusion", exact=True)
+            await conclusion.wait_for(timeout=30_000)
+            assert await conclusion.input_value() == "Site S1 conforms; no non-conformities found."
+            await off.page.wait_for_function(PLAYING, timeout=60_000)  # the picture is back
+
+            # The officer ends with that conclusion.
             await off.page.get_by_role("button", name="End with this conclusion").click()
             await off.page.get_by_text("The session has ended").wait_for(timeout=30_000)
             await off.page.get_by_text("Chain verified").wait_for(timeout=30_000)

@@ -1,4 +1,4 @@
-import { useEffect, useSyncExternalStore, type ReactNode } from 'react';
+import { useEffect, useRef, useSyncExternalStore, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, Navigate, Route, Routes, useLocation } from 'react-router';
 import { currentPrincipal, homeFor, onSessionChange, signOut, type Principal, type Role } from './auth/session';
@@ -97,8 +97,14 @@ export function App() {
   useEffect(() => {
     document.title = t('app.title');
   }, [t]);
+  // After a client-side navigation, focus the new page's content (not on the first load: the
+  // skip link stays the first stop of the keyboard).
+  const firstPath = useRef(location.pathname);
   useEffect(() => {
-    document.getElementById('main')?.focus();
+    if (location.pathname !== firstPath.current) {
+      firstPath.current = '';
+      document.getElementById('main')?.focus();
+    }
   }, [location.pathname]);
   return (
     <>

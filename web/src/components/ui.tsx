@@ -105,3 +105,24 @@ export function useLoad<T>(fetcher: () => Promise<T>, deps: unknown[], intervalM
   }, [run, tick, intervalMs]);
   return { data, error, loading, reload: () => setTick((n) => n + 1) };
 }
+
+/**
+ * A form field's draft kept in sessionStorage under `key`: it outlives a trip to the sign-in page
+ * (an expired token) and a reload in the same tab; `clear` after the form is sent.
+ */
+export function useDraft(key: string, initial = ''): [string, (v: string) => void, () => void] {
+  const storageKey = `rvi.draft.${key}`;
+  const [value, setValue] = useState<string>(() => sessionStorage.getItem(storageKey) ?? initial);
+  const set = useCallback(
+    (v: string) => {
+      setValue(v);
+      sessionStorage.setItem(storageKey, v);
+    },
+    [storageKey],
+  );
+  const clear = useCallback(() => {
+    sessionStorage.removeItem(storageKey);
+    setValue(initial);
+  }, [storageKey, initial]);
+  return [value, set, clear];
+}

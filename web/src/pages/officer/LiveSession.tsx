@@ -5,7 +5,7 @@ import { ESCALATION_CODES, FIXED_STEP_KINDS, gateway, type EscalationCode } from
 import { ApiError } from '../../api/http';
 import { scheduling } from '../../api/scheduling';
 import type { Feed, Inspection, Recording, Session } from '../../api/types';
-import { ErrorBox, Loading, Section, StateBadge, useLoad } from '../../components/ui';
+import { ErrorBox, Loading, Section, StateBadge, useDraft, useLoad } from '../../components/ui';
 import { qualityMeter, type Quality } from '../../media/stats';
 import { view, type MediaSession } from '../../media/whip';
 
@@ -99,7 +99,7 @@ function StepPanel({ session, inspection, feed, onRecorded }: {
   const { t } = useTranslation();
   const [kind, setKind] = useState<string>('credentials_presented');
   const [siteId, setSiteId] = useState('');
-  const [note, setNote] = useState('');
+  const [note, setNote, clearNote] = useDraft(`${session.session_id}.note`);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState('');
   const [error, setError] = useState<unknown>(null);
@@ -110,6 +110,7 @@ function StepPanel({ session, inspection, feed, onRecorded }: {
     setError(null);
     try {
       setMessage(await action());
+      clearNote();
       onRecorded();
     } catch (err) {
       setError(err);
@@ -222,14 +223,16 @@ function StepPanel({ session, inspection, feed, onRecorded }: {
 function CloseForms({ session, onDone }: { session: Session; onDone: () => void }) {
   const { t } = useTranslation();
   const [code, setCode] = useState<EscalationCode>('5(I)');
-  const [reason, setReason] = useState('');
-  const [conclusion, setConclusion] = useState('');
+  const [reason, setReason, clearReason] = useDraft(`${session.session_id}.reason`);
+  const [conclusion, setConclusion, clearConclusion] = useDraft(`${session.session_id}.conclusion`);
   const [error, setError] = useState<unknown>(null);
   const submit = (action: () => Promise<unknown>) => async (e: FormEvent) => {
     e.preventDefault();
     setError(null);
     try {
       await action();
+      clearReason();
+      clearConclusion();
       onDone();
     } catch (err) {
       setError(err);
