@@ -81,7 +81,8 @@ export function Publish() {
     4000,
   );
   const [rear, setRear] = useState(true);
-  const [withMic, setWithMic] = useState(false);
+  // The gateway takes the audio section today and discards it; talk-back (issue 9) will relay it.
+  const [withMic, setWithMic] = useState(true);
   const [live, setLive] = useState(false);
   const [quality, setQuality] = useState<Quality | null>(null);
   const [error, setError] = useState<unknown>(null);
