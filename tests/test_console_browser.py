@@ -327,7 +327,8 @@ async def test_console_runs_an_inspection_in_two_browsers(
             await off.page.get_by_text("Chain verified").wait_for(timeout=30_000)
             await off.check("07-officer-ended")
 
-            # The enterprise reads and signs the issued document.
+            # The enterprise's page sees the session over, then it reads and signs the issued document.
+            await ent.page.get_by_text("检查已结束，谢谢配合。").wait_for(timeout=30_000)
             await ent.page.goto(f"{console}{ent_next}/documents")
             await ent.page.get_by_test_id("document").first.wait_for(timeout=60_000)
             await ent.page.get_by_role("textbox", name="印章编号").fill("CIXI-FRESH-FOOD-ORG-SEAL")

@@ -91,10 +91,12 @@ export function Publish() {
     stream: null,
     media: null,
   });
+  // Once the session is over the gateway has let its publications go: nothing left to DELETE.
+  const over = useRef(false);
   const stop = () => {
     const r = running.current;
     if (r.timer) clearInterval(r.timer);
-    void r.media?.close();
+    void r.media?.close(!over.current);
     stopStream(r.stream);
     running.current = { stream: null, media: null };
     setLive(false);
@@ -102,7 +104,8 @@ export function Publish() {
   useEffect(() => () => stop(), []);
   const s = session.data;
   useEffect(() => {
-    if (s && !OPEN_STATES.includes(s.state) && live) stop();
+    over.current = !!s && !OPEN_STATES.includes(s.state);
+    if (over.current && live) stop();
   }, [s, live]);
 
   const start = async () => {
