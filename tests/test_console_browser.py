@@ -297,6 +297,9 @@ async def test_console_runs_an_inspection_in_two_browsers(
             # The enterprise confirms where it is (geolocation at site S1).
             await ent.page.get_by_role("button", name="共享我的位置").click()
             await ent.page.get_by_test_id("location-result").get_by_text("位置已确认").wait_for(timeout=30_000)
+            sites = off.page.get_by_test_id("site-locations")
+            await sites.get_by_text("S1 Zhouxiang planting base: passed").wait_for(timeout=30_000)
+            await sites.get_by_text("S2 Guanhaiwei planting base: not checked yet").wait_for()
 
             # A refused token (here signed with another key) sends the officer to sign in and back
             # to the live page, with the conclusion typed so far still there.
@@ -452,3 +455,52 @@ async def test_equipment_test_shows_the_gateways_figures_and_verdict(
             assert not ent.unexpected_errors, ent.unexpected_errors
         finally:
             await browser.close()
+
+
+async def test_officer_shifts_a_session_on_site_with_a_reason_code(
+    platform: Stack, endpoints: Endpoints, console: str, tokens: Tokens
+) -> None:
+    """GACC-RVI 5: the officer starts the session and shifts it on-site with 5(II) from the page;
+    the gateway records the escalation and scheduling moves the inspection on-site."""
+    enterprise_id, inspection_id = "ENT-CIXI-UI-0003", str(uuid.uuid4())
+    async with httpx.AsyncClient(timeout=30) as client:
+        await stage_inspection(
+            client, endpoints, platform.jwt_secret, str(platform.clock_file), enterprise_id, inspection_id
+        )
+        ready = await client.post(
+            f"{endpoints.scheduling}/v1/inspections/{inspection_id}/readiness",
+            json={"equipment_test_passed": True, "documents_submitted": True},
+            headers=tokens.header(tokens.enterprise(enterprise_id)),
+        )
+        assert ready.status_code == 200, ready.text
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            off = await new_tab(await browser.new_context(**DESKTOP, locale="zh-CN"), "escalate")
+            await off.page.goto(sign_in_link(console, "officer-chen", f"/officer/inspections/{inspection_id}/live"))
+            start = off.page.get_by_role("button", name="开始检查")
+            await start.wait_for(timeout=60_000)
+            await start.click()
+            reason = off.page.get_by_role("combobox", name="理由（GACC-RVI 第五条）")
+            await reason.wait_for(timeout=30_000)
+            await reason.select_option("5(II)")
+            await off.page.get_by_role("textbox", name="说明").fill("Pesticide records do not match the store")
+            await off.check("11-officer-escalate-zh")
+            await off.page.get_by_role("button", name="转为现场检查").click()
+            await off.page.get_by_text("已转为现场检查（5(II)）").wait_for(timeout=30_000)
+            assert not off.unexpected_errors, off.unexpected_errors
+        finally:
+            await browser.close()
+    async with httpx.AsyncClient(timeout=30) as client:
+        officer = tokens.officer(credential_no="NB-0002", subject="O-NB-0002")
+        session = await api(client, f"{endpoints.video_gateway}/v1/inspections/{inspection_id}/session", officer)
+        assert (session["state"], session["escalation_code"]) == ("escalated", "5(II)")
+        assert session["escalation_reason"] == "Pesticide records do not match the store"
+        system = tokens.system()
+        deadline = asyncio.get_running_loop().time() + 60
+        while True:
+            inspection = await api(client, f"{endpoints.scheduling}/v1/inspections/{inspection_id}", system)
+            if inspection["state"] == "shifted_onsite" or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.5)
+        assert inspection["state"] == "shifted_onsite"

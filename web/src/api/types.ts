@@ -116,7 +116,7 @@ export interface Session {
 export interface ManifestEntry {
   seq: number;
   prev_hash: string;
-  entry: Record<string, unknown> & { kind?: string; note?: string; file?: string | null; site_id?: string | null };
+  entry: Record<string, unknown> & { kind?: string; note?: string; file?: string | null; site?: string | null };
   entry_hash: string;
 }
 

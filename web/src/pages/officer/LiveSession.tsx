@@ -4,7 +4,7 @@ import { useParams } from 'react-router';
 import { ESCALATION_CODES, FIXED_STEP_KINDS, gateway, type EscalationCode } from '../../api/gateway';
 import { ApiError } from '../../api/http';
 import { scheduling } from '../../api/scheduling';
-import type { Feed, Inspection, Recording, Session } from '../../api/types';
+import type { Feed, Inspection, Manifest, ManifestEntry, Recording, Session } from '../../api/types';
 import { ErrorBox, Loading, Section, StateBadge, useDraft, useLoad } from '../../components/ui';
 import { qualityMeter, type Quality } from '../../media/stats';
 import { view, type MediaSession } from '../../media/whip';
@@ -220,6 +220,33 @@ function StepPanel({ session, inspection, feed, onRecorded }: {
   );
 }
 
+/** GACC-RVI 4(III): per site, the latest location check on the evidence chain. */
+function SiteLocations({ inspection, manifest }: { inspection: Inspection; manifest: Manifest | null }) {
+  const { t } = useTranslation();
+  const latest = new Map<string, ManifestEntry['entry']>();
+  for (const e of manifest?.entries ?? []) {
+    if (e.entry.kind === 'location_verified' && e.entry.site) latest.set(String(e.entry.site), e.entry);
+  }
+  const status = (entry: ManifestEntry['entry'] | undefined) => {
+    if (!entry) return t('live.locNone');
+    const location = entry.location as { result?: string; distance_m?: number } | undefined;
+    if (!location) return t('live.locOfficer');
+    const distance = Math.round(location.distance_m ?? 0);
+    return location.result === 'pass' ? t('live.locPass', { distance }) : t('live.locFail', { distance });
+  };
+  return (
+    <Section title={t('live.sites')} id="sites">
+      <ul data-testid="site-locations">
+        {inspection.sites.map((s) => (
+          <li key={s.site_id}>
+            {s.site_id} {s.name}: {status(latest.get(s.site_id))}
+          </li>
+        ))}
+      </ul>
+    </Section>
+  );
+}
+
 function CloseForms({ session, onDone }: { session: Session; onDone: () => void }) {
   const { t } = useTranslation();
   const [code, setCode] = useState<EscalationCode>('5(I)');
@@ -295,7 +322,11 @@ export function LiveSession() {
   const s = session.data;
   const active = s?.state === 'in_progress';
   const feeds = useLoad(() => (s && active ? gateway.feeds(s.session_id) : Promise.resolve([])), [s?.session_id, active], 3000);
-  const manifest = useLoad(() => (s ? gateway.manifest(s.session_id) : Promise.resolve(null)), [s?.session_id, s?.state]);
+  const manifest = useLoad(
+    () => (s ? gateway.manifest(s.session_id) : Promise.resolve(null)),
+    [s?.session_id, s?.state],
+    active ? 5000 : undefined,
+  );
   const [error, setError] = useState<unknown>(null);
   const over = useRef(false);
   if (inspection.loading || session.loading) return <Loading />;
@@ -337,6 +368,7 @@ export function LiveSession() {
               </Section>
               <div>
                 <StepPanel session={s} inspection={inspection.data} feed={liveFeed} onRecorded={manifest.reload} />
+                <SiteLocations inspection={inspection.data} manifest={manifest.data} />
                 <CloseForms
                   session={s}
                   onDone={() => {
@@ -370,7 +402,7 @@ export function LiveSession() {
                       <tr key={e.seq}>
                         <td>{e.seq}</td>
                         <td>{String(e.entry.kind ?? '')}</td>
-                        <td>{String(e.entry.site_id ?? '')}</td>
+                        <td>{String(e.entry.site ?? '')}</td>
                         <td>{String(e.entry.note ?? '')}</td>
                         <td>{e.entry.file ? <code>{String(e.entry.file)}</code> : ''}</td>
                       </tr>
