@@ -2,19 +2,25 @@
 
 Starts its own embedded stack (PostgreSQL, broker, four service processes) on free ports,
 measures one flow alone as the baseline, then keeps `--concurrency` flows in flight for
-`--duration` seconds. The last line printed is one JSON object."""
+`--duration` seconds. Over that window it reads from /proc the CPU time of each service process,
+of PostgreSQL (postmaster and backends) and of the broker, and divides by the inspections
+completed in the window. The last line printed is one JSON object:
+{"flows_per_s", "p50_ms", "p99_ms", "cpu_ms_per_flow", "n", ...} with the per-process split
+under "cpu_ms_per_flow_by_process"."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
+from proc_cpu import CpuMeter
 
 from rvi_platform.demo import Endpoints, run_flow
 from rvi_platform.embedded.ports import free_port
@@ -35,6 +41,13 @@ async def main(args: argparse.Namespace) -> dict[str, float | int]:
     endpoints = Endpoints(
         stack.url("eligibility"), stack.url("scheduling"), stack.url("video-gateway"), stack.url("documents")
     )
+    pids = {p.service.name: p.process.pid for p in stack.processes if p.process is not None}
+    if stack.postgres is not None and stack.postgres.pid is not None:
+        pids["postgresql"] = stack.postgres.pid
+    if stack.broker is not None and stack.broker.pid is not None:
+        pids["broker"] = stack.broker.pid
+    meter = CpuMeter(pids)
+    bench_meter = CpuMeter({"bench client": os.getpid()})
     limits = httpx.Limits(max_connections=args.concurrency * 4, max_keepalive_connections=args.concurrency * 4)
     try:
         async with httpx.AsyncClient(timeout=60, limits=limits) as client:
@@ -45,12 +58,22 @@ async def main(args: argparse.Namespace) -> dict[str, float | int]:
             print(f"[bench] baseline: one flow alone, median {statistics.median(baseline):.0f} ms over {len(baseline)}")
 
             latencies: list[float] = []
+            completed_in_window = 0
             failures: list[str] = []
             deadline = time.monotonic() + args.warmup + args.duration
             measure_from = time.monotonic() + args.warmup
             measured_end = measure_from + args.duration
 
+            async def measure() -> None:
+                await asyncio.sleep(max(0.0, measure_from - time.monotonic()))
+                meter.start()
+                bench_meter.start()
+                await asyncio.sleep(max(0.0, measured_end - time.monotonic()))
+                meter.stop()
+                bench_meter.stop()
+
             async def worker() -> None:
+                nonlocal completed_in_window
                 while time.monotonic() < deadline:
                     begun = time.monotonic()
                     try:
@@ -61,20 +84,26 @@ async def main(args: argparse.Namespace) -> dict[str, float | int]:
                         failures.append(f"{type(exc).__name__}: {exc}")
                         continue
                     finished = time.monotonic()
+                    if measure_from <= finished <= measured_end:
+                        completed_in_window += 1
                     if begun >= measure_from and finished <= measured_end:
                         latencies.append(result.seconds * 1000)
 
-            await asyncio.gather(*(worker() for _ in range(args.concurrency)))
+            await asyncio.gather(measure(), *(worker() for _ in range(args.concurrency)))
     finally:
         await asyncio.to_thread(stack.stop)
 
-    if not latencies:
+    if not latencies or not completed_in_window:
         raise SystemExit(f"no flow completed inside the window; failures: {failures[:3]}")
+    cpu_by_process = {name: round(used * 1000 / completed_in_window, 1) for name, used in sorted(meter.used_s.items())}
     figures = {
-        "flows_per_s": round(len(latencies) / args.duration, 2),
+        "flows_per_s": round(completed_in_window / args.duration, 2),
         "p50_ms": round(percentile(latencies, 50), 1),
         "p99_ms": round(percentile(latencies, 99), 1),
-        "n": len(latencies),
+        "cpu_ms_per_flow": round(sum(cpu_by_process.values()), 1),
+        "n": completed_in_window,
+        "cpu_ms_per_flow_by_process": cpu_by_process,
+        "bench_client_cpu_ms_per_flow": round(bench_meter.used_s["bench client"] * 1000 / completed_in_window, 1),
         "concurrency": args.concurrency,
         "failures": len(failures),
         "baseline_single_flow_ms": round(statistics.median(baseline), 1),
@@ -85,6 +114,12 @@ async def main(args: argparse.Namespace) -> dict[str, float | int]:
         f"{figures['flows_per_s']}/s, p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms, "
         f"{len(failures)} failed"
     )
+    print(
+        f"[bench] CPU per completed inspection: {figures['cpu_ms_per_flow']} ms over the services, PostgreSQL and the broker"
+    )
+    for name, ms in cpu_by_process.items():
+        print(f"[bench]   {name:14s} {ms:8.1f} ms")
+    print(f"[bench]   (the bench client itself: {figures['bench_client_cpu_ms_per_flow']} ms, not counted)")
     if failures:
         print(f"[bench] first failure: {failures[0][:300]}")
     return figures

@@ -24,6 +24,14 @@ class EmbeddedPostgres:
         self._server = pgserver.get_server(self.data_dir, cleanup_mode="stop")
         return f"postgresql+asyncpg://postgres@/postgres?host={self.data_dir}"
 
+    @property
+    def pid(self) -> int | None:
+        """The postmaster's process id (first line of `postmaster.pid`), if it runs."""
+        try:
+            return int((self.data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            return None
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.cleanup()
