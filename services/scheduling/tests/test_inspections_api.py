@@ -53,7 +53,7 @@ async def test_missing_field_is_named(client: httpx.AsyncClient, tokens: Tokens)
     del body["enterprise_id"]
     response = await client.post("/v1/inspections", json=body, headers=tokens.header(tokens.system()))
     assert response.status_code == 422
-    assert any(err["loc"][-1] == "enterprise_id" for err in response.json()["detail"])
+    assert any(err["field"] == "enterprise_id" for err in response.json()["errors"])
 
 
 async def test_malformed_json_is_422(client: httpx.AsyncClient, tokens: Tokens) -> None:
@@ -69,7 +69,7 @@ async def test_one_officer_is_not_enough(client: httpx.AsyncClient, tokens: Toke
     body = inspection_body(officers=[{"officer_id": "O1", "name": "Wang Li", "credential_no": "NB-0001"}])
     response = await client.post("/v1/inspections", json=body, headers=tokens.header(tokens.system()))
     assert response.status_code == 422
-    assert any("officers" in err["loc"] for err in response.json()["detail"])
+    assert any(err["field"].startswith("officers") for err in response.json()["errors"])
 
 
 async def test_unknown_inspection_is_404(client: httpx.AsyncClient, tokens: Tokens) -> None:

@@ -25,6 +25,7 @@ from rvi_shared.messaging.relay import OutboxRelay
 from rvi_shared.messaging.tables import MessagingTables
 from rvi_shared.observability.http import ObservabilityMiddleware
 from rvi_shared.observability.logging import configure_logging
+from rvi_shared.openapi import install_problem_openapi
 from rvi_shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,7 @@ def create_service_app(
     install_error_handlers(app)
     for router in (*routers, _ops_router()):
         _add_routes(app, router)
+    install_problem_openapi(app)
     return app
 
 
