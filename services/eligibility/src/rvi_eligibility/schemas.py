@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rvi_eligibility.task_schemas import ConsentIn, TraceEntryOut
+from rvi_shared.datetimes import Rfc3339DateTime
 from rvi_shared.events.payloads import CreditStatus, Reason
 
 
@@ -48,7 +49,7 @@ class FactsUpdate(BaseModel):
         "falsification; only a supervisor lifts it (POST /v1/enterprises/{id}/mandatory-onsite/lift)",
     )
     mandatory_onsite_reason: str | None = Field(default=None, max_length=2000)
-    effective_from: datetime | None = Field(default=None, description="defaults to now")
+    effective_from: Rfc3339DateTime | None = Field(default=None, description="defaults to now")
 
     @model_validator(mode="after")
     def reason_with_mandatory_onsite(self) -> FactsUpdate:

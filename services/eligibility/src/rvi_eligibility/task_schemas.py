@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rvi_eligibility.consent_scope import MATTERS_DESCRIPTION, CoveredMatter, stored_scope
 from rvi_eligibility.rule_model import Result
+from rvi_shared.datetimes import Rfc3339DateTime
 from rvi_shared.events.payloads import ChecklistItem, CreditStatus, ItemDecision, Outcome, Reason
 
 MAX_BATCH = 1000
@@ -45,7 +46,9 @@ class TaskFields(BaseModel):
     directives: list[str] = Field(
         default_factory=list, description="GACC-RVI 3(II): directives, e.g. 'unannounced on-site verification'"
     )
-    as_at: datetime | None = Field(default=None, description="evaluate the facts and rules in force then; default now")
+    as_at: Rfc3339DateTime | None = Field(
+        default=None, description="evaluate the facts and rules in force then; default now"
+    )
 
     @model_validator(mode="after")
     def unique_item_ids(self) -> TaskFields:
@@ -89,7 +92,7 @@ class ConsentIn(BaseModel):
         f"{MATTERS_DESCRIPTION}; or free text naming the sites or matters of a consent to remote video "
         "inspection (the earlier form: it covers remote video inspection); none: no limits",
     )
-    revoked_at: datetime | None = Field(default=None, description="from when the consent no longer holds")
+    revoked_at: Rfc3339DateTime | None = Field(default=None, description="from when the consent no longer holds")
 
     def values(self) -> dict[str, Any]:
         return {

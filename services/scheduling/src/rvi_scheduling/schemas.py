@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from rvi_shared.datetimes import Rfc3339DateTime
 from rvi_shared.events.payloads import ChecklistItem, Officer, Site
 
 
@@ -73,7 +74,7 @@ class Cancellation(BaseModel):
 class Reschedule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    slot_start: datetime
+    slot_start: Rfc3339DateTime
     reason: str = Field(min_length=1)
 
 

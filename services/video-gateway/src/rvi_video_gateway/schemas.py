@@ -3,8 +3,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from rvi_shared.datetimes import Rfc3339DateTime
 from rvi_video_gateway.steps import CHECKLIST_PREFIX, FIXED_KINDS, is_well_formed
 
 
@@ -37,8 +38,8 @@ class StepCreate(StepFields):
         },
     )
 
-    started_at: AwareDatetime | None = None
-    ended_at: AwareDatetime | None = None
+    started_at: Rfc3339DateTime | None = None
+    ended_at: Rfc3339DateTime | None = None
 
 
 class Escalation(BaseModel):
