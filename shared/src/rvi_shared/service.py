@@ -19,6 +19,7 @@ from rvi_shared.clock import Clock, clock_from_settings
 from rvi_shared.db import make_engine, make_sessionmaker
 from rvi_shared.errors import install_error_handlers
 from rvi_shared.gc_tuning import tune_garbage_collector
+from rvi_shared.hygiene import InputHygieneMiddleware
 from rvi_shared.messaging.consumer import EventConsumer, HandlerRegistry
 from rvi_shared.messaging.outbox import Outbox
 from rvi_shared.messaging.relay import OutboxRelay
@@ -134,6 +135,7 @@ def create_service_app(
             log.info("%s stopped", service)
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.add_middleware(InputHygieneMiddleware)
     app.add_middleware(ObservabilityMiddleware, service=service)
     install_error_handlers(app)
     for router in (*routers, _ops_router()):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 
@@ -175,7 +176,7 @@ def _elsewhere(exc: PlacedElsewhere, request: Request) -> Response:
     if not url:
         raise exc
     return Response(
-        status_code=307, headers={"Location": f"{str(url).rstrip('/')}{request.url.path}"}, content=exc.message
+        status_code=307, headers={"Location": f"{str(url).rstrip('/')}{quote(request.url.path)}"}, content=exc.message
     )
 
 
@@ -184,7 +185,7 @@ def _created(prefix: str, feed_id: str, resource_id: str, answer: str) -> Respon
         content=answer,
         status_code=201,
         media_type=SDP,
-        headers={"Location": f"/{prefix}/{feed_id}/{resource_id}"},
+        headers={"Location": f"/{prefix}/{quote(feed_id, safe='')}/{quote(resource_id, safe='')}"},
     )
 
 

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from rvi_shared.datetimes import Rfc3339DateTime
+from rvi_shared.text import Identifier
 
 CreditStatus = Literal["advanced_certified", "general", "discredited"]
 Method = Literal["video", "onsite"]
@@ -19,7 +20,7 @@ class Payload(BaseModel):
 
 
 class Site(Payload):
-    site_id: str
+    site_id: Identifier
     name: str
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
@@ -27,16 +28,16 @@ class Site(Payload):
 
 
 class ChecklistItem(Payload):
-    item_id: str
+    item_id: Identifier
     description: str
     category: str | None = Field(default=None, description="e.g. agricultural_inputs, laboratory_sampling")
     commodity_code: str | None = Field(default=None, description="HS code of the goods concerned, if any")
 
 
 class Officer(Payload):
-    officer_id: str
+    officer_id: Identifier
     name: str
-    credential_no: str
+    credential_no: Identifier
 
 
 class Reason(Payload):
