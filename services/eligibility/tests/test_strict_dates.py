@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from rvi_platform.testing import Tokens
+from rvi_shared.identifiers import example_uscc
 
 BAD = [
     pytest.param("20260102", "RFC 3339", id="compact-date"),
@@ -18,7 +19,7 @@ BAD = [
     pytest.param("2026-01-02T03:04:05.123456789Z", "6 fractional", id="nanoseconds"),
 ]
 TASK = {
-    "enterprise_id": "ENT-1",
+    "enterprise_id": example_uscc("ENT-1"),
     "customs": "Cixi",
     "checklist_items": [{"item_id": "I1", "description": "crop conditions", "category": "crop_conditions"}],
 }
@@ -33,7 +34,7 @@ def assert_names(response: httpx.Response, field: str, rule: str) -> None:
 
 @pytest.mark.parametrize(("value", "rule"), BAD)
 async def test_facts_effective_from(client: httpx.AsyncClient, tokens: Tokens, value: object, rule: str) -> None:
-    enterprise = f"ENT-{uuid.uuid4().hex[:10]}"
+    enterprise = example_uscc(uuid.uuid4().hex)
     response = await client.put(
         f"/v1/enterprises/{enterprise}/facts",
         json={"can_cooperate": True, "effective_from": value},

@@ -13,11 +13,12 @@ import httpx
 import pytest
 
 from rvi_platform.testing import Tokens
+from rvi_shared.identifiers import example_uscc
 
 
 def body(**overrides: Any) -> dict[str, Any]:
     value: dict[str, Any] = {
-        "enterprise_id": "ENT-1",
+        "enterprise_id": example_uscc("ENT-1"),
         "enterprise_name": "Cixi Fresh Food Group",
         "customs": "Cixi",
         "sites": [{"site_id": "S1", "name": "Zhouxiang base", "latitude": 30.17, "longitude": 121.27}],

@@ -11,6 +11,7 @@ from rvi_eligibility.consent_scope import MATTERS_DESCRIPTION, CoveredMatter, st
 from rvi_eligibility.rule_model import Result
 from rvi_shared.datetimes import Rfc3339DateTime
 from rvi_shared.events.payloads import ChecklistItem, CreditStatus, ItemDecision, Outcome, Reason
+from rvi_shared.identifiers import EnterpriseId
 from rvi_shared.text import Identifier
 
 MAX_BATCH = 1000
@@ -37,7 +38,7 @@ HYBRID_TASK: dict[str, Any] = {
 class TaskFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    enterprise_id: Identifier
+    enterprise_id: EnterpriseId
     customs: str = Field(min_length=1, max_length=64, description="customs office, e.g. Cixi (under Ningbo)")
     checklist_items: list[ChecklistItem] = Field(default_factory=list)
     special_campaign: bool = Field(

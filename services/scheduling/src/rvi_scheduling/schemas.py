@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rvi_shared.datetimes import Rfc3339DateTime
 from rvi_shared.events.payloads import ChecklistItem, Officer, Site
+from rvi_shared.identifiers import EnterpriseId
 from rvi_shared.text import Identifier
 
 
@@ -39,7 +40,7 @@ class InspectionCreate(BaseModel):
     id: Identifier | None = Field(
         default=None, description="caller's task id (e.g. 宁波海关-2026-001); generated if absent"
     )
-    enterprise_id: Identifier
+    enterprise_id: EnterpriseId
     enterprise_name: str = Field(min_length=1, max_length=255)
     customs: str = Field(min_length=1, max_length=64, description="customs office, e.g. Cixi or Ningbo")
     sites: list[Site] = Field(min_length=1)

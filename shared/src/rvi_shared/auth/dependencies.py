@@ -12,6 +12,7 @@ from fastapi.security import HTTPBearer
 
 from rvi_shared.auth.principal import Principal, Role
 from rvi_shared.auth.tokens import TokenError, decode_token, principal_from_claims
+from rvi_shared.identifiers import normalize_identifier
 from rvi_shared.settings import DEV_JWT_SECRET, ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,9 @@ def require_roles(*roles: Role) -> RoleBearer:
 
 
 def ensure_enterprise_access(principal: Principal, enterprise_id: str) -> None:
-    """An enterprise sees only its own inspections, recordings and documents."""
-    if principal.role is Role.ENTERPRISE and principal.enterprise_id != enterprise_id:
+    """An enterprise sees only its own inspections, recordings and documents. Both ids are compared
+    normalized (a token may carry the code in full-width or lower case)."""
+    if principal.role is Role.ENTERPRISE and normalize_identifier(
+        principal.enterprise_id or ""
+    ) != normalize_identifier(enterprise_id):
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="this belongs to another enterprise")

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from rvi_shared.datetimes import Rfc3339DateTime
+from rvi_shared.identifiers import HsCode, split_declaration_code
 from rvi_shared.text import Identifier
 
 CreditStatus = Literal["advanced_certified", "general", "discredited"]
@@ -31,7 +32,21 @@ class ChecklistItem(Payload):
     item_id: Identifier
     description: str
     category: str | None = Field(default=None, description="e.g. agricultural_inputs, laboratory_sampling")
-    commodity_code: str | None = Field(default=None, description="HS code of the goods concerned, if any")
+    commodity_code: HsCode | None = Field(
+        default=None,
+        description="HS code of the goods concerned, if any, normalized to ASCII digits; a 13-digit declaration "
+        "code is kept whole (10-digit HS code + 3-digit inspection and quarantine code)",
+    )
+
+    @property
+    def hs_code(self) -> str | None:
+        """The HS code; of a 13-digit declaration code, its first 10 digits."""
+        return split_declaration_code(self.commodity_code)[0] if self.commodity_code else None
+
+    @property
+    def ciq_code(self) -> str | None:
+        """The inspection and quarantine code: the last 3 digits of a 13-digit declaration code."""
+        return split_declaration_code(self.commodity_code)[1] if self.commodity_code else None
 
 
 class Officer(Payload):
