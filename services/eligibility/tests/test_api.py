@@ -142,9 +142,9 @@ async def test_what_if_unknown_enterprise_is_not_eligible(client: httpx.AsyncCli
 
 
 async def test_what_if_unknown_customs_is_422_naming_it(client: httpx.AsyncClient, tokens: Tokens) -> None:
-    response = await what_if(client, tokens, enterprise_id=new_enterprise(), customs="Xiamen")
+    response = await what_if(client, tokens, enterprise_id=new_enterprise(), customs="Atlantis")
     assert response.status_code == 422
-    assert "Xiamen" in response.json()["detail"]
+    assert "Atlantis" in response.json()["detail"]
     assert "GACC-RVI 1" in response.json()["detail"]
 
 

@@ -129,9 +129,9 @@ async def test_decision_is_hybrid_with_laboratory_sampling(client: httpx.AsyncCl
 
 
 async def test_unknown_customs_is_422_naming_it(client: httpx.AsyncClient, tokens: Tokens) -> None:
-    response = await decide(client, tokens, task(new_enterprise(), customs="Xiamen"))
-    assert response.status_code == 422
-    assert "'Xiamen'" in response.json()["detail"] and "GACC-RVI 1" in response.json()["detail"]
+    response = await decide(client, tokens, task(new_enterprise(), customs="Atlantis"))
+    assert response.status_code == 422 and response.json()["field"] == "customs"
+    assert "'Atlantis' is no customs office" in response.json()["detail"] and "GACC-RVI 1" in response.json()["detail"]
 
 
 async def test_enterprise_with_no_facts_is_decided_not_eligible(client: httpx.AsyncClient, tokens: Tokens) -> None:
@@ -203,7 +203,7 @@ async def test_batch_gives_a_result_or_an_error_per_task_in_order(
     tasks = [task(eid, inspection_id=f"T-{n}") for n in range(10)]
     tasks[3] = task(eid, checklist_items=[*CIXI_ITEMS, LAB])
     tasks[5] = task(new_enterprise())
-    tasks[7] = task(eid, customs="Xiamen")
+    tasks[7] = task(eid, customs="Atlantis")
     response = await client.post("/v1/decisions:batch", json={"tasks": tasks}, headers=tokens.header(tokens.system()))
     assert response.status_code == 200, response.text
     body = response.json()
@@ -211,7 +211,7 @@ async def test_batch_gives_a_result_or_an_error_per_task_in_order(
     results = body["results"]
     assert [r["index"] for r in results] == list(range(10))
     assert results[7]["decision"] is None
-    assert results[7]["error"]["status"] == 422 and "'Xiamen'" in results[7]["error"]["detail"]
+    assert results[7]["error"]["status"] == 422 and "'Atlantis'" in results[7]["error"]["detail"]
     outcomes = [r["decision"]["outcome"] if r["decision"] else None for r in results]
     assert outcomes == ["remote", "remote", "remote", "hybrid", "remote", "onsite", "remote", None, "remote", "remote"]
     assert results[5]["decision"]["reasons"][0]["message"] == "enterprise facts unknown"

@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from rvi_shared.customs import CustomsOfficeName
 from rvi_shared.datetimes import Rfc3339DateTime
 from rvi_shared.events.payloads import ChecklistItem, Officer, Site
 from rvi_shared.identifiers import EnterpriseId
@@ -42,7 +43,7 @@ class InspectionCreate(BaseModel):
     )
     enterprise_id: EnterpriseId
     enterprise_name: str = Field(min_length=1, max_length=255)
-    customs: str = Field(min_length=1, max_length=64, description="customs office, e.g. Cixi or Ningbo")
+    customs: CustomsOfficeName
     sites: list[Site] = Field(min_length=1)
     checklist_items: list[ChecklistItem] = Field(min_length=1)
     officers: list[Officer] = Field(min_length=2, description="at least two officers holding enforcement credentials")
