@@ -2,7 +2,8 @@
 RFC 9457 Problem Details schema (`rvi_shared.errors.ProblemDetails`) in place of FastAPI's
 default 422 list form.
 
-Which statuses an operation can answer follows from its shape: a secured operation 401 and 403;
+Which statuses an operation can answer follows from its shape: a secured operation (or one reading
+an `Authorization` header itself, as WHIP/WHEP do with media tokens) 401 and 403;
 every operation with parameters or a body 404, 409 and 422 (a domain rule may refuse it, or the
 entity it names may be unknown); a body 400 (not UTF-8) and 415. A route may declare
 more in its own `responses`.
@@ -40,7 +41,11 @@ def error_statuses(path: str, operation: dict[str, Any]) -> list[str]:
     if path in OPS_PATHS:
         return []
     statuses: set[str] = set()
-    if operation.get("security"):
+    takes_token = any(
+        p.get("in") == "header" and p.get("name", "").lower() == "authorization"
+        for p in operation.get("parameters", [])
+    )
+    if operation.get("security") or takes_token:
         statuses |= {"401", "403"}
     has_body = "requestBody" in operation
     if operation.get("parameters") or has_body:

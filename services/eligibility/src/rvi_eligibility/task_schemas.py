@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from rvi_eligibility.consent_scope import MATTERS_DESCRIPTION, CoveredMatter, stored_scope
 from rvi_eligibility.rule_model import Result
@@ -41,7 +41,7 @@ class TaskFields(BaseModel):
     enterprise_id: EnterpriseId
     customs: str = Field(min_length=1, max_length=64, description="customs office, e.g. Cixi (under Ningbo)")
     checklist_items: list[ChecklistItem] = Field(default_factory=list)
-    special_campaign: bool = Field(
+    special_campaign: StrictBool = Field(
         default=False,
         description="GACC-RVI 3(II): part of a special campaign led by GACC or a directly subordinate customs",
     )
@@ -87,7 +87,7 @@ class ConsentIn(BaseModel):
         },
     )
 
-    given: bool
+    given: StrictBool
     scope: Annotated[list[CoveredMatter], Field(min_length=1)] | Annotated[str, Field(max_length=2000)] | None = Field(
         default=None,
         description="what the consent covers: a list of matters, one or more of "
@@ -110,10 +110,10 @@ class WhatIfFacts(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     consent: ConsentIn | None = None
-    can_cooperate: bool | None = None
-    technical_conditions: bool | None = None
+    can_cooperate: StrictBool | None = None
+    technical_conditions: StrictBool | None = None
     credit_status: CreditStatus | None = None
-    mandatory_onsite: bool | None = None
+    mandatory_onsite: StrictBool | None = None
     mandatory_onsite_reason: str | None = Field(default=None, max_length=2000)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from rvi_shared.customs import CustomsOfficeName
 from rvi_shared.datetimes import Rfc3339DateTime
@@ -47,7 +47,7 @@ class InspectionCreate(BaseModel):
     sites: list[Site] = Field(min_length=1)
     checklist_items: list[ChecklistItem] = Field(min_length=1)
     officers: list[Officer] = Field(min_length=2, description="at least two officers holding enforcement credentials")
-    special_campaign: bool = False
+    special_campaign: StrictBool = False
     directives: list[str] = Field(default_factory=list, description="e.g. unannounced, joint, physical")
 
     @model_validator(mode="after")
@@ -65,8 +65,8 @@ class InspectionCreate(BaseModel):
 class Readiness(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    equipment_test_passed: bool
-    documents_submitted: bool
+    equipment_test_passed: StrictBool
+    documents_submitted: StrictBool
     contact_name: str | None = None
 
 

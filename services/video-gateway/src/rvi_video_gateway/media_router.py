@@ -157,6 +157,9 @@ async def feed_tokens(
 
 # --- WHIP / WHEP ---
 
+# The offer is read as raw text (RFC 9725: Content-Type application/sdp); declared for the OpenAPI document.
+SDP_OFFER = {"requestBody": {"required": True, "content": {SDP: {"schema": {"type": "string"}}}}}
+
 
 async def _offer(request: Request, content_type: str | None) -> str:
     if (content_type or "").split(";")[0].strip().lower() != SDP:
@@ -189,12 +192,12 @@ def _created(prefix: str, feed_id: str, resource_id: str, answer: str) -> Respon
     )
 
 
-@whip_router.options("/{feed_id}")
+@whip_router.options("/{feed_id}", status_code=204, response_class=Response)
 async def whip_options(feed_id: str) -> Response:
     return Response(status_code=204, headers={"Accept-Post": SDP})
 
 
-@whip_router.post("/{feed_id}", status_code=201, response_class=Response)
+@whip_router.post("/{feed_id}", status_code=201, response_class=Response, openapi_extra=SDP_OFFER)
 async def whip_publish(
     feed_id: str,
     request: Request,
@@ -221,12 +224,12 @@ async def whip_end(
     return Response(status_code=200)
 
 
-@whep_router.options("/{feed_id}")
+@whep_router.options("/{feed_id}", status_code=204, response_class=Response)
 async def whep_options(feed_id: str) -> Response:
     return Response(status_code=204, headers={"Accept-Post": SDP})
 
 
-@whep_router.post("/{feed_id}", status_code=201, response_class=Response)
+@whep_router.post("/{feed_id}", status_code=201, response_class=Response, openapi_extra=SDP_OFFER)
 async def whep_view(
     feed_id: str,
     request: Request,

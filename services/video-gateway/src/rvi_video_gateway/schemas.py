@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from rvi_shared.datetimes import Rfc3339DateTime
 from rvi_video_gateway.steps import CHECKLIST_PREFIX, FIXED_KINDS, is_well_formed
@@ -49,7 +49,7 @@ class Escalation(BaseModel):
         description="GACC-RVI 5 ground for shifting from remote to on-site"
     )
     reason: str = Field(min_length=1, max_length=4000)
-    falsification_confirmed: bool = False
+    falsification_confirmed: StrictBool = False
 
     @model_validator(mode="after")
     def falsification_is_5_i(self) -> Escalation:
