@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, WithJsonSchema
@@ -48,6 +49,11 @@ def parse_enterprise_id(value: object) -> str:
     """The normalized enterprise id; ValueError naming the rule (and the expected check character)."""
     if not isinstance(value, str):
         raise ValueError("an enterprise id is a string")
+    return _parse_enterprise_id(value)
+
+
+@lru_cache(maxsize=4096)  # the same enterprises recur; a valid id is checked once
+def _parse_enterprise_id(value: str) -> str:
     if len(value) > 64:
         raise ValueError("an enterprise id is an 18-character USCC or a 10-digit customs registration code")
     number = normalize_identifier(value)
