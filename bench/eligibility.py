@@ -29,6 +29,7 @@ from rvi_platform.embedded.broker import EmbeddedBroker
 from rvi_platform.embedded.ports import free_port
 from rvi_platform.embedded.postgres import EmbeddedPostgres, ensure_database
 from rvi_shared.auth import Role, mint_token
+from rvi_shared.identifiers import example_uscc
 from rvi_shared.messaging.kafka import ensure_topics
 from rvi_shared.settings import DEV_JWT_SECRET
 
@@ -248,7 +249,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
         system = mint_token(DEV_JWT_SECRET, role=Role.SYSTEM, subject="bench", ttl_s=3600)
         headers = {"Authorization": f"Bearer {system}"}
-        enterprises = [f"ENT-BENCH-{n:03d}" for n in range(args.enterprises)]
+        enterprises = [example_uscc(f"ENT-BENCH-{n:03d}") for n in range(args.enterprises)]
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{eligibility_port}", headers=headers) as client:
             for eid in enterprises:
                 (await client.put(f"/v1/enterprises/{eid}/facts", json=FACTS)).raise_for_status()

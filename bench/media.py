@@ -42,6 +42,7 @@ from rvi_platform.embedded.ports import free_port, wait_for_port
 from rvi_platform.embedded.postgres import EmbeddedPostgres, ensure_database
 from rvi_shared.auth import Role, mint_token
 from rvi_shared.events import new_event, topic_for
+from rvi_shared.identifiers import example_uscc
 from rvi_shared.messaging.kafka import ensure_topics, make_producer
 from rvi_shared.settings import DEV_JWT_SECRET
 from rvi_video_gateway.peers.clips import ClipSpec, default_cache_dir, load_clip
@@ -255,7 +256,7 @@ class GatewayTarget:
 
     async def open_session(self, index: int) -> PairSpec:
         assert self.http is not None
-        inspection_id, enterprise_id = str(uuid.uuid4()), f"ENT-BENCH-{index:03d}"
+        inspection_id, enterprise_id = str(uuid.uuid4()), example_uscc(f"ENT-BENCH-{index:03d}")
         now = datetime.now(UTC)
         slot_start = now + timedelta(minutes=30)
         for type_name, data in session_opening_events(inspection_id, enterprise_id, now, slot_start):

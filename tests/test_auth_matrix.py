@@ -10,8 +10,9 @@ import pytest
 from rvi_platform.demo import Endpoints, auth, cixi_inspection, enterprise_facts
 from rvi_platform.stack import Stack
 from rvi_shared.auth import Role, mint_token
+from rvi_shared.identifiers import example_uscc
 
-ENTERPRISE = f"ENT-AUTH-{uuid.uuid4().hex[:6]}"
+ENTERPRISE = example_uscc(f"ENT-AUTH-{uuid.uuid4().hex[:6]}")
 
 
 def token(platform: Stack, who: str) -> str | None:
@@ -23,7 +24,9 @@ def token(platform: Stack, who: str) -> str | None:
         "officer": mint_token(secret, role=Role.OFFICER, subject="o", credential_no="NB-0001", district="Ningbo"),
         "operator": mint_token(secret, role=Role.OPERATOR, subject="ops"),
         "own_enterprise": mint_token(secret, role=Role.ENTERPRISE, subject="r", enterprise_id=ENTERPRISE),
-        "other_enterprise": mint_token(secret, role=Role.ENTERPRISE, subject="r2", enterprise_id="ENT-OTHER"),
+        "other_enterprise": mint_token(
+            secret, role=Role.ENTERPRISE, subject="r2", enterprise_id=example_uscc("ENT-OTHER")
+        ),
     }[who]
 
 

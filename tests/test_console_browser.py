@@ -23,6 +23,7 @@ from rvi_platform.embedded.ports import free_port
 from rvi_platform.services import ServiceProcess, spec
 from rvi_platform.stack import Stack
 from rvi_platform.testing import Tokens
+from rvi_shared.identifiers import example_uscc
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"  # Debian's package (`make test` installs it); never a downloaded build
@@ -122,7 +123,7 @@ async def new_tab(context: BrowserContext, name: str) -> Tab:
 
 # --- the test ---
 
-ENTERPRISE_ID = "ENT-CIXI-UI-0001"
+ENTERPRISE_ID = example_uscc("console UI 1")
 S1 = (30.1731, 121.2698)  # the Zhouxiang planting base (demo SITES)
 
 
@@ -415,7 +416,7 @@ async def test_equipment_test_shows_the_gateways_figures_and_verdict(
     equipment test and shows what the gateway measured and its verdict. Chromium's fake camera
     misses the thresholds, and a failed test records the enterprise's technical conditions as not
     met (GACC-RVI 2), so the inspection shifts on-site: the page shows that too."""
-    enterprise_id, inspection_id = "ENT-CIXI-UI-0002", str(uuid.uuid4())
+    enterprise_id, inspection_id = example_uscc("console UI 2"), str(uuid.uuid4())
     async with httpx.AsyncClient(timeout=30) as client:
         await stage_inspection(
             client, endpoints, platform.jwt_secret, str(platform.clock_file), enterprise_id, inspection_id
@@ -462,7 +463,7 @@ async def test_officer_shifts_a_session_on_site_with_a_reason_code(
 ) -> None:
     """GACC-RVI 5: the officer starts the session and shifts it on-site with 5(II) from the page;
     the gateway records the escalation and scheduling moves the inspection on-site."""
-    enterprise_id, inspection_id = "ENT-CIXI-UI-0003", str(uuid.uuid4())
+    enterprise_id, inspection_id = example_uscc("console UI 3"), str(uuid.uuid4())
     async with httpx.AsyncClient(timeout=30) as client:
         await stage_inspection(
             client, endpoints, platform.jwt_secret, str(platform.clock_file), enterprise_id, inspection_id

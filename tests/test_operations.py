@@ -20,6 +20,7 @@ from rvi_platform.services import ServiceProcess, spec
 from rvi_platform.stack import Stack
 from rvi_shared.auth import Role, mint_token
 from rvi_shared.db import asyncpg_dsn
+from rvi_shared.identifiers import example_uscc
 from rvi_shared.settings import DEV_JWT_SECRET
 
 
@@ -43,7 +44,7 @@ async def test_consumer_lag_is_exported_once_events_flow(platform: Stack, endpoi
     async with httpx.AsyncClient() as client:
         await client.post(
             f"{endpoints.scheduling}/v1/inspections",
-            json=cixi_inspection(f"ENT-{uuid.uuid4().hex[:6]}", str(uuid.uuid4())),
+            json=cixi_inspection(example_uscc(uuid.uuid4().hex), str(uuid.uuid4())),
             headers=auth(system),
         )
         deadline = time.monotonic() + 20
@@ -61,7 +62,7 @@ async def test_the_callers_trace_context_is_carried_into_the_cloudevent(platform
     async with httpx.AsyncClient() as client:
         response = await client.post(
             f"{endpoints.scheduling}/v1/inspections",
-            json=cixi_inspection("ENT-TRACE", inspection_id),
+            json=cixi_inspection(example_uscc("ENT-TRACE"), inspection_id),
             headers={**auth(system), "traceparent": f"00-{trace_id}-{'a' * 16}-01"},
         )
     assert response.status_code == 201

@@ -15,6 +15,7 @@ import httpx
 
 from rvi_shared.auth import Role, mint_token
 from rvi_shared.clock import FileOffsetClock
+from rvi_shared.identifiers import example_uscc
 
 TEAM = [
     {"officer_id": "O-NB-0001", "name": "Wang Li", "credential_no": "NB-0001"},
@@ -200,7 +201,7 @@ async def run_flow(
     """Walk one Cixi inspection from request to completed; returns how long it took. With
     `video`, the credentials and identity steps are recorded from a live camera (WHIP)."""
     started = time.perf_counter()
-    enterprise_id = enterprise_id or f"ENT-CIXI-{uuid.uuid4().hex[:8]}"
+    enterprise_id = enterprise_id or example_uscc(f"Cixi Fresh Food Group {uuid.uuid4()}")
     inspection_id = inspection_id or str(uuid.uuid4())
     tokens = Tokens(secret, enterprise_id)
     await stage_inspection(client, endpoints, secret, clock_file, enterprise_id, inspection_id, log, timeout_s)

@@ -117,12 +117,12 @@ async def test_a_signature_needs_a_signer_and_acceptance(client: httpx.AsyncClie
     path = f"/v1/documents/{document_id}/sign"
     missing = await client.post(path, json={"accept": True}, headers=headers)
     assert missing.status_code == 422
-    assert any(err["loc"][-1] == "signer_name" for err in missing.json()["detail"])
+    assert any(err["field"] == "signer_name" for err in missing.json()["errors"])
     blank = await client.post(path, json={"signer_name": "  ", "accept": True}, headers=headers)
     assert blank.status_code == 422
     refused = await client.post(path, json={"signer_name": "Zhang Wei", "accept": False}, headers=headers)
     assert refused.status_code == 422
-    assert any(err["loc"][-1] == "accept" for err in refused.json()["detail"])
+    assert any(err["field"] == "accept" for err in refused.json()["errors"])
 
 
 async def test_unknown_documents_and_inspections_are_404(client: httpx.AsyncClient, tokens: Tokens) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from rvi_platform.testing import Tokens
 from rvi_shared.clock import ManualClock
+from rvi_shared.identifiers import example_uscc
 
 CIXI_FACTS: dict[str, Any] = {
     "name": "Cixi Fresh Food Group",
@@ -27,8 +28,11 @@ CIXI_ITEMS = [
 ]
 
 
+E1 = example_uscc("E1")
+
+
 def new_enterprise() -> str:
-    return f"ENT-{uuid.uuid4().hex[:10]}"
+    return example_uscc(uuid.uuid4().hex)
 
 
 async def put_facts(client: httpx.AsyncClient, tokens: Tokens, enterprise_id: str, **body: Any) -> httpx.Response:
@@ -138,9 +142,9 @@ async def test_what_if_unknown_enterprise_is_not_eligible(client: httpx.AsyncCli
 
 
 async def test_what_if_unknown_customs_is_422_naming_it(client: httpx.AsyncClient, tokens: Tokens) -> None:
-    response = await what_if(client, tokens, enterprise_id=new_enterprise(), customs="Xiamen")
+    response = await what_if(client, tokens, enterprise_id=new_enterprise(), customs="Atlantis")
     assert response.status_code == 422
-    assert "Xiamen" in response.json()["detail"]
+    assert "Atlantis" in response.json()["detail"]
     assert "GACC-RVI 1" in response.json()["detail"]
 
 
@@ -186,9 +190,9 @@ async def test_unknown_decision_is_404(client: httpx.AsyncClient, tokens: Tokens
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
-        ("PUT", "/v1/enterprises/E1/facts", {"can_cooperate": True}),
-        ("GET", "/v1/enterprises/E1", None),
-        ("POST", "/v1/evaluations", {"enterprise_id": "E1", "customs": "Cixi"}),
+        ("PUT", f"/v1/enterprises/{E1}/facts", {"can_cooperate": True}),
+        ("GET", f"/v1/enterprises/{E1}", None),
+        ("POST", "/v1/evaluations", {"enterprise_id": E1, "customs": "Cixi"}),
         ("GET", "/v1/decisions/D1", None),
         ("GET", "/v1/inspections/I1/decision", None),
         ("GET", "/v1/rules", None),
@@ -202,22 +206,22 @@ async def test_no_token_is_401(client: httpx.AsyncClient, method: str, path: str
 @pytest.mark.parametrize(
     ("role", "method", "path", "body"),
     [
-        ("officer", "PUT", "/v1/enterprises/E1/facts", {"can_cooperate": True}),
-        ("enterprise", "PUT", "/v1/enterprises/E1/facts", {"can_cooperate": True}),
-        ("operator", "GET", "/v1/enterprises/E1", None),
-        ("other-enterprise", "GET", "/v1/enterprises/E1", None),
-        ("enterprise", "POST", "/v1/evaluations", {"enterprise_id": "E1", "customs": "Cixi"}),
-        ("operator", "POST", "/v1/evaluations", {"enterprise_id": "E1", "customs": "Cixi"}),
+        ("officer", "PUT", f"/v1/enterprises/{E1}/facts", {"can_cooperate": True}),
+        ("enterprise", "PUT", f"/v1/enterprises/{E1}/facts", {"can_cooperate": True}),
+        ("operator", "GET", f"/v1/enterprises/{E1}", None),
+        ("other-enterprise", "GET", f"/v1/enterprises/{E1}", None),
+        ("enterprise", "POST", "/v1/evaluations", {"enterprise_id": E1, "customs": "Cixi"}),
+        ("operator", "POST", "/v1/evaluations", {"enterprise_id": E1, "customs": "Cixi"}),
     ],
 )
 async def test_wrong_role_is_403(
     client: httpx.AsyncClient, tokens: Tokens, role: str, method: str, path: str, body: Any
 ) -> None:
-    await put_facts(client, tokens, "E1", **CIXI_FACTS)
+    await put_facts(client, tokens, E1, **CIXI_FACTS)
     token = {
         "officer": tokens.officer(),
         "operator": tokens.operator(),
-        "enterprise": tokens.enterprise("E1"),
+        "enterprise": tokens.enterprise(E1),
         "other-enterprise": tokens.enterprise("E2"),
     }[role]
     response = await client.request(method, path, json=body, headers=tokens.header(token))

@@ -17,6 +17,7 @@ from rvi_eligibility.facts import EnterpriseStanding
 from rvi_eligibility.rules import Result, TaskFacts
 from rvi_platform.testing import Tokens
 from rvi_shared.events.payloads import ChecklistItem
+from rvi_shared.identifiers import example_uscc
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 ITEMS = [
@@ -24,7 +25,7 @@ ITEMS = [
     ChecklistItem(item_id="I2", description="crop conditions", category="crop_conditions"),
 ]
 ELIGIBLE = EnterpriseStanding(
-    enterprise_id="ENT-CIXI",
+    enterprise_id=example_uscc("ENT-CIXI"),
     effective_from=NOW - timedelta(days=30),
     consent_given=True,
     consent_scope="export food planting sites",
@@ -38,7 +39,7 @@ NOT_COVERED = "but not remote video inspection, to which the enterprise must con
 def task(scope: str | None) -> TaskFacts:
     return TaskFacts(
         as_at=NOW,
-        enterprise_id="ENT-CIXI",
+        enterprise_id=example_uscc("ENT-CIXI"),
         enterprise=replace(ELIGIBLE, consent_scope=scope),
         customs="Cixi",
         special_campaign=False,
@@ -170,7 +171,7 @@ async def put_consent(client: httpx.AsyncClient, tokens: Tokens, enterprise_id: 
 
 
 async def test_a_listed_scope_is_stored_shown_and_judged(client: httpx.AsyncClient, tokens: Tokens) -> None:
-    covered, not_covered = f"ENT-{uuid.uuid4().hex[:10]}", f"ENT-{uuid.uuid4().hex[:10]}"
+    covered, not_covered = example_uscc(uuid.uuid4().hex), example_uscc(uuid.uuid4().hex)
     ok = await put_consent(
         client, tokens, covered, {"given": True, "scope": ["remote_video_inspection", "key_step_recording"]}
     )
@@ -216,15 +217,15 @@ async def test_a_listed_scope_is_stored_shown_and_judged(client: httpx.AsyncClie
     ],
 )
 async def test_a_bad_scope_is_422_naming_it(client: httpx.AsyncClient, tokens: Tokens, scope: Any, where: str) -> None:
-    response = await put_consent(client, tokens, f"ENT-{uuid.uuid4().hex[:10]}", {"given": True, "scope": scope})
+    response = await put_consent(client, tokens, example_uscc(uuid.uuid4().hex), {"given": True, "scope": scope})
     assert response.status_code == 422
-    assert all(where in error["loc"] for error in response.json()["detail"])
+    assert all(where in error["field"].split(".") for error in response.json()["errors"])
 
 
 async def test_an_event_scope_naming_matters_is_read_as_the_list(
     live_client: httpx.AsyncClient, publisher: Any, kit: Any, tokens: Tokens
 ) -> None:
-    enterprise_id = f"ENT-{uuid.uuid4().hex[:10]}"
+    enterprise_id = example_uscc(uuid.uuid4().hex)
     update = kit.cixi_update(enterprise_id)
     update = update.model_copy(update={"consent": update.consent.model_copy(update={"scope": "key_step_recording"})})
     await publisher.event("rvi.enterprise.updated.v1", enterprise_id, update, kit.start)

@@ -13,6 +13,7 @@ from rvi_platform.testing import Tokens
 from rvi_shared.clock import ManualClock
 from rvi_shared.events import new_event
 from rvi_shared.events.payloads import ChecklistItem, Consent, InspectionCancelled, SessionEscalated
+from rvi_shared.identifiers import example_uscc
 
 UPDATED = "rvi.enterprise.updated.v1"
 REQUESTED = "rvi.inspection.requested.v1"
@@ -21,7 +22,7 @@ LAB = ChecklistItem(item_id="I5", description="soil samples", category="laborato
 
 def ids() -> tuple[str, str]:
     suffix = uuid.uuid4().hex[:10]
-    return f"ENT-{suffix}", f"INS-{suffix}"
+    return example_uscc(suffix), f"INS-{suffix}"
 
 
 class Probe:

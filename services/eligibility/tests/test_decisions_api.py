@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rvi_platform.testing import Tokens
 from rvi_shared.clock import ManualClock
+from rvi_shared.identifiers import example_uscc
 
 CIXI_FACTS: dict[str, Any] = {
     "name": "Cixi Fresh Food Group",
@@ -36,7 +37,7 @@ ARMS = {"item_id": "ARMS", "description": "hunting rifles", "commodity_code": "9
 
 
 def new_enterprise() -> str:
-    return f"ENT-{uuid.uuid4().hex[:10]}"
+    return example_uscc(uuid.uuid4().hex)
 
 
 def task(enterprise_id: str, **fields: Any) -> dict[str, Any]:
@@ -128,9 +129,9 @@ async def test_decision_is_hybrid_with_laboratory_sampling(client: httpx.AsyncCl
 
 
 async def test_unknown_customs_is_422_naming_it(client: httpx.AsyncClient, tokens: Tokens) -> None:
-    response = await decide(client, tokens, task(new_enterprise(), customs="Xiamen"))
-    assert response.status_code == 422
-    assert "'Xiamen'" in response.json()["detail"] and "GACC-RVI 1" in response.json()["detail"]
+    response = await decide(client, tokens, task(new_enterprise(), customs="Atlantis"))
+    assert response.status_code == 422 and response.json()["field"] == "customs"
+    assert "'Atlantis' is no customs office" in response.json()["detail"] and "GACC-RVI 1" in response.json()["detail"]
 
 
 async def test_enterprise_with_no_facts_is_decided_not_eligible(client: httpx.AsyncClient, tokens: Tokens) -> None:
@@ -202,7 +203,7 @@ async def test_batch_gives_a_result_or_an_error_per_task_in_order(
     tasks = [task(eid, inspection_id=f"T-{n}") for n in range(10)]
     tasks[3] = task(eid, checklist_items=[*CIXI_ITEMS, LAB])
     tasks[5] = task(new_enterprise())
-    tasks[7] = task(eid, customs="Xiamen")
+    tasks[7] = task(eid, customs="Atlantis")
     response = await client.post("/v1/decisions:batch", json={"tasks": tasks}, headers=tokens.header(tokens.system()))
     assert response.status_code == 200, response.text
     body = response.json()
@@ -210,7 +211,7 @@ async def test_batch_gives_a_result_or_an_error_per_task_in_order(
     results = body["results"]
     assert [r["index"] for r in results] == list(range(10))
     assert results[7]["decision"] is None
-    assert results[7]["error"]["status"] == 422 and "'Xiamen'" in results[7]["error"]["detail"]
+    assert results[7]["error"]["status"] == 422 and "'Atlantis'" in results[7]["error"]["detail"]
     outcomes = [r["decision"]["outcome"] if r["decision"] else None for r in results]
     assert outcomes == ["remote", "remote", "remote", "hybrid", "remote", "onsite", "remote", None, "remote", "remote"]
     assert results[5]["decision"]["reasons"][0]["message"] == "enterprise facts unknown"
@@ -235,7 +236,7 @@ async def test_batch_of_1000_is_stored(client: httpx.AsyncClient, tokens: Tokens
 
 
 async def test_batch_over_1000_is_422(client: httpx.AsyncClient, tokens: Tokens) -> None:
-    tasks = [task("E1")] * 1001
+    tasks = [task(example_uscc("E1"))] * 1001
     response = await client.post("/v1/decisions:batch", json={"tasks": tasks}, headers=tokens.header(tokens.system()))
     assert response.status_code == 422
     assert "tasks" in response.text and "1000" in response.text
@@ -372,9 +373,14 @@ async def test_put_facts_cannot_lift_mandatory_onsite(client: httpx.AsyncClient,
 @pytest.mark.parametrize(
     ("role", "method", "path", "body"),
     [
-        ("enterprise", "POST", "/v1/decisions", {"enterprise_id": "E1", "customs": "Cixi"}),
-        ("operator", "POST", "/v1/decisions", {"enterprise_id": "E1", "customs": "Cixi"}),
-        ("enterprise", "POST", "/v1/decisions:batch", {"tasks": [{"enterprise_id": "E1", "customs": "Cixi"}]}),
+        ("enterprise", "POST", "/v1/decisions", {"enterprise_id": example_uscc("E1"), "customs": "Cixi"}),
+        ("operator", "POST", "/v1/decisions", {"enterprise_id": example_uscc("E1"), "customs": "Cixi"}),
+        (
+            "enterprise",
+            "POST",
+            "/v1/decisions:batch",
+            {"tasks": [{"enterprise_id": example_uscc("E1"), "customs": "Cixi"}]},
+        ),
         (
             "system",
             "POST",
@@ -387,20 +393,20 @@ async def test_put_facts_cannot_lift_mandatory_onsite(client: httpx.AsyncClient,
             "/v1/inspections/I1/override",
             {"direction": "onsite", "reason": "xxxxx", "legal_basis": "3(V)"},
         ),
-        ("officer", "POST", "/v1/enterprises/E1/mandatory-onsite/lift", {"reason": "rectified"}),
+        ("officer", "POST", f"/v1/enterprises/{example_uscc('E1')}/mandatory-onsite/lift", {"reason": "rectified"}),
         ("other-enterprise", "GET", "/v1/decisions/{own}", None),
     ],
 )
 async def test_wrong_role_is_403(
     client: httpx.AsyncClient, tokens: Tokens, role: str, method: str, path: str, body: Any
 ) -> None:
-    await put_facts(client, tokens, "E1", **CIXI_FACTS)
-    own = (await decide(client, tokens, task("E1"))).json()["id"]
+    await put_facts(client, tokens, example_uscc("E1"), **CIXI_FACTS)
+    own = (await decide(client, tokens, task(example_uscc("E1")))).json()["id"]
     token = {
         "operator": tokens.operator(),
         "system": tokens.system(),
         "officer": tokens.officer(),
-        "enterprise": tokens.enterprise("E1"),
+        "enterprise": tokens.enterprise(example_uscc("E1")),
         "other-enterprise": tokens.enterprise("E2"),
     }[role]
     response = await client.request(method, path.format(own=own), json=body, headers=tokens.header(token))
@@ -409,7 +415,12 @@ async def test_wrong_role_is_403(
 
 @pytest.mark.parametrize(
     "path",
-    ["/v1/decisions", "/v1/decisions:batch", "/v1/inspections/I1/override", "/v1/enterprises/E1/mandatory-onsite/lift"],
+    [
+        "/v1/decisions",
+        "/v1/decisions:batch",
+        "/v1/inspections/I1/override",
+        f"/v1/enterprises/{example_uscc('E1')}/mandatory-onsite/lift",
+    ],
 )
 async def test_no_token_is_401(client: httpx.AsyncClient, path: str) -> None:
     assert (await client.post(path, json={})).status_code == 401

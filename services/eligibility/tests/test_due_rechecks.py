@@ -25,6 +25,7 @@ from rvi_platform.testing import Tokens, serve_in_process
 from rvi_shared.clock import ManualClock
 from rvi_shared.db import transaction
 from rvi_shared.events import new_event
+from rvi_shared.identifiers import example_uscc
 from rvi_shared.service import ServiceRuntime
 
 START = datetime.fromisoformat("2026-11-23T02:00:00+00:00")
@@ -82,7 +83,7 @@ async def follow(app: FastAPI, kit: Any, enterprise_id: str) -> str:
 
 
 async def known_enterprise(client: httpx.AsyncClient, tokens: Tokens) -> str:
-    enterprise_id = f"ENT-{uuid.uuid4().hex[:10]}"
+    enterprise_id = example_uscc(uuid.uuid4().hex)
     response = await put_facts(client, tokens, enterprise_id, CIXI_FACTS)
     assert response.status_code == 200, response.text
     return enterprise_id

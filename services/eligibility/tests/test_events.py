@@ -17,6 +17,7 @@ from rvi_shared.clock import ManualClock
 from rvi_shared.events import new_event, topic_for
 from rvi_shared.events.payloads import EquipmentTested, SessionEscalated
 from rvi_shared.events.registry import dlq_topic
+from rvi_shared.identifiers import example_uscc
 
 REQUESTED = "rvi.inspection.requested.v1"
 UPDATED = "rvi.enterprise.updated.v1"
@@ -24,7 +25,7 @@ UPDATED = "rvi.enterprise.updated.v1"
 
 def ids() -> tuple[str, str]:
     suffix = uuid.uuid4().hex[:10]
-    return f"ENT-{suffix}", f"INS-{suffix}"
+    return example_uscc(suffix), f"INS-{suffix}"
 
 
 async def get_json(client: httpx.AsyncClient, tokens: Tokens, path: str) -> dict[str, Any] | None:

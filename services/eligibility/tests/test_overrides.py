@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from rvi_platform.testing import Tokens
 from rvi_shared.clock import ManualClock
 from rvi_shared.events.payloads import ChecklistItem, InspectionCancelled
+from rvi_shared.identifiers import example_uscc
 
 REQUESTED = "rvi.inspection.requested.v1"
 FISH = ChecklistItem(item_id="FISH", description="frozen fish", commodity_code="0303.89")
@@ -37,7 +38,7 @@ class Flow:
     async def inspection(self, items: list[ChecklistItem] | None = None, **request: Any) -> tuple[str, str, dict]:
         """A known enterprise and a requested inspection with its first decision."""
         suffix = uuid.uuid4().hex[:10]
-        eid, iid = f"ENT-{suffix}", f"INS-{suffix}"
+        eid, iid = example_uscc(suffix), f"INS-{suffix}"
         put = await self.client.put(
             f"/v1/enterprises/{eid}/facts", json=FACTS, headers=self.tokens.header(self.tokens.system())
         )
@@ -182,9 +183,11 @@ async def test_post_decision_for_a_followed_inspection_supersedes_and_emits(
     assert [e["data"]["decision_id"] for e in events] == [first["id"], decision["id"]]
 
     other = await flow.client.post(
-        "/v1/decisions", json={**body, "enterprise_id": "ENT-other"}, headers=flow.tokens.header(flow.tokens.system())
+        "/v1/decisions",
+        json={**body, "enterprise_id": example_uscc("ENT-other")},
+        headers=flow.tokens.header(flow.tokens.system()),
     )
-    assert other.status_code == 409 and "ENT-other" in other.json()["detail"]
+    assert other.status_code == 409 and example_uscc("ENT-other") in other.json()["detail"]
 
 
 async def test_batch_emits_only_for_followed_inspections(flow: Flow, db: AsyncEngine, kit: Any) -> None:
@@ -200,7 +203,7 @@ async def test_batch_emits_only_for_followed_inspections(flow: Flow, db: AsyncEn
             "inspection_id": iid,
             "special_campaign": True,
         },
-        {"enterprise_id": "ENT-other", "customs": "Cixi", "checklist_items": items, "inspection_id": iid},
+        {"enterprise_id": example_uscc("ENT-other"), "customs": "Cixi", "checklist_items": items, "inspection_id": iid},
     ]
     response = await flow.client.post(
         "/v1/decisions:batch", json={"tasks": tasks}, headers=flow.tokens.header(flow.tokens.officer())

@@ -11,6 +11,7 @@ from rvi_platform.testing import Tokens, eventually
 from rvi_shared.clock import ManualClock
 from rvi_shared.events import new_event, topic_for
 from rvi_shared.events import payloads as p
+from rvi_shared.identifiers import example_uscc
 from rvi_shared.messaging.kafka import ensure_topics, make_producer
 
 from .test_inspections_api import inspection_body  # noqa: TID252
@@ -51,7 +52,7 @@ async def test_a_remote_decision_schedules_with_three_days_notice(
     live_client: httpx.AsyncClient, tokens: Tokens, kafka_bootstrap: str, clock: ManualClock
 ) -> None:
     created = await live_client.post(
-        "/v1/inspections", json=inspection_body(f"E-{uuid.uuid4().hex[:6]}"), headers=tokens.header(tokens.system())
+        "/v1/inspections", json=inspection_body(example_uscc(uuid.uuid4().hex)), headers=tokens.header(tokens.system())
     )
     inspection = created.json()
     await decide(kafka_bootstrap, inspection, clock, "remote", [])
@@ -66,7 +67,7 @@ async def test_an_onsite_decision_shifts_the_task_onsite_with_its_reasons(
     live_client: httpx.AsyncClient, tokens: Tokens, kafka_bootstrap: str, clock: ManualClock
 ) -> None:
     created = await live_client.post(
-        "/v1/inspections", json=inspection_body(f"E-{uuid.uuid4().hex[:6]}"), headers=tokens.header(tokens.system())
+        "/v1/inspections", json=inspection_body(example_uscc(uuid.uuid4().hex)), headers=tokens.header(tokens.system())
     )
     inspection = created.json()
     reason = p.Reason(rule_id="not-discredited", reference="GACC-RVI 2", message="the enterprise is discredited")

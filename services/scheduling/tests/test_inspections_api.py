@@ -6,9 +6,10 @@ from typing import Any
 import httpx
 
 from rvi_platform.testing import Tokens
+from rvi_shared.identifiers import example_uscc
 
 
-def inspection_body(enterprise_id: str = "ENT-1", **overrides: Any) -> dict[str, Any]:
+def inspection_body(enterprise_id: str = example_uscc("ENT-1"), **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "enterprise_id": enterprise_id,
         "enterprise_name": "Cixi Fresh Food Group",
@@ -53,7 +54,7 @@ async def test_missing_field_is_named(client: httpx.AsyncClient, tokens: Tokens)
     del body["enterprise_id"]
     response = await client.post("/v1/inspections", json=body, headers=tokens.header(tokens.system()))
     assert response.status_code == 422
-    assert any(err["loc"][-1] == "enterprise_id" for err in response.json()["detail"])
+    assert any(err["field"] == "enterprise_id" for err in response.json()["errors"])
 
 
 async def test_malformed_json_is_422(client: httpx.AsyncClient, tokens: Tokens) -> None:
@@ -69,7 +70,7 @@ async def test_one_officer_is_not_enough(client: httpx.AsyncClient, tokens: Toke
     body = inspection_body(officers=[{"officer_id": "O1", "name": "Wang Li", "credential_no": "NB-0001"}])
     response = await client.post("/v1/inspections", json=body, headers=tokens.header(tokens.system()))
     assert response.status_code == 422
-    assert any("officers" in err["loc"] for err in response.json()["detail"])
+    assert any(err["field"].startswith("officers") for err in response.json()["errors"])
 
 
 async def test_unknown_inspection_is_404(client: httpx.AsyncClient, tokens: Tokens) -> None:
@@ -79,12 +80,14 @@ async def test_unknown_inspection_is_404(client: httpx.AsyncClient, tokens: Toke
 
 async def test_readiness_before_scheduling_is_409_naming_state(client: httpx.AsyncClient, tokens: Tokens) -> None:
     created = (
-        await client.post("/v1/inspections", json=inspection_body("ENT-9"), headers=tokens.header(tokens.system()))
+        await client.post(
+            "/v1/inspections", json=inspection_body(example_uscc("ENT-9")), headers=tokens.header(tokens.system())
+        )
     ).json()
     response = await client.post(
         f"/v1/inspections/{created['id']}/readiness",
         json={"equipment_test_passed": True, "documents_submitted": True},
-        headers=tokens.header(tokens.enterprise("ENT-9")),
+        headers=tokens.header(tokens.enterprise(example_uscc("ENT-9"))),
     )
     assert response.status_code == 409
     assert response.json()["current_state"] == "requested"

@@ -20,12 +20,14 @@ from rvi_shared.clock import Clock, clock_from_settings
 from rvi_shared.db import make_engine, make_sessionmaker
 from rvi_shared.errors import install_error_handlers
 from rvi_shared.gc_tuning import tune_garbage_collector
+from rvi_shared.hygiene import InputHygieneMiddleware
 from rvi_shared.messaging.consumer import EventConsumer, HandlerRegistry
 from rvi_shared.messaging.outbox import Outbox
 from rvi_shared.messaging.relay import OutboxRelay
 from rvi_shared.messaging.tables import MessagingTables
 from rvi_shared.observability.http import ObservabilityMiddleware
 from rvi_shared.observability.logging import configure_logging
+from rvi_shared.openapi import install_problem_openapi
 from rvi_shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -134,6 +136,7 @@ def create_service_app(
             log.info("%s stopped", service)
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.add_middleware(InputHygieneMiddleware)
     app.add_middleware(ObservabilityMiddleware, service=service)
     if origins := settings.cors_allow_origins:
         # Outermost, so error responses carry the headers too; Location for WHIP/WHEP resources.
@@ -148,6 +151,7 @@ def create_service_app(
     install_error_handlers(app)
     for router in (*routers, _ops_router()):
         _add_routes(app, router)
+    install_problem_openapi(app)
     return app
 
 

@@ -34,6 +34,8 @@ class ServiceSettings(BaseSettings):
     jwt_jwks_url: str | None = None
     jwt_issuer: str = "rvi"
     jwt_audience: str = "rvi"
+    # A bearer token valid for longer than this (exp - now, or exp - iat) is refused.
+    jwt_max_lifetime_s: float = 24 * 3600
     clock_file: str | None = None
     log_level: str = "INFO"
     # Requests wait for a pooled connection rather than open and close one each under load.

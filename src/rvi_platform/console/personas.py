@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from rvi_shared.auth import Role, mint_token
+from rvi_shared.identifiers import example_uscc
 
-DEMO_ENTERPRISE_ID = "ENT-CIXI-0001"
+DEMO_ENTERPRISE_ID = example_uscc("Cixi Fresh Food Group (console)")
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ version lists the entries it carries; an entry's own dates say when it applies."
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -40,7 +41,8 @@ def entries_on(entries: Iterable[CatalogueEntry], day: date) -> Mapping[str, Cat
 
 
 def hs_chapter(commodity_code: str) -> str | None:
-    digits = "".join(ch for ch in commodity_code if ch.isdigit())
+    """The HS chapter (first two digits); full-width digits read as ASCII ones (NFKC)."""
+    digits = "".join(ch for ch in unicodedata.normalize("NFKC", commodity_code) if ch in "0123456789")
     return digits[:2] if len(digits) >= 2 else None
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from rvi_eligibility.catalogue import category_key, hs_chapter
+from rvi_eligibility.catalogue import category_key, hs_chapter, legal_date
 from rvi_eligibility.consent_scope import covered_matters, covers_remote_video, scope_out
-from rvi_eligibility.districts import district_of
+from rvi_eligibility.districts import customs_office, district_of
 from rvi_eligibility.facts import EnterpriseStanding
 from rvi_eligibility.rule_model import Catalogues, ItemFacts, Result, TaskFacts, Verdict, failed, passed
 
@@ -23,9 +23,15 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def pilot_district(f: TaskFacts, _: Catalogues) -> Verdict:
-    district = district_of(f.customs)
+    office = customs_office(f.customs)
+    district = district_of(f.customs, legal_date(f.as_at))
     if district is None:
-        return failed(f"customs office {f.customs!r} is not in one of the 17 pilot districts", customs=f.customs)
+        where = f" (in the {office.district.name_en} district)" if office is not None else ""
+        return failed(
+            f"customs office {f.customs!r}{where} is not in one of the 17 pilot districts",
+            customs=f.customs,
+            **({"district": office.district.name_en, "district_code": office.district.code} if office else {}),
+        )
     return passed(
         f"customs office {f.customs!r} is in the {district} pilot district", customs=f.customs, district=district
     )

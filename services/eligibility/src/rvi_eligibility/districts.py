@@ -1,69 +1,32 @@
-"""The 17 pilot customs districts (GACC-RVI 1) and subordinate customs offices mapped to them."""
+"""Customs offices and the pilot districts of GACC-RVI 1, from the shared customs office registry
+(`rvi_shared.customs`, DOMAIN 10): a code, a Chinese or an English name denotes an office; the
+office's district is in the pilot from its joining date."""
 
 from __future__ import annotations
 
-PILOT_DISTRICTS: tuple[str, ...] = (
-    "Shijiazhuang",
-    "Dalian",
-    "Shanghai",
-    "Nanjing",
-    "Hangzhou",
-    "Ningbo",
-    "Fuzhou",
-    "Qingdao",
-    "Wuhan",
-    "Changsha",
-    "Guangzhou",
-    "Shenzhen",
-    "Gongbei",
-    "Huangpu",
-    "Nanning",
-    "Chongqing",
-    "Urumqi",
-)
+from datetime import date
 
+from rvi_shared.customs import CustomsOffice, registry
+
+PILOT_DISTRICTS: tuple[str, ...] = registry().pilot_districts
 SUBORDINATE_CUSTOMS: dict[str, str] = {
-    "Cixi": "Ningbo",
-    "Beilun": "Ningbo",
-    "Yuyao": "Ningbo",
-    "Zhenhai": "Ningbo",
-    "Meishan": "Ningbo",
-    "Pudong": "Shanghai",
-    "Waigaoqiao": "Shanghai",
-    "Yangshan": "Shanghai",
-    "Wusong": "Shanghai",
-    "Shekou": "Shenzhen",
-    "Futian": "Shenzhen",
-    "Huanggang": "Shenzhen",
-    "Huangdao": "Qingdao",
-    "Yantai": "Qingdao",
-    "Weihai": "Qingdao",
-    "Rizhao": "Qingdao",
-    "Suzhou": "Nanjing",
-    "Wuxi": "Nanjing",
-    "Yiwu": "Hangzhou",
-    "Wenzhou": "Hangzhou",
-    "Dayaowan": "Dalian",
-    "Mawei": "Fuzhou",
-    "Zhongshan": "Gongbei",
-    "Dongguan": "Huangpu",
-    "Foshan": "Guangzhou",
-    "Pingxiang": "Nanning",
-    "Dongxing": "Nanning",
-    "Khorgas": "Urumqi",
-    "Alashankou": "Urumqi",
-}
-
-_BY_NAME: dict[str, str] = {d.casefold(): d for d in PILOT_DISTRICTS} | {
-    office.casefold(): district for office, district in SUBORDINATE_CUSTOMS.items()
+    office.name_en: office.district.name_en
+    for office in registry().offices
+    if office.district.name_en in PILOT_DISTRICTS and not office.is_district
 }
 
 
-def _normalise(customs: str) -> str:
-    name = " ".join(customs.split()).casefold()
-    return name.removesuffix(" customs").strip()
+def customs_office(customs: str) -> CustomsOffice | None:
+    """The office `customs` names, or None when it is no customs office."""
+    return registry().resolve(customs)
 
 
-def district_of(customs: str) -> str | None:
-    """The pilot district a customs office belongs to (case-insensitive), or None outside the pilot."""
-    return _BY_NAME.get(_normalise(customs))
+def district_of(customs: str, day: date | None = None) -> str | None:
+    """The pilot district (English name) of the office `customs` names, when that district is in
+    the pilot on `day` (any day, without one); None for an office outside the pilot or no office."""
+    office = registry().resolve(customs)
+    if office is None or office.district.name_en not in PILOT_DISTRICTS:
+        return None
+    if day is not None and not office.district.in_pilot_on(day):
+        return None
+    return office.district.name_en

@@ -10,6 +10,7 @@ from rvi_eligibility.settings import EligibilitySettings
 from rvi_shared.clock import Clock
 from rvi_shared.events import payloads as p
 from rvi_shared.events.envelope import CloudEvent
+from rvi_shared.identifiers import normalize_identifier, parse_enterprise_id
 from rvi_shared.messaging.consumer import HandlerRegistry, PermanentError
 from rvi_shared.messaging.outbox import Outbox
 
@@ -22,14 +23,22 @@ def build_handlers(outbox: Outbox, clock: Clock, settings: EligibilitySettings) 
 
     @registry.on("rvi.inspection.requested.v1")
     async def requested(session: AsyncSession, event: CloudEvent, payload: p.InspectionRequested) -> None:
+        # Stored and looked up normalized, as the REST edge and the facts do.
+        normalized = normalize_identifier(payload.enterprise_id)
+        if normalized != payload.enterprise_id:
+            payload = payload.model_copy(update={"enterprise_id": normalized})
         await service(session).on_requested(event, payload)
 
     @registry.on("rvi.enterprise.updated.v1")
     async def enterprise_updated(session: AsyncSession, event: CloudEvent, payload: p.EnterpriseUpdated) -> None:
+        try:
+            enterprise_id = parse_enterprise_id(payload.enterprise_id)
+        except ValueError as exc:
+            raise PermanentError(f"data.enterprise_id: {exc}") from None
         values = values_from_update(payload)
         if not values:
             raise PermanentError(f"enterprise update {event.id} for {payload.enterprise_id!r} sets no fact")
-        await service(session).record_facts(payload.enterprise_id, values, payload.effective_from, "event", event.id)
+        await service(session).record_facts(enterprise_id, values, payload.effective_from, "event", event.id)
 
     @registry.on("rvi.equipment.tested.v1")
     async def equipment_tested(session: AsyncSession, event: CloudEvent, payload: p.EquipmentTested) -> None:

@@ -88,6 +88,17 @@ class InspectionRequest(Base):
     closed_reason: Mapped[str | None] = mapped_column(String(64))
 
 
+class ParkedClosure(Base):
+    """A closure (cancelled, completed, escalated...) of an inspection not requested yet: an event
+    from another topic overtook the request (a replay from the beginning). Applied when it arrives."""
+
+    __tablename__ = "parked_closures"
+
+    inspection_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(64), primary_key=True)
+    parked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 DECISION_OF_INSPECTION = "inspection"
 AD_HOC_DECISION = "adhoc"
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic_core import to_json
-from sqlalchemy import ARRAY, String, any_, bindparam, select, text, update
+from sqlalchemy import ARRAY, String, any_, bindparam, delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import UserDefinedType
@@ -20,6 +20,7 @@ from rvi_eligibility.models import (
     EnterpriseFacts,
     InspectionRequest,
     Override,
+    ParkedClosure,
 )
 
 Lock = Literal["update", "share"] | None
@@ -152,6 +153,30 @@ class EligibilityRepository:
             .returning(InspectionRequest.inspection_id)
         )
         return result.first() is not None
+
+    async def lock_inspection(self, inspection_id: str) -> None:
+        """Serializes a request and a closure parked for it (each may run on another partition)."""
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext('eligibility.inspection'), hashtext(:i))"), {"i": inspection_id}
+        )
+
+    async def park_closure(self, inspection_id: str, reason: str, at: datetime) -> None:
+        await self.session.execute(
+            insert(ParkedClosure)
+            .values(inspection_id=inspection_id, reason=reason, parked_at=at)
+            .on_conflict_do_nothing()
+        )
+
+    async def take_parked_closure(self, inspection_id: str) -> str | None:
+        """The first closure parked for the inspection (all are removed), or None."""
+        rows = (
+            await self.session.execute(
+                delete(ParkedClosure)
+                .where(ParkedClosure.inspection_id == inspection_id)
+                .returning(ParkedClosure.reason, ParkedClosure.parked_at)
+            )
+        ).all()
+        return min(rows, key=lambda r: r.parked_at).reason if rows else None
 
     async def open_requests(self, enterprise_id: str) -> Sequence[InspectionRequest]:
         result = await self.session.execute(

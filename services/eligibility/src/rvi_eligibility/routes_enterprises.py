@@ -8,13 +8,14 @@ from rvi_eligibility.dependencies import Readers, Service, Supervisors, Systems
 from rvi_eligibility.presenters import enterprise_out
 from rvi_eligibility.schemas import EnterpriseOut, FactsUpdate, MandatoryOnsiteLift
 from rvi_shared.auth import Principal, ensure_enterprise_access
+from rvi_shared.identifiers import EnterpriseId
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
 
 
 @router.put("/{enterprise_id}/facts", response_model=EnterpriseOut)
 async def put_facts(
-    enterprise_id: str, body: FactsUpdate, service: Service, principal: Principal = Depends(Systems)
+    enterprise_id: EnterpriseId, body: FactsUpdate, service: Service, principal: Principal = Depends(Systems)
 ) -> EnterpriseOut:
     """Record a partial, effective-dated change of the enterprise's facts (GACC-RVI 2, 3(IV)), as an
     external system reports it. Open inspections whose decision allowed remote video are
@@ -26,7 +27,7 @@ async def put_facts(
 
 @router.get("/{enterprise_id}", response_model=EnterpriseOut)
 async def get_enterprise(
-    enterprise_id: str, service: Service, principal: Principal = Depends(Readers)
+    enterprise_id: EnterpriseId, service: Service, principal: Principal = Depends(Readers)
 ) -> EnterpriseOut:
     """The enterprise's current standing: its facts now, whether the enterprise rules allow remote
     video now (and which fail), its falsification history and the changes dated later."""
@@ -40,7 +41,10 @@ async def get_enterprise(
     responses={409: {"description": "the enterprise is not under mandatory on-site verification"}},
 )
 async def lift_mandatory_onsite(
-    enterprise_id: str, body: MandatoryOnsiteLift, service: Service, principal: Principal = Depends(Supervisors)
+    enterprise_id: EnterpriseId,
+    body: MandatoryOnsiteLift,
+    service: Service,
+    principal: Principal = Depends(Supervisors),
 ) -> EnterpriseOut:
     """A supervisor lifts the mandatory on-site verification imposed after a falsification
     (GACC-RVI 3(IV)), with a reason kept in the history. Decisions already taken stay as they are."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Depends, Query
 
 from rvi_eligibility.catalogue import PILOT_START
@@ -13,6 +11,7 @@ from rvi_eligibility.rule_schemas import RuleCatalogueOut, RuleOut, RuleSetSumma
 from rvi_eligibility.rulesets import REGISTRY, UnknownRuleSet
 from rvi_shared.auth import Principal
 from rvi_shared.clock import Clock
+from rvi_shared.datetimes import Rfc3339DateTime
 from rvi_shared.errors import Unprocessable
 from rvi_shared.service import clock
 
@@ -32,7 +31,7 @@ OFFICER_JUDGEMENT_RULE = RuleOut(
 @router.get("/v1/rules", response_model=RuleCatalogueOut)
 async def rule_catalogue(
     version: str | None = Query(default=None, description="a published rule-set version"),
-    as_at: datetime | None = Query(default=None, description="the version in force then (default now)"),
+    as_at: Rfc3339DateTime | None = Query(default=None, description="the version in force then (default now)"),
     the_clock: Clock = Depends(clock),
     principal: Principal = Depends(Anyone),
 ) -> RuleCatalogueOut:

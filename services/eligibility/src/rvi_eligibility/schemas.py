@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from rvi_eligibility.task_schemas import ConsentIn, TraceEntryOut
+from rvi_shared.datetimes import Rfc3339DateTime
 from rvi_shared.events.payloads import CreditStatus, Reason
 
 
@@ -39,16 +40,16 @@ class FactsUpdate(BaseModel):
 
     name: str | None = Field(default=None, max_length=255)
     consent: ConsentIn | None = None
-    can_cooperate: bool | None = None
-    technical_conditions: bool | None = None
+    can_cooperate: StrictBool | None = None
+    technical_conditions: StrictBool | None = None
     credit_status: CreditStatus | None = None
-    mandatory_onsite: bool | None = Field(
+    mandatory_onsite: StrictBool | None = Field(
         default=None,
         description="GACC-RVI 3(IV): true puts the enterprise under mandatory on-site verification after a "
         "falsification; only a supervisor lifts it (POST /v1/enterprises/{id}/mandatory-onsite/lift)",
     )
     mandatory_onsite_reason: str | None = Field(default=None, max_length=2000)
-    effective_from: datetime | None = Field(default=None, description="defaults to now")
+    effective_from: Rfc3339DateTime | None = Field(default=None, description="defaults to now")
 
     @model_validator(mode="after")
     def reason_with_mandatory_onsite(self) -> FactsUpdate:

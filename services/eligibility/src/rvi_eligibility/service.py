@@ -233,6 +233,7 @@ class EligibilityService:
             closed_at=None,
             closed_reason=None,
         )
+        await self.repo.lock_inspection(requested.inspection_id)
         if not await self.repo.add_request(request):
             return None
         stored = await self.repo.request(requested.inspection_id, for_update=True)
@@ -240,11 +241,24 @@ class EligibilityService:
         # Share-lock the facts so a concurrent fact change waits and then sees this inspection.
         # A new inspection has no 3(V) override yet.
         evaluation = await self.evaluate_request(stored, now, lock="share", with_overrides=False)
-        return await self.decide(stored, evaluation, f"{event.type} {event.id}")
+        decision = await self.decide(stored, evaluation, f"{event.type} {event.id}")
+        parked = await self.repo.take_parked_closure(requested.inspection_id)
+        if parked is not None:
+            stored.closed_at = now
+            stored.closed_reason = parked
+        return decision
 
     async def close(self, inspection_id: str, reason: str) -> None:
+        """Closed inspections are no longer re-evaluated. The closure of an inspection not requested
+        yet (an event of another topic overtook the request) is parked until it is."""
         request = await self.repo.request(inspection_id, for_update=True)
-        if request is not None and request.closed_at is None:
+        if request is None:
+            await self.repo.lock_inspection(inspection_id)
+            request = await self.repo.request(inspection_id, for_update=True)
+            if request is None:
+                await self.repo.park_closure(inspection_id, reason[:64], self.clock.now())
+                return
+        if request.closed_at is None:
             request.closed_at = self.clock.now()
             request.closed_reason = reason
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from rvi_eligibility.consent_scope import MATTERS_DESCRIPTION, CoveredMatter, stored_scope
 from rvi_eligibility.rule_model import Result
+from rvi_shared.datetimes import Rfc3339DateTime
 from rvi_shared.events.payloads import ChecklistItem, CreditStatus, ItemDecision, Outcome, Reason
+from rvi_shared.identifiers import EnterpriseId
+from rvi_shared.text import Identifier
 
 MAX_BATCH = 1000
 
@@ -35,17 +38,19 @@ HYBRID_TASK: dict[str, Any] = {
 class TaskFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    enterprise_id: str = Field(min_length=1, max_length=64)
+    enterprise_id: EnterpriseId
     customs: str = Field(min_length=1, max_length=64, description="customs office, e.g. Cixi (under Ningbo)")
     checklist_items: list[ChecklistItem] = Field(default_factory=list)
-    special_campaign: bool = Field(
+    special_campaign: StrictBool = Field(
         default=False,
         description="GACC-RVI 3(II): part of a special campaign led by GACC or a directly subordinate customs",
     )
     directives: list[str] = Field(
         default_factory=list, description="GACC-RVI 3(II): directives, e.g. 'unannounced on-site verification'"
     )
-    as_at: datetime | None = Field(default=None, description="evaluate the facts and rules in force then; default now")
+    as_at: Rfc3339DateTime | None = Field(
+        default=None, description="evaluate the facts and rules in force then; default now"
+    )
 
     @model_validator(mode="after")
     def unique_item_ids(self) -> TaskFields:
@@ -64,7 +69,7 @@ class TaskIn(TaskFields):
         json_schema_extra={"examples": [CIXI_TASK, {**HYBRID_TASK, "inspection_id": "INS-2026-0042"}]},
     )
 
-    inspection_id: str | None = Field(default=None, min_length=1, max_length=64)
+    inspection_id: Identifier | None = None
 
 
 class ConsentIn(BaseModel):
@@ -82,14 +87,14 @@ class ConsentIn(BaseModel):
         },
     )
 
-    given: bool
+    given: StrictBool
     scope: Annotated[list[CoveredMatter], Field(min_length=1)] | Annotated[str, Field(max_length=2000)] | None = Field(
         default=None,
         description="what the consent covers: a list of matters, one or more of "
         f"{MATTERS_DESCRIPTION}; or free text naming the sites or matters of a consent to remote video "
         "inspection (the earlier form: it covers remote video inspection); none: no limits",
     )
-    revoked_at: datetime | None = Field(default=None, description="from when the consent no longer holds")
+    revoked_at: Rfc3339DateTime | None = Field(default=None, description="from when the consent no longer holds")
 
     def values(self) -> dict[str, Any]:
         return {
@@ -105,10 +110,10 @@ class WhatIfFacts(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     consent: ConsentIn | None = None
-    can_cooperate: bool | None = None
-    technical_conditions: bool | None = None
+    can_cooperate: StrictBool | None = None
+    technical_conditions: StrictBool | None = None
     credit_status: CreditStatus | None = None
-    mandatory_onsite: bool | None = None
+    mandatory_onsite: StrictBool | None = None
     mandatory_onsite_reason: str | None = Field(default=None, max_length=2000)
 
 

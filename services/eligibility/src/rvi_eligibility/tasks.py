@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from rvi_eligibility.districts import district_of
+from rvi_eligibility.districts import customs_office
 from rvi_eligibility.evaluation import Evaluation, evaluate
 from rvi_eligibility.facts import EnterpriseStanding
 from rvi_eligibility.facts_store import StandingSource, standings_at
@@ -179,11 +179,13 @@ async def decide_ad_hoc(store: AdHocStore, tasks: Sequence[AdHocTask]) -> list[A
 
 
 def check_task(task: TaskFields, now: datetime, rule_set_version: str | None = None) -> Checked:
-    """422 for input no rule can judge: a customs office outside the pilot (GACC-RVI 1), a moment
-    before the pilot, an unpublished rule-set version."""
-    if district_of(task.customs) is None:
+    """422 for input no rule can judge: something that is no customs office (an office outside the
+    pilot districts is judged: not remote, GACC-RVI 1), a moment before the pilot, an unpublished
+    rule-set version."""
+    if customs_office(task.customs) is None:
         raise Unprocessable(
-            f"customs: {task.customs!r} is not a customs office of the 17 pilot districts (GACC-RVI 1)",
+            f"customs: {task.customs!r} is no customs office: give its four-digit customs code (e.g. 3100), "
+            "its Chinese name or its English name (GACC-RVI 1, DOMAIN 10)",
             field="customs",
         )
     at = task.as_at or now

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, Response, status
 
@@ -73,7 +74,7 @@ async def create_inspection(
     inspection, created = await service.create(body, idempotency_key, principal.subject)
     if not created:
         response.status_code = status.HTTP_200_OK
-    response.headers["Location"] = f"/v1/inspections/{inspection.id}"
+    response.headers["Location"] = f"/v1/inspections/{quote(inspection.id, safe='')}"
     return to_out(inspection)
 
 

@@ -3,9 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
+from rvi_shared.customs import CustomsOfficeName
+from rvi_shared.datetimes import Rfc3339DateTime
 from rvi_shared.events.payloads import ChecklistItem, Officer, Site
+from rvi_shared.identifiers import EnterpriseId
+from rvi_shared.text import Identifier
 
 
 class InspectionCreate(BaseModel):
@@ -34,14 +38,16 @@ class InspectionCreate(BaseModel):
         },
     )
 
-    id: str | None = Field(default=None, max_length=64, description="caller's task id; generated if absent")
-    enterprise_id: str = Field(min_length=1, max_length=64)
+    id: Identifier | None = Field(
+        default=None, description="caller's task id (e.g. 宁波海关-2026-001); generated if absent"
+    )
+    enterprise_id: EnterpriseId
     enterprise_name: str = Field(min_length=1, max_length=255)
-    customs: str = Field(min_length=1, max_length=64, description="customs office, e.g. Cixi or Ningbo")
+    customs: CustomsOfficeName
     sites: list[Site] = Field(min_length=1)
     checklist_items: list[ChecklistItem] = Field(min_length=1)
     officers: list[Officer] = Field(min_length=2, description="at least two officers holding enforcement credentials")
-    special_campaign: bool = False
+    special_campaign: StrictBool = False
     directives: list[str] = Field(default_factory=list, description="e.g. unannounced, joint, physical")
 
     @model_validator(mode="after")
@@ -59,8 +65,8 @@ class InspectionCreate(BaseModel):
 class Readiness(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    equipment_test_passed: bool
-    documents_submitted: bool
+    equipment_test_passed: StrictBool
+    documents_submitted: StrictBool
     contact_name: str | None = None
 
 
@@ -73,7 +79,7 @@ class Cancellation(BaseModel):
 class Reschedule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    slot_start: datetime
+    slot_start: Rfc3339DateTime
     reason: str = Field(min_length=1)
 
 

@@ -59,7 +59,9 @@ def create_app(settings: VideoGatewaySettings | None = None, clock: Clock | None
     async def start_gateway(app: FastAPI, rt: ServiceRuntime) -> None:
         # A bad key stops startup; the heartbeat is stopped and awaited with the runtime's tasks.
         app.state.signer = await asyncio.to_thread(load_signer, settings)
-        app.state.media_tokens = MediaTokens(media_key(settings.media_token_secret, settings.jwt_secret))
+        app.state.media_tokens = MediaTokens(
+            media_key(settings.media_token_secret, settings.jwt_secret), settings.jwt_max_lifetime_s
+        )
         plane = MediaPlane(settings)
         app.state.media_plane = plane
         in_transaction = _in_transaction(app, rt, plane)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 
@@ -156,6 +157,9 @@ async def feed_tokens(
 
 # --- WHIP / WHEP ---
 
+# The offer is read as raw text (RFC 9725: Content-Type application/sdp); declared for the OpenAPI document.
+SDP_OFFER = {"requestBody": {"required": True, "content": {SDP: {"schema": {"type": "string"}}}}}
+
 
 async def _offer(request: Request, content_type: str | None) -> str:
     if (content_type or "").split(";")[0].strip().lower() != SDP:
@@ -175,7 +179,7 @@ def _elsewhere(exc: PlacedElsewhere, request: Request) -> Response:
     if not url:
         raise exc
     return Response(
-        status_code=307, headers={"Location": f"{str(url).rstrip('/')}{request.url.path}"}, content=exc.message
+        status_code=307, headers={"Location": f"{str(url).rstrip('/')}{quote(request.url.path)}"}, content=exc.message
     )
 
 
@@ -184,16 +188,16 @@ def _created(prefix: str, feed_id: str, resource_id: str, answer: str) -> Respon
         content=answer,
         status_code=201,
         media_type=SDP,
-        headers={"Location": f"/{prefix}/{feed_id}/{resource_id}"},
+        headers={"Location": f"/{prefix}/{quote(feed_id, safe='')}/{quote(resource_id, safe='')}"},
     )
 
 
-@whip_router.options("/{feed_id}")
+@whip_router.options("/{feed_id}", status_code=204, response_class=Response)
 async def whip_options(feed_id: str) -> Response:
     return Response(status_code=204, headers={"Accept-Post": SDP})
 
 
-@whip_router.post("/{feed_id}", status_code=201, response_class=Response)
+@whip_router.post("/{feed_id}", status_code=201, response_class=Response, openapi_extra=SDP_OFFER)
 async def whip_publish(
     feed_id: str,
     request: Request,
@@ -220,12 +224,12 @@ async def whip_end(
     return Response(status_code=200)
 
 
-@whep_router.options("/{feed_id}")
+@whep_router.options("/{feed_id}", status_code=204, response_class=Response)
 async def whep_options(feed_id: str) -> Response:
     return Response(status_code=204, headers={"Accept-Post": SDP})
 
 
-@whep_router.post("/{feed_id}", status_code=201, response_class=Response)
+@whep_router.post("/{feed_id}", status_code=201, response_class=Response, openapi_extra=SDP_OFFER)
 async def whep_view(
     feed_id: str,
     request: Request,

@@ -3,8 +3,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
+from rvi_shared.datetimes import Rfc3339DateTime
 from rvi_video_gateway.steps import CHECKLIST_PREFIX, FIXED_KINDS, is_well_formed
 
 
@@ -37,8 +38,8 @@ class StepCreate(StepFields):
         },
     )
 
-    started_at: AwareDatetime | None = None
-    ended_at: AwareDatetime | None = None
+    started_at: Rfc3339DateTime | None = None
+    ended_at: Rfc3339DateTime | None = None
 
 
 class Escalation(BaseModel):
@@ -48,7 +49,7 @@ class Escalation(BaseModel):
         description="GACC-RVI 5 ground for shifting from remote to on-site"
     )
     reason: str = Field(min_length=1, max_length=4000)
-    falsification_confirmed: bool = False
+    falsification_confirmed: StrictBool = False
 
     @model_validator(mode="after")
     def falsification_is_5_i(self) -> Escalation:

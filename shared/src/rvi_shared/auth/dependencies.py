@@ -11,7 +11,8 @@ from fastapi import HTTPException, Request, status
 from fastapi.security import HTTPBearer
 
 from rvi_shared.auth.principal import Principal, Role
-from rvi_shared.auth.tokens import TokenError, principal_from_claims
+from rvi_shared.auth.tokens import TokenError, decode_token, principal_from_claims
+from rvi_shared.identifiers import normalize_identifier
 from rvi_shared.settings import DEV_JWT_SECRET, ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ class Authenticator:
     def __init__(self, settings: ServiceSettings) -> None:
         self.issuer = settings.jwt_issuer
         self.audience = settings.jwt_audience
+        self.max_lifetime_s = settings.jwt_max_lifetime_s
         self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
         self._public_key = settings.jwt_public_key
         self._secret = settings.jwt_secret
@@ -56,19 +58,20 @@ class Authenticator:
                 key, algorithms = self._public_key, ASYMMETRIC
             else:
                 key, algorithms = self._secret, ["HS256"]
-            claims = jwt.decode(
+            claims = decode_token(
                 token,
                 key,
                 algorithms=algorithms,
                 audience=self.audience,
                 issuer=self.issuer,
-                options={"require": ["exp", "sub"]},
+                max_lifetime_s=self.max_lifetime_s,
             )
             return principal_from_claims(claims), float(claims["exp"])
         except (jwt.PyJWTError, TokenError) as exc:
+            log.info("token refused: %s", exc)
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
-                detail=f"invalid token: {exc}",
+                detail="invalid token",
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             ) from None
 
@@ -115,6 +118,9 @@ def require_roles(*roles: Role) -> RoleBearer:
 
 
 def ensure_enterprise_access(principal: Principal, enterprise_id: str) -> None:
-    """An enterprise sees only its own inspections, recordings and documents."""
-    if principal.role is Role.ENTERPRISE and principal.enterprise_id != enterprise_id:
+    """An enterprise sees only its own inspections, recordings and documents. Both ids are compared
+    normalized (a token may carry the code in full-width or lower case)."""
+    if principal.role is Role.ENTERPRISE and normalize_identifier(
+        principal.enterprise_id or ""
+    ) != normalize_identifier(enterprise_id):
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="this belongs to another enterprise")

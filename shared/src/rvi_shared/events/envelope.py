@@ -1,4 +1,5 @@
-"""The CloudEvents 1.0 envelope, structured JSON mode (DESIGN: Events)."""
+"""The CloudEvents 1.0 envelope (DESIGN: Events). Producers write structured JSON mode; consumers
+read both content modes of the Kafka binding (`rvi_shared.events.kafka_binding`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from rvi_shared.datetimes import Rfc3339DateTime
 
 CONTENT_TYPE = "application/cloudevents+json"
 
@@ -23,8 +26,9 @@ class CloudEvent(BaseModel):
     source: str = Field(min_length=1)
     type: str = Field(min_length=1)
     subject: str | None = None
-    time: datetime
+    time: Rfc3339DateTime | None = Field(default=None, description="optional in CloudEvents 1.0")
     datacontenttype: str = "application/json"
+    dataschema: str | None = None
     data: dict[str, Any]
     traceparent: str | None = None
     correlationid: str | None = None
@@ -55,9 +59,17 @@ def new_event(
     )
 
 
-def parse_event(raw: bytes) -> CloudEvent:
+def validate_event(attributes: dict[str, Any]) -> CloudEvent:
+    """The CloudEvent of decoded attributes (and `data`); EnvelopeError naming each fault."""
     try:
-        return CloudEvent.model_validate_json(raw)
+        return CloudEvent.model_validate(attributes)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
         raise EnvelopeError(f"invalid CloudEvent: {problems}") from exc
+
+
+def parse_event(raw: bytes) -> CloudEvent:
+    """An event in structured JSON mode (`null` attributes absent, `data_base64` decoded)."""
+    from rvi_shared.events.kafka_binding import parse_record
+
+    return parse_record(raw, None)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from rvi_shared.datetimes import Rfc3339DateTime
+from rvi_shared.identifiers import HsCode, split_declaration_code
+from rvi_shared.text import Identifier
 
 CreditStatus = Literal["advanced_certified", "general", "discredited"]
 Method = Literal["video", "onsite"]
@@ -18,7 +21,7 @@ class Payload(BaseModel):
 
 
 class Site(Payload):
-    site_id: str
+    site_id: Identifier
     name: str
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
@@ -26,16 +29,30 @@ class Site(Payload):
 
 
 class ChecklistItem(Payload):
-    item_id: str
+    item_id: Identifier
     description: str
     category: str | None = Field(default=None, description="e.g. agricultural_inputs, laboratory_sampling")
-    commodity_code: str | None = Field(default=None, description="HS code of the goods concerned, if any")
+    commodity_code: HsCode | None = Field(
+        default=None,
+        description="HS code of the goods concerned, if any, normalized to ASCII digits; a 13-digit declaration "
+        "code is kept whole (10-digit HS code + 3-digit inspection and quarantine code)",
+    )
+
+    @property
+    def hs_code(self) -> str | None:
+        """The HS code; of a 13-digit declaration code, its first 10 digits."""
+        return split_declaration_code(self.commodity_code)[0] if self.commodity_code else None
+
+    @property
+    def ciq_code(self) -> str | None:
+        """The inspection and quarantine code: the last 3 digits of a 13-digit declaration code."""
+        return split_declaration_code(self.commodity_code)[1] if self.commodity_code else None
 
 
 class Officer(Payload):
-    officer_id: str
+    officer_id: Identifier
     name: str
-    credential_no: str
+    credential_no: Identifier
 
 
 class Reason(Payload):
@@ -62,16 +79,16 @@ class InspectionRequested(Payload):
     officers: list[Officer] = Field(default_factory=list)
     special_campaign: bool = False
     directives: list[str] = Field(default_factory=list)
-    requested_at: datetime
+    requested_at: Rfc3339DateTime
 
 
 class InspectionScheduled(Payload):
     inspection_id: str
     enterprise_id: str
-    slot_start: datetime
-    slot_end: datetime
+    slot_start: Rfc3339DateTime
+    slot_end: Rfc3339DateTime
     team: list[Officer]
-    notice_sent_at: datetime
+    notice_sent_at: Rfc3339DateTime
     outcome: Outcome
     onsite_items: list[str] = Field(default_factory=list)
 
@@ -79,15 +96,15 @@ class InspectionScheduled(Payload):
 class InspectionReady(Payload):
     inspection_id: str
     enterprise_id: str
-    confirmed_at: datetime
+    confirmed_at: Rfc3339DateTime
     equipment_test_passed: bool
     documents_submitted: bool
 
 
 class InspectionRescheduled(Payload):
     inspection_id: str
-    slot_start: datetime
-    slot_end: datetime
+    slot_start: Rfc3339DateTime
+    slot_end: Rfc3339DateTime
     reason: str
 
 
@@ -107,7 +124,7 @@ class InspectionShiftedOnsite(Payload):
 class InspectionCompleted(Payload):
     inspection_id: str
     enterprise_id: str
-    completed_at: datetime
+    completed_at: Rfc3339DateTime
     document_ids: list[str] = Field(default_factory=list)
 
 
@@ -121,7 +138,7 @@ class EligibilityDecided(Payload):
     items: list[ItemDecision]
     reasons: list[Reason]
     rule_set_version: str
-    evaluated_at: datetime
+    evaluated_at: Rfc3339DateTime
     supersedes: str | None = None
 
 
@@ -136,7 +153,7 @@ class EquipmentTested(Payload):
     bitrate_kbps: float | None = None
     packet_loss_pct: float | None = None
     rtt_ms: float | None = None
-    tested_at: datetime
+    tested_at: Rfc3339DateTime
     test_id: str | None = None
     codec: str | None = None
     failures: list[str] = Field(default_factory=list, description="each threshold not met, with the measured value")
@@ -146,7 +163,7 @@ class SessionStarted(Payload):
     session_id: str
     inspection_id: str
     enterprise_id: str
-    started_at: datetime
+    started_at: Rfc3339DateTime
     officers: list[Officer] = Field(default_factory=list)
 
 
@@ -158,8 +175,8 @@ class SessionStepRecorded(Payload):
     note: str = ""
     site_id: str | None = None
     officer_id: str
-    started_at: datetime
-    ended_at: datetime
+    started_at: Rfc3339DateTime
+    ended_at: Rfc3339DateTime
     digest: str | None = Field(default=None, description="sha256 of the step's manifest entry (the chain link)")
     file: str | None = Field(default=None, description="the clip or snapshot of the step, if any")
     file_sha256: str | None = Field(default=None, description="sha256 of that file's bytes")
@@ -172,7 +189,7 @@ class FeedLost(Payload):
     feed_id: str
     kind: Literal["webrtc", "rtsp"]
     reason: str
-    lost_at: datetime
+    lost_at: Rfc3339DateTime
     recordings_closed: list[str] = Field(
         default_factory=list, description="recordings closed with what was received; each is on the manifest"
     )
@@ -200,7 +217,7 @@ class ItemResult(Payload):
         default_factory=list, description="step ids (clips, snapshots, location checks) that support the result"
     )
     recorded_by: str | None = Field(default=None, description="officer id")
-    recorded_at: datetime | None = None
+    recorded_at: Rfc3339DateTime | None = None
 
 
 class SiteResult(Payload):
@@ -213,7 +230,7 @@ class SessionEnded(Payload):
     session_id: str
     inspection_id: str
     enterprise_id: str
-    ended_at: datetime
+    ended_at: Rfc3339DateTime
     conclusion: str
     steps: int
     manifest_digest: str
@@ -229,7 +246,7 @@ class DocumentIssued(Payload):
     enterprise_id: str
     kind: str
     sha256: str
-    issued_at: datetime
+    issued_at: Rfc3339DateTime
 
 
 class DocumentSigned(Payload):
@@ -239,14 +256,14 @@ class DocumentSigned(Payload):
     signer_name: str
     seal: str | None = None
     signed_sha256: str
-    signed_at: datetime
+    signed_at: Rfc3339DateTime
 
 
 class DocumentDelivered(Payload):
     document_id: str
     inspection_id: str
     channel: Literal["electronic", "mail"]
-    delivered_at: datetime
+    delivered_at: Rfc3339DateTime
 
 
 UploadKind = Literal[
@@ -265,7 +282,7 @@ class DocumentUploaded(Payload):
     size_bytes: int
     sha256: str
     uploaded_by: str
-    uploaded_at: datetime
+    uploaded_at: Rfc3339DateTime
 
 
 class DocumentDisputed(Payload):
@@ -276,26 +293,26 @@ class DocumentDisputed(Payload):
     enterprise_id: str
     major: bool = Field(description="a major dispute about rectification requirements or conclusions: 5(III)")
     reason: str
-    disputed_at: datetime
+    disputed_at: Rfc3339DateTime
 
 
 class DocumentCompleted(Payload):
     document_id: str
     inspection_id: str
     enterprise_id: str
-    completed_at: datetime
+    completed_at: Rfc3339DateTime
 
 
 # rvi.enterprises
 class Consent(Payload):
     given: bool
     scope: str | None = None
-    revoked_at: datetime | None = None
+    revoked_at: Rfc3339DateTime | None = None
 
 
 class EnterpriseUpdated(Payload):
     enterprise_id: str
-    effective_from: datetime
+    effective_from: Rfc3339DateTime
     name: str | None = None
     consent: Consent | None = None
     can_cooperate: bool | None = None

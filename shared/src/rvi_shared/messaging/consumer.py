@@ -1,4 +1,5 @@
-"""Consumer runner: idempotent handlers, bounded retries, dead-letter topic, offsets after commit."""
+"""Consumer runner: both CloudEvents Kafka content modes, idempotent handlers, bounded retries,
+dead-letter topic, offsets after commit."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
@@ -13,7 +15,8 @@ from aiokafka.structs import OffsetAndMetadata, TopicPartition
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rvi_shared.events.envelope import CloudEvent, EnvelopeError, parse_event
+from rvi_shared.events.envelope import CloudEvent, EnvelopeError
+from rvi_shared.events.kafka_binding import parse_record
 from rvi_shared.events.registry import decode_payload, dlq_topic, lookup
 from rvi_shared.messaging import inbox
 from rvi_shared.messaging.kafka import make_producer
@@ -149,11 +152,17 @@ class EventConsumer:
     async def _prepare(self, record: ConsumerRecord) -> tuple[ConsumerRecord, CloudEvent, BaseModel, Handler] | None:
         """Parse and route; None when there is nothing for this consumer to do (or it went to the DLQ)."""
         try:
-            event = parse_event(record.value or b"")
+            event = parse_record(record.value, record.headers)
             lookup(event.type)
         except EnvelopeError as exc:
             await self._dead_letter(record, str(exc), attempts=1)
             return None
+        except Exception as exc:  # never a stuck partition: whatever the record holds
+            await self._dead_letter(record, f"unreadable record: {type(exc).__name__}: {exc}", attempts=1)
+            return None
+        if event.time is None:
+            # `time` is optional in CloudEvents 1.0: the broker's timestamp of the record stands in.
+            event = event.model_copy(update={"time": datetime.fromtimestamp(record.timestamp / 1000, UTC)})
         handler = self.registry.handlers.get(event.type)
         if handler is None:
             return None

@@ -6,6 +6,7 @@ reverse."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -13,7 +14,10 @@ from typing import Literal
 
 import jwt
 
+from rvi_shared.auth.tokens import DEFAULT_MAX_LIFETIME_S, TokenError, decode_token
 from rvi_shared.errors import DomainError
+
+log = logging.getLogger(__name__)
 
 Scope = Literal["publish", "view"]
 AUDIENCE = "rvi-media"
@@ -47,8 +51,9 @@ def media_key(secret: str | None, platform_secret: str | None) -> bytes:
 
 
 class MediaTokens:
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, max_lifetime_s: float = DEFAULT_MAX_LIFETIME_S) -> None:
         self._key = key
+        self.max_lifetime_s = max_lifetime_s
 
     def mint(self, scope: Scope, feed_id: str, subject: str, ttl_s: float) -> tuple[str, float]:
         now = time.time()
@@ -69,11 +74,17 @@ class MediaTokens:
             raise MediaTokenError("a bearer media token is required (Authorization: Bearer <token>)")
         token = authorization[7:].strip()
         try:
-            claims = jwt.decode(token, self._key, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER)
-        except jwt.ExpiredSignatureError:
-            raise MediaTokenError("the media token has expired") from None
-        except jwt.PyJWTError as exc:
-            raise MediaTokenError(f"the media token is not valid: {exc}") from None
+            claims = decode_token(
+                token,
+                self._key,
+                algorithms=["HS256"],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                max_lifetime_s=self.max_lifetime_s,
+            )
+        except TokenError as exc:
+            log.info("media token refused: %s", exc)
+            raise MediaTokenError("the media token is not valid") from None
         if claims.get("feed") != feed_id:
             raise MediaTokenForbidden("the media token is for another feed")
         if claims.get("scope") != scope:
