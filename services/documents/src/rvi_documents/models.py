@@ -50,6 +50,7 @@ class InspectionSession(Base):
     conclusion: Mapped[str | None] = mapped_column(Text)
     steps_declared: Mapped[int | None] = mapped_column(Integer)
     manifest_digest: Mapped[str | None] = mapped_column(String(128))
+    results: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class RecordedStep(Base):
@@ -70,7 +71,8 @@ class RecordedStep(Base):
 
 
 class Document(Base):
-    """A legal document prepared from the results (GACC-RVI 4(IV)); the PDF is loaded only on demand."""
+    """A legal document (GACC-RVI 4(IV); DOMAIN 7). Its bytes are its revisions: the rendered PDF
+    (revision 0), the certification by the customs seal (1), then one per signature."""
 
     __tablename__ = "documents"
     __table_args__ = (UniqueConstraint("inspection_id", "kind", "session_id"),)
@@ -78,16 +80,51 @@ class Document(Base):
     document_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     inspection_id: Mapped[str] = mapped_column(String(64), index=True)
     enterprise_id: Mapped[str] = mapped_column(String(64), index=True)
-    session_id: Mapped[str] = mapped_column(String(64))
+    session_id: Mapped[str] = mapped_column(String(64), doc="the scope: session, upload or served document")
     kind: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str | None] = mapped_column(String(64))
+    customs: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16))
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64), doc="of the rendered PDF (revision 0)")
     size_bytes: Mapped[int] = mapped_column(Integer)
-    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True, deferred_raiseload=True)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    current_sha256: Mapped[str | None] = mapped_column(String(64))
+    signing_order: Mapped[list[list[dict[str, Any]]] | None] = mapped_column(JSON)
+    signed_slots: Mapped[list[str] | None] = mapped_column(JSON)
+    seal_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    seal_error: Mapped[str | None] = mapped_column(Text)
+    next_seal_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     signer_name: Mapped[str | None] = mapped_column(String(255))
     seal: Mapped[str | None] = mapped_column(String(255))
-    signed_sha256: Mapped[str | None] = mapped_column(String(64))
-    signature: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Revision(Base):
+    """One immutable revision of a document's PDF (an incremental update of the previous one)."""
+
+    __tablename__ = "revisions"
+
+    document_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True, deferred_raiseload=True)
+    slot: Mapped[str | None] = mapped_column(String(128), doc="the signature this revision added")
+    signer_subject: Mapped[str | None] = mapped_column(String(255))
+    signer_name: Mapped[str | None] = mapped_column(String(255))
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Counter(Base):
+    """The last number given to a kind of document by a customs office in a year; the row is
+    locked by the issuing transaction, so numbers have no gaps."""
+
+    __tablename__ = "counters"
+
+    customs: Mapped[str] = mapped_column(String(64), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)
