@@ -99,6 +99,24 @@ async def test_the_cixi_inspection_flows_through_all_four_services(platform: Sta
         ).json()
     assert verified["ok"] and verified["files_checked"] == 2, verified
 
+    # The closing set is PAdES-signed by customs, both officers and the enterprise, time-stamped.
+    async with httpx.AsyncClient() as client:
+        documents = (
+            await client.get(
+                f"{endpoints.documents}/v1/inspections/{result.inspection_id}/documents", headers=auth(system)
+            )
+        ).json()
+        assert {d["kind"]: d["state"] for d in documents} == {
+            "advance_notice": "completed",
+            "inspection_record": "completed",
+            "work_record": "completed",
+        }
+        for document in documents:
+            report = (
+                await client.get(f"{endpoints.documents}{document['verification_url']}", headers=auth(system))
+            ).json()
+            assert report["valid"], report["problems"]
+
     # JSON logs carry the inspection and the trace, from requests and from consumed events alike.
     lines = [json.loads(line) for line in (platform.log_dir / "scheduling.log").read_text().splitlines()]
     transitions = [e for e in lines if e.get("inspection_id") == result.inspection_id and " -> " in e["msg"]]
@@ -156,11 +174,14 @@ async def test_a_service_killed_mid_flow_restarts_and_nothing_is_lost_or_doubled
         for inspection_id in ids:
             mine = [e for e in events if e.subject == inspection_id]
             # Redelivery may repeat an event id (absorbed by inboxes), never create a second fact.
-            for type_name in ("rvi.eligibility.decided.v1", "rvi.document.issued.v1", "rvi.inspection.completed.v1"):
+            for type_name in ("rvi.eligibility.decided.v1", "rvi.inspection.completed.v1"):
                 assert len({e.id for e in mine if e.type == type_name}) == 1, (inspection_id, type_name)
             documents = (
                 await client.get(
                     f"{endpoints.documents}/v1/inspections/{inspection_id}/documents", headers=auth(officer)
                 )
             ).json()
-            assert len(documents) == 1
+            # One advance notice and one closing set (inspection record, work record): none doubled.
+            assert sorted(d["kind"] for d in documents) == ["advance_notice", "inspection_record", "work_record"]
+            issued = {e.id for e in mine if e.type == "rvi.document.issued.v1"}
+            assert len(issued) == 2, inspection_id

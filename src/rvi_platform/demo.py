@@ -16,24 +16,27 @@ import httpx
 from rvi_shared.auth import Role, mint_token
 from rvi_shared.clock import FileOffsetClock
 
+# Names as customs writes them (Chinese is authoritative on the documents; English follows).
 TEAM = [
-    {"officer_id": "O-NB-0001", "name": "Wang Li", "credential_no": "NB-0001"},
-    {"officer_id": "O-NB-0002", "name": "Chen Jie", "credential_no": "NB-0002"},
+    {"officer_id": "O-NB-0001", "name": "王力", "credential_no": "NB-0001"},
+    {"officer_id": "O-NB-0002", "name": "陈杰", "credential_no": "NB-0002"},
 ]
+ENTERPRISE_NAME = "慈溪鲜品食品集团有限公司"
+REPRESENTATIVE = "李梅 Li Mei"
 SITES = [
-    ("S1", "Zhouxiang planting base", 30.1731, 121.2698),
-    ("S2", "Guanhaiwei planting base", 30.2270, 121.3921),
-    ("S3", "Xinpu planting base", 30.2545, 121.3440),
-    ("S4", "Kandun planting base", 30.2703, 121.2201),
-    ("S5", "Longshan planting base", 30.1890, 121.4895),
+    ("S1", "周巷种植基地 Zhouxiang planting base", 30.1731, 121.2698, "浙江省慈溪市周巷镇"),
+    ("S2", "观海卫种植基地 Guanhaiwei planting base", 30.2270, 121.3921, "浙江省慈溪市观海卫镇"),
+    ("S3", "新浦种植基地 Xinpu planting base", 30.2545, 121.3440, "浙江省慈溪市新浦镇"),
+    ("S4", "坎墩种植基地 Kandun planting base", 30.2703, 121.2201, "浙江省慈溪市坎墩街道"),
+    ("S5", "龙山种植基地 Longshan planting base", 30.1890, 121.4895, "浙江省慈溪市龙山镇"),
 ]
 ITEMS = [
-    ("I1", "Agricultural inputs: pesticide and fertiliser store and use records", "agricultural_inputs"),
-    ("I2", "Crop conditions in the field", "crop_conditions"),
-    ("I3", "Land boundaries against the registered map", "land_boundaries"),
-    ("I4", "Production details: planting and harvest records", "production_records"),
-    ("I5", "Pest and disease monitoring", "pest_monitoring"),
-    ("I6", "Traceability labels and batch identification", "traceability"),
+    ("I1", "农业投入品：农药化肥仓储及使用记录 Agricultural inputs: store and use records", "agricultural_inputs"),
+    ("I2", "田间作物生长情况 Crop conditions in the field", "crop_conditions"),
+    ("I3", "地块边界与备案图核对 Land boundaries against the registered map", "land_boundaries"),
+    ("I4", "种植及采收记录 Production details: planting and harvest records", "production_records"),
+    ("I5", "病虫害监测 Pest and disease monitoring", "pest_monitoring"),
+    ("I6", "追溯标识及批次 Traceability labels and batch identification", "traceability"),
 ]
 
 
@@ -66,8 +69,20 @@ class Tokens:
             credential_no=TEAM[0]["credential_no"],
             district="Ningbo",
         )
+        self.officer2 = mint_token(
+            secret,
+            role=Role.OFFICER,
+            subject=TEAM[1]["officer_id"],
+            name=TEAM[1]["name"],
+            credential_no=TEAM[1]["credential_no"],
+            district="Ningbo",
+        )
         self.enterprise = mint_token(
-            secret, role=Role.ENTERPRISE, subject=f"rep-{enterprise_id}", name="Li Mei", enterprise_id=enterprise_id
+            secret,
+            role=Role.ENTERPRISE,
+            subject=f"rep-{enterprise_id}",
+            name=REPRESENTATIVE,
+            enterprise_id=enterprise_id,
         )
 
 
@@ -79,20 +94,50 @@ def cixi_inspection(enterprise_id: str, inspection_id: str) -> dict[str, Any]:
     return {
         "id": inspection_id,
         "enterprise_id": enterprise_id,
-        "enterprise_name": "Cixi Fresh Food Group",
+        "enterprise_name": ENTERPRISE_NAME,
         "customs": "Cixi",
         "sites": [
-            {"site_id": s, "name": n, "latitude": lat, "longitude": lon, "address": f"{n}, Cixi, Zhejiang"}
-            for s, n, lat, lon in SITES
+            {"site_id": s, "name": n, "latitude": lat, "longitude": lon, "address": address}
+            for s, n, lat, lon, address in SITES
         ],
         "checklist_items": [{"item_id": i, "description": d, "category": c} for i, d, c in ITEMS],
         "officers": TEAM,
     }
 
 
+async def sign_documents(
+    client: httpx.AsyncClient,
+    endpoints: Endpoints,
+    tokens: Tokens,
+    documents: list[dict[str, Any]],
+    log: Callable[[str], None],
+) -> None:
+    """Each document of the closing set signed in its order: the officers, then the enterprise
+    accepts and the platform applies its seal (GACC-RVI 4(IV))."""
+    officers = {
+        f"officer:{TEAM[0]['credential_no']}": tokens.officer,
+        f"officer:{TEAM[1]['credential_no']}": tokens.officer2,
+    }
+    for document in documents:
+        url = f"{endpoints.documents}/v1/documents/{document['document_id']}"
+        expected = [s["key"] for s in document["expected_signers"]]
+        while expected:
+            if expected[0] == "enterprise":
+                response = await client.post(
+                    f"{url}/sign",
+                    json={"signer_name": REPRESENTATIVE, "seal": ENTERPRISE_NAME, "accept": True},
+                    headers=auth(tokens.enterprise),
+                )
+            else:
+                response = await client.post(f"{url}/officer-signature", headers=auth(officers[expected[0]]))
+            document = _raise_for(response, f"sign {document['kind']} as {expected[0]}").json()
+            expected = [s["key"] for s in document["expected_signers"]]
+        log(f"{document['kind']} {document['number']}: {document['state']}, revision {document['revision']}")
+
+
 def enterprise_facts() -> dict[str, Any]:
     return {
-        "name": "Cixi Fresh Food Group",
+        "name": ENTERPRISE_NAME,
         "consent": {"given": True, "scope": "remote video inspection of export food planting sites"},
         "can_cooperate": True,
         "technical_conditions": True,
@@ -191,7 +236,7 @@ async def run_flow(
     _raise_for(
         await client.post(
             f"{inspection_url}/readiness",
-            json={"equipment_test_passed": True, "documents_submitted": True, "contact_name": "Li Mei"},
+            json={"equipment_test_passed": True, "documents_submitted": True, "contact_name": REPRESENTATIVE},
             headers=auth(tokens.enterprise),
         ),
         "readiness",
@@ -207,9 +252,9 @@ async def run_flow(
     officer = auth(tokens.officer)
     _raise_for(await client.post(f"{session_url}/start", headers=officer), "start session")
     steps: list[dict[str, Any]] = [
-        {"kind": "credentials_presented", "note": "Officers Wang Li (NB-0001) and Chen Jie (NB-0002) presented"},
-        {"kind": "identity_verified", "note": "Representative Li Mei, ID card checked on camera"},
-        {"kind": "power_of_attorney_verified", "note": "Power of attorney dated this month, sealed"},
+        {"kind": "credentials_presented", "note": "执法人员王力（NB-0001）、陈杰（NB-0002）出示执法证件"},
+        {"kind": "identity_verified", "note": "企业代表李梅身份证件已在镜头前核对 ID card checked on camera"},
+        {"kind": "power_of_attorney_verified", "note": "授权委托书为本月出具，已加盖公章 power of attorney sealed"},
     ]
     evidence_files: list[dict[str, Any]] = []
     if video:
@@ -217,16 +262,18 @@ async def run_flow(
 
         evidence_files = await record_on_camera(client, session_url, auth(tokens.enterprise), officer, log)
         steps = steps[2:]
-    for site_id, name, _lat, _lon in SITES:
-        steps.append({"kind": "location_verified", "site_id": site_id, "note": f"{name}: position confirmed"})
+    for site_id, name, _lat, _lon, _address in SITES:
+        steps.append(
+            {"kind": "location_verified", "site_id": site_id, "note": f"{name}：位置已确认 position confirmed"}
+        )
     for item_id, description, _ in ITEMS:
-        steps.append({"kind": f"checklist_item:{item_id}", "note": f"{description}: conforming"})
+        steps.append({"kind": f"checklist_item:{item_id}", "note": f"{description}：符合 conforming"})
     for step in steps:
         _raise_for(await client.post(f"{session_url}/steps", json=step, headers=officer), f"step {step['kind']}")
     _raise_for(
         await client.post(
             f"{session_url}/end",
-            json={"conclusion": "All five planting sites conform; no non-conformities found."},
+            json={"conclusion": "五个种植基地均符合要求，未发现不符合项。All five planting sites conform."},
             headers=officer,
         ),
         "end session",
@@ -238,19 +285,15 @@ async def run_flow(
             f"{endpoints.documents}/v1/inspections/{inspection_id}/documents", headers=auth(tokens.enterprise)
         )
 
-    documents = (
-        await _until(get_documents, lambda r: r.status_code == 200 and bool(r.json()), "document", timeout_s)
-    ).json()
-    document_id = documents[0]["document_id"]
-    _raise_for(
-        await client.post(
-            f"{endpoints.documents}/v1/documents/{document_id}/sign",
-            json={"signer_name": "Li Mei", "seal": "CIXI-FRESH-FOOD-ORG-SEAL", "accept": True},
-            headers=auth(tokens.enterprise),
-        ),
-        "sign",
-    )
-    log(f"document {document_id} signed and sealed by the enterprise")
+    def closing_set_issued(response: httpx.Response) -> bool:
+        if response.status_code != 200:
+            return False
+        kinds = {d["kind"]: d["state"] for d in response.json()}
+        return all(kinds.get(k) in ("issued", "signing", "completed") for k in ("inspection_record", "work_record"))
+
+    documents = (await _until(get_documents, closing_set_issued, "documents sealed", timeout_s)).json()
+    await sign_documents(client, endpoints, tokens, documents, log)
+    log("documents signed by both officers and accepted and sealed by the enterprise")
     final = (await _until(get_inspection, _state_is("completed"), "completed", timeout_s)).json()
     return FlowResult(
         inspection_id,

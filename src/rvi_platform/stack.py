@@ -79,6 +79,7 @@ class Stack:
             "RVI_JWT_SECRET": self.jwt_secret,
             "RVI_VIDEO_GATEWAY_KEY_DIR": str(self.home / "keys"),
             "RVI_VIDEO_GATEWAY_EVIDENCE_DIR": str(self.home / "evidence"),
+            "RVI_DOCUMENTS_PKI_DIR": str(self.home / "pki"),
         }
         for service in SERVICES:
             port = self.ports.get(service.name, service.port)

@@ -17,6 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rvi_documents.app import create_app
+from rvi_documents.pki.ca import LocalCa
+from rvi_documents.pki.tsa import LocalTsa
 from rvi_documents.settings import DocumentsSettings
 from rvi_platform.testing import new_database, private_broker, serve_in_process
 from rvi_shared.clock import ManualClock
@@ -52,9 +54,29 @@ def pki_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def documents_settings(documents_db: str, kafka_bootstrap: str, pki_dir: str) -> DocumentsSettings:
-    """The embedded default: the local CA and a real local TSA (OpenSSL) started by the app."""
-    return DocumentsSettings(database_url=documents_db, kafka_bootstrap=kafka_bootstrap, pki_dir=pki_dir)
+def enterprise_ca(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EnterprisePki]:
+    """The enterprise's own CA (trusted by configuration) and a TSA it uses, both real."""
+    directory = tmp_path_factory.mktemp("enterprise-ca")
+    ca = LocalCa(directory)
+    ca.root_certificate()
+    tsa = LocalTsa(ca, directory / "tsa")
+    tsa.start()
+    yield EnterprisePki(ca, tsa)
+    tsa.stop()
+
+
+@pytest.fixture(scope="session")
+def documents_settings(
+    documents_db: str, kafka_bootstrap: str, pki_dir: str, enterprise_ca: EnterprisePki
+) -> DocumentsSettings:
+    """The embedded default: the local CA and a real local TSA (OpenSSL) started by the app; the
+    enterprise's own CA is a configured trust root."""
+    return DocumentsSettings(
+        database_url=documents_db,
+        kafka_bootstrap=kafka_bootstrap,
+        pki_dir=pki_dir,
+        trust_roots=[str(enterprise_ca.ca.root_path)],
+    )
 
 
 @pytest.fixture(scope="session")
@@ -81,6 +103,12 @@ async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
     await producer.start()
     yield producer
     await producer.stop()
+
+
+@dataclass(frozen=True)
+class EnterprisePki:
+    ca: LocalCa
+    tsa: LocalTsa
 
 
 @dataclass(frozen=True)

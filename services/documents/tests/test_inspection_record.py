@@ -195,6 +195,7 @@ def test_rendering_is_deterministic_and_pdfa_2b(pdf_text: Callable[[bytes], str]
     assert renderer.render("rectification_notice", dict(DATA), date) == first
     assert Renderer().render("rectification_notice", DATA, date) == first
     assert renderer.render("rectification_notice", DATA, datetime(2026, 11, 27, 1, 0, tzinfo=UTC)) != first
+    assert renderer.render("rectification_notice", DATA, date.replace(microsecond=250_000)) == first
     assert b"<pdfaid:part>2</pdfaid:part>" in first and b"<pdfaid:conformance>B</pdfaid:conformance>" in first
     assert b"/FontFile3" in first or b"/FontFile2" in first  # the fonts are embedded
     assert "慈溪市绿源食品集团有限公司" in pdf_text(first)

@@ -13,7 +13,7 @@ import json
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -102,8 +102,10 @@ class Renderer:
             return self._compilers[template]
 
     def render(self, template: str, data: Mapping[str, Any], document_date: datetime) -> bytes:
-        """PDF/A-2b bytes of `template` filled with `data`; dated `document_date` (aware)."""
+        """PDF/A-2b bytes of `template` filled with `data`; dated `document_date` (aware; whole
+        seconds are kept, as PDF dates have no finer unit)."""
         compiler, lock = self._compiler(template)
+        document_date = document_date.astimezone(UTC).replace(microsecond=0)
         payload = json.dumps(data, ensure_ascii=False, sort_keys=True)
         with lock:
             result = compiler.compile(sys_inputs={"data": payload}, pdf_standards="a-2b", timestamp=document_date)

@@ -13,13 +13,17 @@ from rvi_documents.pki.verification import VerificationReport
 from rvi_documents.schemas import DocumentOut, RevisionOut, SignatureCheck, SignerOut, SignRequest, VerificationOut
 from rvi_documents.service import DocumentsService
 from rvi_shared.auth import Principal, Role, ensure_enterprise_access, require_roles
-from rvi_shared.errors import Forbidden, Unprocessable
+from rvi_shared.errors import DomainError, Forbidden, NotFound, Unprocessable
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 
 Service = Annotated[DocumentsService, Depends(documents_service)]
 Readers = require_roles(Role.OFFICER, Role.SUPERVISOR, Role.SYSTEM, Role.ENTERPRISE)
 MAX_VERIFY_BYTES = 50 * 1024 * 1024
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
 
 
 def to_out(document: Document) -> DocumentOut:
@@ -128,8 +132,6 @@ async def get_revision_pdf(
     document = await service.get(document_id)
     ensure_enterprise_access(principal, document.enterprise_id)
     if not 0 <= number <= document.revision:
-        from rvi_shared.errors import NotFound
-
         raise NotFound(f"document {document_id} has no revision {number}")
     return _pdf_response(document, await service.repo.revision_pdf(document.document_id, number), number)
 
@@ -174,6 +176,29 @@ async def sign_document(
     )
 
 
+@router.put(
+    "/documents/{document_id}/enterprise-revision",
+    response_model=DocumentOut,
+    openapi_extra={"requestBody": {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}},
+)
+async def upload_signed_revision(
+    document_id: str,
+    request: Request,
+    service: Service,
+    principal: Principal = Depends(require_roles(Role.ENTERPRISE)),
+) -> DocumentOut:
+    """The enterprise's own signature or seal: the current PDF (`/pdf`) signed by the enterprise's
+    certificate in the `enterprise` field, as an incremental revision, time-stamped. 422 with the
+    reason when the chain is not trusted, a signature is broken or the content was changed; 409
+    naming the expected signer when it is not the enterprise's turn."""
+    pdf = await request.body()
+    if len(pdf) > MAX_VERIFY_BYTES:
+        raise PayloadTooLarge(f"the PDF exceeds {MAX_VERIFY_BYTES} bytes", field="body")
+    document = await service.get(document_id, for_update=True)
+    ensure_enterprise_access(principal, document.enterprise_id)
+    return to_out(await service.accept_signed_revision(document, pdf, principal.subject, _remote(request)))
+
+
 @router.get("/documents/{document_id}/verification", response_model=VerificationOut)
 async def verify_document(
     document_id: str, service: Service, principal: Principal = Depends(Readers)
@@ -199,10 +224,5 @@ async def verify_upload(
     if not pdf:
         raise Unprocessable("the body must be the PDF to verify", field="body")
     if len(pdf) > MAX_VERIFY_BYTES:
-        from rvi_shared.errors import DomainError
-
-        class TooLarge(DomainError):
-            status_code = 413
-
-        raise TooLarge(f"the PDF exceeds {MAX_VERIFY_BYTES} bytes", field="body")
+        raise PayloadTooLarge(f"the PDF exceeds {MAX_VERIFY_BYTES} bytes", field="body")
     return to_verification(await the_pki.verify(pdf), pdf)

@@ -41,7 +41,7 @@ from rvi_documents.rendering import Slot
 from rvi_documents.repository import DocumentsRepository
 from rvi_documents.settings import DocumentsSettings
 from rvi_shared.clock import Clock
-from rvi_shared.errors import Conflict, Forbidden, NotFound
+from rvi_shared.errors import Conflict, Forbidden, NotFound, Unprocessable
 from rvi_shared.events import payloads as p
 from rvi_shared.messaging.outbox import Outbox
 
@@ -320,6 +320,47 @@ class DocumentsService:
         document.state = transition(document.state, DocumentAction.SIGN)
         sha256 = await self._add_revision(document, signed, ENTERPRISE, subject, signer_name, remote_addr)
         await self._enterprise_signed(document, signer_name, seal or inspection.enterprise_name, sha256, now)
+        return document
+
+    async def accept_signed_revision(
+        self, document: Document, pdf: bytes, subject: str, remote_addr: str | None
+    ) -> Document:
+        """The enterprise uploads the document signed with its own certificate (its signature or
+        seal in the `enterprise` field). Accepted only as an incremental revision of the current
+        bytes, with every signature intact, valid, trusted and time-stamped and no change but the
+        signature (DocMDP); else 422 with the reason."""
+        self._check_turn(document, ENTERPRISE)
+        current = await self.pdf(document)
+        if len(pdf) <= len(current) or not pdf.startswith(current):
+            raise Unprocessable(
+                "the upload is not an incremental revision of the current document: its content was changed",
+                field="body",
+            )
+        report = await self.pki.verify(pdf)
+        if len(report.signatures) != len(document.signed_slots or []) + 1:
+            raise Unprocessable(
+                f"expected exactly one new signature; problems: {'; '.join(report.problems)}", field="body"
+            )
+        new = report.signatures[-1]
+        reason = None
+        if new.field != ENTERPRISE:
+            reason = f"the new signature is in field {new.field!r}, not 'enterprise'"
+        elif not (new.intact and new.valid):
+            reason = "the enterprise's signature is broken (its digest or signature does not verify)"
+        elif not new.trusted:
+            reason = f"the signer's certificate chain is not trusted: {new.signer}"
+        elif not (new.timestamped and new.timestamp_valid):
+            reason = "the enterprise's signature carries no valid RFC 3161 time-stamp"
+        elif new.docmdp_ok is False or new.modification_level not in (None, "NONE", "LTA_UPDATES", "FORM_FILLING"):
+            reason = f"the revision changes the document beyond its signature ({new.modification_level})"
+        elif not report.valid:
+            reason = "; ".join(report.problems)
+        if reason is not None:
+            raise Unprocessable(reason, field="body")
+        now = self.clock.now()
+        document.state = transition(document.state, DocumentAction.SIGN)
+        sha256 = await self._add_revision(document, pdf, ENTERPRISE, subject, new.signer, remote_addr)
+        await self._enterprise_signed(document, new.signer, new.signer, sha256, now)
         return document
 
     async def _enterprise_signed(
