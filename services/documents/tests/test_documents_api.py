@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import subprocess
+import sys
 import uuid
 from typing import TYPE_CHECKING
 
@@ -196,3 +199,25 @@ async def test_unknown_documents_and_inspections_are_404(client: httpx.AsyncClie
     assert sign.status_code == 404
     officer = await client.post(f"/v1/documents/{uuid.uuid4()}/officer-signature", headers=headers)
     assert officer.status_code == 404
+
+
+async def test_the_cli_verifies_a_signed_document_and_rejects_a_flipped_byte(
+    client: httpx.AsyncClient, tokens: Tokens, feed: Feed, tmp_path: object, pki_dir: str
+) -> None:
+    inspection_id = await feed.request(f"ENT-{uuid.uuid4().hex[:8]}")
+    [notice] = await feed.documents(inspection_id, "advance_notice")
+    flipped = bytearray(notice.pdf)
+    flipped[len(flipped) // 2] ^= 0x01
+    ok = await asyncio.to_thread(verify_cli, notice.pdf, f"{tmp_path}/notice.pdf", pki_dir)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert json.loads(ok.stdout)["valid"] is True
+    rejected = await asyncio.to_thread(verify_cli, bytes(flipped), f"{tmp_path}/flipped.pdf", pki_dir)
+    assert rejected.returncode == 1
+    assert json.loads(rejected.stdout)["valid"] is False
+
+
+def verify_cli(pdf: bytes, path: str, pki_dir: str) -> subprocess.CompletedProcess[str]:
+    with open(path, "wb") as f:
+        f.write(pdf)
+    command = [sys.executable, "-m", "rvi_documents.verify", "--trust-root", f"{pki_dir}/root.pem", path]
+    return subprocess.run(command, capture_output=True, text=True)
