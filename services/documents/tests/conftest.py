@@ -29,6 +29,7 @@ from rvi_shared.messaging.kafka import ensure_topics, make_producer
 from rvi_shared.migrations import upgrade
 
 DEADLINE_S = 30.0
+UPLOAD_LIMIT = 2 * 1024 * 1024
 
 
 @pytest.fixture(scope="session")
@@ -76,6 +77,7 @@ def documents_settings(
         kafka_bootstrap=kafka_bootstrap,
         pki_dir=pki_dir,
         trust_roots=[str(enterprise_ca.ca.root_path)],
+        upload_max_bytes=UPLOAD_LIMIT,
     )
 
 

@@ -291,7 +291,7 @@ def marked_copy(
 def proof_of_service(
     base: dict[str, Any], inspection: Any, document: Any, delivery: Any, timezone: str
 ) -> dict[str, Any]:
-    spec = SPECS[document.kind] if document.kind in SPECS.__members__.values() else None  # type: ignore[attr-defined]
+    spec = SPECS.get(document.kind)  # type: ignore[call-overload]
     channels = {
         "electronic": ("电子送达", "electronic"),
         "mail": ("邮寄送达", "by mail"),

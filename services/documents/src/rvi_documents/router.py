@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from rvi_documents.delivery import Service as ServiceOfDocuments
 from rvi_documents.dependencies import documents_service, pki
 from rvi_documents.models import Document
 from rvi_documents.pki.runtime import Pki
@@ -52,6 +53,10 @@ def to_out(document: Document) -> DocumentOut:
         seal=document.seal,
         signed_sha256=document.current_sha256 if document.signed_at is not None else None,
         completed_at=document.completed_at,
+        service_due_at=document.service_due_at,
+        served_at=document.served_at,
+        read_at=document.read_at,
+        service_overdue_at=document.service_overdue_at,
         pdf_url=f"{base}/pdf",
         verification_url=f"{base}/verification",
     )
@@ -94,8 +99,11 @@ def _pdf_response(document: Document, pdf: bytes, revision: int) -> Response:
     responses={200: {"content": {"application/pdf": {}}, "description": "the latest revision"}},
 )
 async def get_document_pdf(document_id: str, service: Service, principal: Principal = Depends(Readers)) -> Response:
-    document = await service.get(document_id)
+    """The latest revision; opened by the enterprise, its electronic service is read (DOMAIN 7)."""
+    document = await service.get(document_id, for_update=principal.role is Role.ENTERPRISE)
     ensure_enterprise_access(principal, document.enterprise_id)
+    if principal.role is Role.ENTERPRISE:
+        await ServiceOfDocuments(service).opened(document)
     return _pdf_response(document, await service.pdf(document), document.revision)
 
 

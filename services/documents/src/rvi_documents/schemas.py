@@ -63,6 +63,10 @@ class DocumentOut(BaseModel):
     seal: str | None
     signed_sha256: str | None = Field(description="SHA-256 of the revision the enterprise's signature added")
     completed_at: datetime | None
+    service_due_at: datetime | None = Field(description="by when the document must be served")
+    served_at: datetime | None
+    read_at: datetime | None
+    service_overdue_at: datetime | None = Field(description="set by the timer when the deadline passed unserved")
     pdf_url: str
     verification_url: str
 

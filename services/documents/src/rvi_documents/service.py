@@ -111,7 +111,7 @@ class DocumentsService:
     def _local_year(self, moment: datetime) -> int:
         return moment.astimezone(ZoneInfo(self.settings.timezone)).year
 
-    async def _issue(
+    async def issue(
         self,
         inspection: Inspection,
         kind: Kind,
@@ -152,6 +152,9 @@ class DocumentsService:
                 "seal_attempts": 0,
                 "next_seal_at": issued_at,
                 "issued_at": issued_at,
+                "service_due_at": None
+                if kind == Kind.PROOF_OF_SERVICE
+                else issued_at + timedelta(days=self.settings.service_deadline_days),
             }
         )
         if not created:
@@ -410,7 +413,7 @@ class DocumentsService:
         inspection.team = [o.model_dump(mode="json") for o in scheduled.team]
         inspection.slot_start, inspection.slot_end = scheduled.slot_start, scheduled.slot_end
         inspection.updated_at = self.clock.now()
-        await self._issue(
+        await self.issue(
             inspection, Kind.ADVANCE_NOTICE, f"notice:{scheduled.slot_start.isoformat()}", [],
             lambda base: forms.advance_notice(base, inspection, self.settings.timezone),
         )  # fmt: skip
@@ -418,7 +421,7 @@ class DocumentsService:
     async def on_rescheduled(self, inspection: Inspection, rescheduled: p.InspectionRescheduled) -> None:
         inspection.slot_start, inspection.slot_end = rescheduled.slot_start, rescheduled.slot_end
         inspection.updated_at = self.clock.now()
-        await self._issue(
+        await self.issue(
             inspection, Kind.ADVANCE_NOTICE, f"notice:{rescheduled.slot_start.isoformat()}", [],
             lambda base: forms.advance_notice(base, inspection, self.settings.timezone),
         )  # fmt: skip
@@ -430,6 +433,7 @@ class DocumentsService:
                 session_id=session_id, inspection_id=inspection_id, enterprise_id=enterprise_id, officers=[]
             )
             self.repo.add(row)
+            await self.session.flush()  # seen by the next event of the same batch
         return row
 
     async def on_session_started(self, started: p.SessionStarted) -> None:
@@ -480,7 +484,7 @@ class DocumentsService:
         steps = await self.repo.steps(inspection.id, row.session_id)
         tz = self.settings.timezone
         drawn_up: list[dict[str, str]] = []
-        record = await self._issue(
+        record = await self.issue(
             inspection, Kind.INSPECTION_RECORD, row.session_id, team,
             lambda base: forms.inspection_record(base, inspection, row, steps, tz),
         )  # fmt: skip
@@ -495,14 +499,14 @@ class DocumentsService:
         if forms.findings(row.results or [], inspection.checklist_items):
             assert row.ended_at is not None
             deadline = row.ended_at + timedelta(days=self.settings.rectification_days)
-            notice = await self._issue(
+            notice = await self.issue(
                 inspection, Kind.RECTIFICATION_NOTICE, row.session_id, [],
                 lambda base: forms.rectification_notice(base, inspection, row, deadline, self.settings.comment_window_days, tz),
             )  # fmt: skip
             assert notice is not None
             spec = SPECS[Kind.RECTIFICATION_NOTICE]
             drawn_up.append({"title_zh": spec.title_zh, "title_en": spec.title_en, "number": notice.number or ""})
-        await self._issue(
+        await self.issue(
             inspection, Kind.WORK_RECORD, row.session_id, team,
             lambda base: forms.work_record(base, inspection, row, drawn_up, tz),
         )  # fmt: skip

@@ -1,10 +1,12 @@
-"""Timers of the documents service: seals waiting for the TSA are retried when due."""
+"""Timers of the documents service: seals waiting for the TSA are retried when due; documents
+not served by their deadline are flagged (DOMAIN 7)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
+from rvi_documents.delivery import Service
 from rvi_documents.pki.runtime import Pki
 from rvi_documents.service import AWAITING_SEAL, DocumentsService
 from rvi_documents.settings import DocumentsSettings
@@ -28,6 +30,9 @@ class Timers:
                 if not await service.retry_due_seal():
                     break
             done += 1
+        async with self.rt.sessions() as session, session.begin():
+            documents = DocumentsService(session, self.rt.outbox, self.rt.clock, self.settings, self.pki)
+            await Service(documents).flag_overdue()
         async with self.rt.sessions() as session:
             waiting = await DocumentsService(
                 session, self.rt.outbox, self.rt.clock, self.settings, self.pki
