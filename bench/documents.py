@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import hashlib
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -199,8 +200,11 @@ async def run(count: int, warmup: int) -> dict[str, Any]:
     print(f"render: typst PDF/A-2b with CJK / fpdf2 Latin-1 baseline = {render_ratio:.1f}x (p50)")
     print(f"issue: render+certify+time-stamp / baseline render+SHA-256 = {issue_ratio:.1f}x (p50)")
     docs_per_s = count / (elapsed - baseline_total)
+    load = os.getloadavg()[0]
     print(
-        f"{count} documents fully issued, signed, sealed and verified at {docs_per_s:.2f} docs/s (targets: render p95 <= 50 ms, issue-and-certify p95 <= 250 ms)"
+        f"{count} documents fully issued, signed, sealed and verified at {docs_per_s:.2f} docs/s "
+        f"(targets: render p95 <= 50 ms, issue-and-certify p95 <= 250 ms); "
+        f"load average {load:.1f} on {os.cpu_count()} cores"
     )
     return {
         "docs_per_s": round(docs_per_s, 2),
@@ -211,6 +215,7 @@ async def run(count: int, warmup: int) -> dict[str, Any]:
         "verify_p95_ms": round(pct(timings["verify"], 0.95) * 1000, 1),
         "baseline_render_p95_ms": round(pct(timings["baseline_render"], 0.95) * 1000, 1),
         "render_ratio_p50": round(render_ratio, 2),
+        "load_average": round(load, 1),
     }
 
 

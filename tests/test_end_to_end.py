@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from pathlib import Path
 
 import httpx
 from aiokafka import AIOKafkaConsumer
@@ -55,8 +56,10 @@ async def flow(platform: Stack, endpoints: Endpoints, **kwargs) -> FlowResult:
         return await run_flow(client, endpoints, platform.jwt_secret, str(platform.clock_file), **kwargs)
 
 
-async def test_the_cixi_inspection_flows_through_all_four_services(platform: Stack, endpoints: Endpoints) -> None:
-    result = await flow(platform, endpoints, video=True)
+async def test_the_cixi_inspection_flows_through_all_four_services(
+    platform: Stack, endpoints: Endpoints, tmp_path: Path
+) -> None:
+    result = await flow(platform, endpoints, video=True, full_documents=True, documents_dir=tmp_path)
     assert result.states == ["completed"]
     # Two steps came from the enterprise's live camera: a clip as received and a snapshot.
     assert [(e["kind"], e["file"].rsplit(".", 1)[1]) for e in result.evidence_files] == [
@@ -106,11 +109,16 @@ async def test_the_cixi_inspection_flows_through_all_four_services(platform: Sta
                 f"{endpoints.documents}/v1/inspections/{result.inspection_id}/documents", headers=auth(system)
             )
         ).json()
-        assert {d["kind"]: d["state"] for d in documents} == {
-            "advance_notice": "completed",
-            "inspection_record": "completed",
-            "work_record": "completed",
-        }
+        assert sorted((d["kind"], d["state"]) for d in documents) == [
+            ("advance_notice", "completed"),
+            ("inspection_record", "completed"),
+            ("marked_copy", "completed"),
+            *[("proof_of_service", "completed")] * 3,
+            ("work_record", "completed"),
+        ]
+        assert all(
+            d["served_at"] for d in documents if d["kind"] != "proof_of_service" and d["kind"] != "advance_notice"
+        )
         for document in documents:
             report = (
                 await client.get(f"{endpoints.documents}{document['verification_url']}", headers=auth(system))

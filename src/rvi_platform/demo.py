@@ -4,11 +4,13 @@ towns, six checklist tasks, walked through all four services over their public A
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -105,6 +107,100 @@ def cixi_inspection(enterprise_id: str, inspection_id: str) -> dict[str, Any]:
     }
 
 
+def _pdf_of_text(lines: list[str]) -> bytes:
+    """A small scanned-looking image of a submitted document (the demo has no real scans)."""
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("RGB", (800, 500), (250, 248, 240))
+    draw = ImageDraw.Draw(picture)
+    for n, line in enumerate(lines):
+        draw.text((40, 40 + 30 * n), line, fill=(20, 20, 20))
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", quality=80)
+    return buffer.getvalue()
+
+
+async def submit_documents(
+    client: httpx.AsyncClient,
+    endpoints: Endpoints,
+    tokens: Tokens,
+    inspection_id: str,
+    enterprise_id: str,
+    timeout_s: float,
+    log: Callable[[str], None],
+) -> dict[str, str]:
+    """What the advance notice asks for (GACC-RVI 4(II)), and consent to electronic service with
+    the signed service address confirmation (DOMAIN 7). Returns upload ids by kind."""
+
+    async def notice() -> httpx.Response:
+        return await client.get(
+            f"{endpoints.documents}/v1/inspections/{inspection_id}/documents", headers=auth(tokens.enterprise)
+        )
+
+    await _until(
+        notice,
+        lambda r: r.status_code == 200 and any(d["kind"] == "advance_notice" for d in r.json()),
+        "advance notice",
+        timeout_s,
+    )
+    uploads: dict[str, str] = {}
+    for kind, lines in (
+        ("identity_document", ["Resident identity card", "Li Mei", "330282XXXXXXXX0000"]),
+        (
+            "power_of_attorney",
+            ["Power of attorney", "Principal: Cixi Fresh Food Group, USCC 91330282MA2CIXI01X", "Agent: Li Mei"],
+        ),
+        ("business_licence", ["Business licence", "Cixi Fresh Food Group Co., Ltd."]),
+        ("other", ["Service address confirmation", "Electronic service: rvi platform account", "Signed and sealed"]),
+    ):
+        response = _raise_for(
+            await client.post(
+                f"{endpoints.documents}/v1/inspections/{inspection_id}/uploads",
+                params={"kind": kind, "filename": f"{kind}.jpg"},
+                content=_pdf_of_text(lines),
+                headers={**auth(tokens.enterprise), "Content-Type": "image/jpeg"},
+            ),
+            f"upload {kind}",
+        )
+        uploads[kind] = response.json()["upload_id"]
+    _raise_for(
+        await client.put(
+            f"{endpoints.documents}/v1/enterprises/{enterprise_id}/service-address",
+            json={
+                "consent": True,
+                "address": "rvi 平台账户 platform account",
+                "confirmation_upload_id": uploads["other"],
+            },
+            headers=auth(tokens.enterprise),
+        ),
+        "service address",
+    )
+    log(f"enterprise submitted {len(uploads)} documents and consented to electronic service")
+    return uploads
+
+
+async def save_documents(
+    client: httpx.AsyncClient,
+    endpoints: Endpoints,
+    tokens: Tokens,
+    inspection_id: str,
+    directory: Path,
+    log: Callable[[str], None],
+) -> None:
+    """Every document's latest revision as a file, for `pdfsig` and any PDF reader."""
+    listing = await client.get(
+        f"{endpoints.documents}/v1/inspections/{inspection_id}/documents", headers=auth(tokens.officer)
+    )
+    target = directory / inspection_id
+    target.mkdir(parents=True, exist_ok=True)
+    for document in _raise_for(listing, "list documents").json():
+        pdf = _raise_for(
+            await client.get(f"{endpoints.documents}{document['pdf_url']}", headers=auth(tokens.officer)), "pdf"
+        )
+        (target / f"{document['kind']}-{document['document_id'][:8]}.pdf").write_bytes(pdf.content)
+    log(f"documents written to {target} (check them with: pdfsig {target}/inspection_record-*.pdf)")
+
+
 async def sign_documents(
     client: httpx.AsyncClient,
     endpoints: Endpoints,
@@ -194,9 +290,14 @@ async def run_flow(
     enterprise_id: str | None = None,
     inspection_id: str | None = None,
     video: bool = False,
+    full_documents: bool = False,
+    documents_dir: Path | None = None,
 ) -> FlowResult:
     """Walk one Cixi inspection from request to completed; returns how long it took. With
-    `video`, the credentials and identity steps are recorded from a live camera (WHIP)."""
+    `video`, the credentials and identity steps are recorded from a live camera (WHIP). With
+    `full_documents`, the enterprise also submits its documents before the session (4(II)), the
+    power of attorney is marked as checked against the original, and the signed documents are
+    served electronically; `documents_dir` receives every PDF."""
     started = time.perf_counter()
     enterprise_id = enterprise_id or f"ENT-CIXI-{uuid.uuid4().hex[:8]}"
     inspection_id = inspection_id or str(uuid.uuid4())
@@ -233,6 +334,9 @@ async def run_flow(
         clock.advance(gap + timedelta(minutes=1))
     log(f"clock advanced past the notice period to {clock.now().isoformat()}")
 
+    uploads: dict[str, str] = {}
+    if full_documents:
+        uploads = await submit_documents(client, endpoints, tokens, inspection_id, enterprise_id, timeout_s, log)
     _raise_for(
         await client.post(
             f"{inspection_url}/readiness",
@@ -251,6 +355,16 @@ async def run_flow(
     session_url = f"{endpoints.video_gateway}/v1/sessions/{session['session_id']}"
     officer = auth(tokens.officer)
     _raise_for(await client.post(f"{session_url}/start", headers=officer), "start session")
+    if full_documents:
+        copy = _raise_for(
+            await client.post(
+                f"{endpoints.documents}/v1/uploads/{uploads['power_of_attorney']}/verification",
+                json={"original_location": "公司档案室 the company's archive, Zhouxiang"},
+                headers=officer,
+            ),
+            "mark the power of attorney",
+        ).json()
+        log(f"power of attorney checked against the original: marked copy {copy['number']}")
     steps: list[dict[str, Any]] = [
         {"kind": "credentials_presented", "note": "执法人员王力（NB-0001）、陈杰（NB-0002）出示执法证件"},
         {"kind": "identity_verified", "note": "企业代表李梅身份证件已在镜头前核对 ID card checked on camera"},
@@ -294,6 +408,20 @@ async def run_flow(
     documents = (await _until(get_documents, closing_set_issued, "documents sealed", timeout_s)).json()
     await sign_documents(client, endpoints, tokens, documents, log)
     log("documents signed by both officers and accepted and sealed by the enterprise")
+    if full_documents:
+        for document in documents:
+            if document["kind"] in ("inspection_record", "work_record", "rectification_notice", "marked_copy"):
+                delivery = _raise_for(
+                    await client.post(
+                        f"{endpoints.documents}/v1/documents/{document['document_id']}/deliveries",
+                        json={"channel": "electronic"},
+                        headers=officer,
+                    ),
+                    f"serve {document['kind']}",
+                ).json()
+                log(f"{document['number']} served electronically at {delivery['served_at']}")
+    if documents_dir is not None:
+        await save_documents(client, endpoints, tokens, inspection_id, documents_dir, log)
     final = (await _until(get_inspection, _state_is("completed"), "completed", timeout_s)).json()
     return FlowResult(
         inspection_id,

@@ -111,6 +111,15 @@ async def test_an_officer_marks_an_upload_and_a_marked_copy_is_issued(
     assert again.status_code == 409
     listed = (await client.get(f"/v1/inspections/{inspection_id}/uploads", headers=officer)).json()
     assert listed[0]["marked_copy_id"] == copy["document_id"] and "陈杰" in listed[0]["verified_by"]
+    # Announced with the closing set, never before the record: the inspection waits for both.
+    assert "rvi.document.issued.v1" not in [t for t, _ in await feed.emitted(inspection_id)]
+    ended = feed.session_ended(inspection_id, enterprise_id, f"SES-{uuid.uuid4()}")
+    await feed.send(ended)
+    await feed.wait_processed(ended.id)
+    issued = [d["kind"] for t, d in await feed.emitted(inspection_id) if t == "rvi.document.issued.v1"]
+    assert issued == ["inspection_record", "marked_copy", "work_record"]
+    [work] = await feed.documents(inspection_id, "work_record")
+    assert copy["number"] in pdf_text(work.pdf)
 
 
 async def _record(feed: Feed, issued: Issued) -> StoredDocument:

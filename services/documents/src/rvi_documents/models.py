@@ -103,6 +103,7 @@ class Document(Base):
     served_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     service_overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    announced: Mapped[bool] = mapped_column(Boolean, default=True, doc="rvi.document.issued.v1 emitted")
 
 
 class Revision(Base):

@@ -108,7 +108,9 @@ class Renderer:
         document_date = document_date.astimezone(UTC).replace(microsecond=0)
         payload = json.dumps(data, ensure_ascii=False, sort_keys=True)
         with lock:
-            result = compiler.compile(sys_inputs={"data": payload}, pdf_standards="a-2b", timestamp=document_date)
+            result = compiler.compile(
+                sys_inputs={"data": payload}, pdf_standards="a-2b", timestamp=document_date, pdf_tags=False
+            )
         assert isinstance(result, bytes)
         return result
 

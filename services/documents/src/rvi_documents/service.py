@@ -162,23 +162,34 @@ class DocumentsService:
         self.repo.add_revision(document_id, 0, pdf, sha256, issued_at)
         document = await self.repo.document(document_id, for_update=True)
         assert document is not None
-        if spec.gates_completion:
-            await self.outbox.emit(
-                self.session,
-                "rvi.document.issued.v1",
-                subject=inspection.id,
-                data=p.DocumentIssued(
-                    document_id=str(document_id),
-                    inspection_id=inspection.id,
-                    enterprise_id=inspection.enterprise_id,
-                    kind=kind.value,
-                    sha256=sha256,
-                    issued_at=issued_at,
-                ),
-                time=issued_at,
-            )
+        # A marked copy made during the session is announced with the closing set, so that the
+        # inspection never looks complete before its record exists.
+        document.announced = spec.gates_completion and (
+            kind != Kind.MARKED_COPY or bool(await self.repo.ended_sessions(inspection.id))
+        )
+        if document.announced:
+            await self._announce(document)
         await self.seal(document, pdf)
         return document
+
+    async def _announce(self, document: Document) -> None:
+        document.announced = True
+        await self.outbox.emit(
+            self.session,
+            "rvi.document.issued.v1",
+            subject=document.inspection_id,
+            data=p.DocumentIssued(
+                document_id=str(document.document_id),
+                inspection_id=document.inspection_id,
+                enterprise_id=document.enterprise_id,
+                kind=document.kind,
+                sha256=document.sha256,
+                issued_at=document.issued_at,
+            ),
+            time=self.clock.now(),
+        )
+        if document.state == DocumentState.COMPLETED:
+            await self._emit_completed(document)
 
     async def seal(self, document: Document, pdf: bytes | None = None) -> bool:
         """The customs seal's certification signature, time-stamped. A TSA failure leaves the
@@ -232,22 +243,25 @@ class DocumentsService:
         return sha256
 
     async def _complete(self, document: Document) -> None:
-        now = self.clock.now()
         document.state = transition(document.state, DocumentAction.COMPLETE)
-        document.completed_at = now
-        if SPECS[Kind(document.kind)].gates_completion:
-            await self.outbox.emit(
-                self.session,
-                "rvi.document.completed.v1",
-                subject=document.inspection_id,
-                data=p.DocumentCompleted(
-                    document_id=str(document.document_id),
-                    inspection_id=document.inspection_id,
-                    enterprise_id=document.enterprise_id,
-                    completed_at=now,
-                ),
-                time=now,
-            )
+        document.completed_at = self.clock.now()
+        if SPECS[Kind(document.kind)].gates_completion and document.announced:
+            await self._emit_completed(document)
+
+    async def _emit_completed(self, document: Document) -> None:
+        now = self.clock.now()
+        await self.outbox.emit(
+            self.session,
+            "rvi.document.completed.v1",
+            subject=document.inspection_id,
+            data=p.DocumentCompleted(
+                document_id=str(document.document_id),
+                inspection_id=document.inspection_id,
+                enterprise_id=document.enterprise_id,
+                completed_at=now,
+            ),
+            time=now,
+        )
 
     async def retry_due_seal(self) -> bool:
         """Seal one document whose retry is due (timer); False when none is due."""
@@ -506,6 +520,16 @@ class DocumentsService:
             assert notice is not None
             spec = SPECS[Kind.RECTIFICATION_NOTICE]
             drawn_up.append({"title_zh": spec.title_zh, "title_en": spec.title_en, "number": notice.number or ""})
+        for document in await self.repo.documents_of(inspection.id):
+            if document.kind == Kind.MARKED_COPY and not document.announced:
+                await self._announce(document)
+                drawn_up.append(
+                    {
+                        "title_zh": SPECS[Kind.MARKED_COPY].title_zh,
+                        "title_en": SPECS[Kind.MARKED_COPY].title_en,
+                        "number": document.number or "",
+                    }
+                )
         await self.issue(
             inspection, Kind.WORK_RECORD, row.session_id, team,
             lambda base: forms.work_record(base, inspection, row, drawn_up, tz),

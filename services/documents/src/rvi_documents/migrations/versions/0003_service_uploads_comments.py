@@ -21,6 +21,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("served_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("read_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("service_overdue_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("announced", sa.Boolean(), nullable=False, server_default=sa.true()))
     op.create_index(
         op.f("ix_documents_documents_service_due_at"), "documents", ["service_due_at"], unique=False, schema="documents"
     )
@@ -105,5 +106,5 @@ def downgrade() -> None:
         op.drop_table(table, schema="documents")
     op.drop_index(op.f("ix_documents_documents_service_due_at"), table_name="documents", schema="documents")
     with op.batch_alter_table("documents", schema="documents") as batch:
-        for column in ("service_overdue_at", "read_at", "served_at", "service_due_at"):
+        for column in ("announced", "service_overdue_at", "read_at", "served_at", "service_due_at"):
             batch.drop_column(column)
