@@ -10,13 +10,14 @@ from pathlib import Path
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.keys import load_cert_from_pemder
+from pyhanko_certvalidator import ValidationContext
 
 from rvi_documents.pki import pades
 from rvi_documents.pki.ca import LocalCa
 from rvi_documents.pki.signers import Pkcs11Signers, Pkcs12Signers, SignerProvider, SignerRef
 from rvi_documents.pki.timestamps import HttpxTimeStamper
 from rvi_documents.pki.tsa import LocalTsa
-from rvi_documents.pki.verification import VerificationReport, verify_pdf
+from rvi_documents.pki.verification import VerificationReport, validation_context, verify_pdf
 from rvi_documents.rendering import MM, Renderer, Slot, signature_boxes
 from rvi_documents.settings import DocumentsSettings
 
@@ -34,6 +35,7 @@ class Pki:
         self.ca = LocalCa(Path(settings.pki_dir))
         self.local_tsa: LocalTsa | None = None
         self._timestamper: HttpxTimeStamper | None = None
+        self._context: ValidationContext | None = None
         self.signers: SignerProvider = (
             Pkcs11Signers(settings.pkcs11_lib, settings.pkcs11_token, settings.pkcs11_pin, settings.trust_roots)
             if settings.signer_backend == "pkcs11"
@@ -108,4 +110,6 @@ class Pki:
         )
 
     async def verify(self, pdf: bytes) -> VerificationReport:
-        return await verify_pdf(pdf, self.trust_roots())
+        if self._context is None:
+            self._context = validation_context(self.trust_roots())
+        return await verify_pdf(pdf, [], self._context)

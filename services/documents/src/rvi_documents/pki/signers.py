@@ -82,9 +82,11 @@ class Pkcs12Signers:
                 return self._cache[ref.key_label]
         identity = self.ca.identity(ref.role, ref.label, ref.common_name, ref.organisation)
         root = asn1_x509.Certificate.load(self.ca.root_certificate().public_bytes(serialization.Encoding.DER))
-        signer = LoadedKeySigner.load_pkcs12_data(
+        loaded = signers.SimpleSigner.load_pkcs12_data(
             identity.pkcs12_path.read_bytes(), other_certs=[root], passphrase=PASSPHRASE
         )
+        assert loaded.signing_cert is not None
+        signer = LoadedKeySigner(loaded.signing_cert, loaded.signing_key, loaded.cert_registry)
         with self._lock:
             self._cache[ref.key_label] = signer
         return signer

@@ -56,7 +56,10 @@ def validation_context(trust_roots: Sequence[asn1_x509.Certificate]) -> Validati
     return ValidationContext(trust_roots=list(trust_roots), allow_fetching=False, revocation_mode="soft-fail")
 
 
-async def verify_pdf(pdf: bytes, trust_roots: Sequence[asn1_x509.Certificate]) -> VerificationReport:
+async def verify_pdf(
+    pdf: bytes, trust_roots: Sequence[asn1_x509.Certificate], context: ValidationContext | None = None
+) -> VerificationReport:
+    """`context` may be reused between documents (it caches validated certificate paths)."""
     problems: list[str] = []
     try:
         reader = PdfFileReader(BytesIO(pdf), strict=False)
@@ -65,7 +68,7 @@ async def verify_pdf(pdf: bytes, trust_roots: Sequence[asn1_x509.Certificate]) -
         return VerificationReport(False, [], [f"not a readable PDF: {error}"])
     if not embedded:
         return VerificationReport(False, [], ["the document carries no signature"])
-    context = validation_context(trust_roots)
+    context = context or validation_context(trust_roots)
     reports: list[SignatureReport] = []
     for signature in embedded:
         try:
