@@ -221,3 +221,26 @@ def verify_cli(pdf: bytes, path: str, pki_dir: str) -> subprocess.CompletedProce
         f.write(pdf)
     command = [sys.executable, "-m", "rvi_documents.verify", "--trust-root", f"{pki_dir}/root.pem", path]
     return subprocess.run(command, capture_output=True, text=True)
+
+
+async def test_garbage_to_verify_or_as_a_signed_revision_is_a_clear_answer(
+    client: httpx.AsyncClient, tokens: Tokens, feed: Feed
+) -> None:
+    issued = await feed.issue()
+    record = await _record(feed, issued)
+    officer = {**tokens.header(tokens.officer()), "Content-Type": "application/pdf"}
+    for body in (b"hello", record.pdf[: len(record.pdf) // 2], b"%PDF-1.7\n%%EOF\n"):
+        response = await client.post("/v1/verifications", content=body, headers=officer)
+        assert response.status_code == 200, response.text
+        assert response.json()["valid"] is False and response.json()["problems"]
+    empty = await client.post("/v1/verifications", content=b"", headers=officer)
+    assert empty.status_code == 422 and empty.json()["field"] == "body"
+    path = f"/v1/documents/{record.document_id}"
+    for credential in ("NB-0001", "NB-0002"):
+        await client.post(f"{path}/officer-signature", headers=tokens.header(tokens.officer(credential_no=credential)))
+    enterprise = {**tokens.header(tokens.enterprise(issued.enterprise_id)), "Content-Type": "application/pdf"}
+    current = (await client.get(f"{path}/pdf", headers=enterprise)).content
+    for body in (b"hello", current + b"\n% trailing junk, no signature\n"):
+        response = await client.put(f"{path}/enterprise-revision", content=body, headers=enterprise)
+        assert response.status_code == 422, response.text
+        assert response.json()["field"] == "body"
