@@ -68,6 +68,7 @@ def to_verification(report: VerificationReport, pdf: bytes) -> VerificationOut:
         sha256=hashlib.sha256(pdf).hexdigest(),
         signatures=[SignatureCheck(**asdict(s)) for s in report.signatures],
         problems=report.problems,
+        validation_data=report.validation_data,
     )
 
 

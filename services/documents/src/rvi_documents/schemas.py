@@ -91,3 +91,6 @@ class VerificationOut(BaseModel):
     sha256: str
     signatures: list[SignatureCheck]
     problems: list[str]
+    validation_data: bool = Field(
+        description="revocation data (CRLs) embedded in the document security store: PAdES B-LT"
+    )

@@ -113,6 +113,33 @@ class LocalCa:
         temporary.write_bytes(data)
         temporary.replace(path)
 
+    def crl(self, now: datetime) -> bytes:
+        """The root's certificate revocation list (DER), nothing revoked, reissued daily: the
+        revocation information embedded with each signature (PAdES B-LT)."""
+        root_key, root_cert = self._root_pair()
+        path = self.directory / "root.crl"
+        with self._lock:
+            if path.exists():
+                current = x509.load_der_x509_crl(path.read_bytes())
+                next_update = current.next_update_utc
+                if next_update is not None and next_update - now > timedelta(days=6):
+                    return path.read_bytes()
+            this_update = now.replace(microsecond=0) - timedelta(minutes=5)
+            crl = (
+                x509.CertificateRevocationListBuilder()
+                .issuer_name(root_cert.subject)
+                .last_update(this_update)
+                .next_update(this_update + timedelta(days=7))
+                .add_extension(x509.CRLNumber(int(this_update.timestamp())), critical=False)
+                .add_extension(
+                    x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False
+                )
+                .sign(root_key, hashes.SHA256())
+            )
+            data = crl.public_bytes(serialization.Encoding.DER)
+            self._write_atomic(path, data)
+            return data
+
     def identity(
         self, kind: str, label: str, common_name: str, organisation: str, *, timestamping: bool = False
     ) -> Identity:

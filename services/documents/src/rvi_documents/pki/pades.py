@@ -1,6 +1,7 @@
-"""PAdES signatures as incremental revisions (ETSI EN 319 142-1 baseline B-T), with pyHanko.
+"""PAdES signatures as incremental revisions (ETSI EN 319 142-1 baseline B-T, B-LT), with pyHanko.
 
-The first signature certifies the document (DocMDP, ISO 32000-1 12.8.2.2, P=2: later
+Where the signer's revocation information is at hand (the local CA's CRL), it is embedded with
+the signature in the document security store (B-LT). The first signature certifies the document (DocMDP, ISO 32000-1 12.8.2.2, P=2: later
 signatures and form filling only) and creates every signature field of the kind's signing order
 in the same revision, so that later signers only fill their own field. Every signature carries
 an RFC 3161 signature time-stamp from the configured TSA.
@@ -19,6 +20,7 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.stamp import StaticStampStyle
+from pyhanko_certvalidator import ValidationContext
 
 
 @dataclass(frozen=True)
@@ -48,18 +50,25 @@ async def certify(
     timestamper: TimeStamper,
     field_boxes: Sequence[FieldBox],
     signing: Signing,
+    validation: ValidationContext | None = None,
 ) -> bytes:
     """The certification signature (first revision after the rendered PDF)."""
     writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
     for spec in field_boxes:
         fields.append_signature_field(writer, SigFieldSpec(sig_field_name=spec.name, on_page=spec.page, box=spec.box))
-    return await _sign(writer, signer, timestamper, signing, certify=True)
+    return await _sign(writer, signer, timestamper, signing, validation, certify=True)
 
 
-async def sign(pdf: bytes, signer: signers.Signer, timestamper: TimeStamper, signing: Signing) -> bytes:
+async def sign(
+    pdf: bytes,
+    signer: signers.Signer,
+    timestamper: TimeStamper,
+    signing: Signing,
+    validation: ValidationContext | None = None,
+) -> bytes:
     """An approval signature in the existing field `signing.field`, as a new revision."""
     writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
-    return await _sign(writer, signer, timestamper, signing, certify=False)
+    return await _sign(writer, signer, timestamper, signing, validation, certify=False)
 
 
 async def _sign(
@@ -67,6 +76,7 @@ async def _sign(
     signer: signers.Signer,
     timestamper: TimeStamper,
     signing: Signing,
+    validation: ValidationContext | None,
     *,
     certify: bool,
 ) -> bytes:
@@ -78,6 +88,9 @@ async def _sign(
         reason=signing.reason,
         location=signing.location,
         name=signing.signer_name,
+        # PAdES B-LT where revocation information is at hand: chain and CRLs in the DSS.
+        embed_validation_info=validation is not None,
+        validation_context=validation,
     )
     with tempfile.TemporaryDirectory() as tmp:
         stamp = Path(tmp) / "stamp.pdf"

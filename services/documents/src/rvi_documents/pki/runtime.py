@@ -3,8 +3,10 @@ TSA client, trust roots; built once per app."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from asn1crypto import x509 as asn1_x509
@@ -28,6 +30,15 @@ class StampText:
     lines: Sequence[str]
 
 
+def _offline_revocation(record: logging.LogRecord) -> bool:
+    """pyHanko warns on every signature that it embeds revocation data without fetching: here
+    that is the design (the local CA's CRL is given to it), not news."""
+    return "fetching is not allowed" not in record.getMessage()
+
+
+logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(_offline_revocation)
+
+
 class Pki:
     def __init__(self, settings: DocumentsSettings, renderer: Renderer) -> None:
         self.settings = settings
@@ -36,6 +47,8 @@ class Pki:
         self.local_tsa: LocalTsa | None = None
         self._timestamper: HttpxTimeStamper | None = None
         self._context: ValidationContext | None = None
+        self._signing_context: ValidationContext | None = None
+        self._signing_context_at = datetime.min.replace(tzinfo=UTC)
         self.signers: SignerProvider = (
             Pkcs11Signers(settings.pkcs11_lib, settings.pkcs11_token, settings.pkcs11_pin, settings.trust_roots)
             if settings.signer_backend == "pkcs11"
@@ -73,6 +86,18 @@ class Pki:
         roots += [load_cert_from_pemder(path) for path in self.settings.trust_roots]
         return roots
 
+    def signing_context(self) -> ValidationContext:
+        """Validation data embedded with each signature (PAdES B-LT): the chain and the local
+        CA's CRL. Fetching is off: the local CA publishes nothing online."""
+        now = datetime.now(UTC)
+        if self._signing_context is None or now - self._signing_context_at > timedelta(hours=1):
+            crl = self.ca.crl(now)
+            self._signing_context = ValidationContext(
+                trust_roots=self.trust_roots(), crls=[crl], allow_fetching=False, revocation_mode="soft-fail"
+            )
+            self._signing_context_at = now
+        return self._signing_context
+
     def _stamp(self, box: tuple[int, int, int, int], text: StampText) -> bytes:
         width_mm, height_mm = (box[2] - box[0]) / MM, (box[3] - box[1]) / MM
         return self.renderer.stamp(width_mm, height_mm, text.title, text.lines)
@@ -88,6 +113,7 @@ class Pki:
             self.timestamper,
             [pades.FieldBox(key, -1, box) for key, box in boxes.items()],
             pades.Signing(first, reason, location, ref.common_name, self._stamp(boxes[first], text)),
+            self.signing_context(),
         )
 
     async def sign(
@@ -107,6 +133,7 @@ class Pki:
             self.signers.signer(ref),
             self.timestamper,
             pades.Signing(slot, reason, location, signer_name, self._stamp(box, text)),
+            self.signing_context(),
         )
 
     async def verify(self, pdf: bytes) -> VerificationReport:

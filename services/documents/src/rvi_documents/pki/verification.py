@@ -1,6 +1,6 @@
 """Verification of a signed document (GACC-RVI 4(IV)): every signature valid, its chain trusted,
 its time-stamp valid and trusted, nothing but allowed changes after the certification (DocMDP),
-and nothing at all after the last signature (it covers the whole file)."""
+and nothing after the last signature but validation data (a DSS update, PAdES B-LT)."""
 
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ class VerificationReport:
     valid: bool
     signatures: list[SignatureReport] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    validation_data: bool = False  # a document security store with CRLs (PAdES B-LT)
 
 
 def validation_context(trust_roots: Sequence[asn1_x509.Certificate]) -> ValidationContext:
@@ -82,9 +83,15 @@ async def verify_pdf(
     for report in reports:
         if not report.ok:
             problems.append(f"signature {report.field} of {report.signer} is not valid, trusted and time-stamped")
-    if reports and reports[-1].coverage != "ENTIRE_FILE":
+    # After the last signature only validation data may follow (a DSS update, PAdES B-LT).
+    if reports and not (
+        reports[-1].coverage == "ENTIRE_FILE"
+        or (reports[-1].coverage == "ENTIRE_REVISION" and reports[-1].modification_level in ("NONE", "LTA_UPDATES"))
+    ):
         problems.append("the document was modified after its last signature")
-    return VerificationReport(not problems and len(reports) == len(embedded), reports, problems)
+    dss = reader.root.get("/DSS")
+    has_crls = dss is not None and "/CRLs" in dss.get_object()
+    return VerificationReport(not problems and len(reports) == len(embedded), reports, problems, has_crls)
 
 
 def _report(field_name: str, status: PdfSignatureStatus, certification: bool) -> SignatureReport:
