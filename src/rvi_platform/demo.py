@@ -4,7 +4,7 @@ towns, six checklist tasks, walked through all four services over their public A
 from __future__ import annotations
 
 import asyncio
-import io
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -107,17 +107,20 @@ def cixi_inspection(enterprise_id: str, inspection_id: str) -> dict[str, Any]:
     }
 
 
-def _pdf_of_text(lines: list[str]) -> bytes:
-    """A small scanned-looking image of a submitted document (the demo has no real scans)."""
-    from PIL import Image, ImageDraw
+def _scan(lines: list[str]) -> bytes:
+    """A PNG standing in for a scanned document (the demo has no real scans), set by typst in the
+    documents service's pinned fonts."""
+    import typst
 
-    picture = Image.new("RGB", (800, 500), (250, 248, 240))
-    draw = ImageDraw.Draw(picture)
-    for n, line in enumerate(lines):
-        draw.text((40, 40 + 30 * n), line, fill=(20, 20, 20))
-    buffer = io.BytesIO()
-    picture.save(buffer, format="JPEG", quality=80)
-    return buffer.getvalue()
+    from rvi_documents.rendering import font_directory
+
+    fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False, font_paths=[str(font_directory())])
+    template = Path(__file__).with_name("demo_scan.typ")
+    png = typst.compile(
+        str(template), font_paths=fonts, format="png", ppi=72, sys_inputs={"data": json.dumps({"lines": lines})}
+    )
+    assert isinstance(png, bytes)
+    return png
 
 
 async def submit_documents(
@@ -156,9 +159,9 @@ async def submit_documents(
         response = _raise_for(
             await client.post(
                 f"{endpoints.documents}/v1/inspections/{inspection_id}/uploads",
-                params={"kind": kind, "filename": f"{kind}.jpg"},
-                content=_pdf_of_text(lines),
-                headers={**auth(tokens.enterprise), "Content-Type": "image/jpeg"},
+                params={"kind": kind, "filename": f"{kind}.png"},
+                content=_scan(lines),
+                headers={**auth(tokens.enterprise), "Content-Type": "image/png"},
             ),
             f"upload {kind}",
         )
