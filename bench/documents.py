@@ -60,6 +60,7 @@ def case(n: int) -> tuple[Any, Any, list[Any]]:
     session = SimpleNamespace(
         session_id=f"SES-{n}", officers=TEAM, started_at=T0, ended_at=T0 + timedelta(hours=2, minutes=5),
         results=results, steps_declared=14, conclusion=f"五个种植基地均符合要求（第{n}份）。", manifest_digest="e" * 64,
+        manifest_timestamped_at=None,
     )  # fmt: skip
     steps = [
         SimpleNamespace(

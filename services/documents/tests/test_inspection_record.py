@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+import asyncio
 import re
+import subprocess
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 
 from rvi_documents import rendering
 from rvi_documents.rendering import FontMismatch, Renderer
+from rvi_platform.testing import Tokens
 from rvi_shared.events import payloads as p
 
 if TYPE_CHECKING:
@@ -206,3 +211,36 @@ def test_fonts_are_checked_against_their_pinned_digest(monkeypatch: pytest.Monke
     monkeypatch.setitem(rendering.FONT_SHA256, "NotoSansSC-Regular.otf", "0" * 64)
     with pytest.raises(FontMismatch, match="NotoSansSC-Regular.otf"):
         Renderer()
+
+
+async def test_the_evidence_manifest_is_time_stamped_and_openssl_verifies_it(
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    feed: Feed,
+    pdf_text: Callable[[bytes], str],
+    pki_dir: str,
+    tmp_path: Path,
+) -> None:
+    issued = await feed.issue()
+    response = await client.get(
+        f"/v1/sessions/{issued.session_id}/manifest-timestamp",
+        headers=tokens.header(tokens.enterprise(issued.enterprise_id)),
+    )
+    assert response.status_code == 200
+    token = tmp_path / "manifest.tst"
+    token.write_bytes(response.content)
+    command = [
+        "openssl", "ts", "-verify", "-digest", "f" * 64, "-token_in", "-in", str(token), "-CAfile", f"{pki_dir}/root.pem",
+    ]  # fmt: skip
+    verified = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True)
+    assert "Verification: OK" in verified.stdout, verified.stdout + verified.stderr
+    wrong = await asyncio.to_thread(
+        subprocess.run, [*command[:4], "e" * 64, *command[5:]], capture_output=True, text=True
+    )
+    assert "Verification: OK" not in wrong.stdout
+    [record] = await feed.documents(issued.inspection_id, "inspection_record")
+    assert "RFC3161" in pdf_text(record.pdf)
+    other = await client.get(
+        f"/v1/sessions/{issued.session_id}/manifest-timestamp", headers=tokens.header(tokens.enterprise("ENT-other"))
+    )
+    assert other.status_code == 403

@@ -102,6 +102,8 @@ async def test_a_tsa_that_is_down_leaves_the_document_waiting_then_sealed(
             service = DocumentsService(session, outbox, clock, settings, pki)
             documents = await service.documents_of(await service.inspection(inspection_id))
             assert {d.state for d in documents} == {"issued"}
+            await service.retry_manifest_timestamps()  # the manifest waited too (or the app's timer took it)
+            assert (await service.repo.manifest_timestamp("SES-1")).manifest_timestamped_at is not None
             for document in documents:
                 report = await service.verify(document)
                 assert [s.field for s in report.signatures] == ["customs_seal"]

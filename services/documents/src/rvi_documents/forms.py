@@ -183,6 +183,11 @@ def inspection_record(
         ],
         "conclusion": session.conclusion or "未记录结论。No conclusion recorded.",
         "manifest_digest": session.manifest_digest or "—",
+        "manifest_timestamp": (
+            f"RFC 3161 {local_time(session.manifest_timestamped_at, timezone, True)}"
+            if session.manifest_timestamped_at
+            else "未取得 none"
+        ),
     }
 
 

@@ -51,6 +51,8 @@ class InspectionSession(Base):
     steps_declared: Mapped[int | None] = mapped_column(Integer)
     manifest_digest: Mapped[str | None] = mapped_column(String(128))
     results: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    manifest_timestamp: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    manifest_timestamped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class RecordedStep(Base):

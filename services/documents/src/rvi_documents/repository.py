@@ -147,3 +147,25 @@ class DocumentsRepository:
 
         stmt = select(func.count()).select_from(Document).where(Document.state == "awaiting_seal")
         return int((await self.session.execute(stmt)).scalar_one())
+
+    async def sessions_without_timestamp(self, limit: int = 20) -> Sequence[InspectionSession]:
+        """Ended sessions whose manifest digest has no time-stamp yet, locked (SKIP LOCKED)."""
+        stmt = (
+            select(InspectionSession)
+            .where(
+                InspectionSession.ended_at.is_not(None),
+                InspectionSession.manifest_digest.is_not(None),
+                InspectionSession.manifest_timestamped_at.is_(None),
+            )
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def manifest_timestamp(self, session_id: str) -> InspectionSession | None:
+        stmt = (
+            select(InspectionSession)
+            .where(InspectionSession.session_id == session_id)
+            .options(undefer(InspectionSession.manifest_timestamp))
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()

@@ -145,6 +145,28 @@ async def get_revision_pdf(
     return _pdf_response(document, await service.repo.revision_pdf(document.document_id, number), number)
 
 
+@router.get(
+    "/sessions/{session_id}/manifest-timestamp",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "RFC 3161 TimeStampToken (DER)"}},
+)
+async def get_manifest_timestamp(
+    session_id: str, service: Service, principal: Principal = Depends(Readers)
+) -> Response:
+    """The RFC 3161 time-stamp token over the session's signed evidence manifest digest (SHA-256
+    of the manifest as signed by the gateway); verify with
+    `openssl ts -verify -digest <manifest_digest> -token_in -in token.tst -CAfile root.pem`."""
+    row = await service.repo.manifest_timestamp(session_id)
+    if row is None or row.manifest_timestamp is None:
+        raise NotFound(f"no time-stamped manifest for session {session_id!r}")
+    ensure_enterprise_access(principal, row.enterprise_id)
+    return Response(
+        row.manifest_timestamp,
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{session_id}-manifest.tst"'},
+    )
+
+
 @router.get("/inspections/{inspection_id}/documents", response_model=list[DocumentOut])
 async def list_documents(
     inspection_id: str, service: Service, principal: Principal = Depends(Readers)

@@ -48,6 +48,9 @@ from rvi_shared.messaging.outbox import Outbox
 log = logging.getLogger("rvi.documents")
 
 SEAL_FAILURES = MetricCounter("rvi_documents_seal_failures_total", "Seals not applied because the TSA failed")
+MANIFEST_TIMESTAMP_FAILURES = MetricCounter(
+    "rvi_documents_manifest_timestamp_failures_total", "Evidence manifests not time-stamped because the TSA failed"
+)
 AWAITING_SEAL = Gauge("rvi_documents_awaiting_seal", "Documents waiting for their time-stamped seal")
 
 INSPECTION_RECORD = Kind.INSPECTION_RECORD.value
@@ -262,6 +265,13 @@ class DocumentsService:
             ),
             time=now,
         )
+
+    async def retry_manifest_timestamps(self) -> int:
+        """Time-stamp the evidence manifests that the TSA could not take (timer)."""
+        done = 0
+        for row in await self.repo.sessions_without_timestamp():
+            done += await self.timestamp_manifest(row)
+        return done
 
     async def retry_due_seal(self) -> bool:
         """Seal one document whose retry is due (timer); False when none is due."""
@@ -489,9 +499,27 @@ class DocumentsService:
         await self.session.flush()
         return await self.issue_closing_set(inspection, row)
 
+    async def timestamp_manifest(self, row: InspectionSession) -> bool:
+        """An RFC 3161 time-stamp over the session's signed evidence manifest digest (SHA-256),
+        kept with the session and named on the inspection record. A TSA that is down leaves it
+        for the timer; False then."""
+        digest = row.manifest_digest or ""
+        if row.manifest_timestamped_at is not None or len(digest) != 64:
+            return row.manifest_timestamped_at is not None
+        try:
+            token = await self.pki.timestamper.async_timestamp(bytes.fromhex(digest), "sha256")
+        except (TsaUnavailable, ValueError) as error:
+            MANIFEST_TIMESTAMP_FAILURES.inc()
+            log.warning("evidence manifest of session %s waits for its time-stamp: %s", row.session_id, error)
+            return False
+        row.manifest_timestamp = token.dump()
+        row.manifest_timestamped_at = token["content"]["encap_content_info"]["content"].parsed["gen_time"].native
+        return True
+
     async def issue_closing_set(self, inspection: Inspection, row: InspectionSession) -> bool:
         if await self.repo.document_for(inspection.id, INSPECTION_RECORD, row.session_id) is not None:
             return False
+        await self.timestamp_manifest(row)
         team = [
             Officer(o["name"], o["credential_no"]) for o in (row.officers or inspection.team or inspection.officers)
         ]

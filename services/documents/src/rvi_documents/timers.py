@@ -1,5 +1,6 @@
 """Timers of the documents service: seals waiting for the TSA are retried when due; documents
-not served by their deadline are flagged (DOMAIN 7)."""
+not served by their deadline are flagged (DOMAIN 7); evidence manifests are time-stamped when
+the TSA could not take them at the end of the session."""
 
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ class Timers:
         async with self.rt.sessions() as session, session.begin():
             documents = DocumentsService(session, self.rt.outbox, self.rt.clock, self.settings, self.pki)
             await Service(documents).flag_overdue()
+        async with self.rt.sessions() as session, session.begin():
+            documents = DocumentsService(session, self.rt.outbox, self.rt.clock, self.settings, self.pki)
+            await documents.retry_manifest_timestamps()
         async with self.rt.sessions() as session:
             waiting = await DocumentsService(
                 session, self.rt.outbox, self.rt.clock, self.settings, self.pki
