@@ -124,6 +124,10 @@ async def test_the_cixi_inspection_flows_through_all_four_services(
                 await client.get(f"{endpoints.documents}{document['verification_url']}", headers=auth(system))
             ).json()
             assert report["valid"], report["problems"]
+        stamp = await client.get(
+            f"{endpoints.documents}/v1/sessions/{result.session_id}/manifest-timestamp", headers=auth(system)
+        )
+        assert stamp.status_code == 200 and stamp.content  # RFC 3161 token over the evidence manifest
 
     # JSON logs carry the inspection and the trace, from requests and from consumed events alike.
     lines = [json.loads(line) for line in (platform.log_dir / "scheduling.log").read_text().splitlines()]
