@@ -13,6 +13,7 @@ from rvi_documents.pki.runtime import Pki
 from rvi_documents.pki.verification import VerificationReport
 from rvi_documents.schemas import DocumentOut, RevisionOut, SignatureCheck, SignerOut, SignRequest, VerificationOut
 from rvi_documents.service import DocumentsService
+from rvi_documents.signing import Signatures
 from rvi_shared.auth import Principal, Role, ensure_enterprise_access, require_roles
 from rvi_shared.errors import DomainError, Forbidden, NotFound, Unprocessable
 
@@ -185,7 +186,7 @@ async def sign_as_officer(
     if not principal.credential_no:
         raise Forbidden("the officer's token carries no enforcement credential number")
     document = await service.get(document_id, for_update=True)
-    return to_out(await service.sign_as_officer(document, principal.credential_no, _remote(request)))
+    return to_out(await Signatures(service).sign_as_officer(document, principal.credential_no, _remote(request)))
 
 
 @router.post("/documents/{document_id}/sign", response_model=DocumentOut)
@@ -203,7 +204,9 @@ async def sign_document(
     document = await service.get(document_id, for_update=True)
     ensure_enterprise_access(principal, document.enterprise_id)
     return to_out(
-        await service.accept_as_enterprise(document, body.signer_name, body.seal, principal.subject, _remote(request))
+        await Signatures(service).accept_as_enterprise(
+            document, body.signer_name, body.seal, principal.subject, _remote(request)
+        )
     )
 
 
@@ -227,7 +230,7 @@ async def upload_signed_revision(
         raise PayloadTooLarge(f"the PDF exceeds {MAX_VERIFY_BYTES} bytes", field="body")
     document = await service.get(document_id, for_update=True)
     ensure_enterprise_access(principal, document.enterprise_id)
-    return to_out(await service.accept_signed_revision(document, pdf, principal.subject, _remote(request)))
+    return to_out(await Signatures(service).accept_signed_revision(document, pdf, principal.subject, _remote(request)))
 
 
 @router.get("/documents/{document_id}/verification", response_model=VerificationOut)
