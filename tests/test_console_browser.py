@@ -18,7 +18,7 @@ import pytest
 from playwright.async_api import BrowserContext, Page, async_playwright
 
 from rvi_platform.console.links import sign_in_link
-from rvi_platform.demo import Endpoints, stage_inspection
+from rvi_platform.demo import ENTERPRISE_NAME, SITES, Endpoints, stage_inspection
 from rvi_platform.embedded.ports import free_port
 from rvi_platform.services import ServiceProcess, spec
 from rvi_platform.stack import Stack
@@ -222,12 +222,12 @@ async def test_console_runs_an_inspection_in_two_browsers(
             await ent.page.get_by_role("button", name="确认就绪").click()
             await ent.page.get_by_text("已确认就绪").wait_for()
             await ent.page.get_by_role("link", name="我的检查").click()
-            await ent.page.get_by_role("row").filter(has_text="Cixi Fresh Food Group").get_by_text("已就绪").wait_for()
+            await ent.page.get_by_role("row").filter(has_text=ENTERPRISE_NAME).get_by_text("已就绪").wait_for()
             await ent.check("03a-enterprise-list-zh")
 
             # The officer opens the inspection and its live session, and starts it.
             await off.page.goto(sign_in_link(console, "officer-wang", off_next))
-            await off.page.get_by_role("heading", name="Inspection of Cixi Fresh Food Group").wait_for(timeout=30_000)
+            await off.page.get_by_role("heading", name=f"Inspection of {ENTERPRISE_NAME}").wait_for(timeout=30_000)
             await off.page.get_by_text("Zhouxiang planting base").first.wait_for()
             await off.page.get_by_text("30.1731, 121.2698").wait_for()
             await off.page.get_by_text("rvi.inspection.scheduled.v1").wait_for()
@@ -235,10 +235,10 @@ async def test_console_runs_an_inspection_in_two_browsers(
 
             # The officer's list: the inspections opened in this browser, with their state.
             await off.page.get_by_role("link", name="Inspections", exact=True).click()
-            row = off.page.get_by_role("row").filter(has_text="Cixi Fresh Food Group")
+            row = off.page.get_by_role("row").filter(has_text=ENTERPRISE_NAME)
             await row.get_by_text("ready").wait_for(timeout=30_000)
             await off.check("04a-officer-list")
-            await row.get_by_role("link", name="Cixi Fresh Food Group").click()
+            await row.get_by_role("link", name=ENTERPRISE_NAME).click()
             await off.page.get_by_role("link", name="Open the live session").click()
             start = off.page.get_by_role("button", name="Start the session")
             await start.wait_for(timeout=30_000)
@@ -299,8 +299,8 @@ async def test_console_runs_an_inspection_in_two_browsers(
             await ent.page.get_by_role("button", name="共享我的位置").click()
             await ent.page.get_by_test_id("location-result").get_by_text("位置已确认").wait_for(timeout=30_000)
             sites = off.page.get_by_test_id("site-locations")
-            await sites.get_by_text("S1 Zhouxiang planting base: passed").wait_for(timeout=30_000)
-            await sites.get_by_text("S2 Guanhaiwei planting base: not checked yet").wait_for()
+            await sites.get_by_text(f"S1 {SITES[0][1]}: passed").wait_for(timeout=30_000)
+            await sites.get_by_text(f"S2 {SITES[1][1]}: not checked yet").wait_for()
 
             # A refused token (here signed with another key) sends the officer to sign in and back
             # to the live page, with the conclusion typed so far still there.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from pathlib import Path
 
 import httpx
 from aiokafka import AIOKafkaConsumer
@@ -55,8 +56,10 @@ async def flow(platform: Stack, endpoints: Endpoints, **kwargs) -> FlowResult:
         return await run_flow(client, endpoints, platform.jwt_secret, str(platform.clock_file), **kwargs)
 
 
-async def test_the_cixi_inspection_flows_through_all_four_services(platform: Stack, endpoints: Endpoints) -> None:
-    result = await flow(platform, endpoints, video=True)
+async def test_the_cixi_inspection_flows_through_all_four_services(
+    platform: Stack, endpoints: Endpoints, tmp_path: Path
+) -> None:
+    result = await flow(platform, endpoints, video=True, full_documents=True, documents_dir=tmp_path)
     assert result.states == ["completed"]
     # Two steps came from the enterprise's live camera: a clip as received and a snapshot.
     assert [(e["kind"], e["file"].rsplit(".", 1)[1]) for e in result.evidence_files] == [
@@ -98,6 +101,33 @@ async def test_the_cixi_inspection_flows_through_all_four_services(platform: Sta
             )
         ).json()
     assert verified["ok"] and verified["files_checked"] == 2, verified
+
+    # The closing set is PAdES-signed by customs, both officers and the enterprise, time-stamped.
+    async with httpx.AsyncClient() as client:
+        documents = (
+            await client.get(
+                f"{endpoints.documents}/v1/inspections/{result.inspection_id}/documents", headers=auth(system)
+            )
+        ).json()
+        assert sorted((d["kind"], d["state"]) for d in documents) == [
+            ("advance_notice", "completed"),
+            ("inspection_record", "completed"),
+            ("marked_copy", "completed"),
+            *[("proof_of_service", "completed")] * 3,
+            ("work_record", "completed"),
+        ]
+        assert all(
+            d["served_at"] for d in documents if d["kind"] != "proof_of_service" and d["kind"] != "advance_notice"
+        )
+        for document in documents:
+            report = (
+                await client.get(f"{endpoints.documents}{document['verification_url']}", headers=auth(system))
+            ).json()
+            assert report["valid"], report["problems"]
+        stamp = await client.get(
+            f"{endpoints.documents}/v1/sessions/{result.session_id}/manifest-timestamp", headers=auth(system)
+        )
+        assert stamp.status_code == 200 and stamp.content  # RFC 3161 token over the evidence manifest
 
     # JSON logs carry the inspection and the trace, from requests and from consumed events alike.
     lines = [json.loads(line) for line in (platform.log_dir / "scheduling.log").read_text().splitlines()]
@@ -156,11 +186,14 @@ async def test_a_service_killed_mid_flow_restarts_and_nothing_is_lost_or_doubled
         for inspection_id in ids:
             mine = [e for e in events if e.subject == inspection_id]
             # Redelivery may repeat an event id (absorbed by inboxes), never create a second fact.
-            for type_name in ("rvi.eligibility.decided.v1", "rvi.document.issued.v1", "rvi.inspection.completed.v1"):
+            for type_name in ("rvi.eligibility.decided.v1", "rvi.inspection.completed.v1"):
                 assert len({e.id for e in mine if e.type == type_name}) == 1, (inspection_id, type_name)
             documents = (
                 await client.get(
                     f"{endpoints.documents}/v1/inspections/{inspection_id}/documents", headers=auth(officer)
                 )
             ).json()
-            assert len(documents) == 1
+            # One advance notice and one closing set (inspection record, work record): none doubled.
+            assert sorted(d["kind"] for d in documents) == ["advance_notice", "inspection_record", "work_record"]
+            issued = {e.id for e in mine if e.type == "rvi.document.issued.v1"}
+            assert len(issued) == 2, inspection_id

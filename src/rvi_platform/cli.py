@@ -52,6 +52,8 @@ async def _run(args: argparse.Namespace) -> int:
                     log=say,
                     inspection_id=inspection_id,
                     video=True,
+                    full_documents=True,
+                    documents_dir=stack.home / "documents",
                 )
             await asyncio.sleep(1.0)
             say(

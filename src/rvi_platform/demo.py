@@ -4,11 +4,13 @@ towns, six checklist tasks, walked through all four services over their public A
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,24 +19,27 @@ from rvi_shared.auth import Role, mint_token
 from rvi_shared.clock import FileOffsetClock
 from rvi_shared.identifiers import example_uscc
 
+# Names as customs writes them (Chinese is authoritative on the documents; English follows).
 TEAM = [
-    {"officer_id": "O-NB-0001", "name": "Wang Li", "credential_no": "NB-0001"},
-    {"officer_id": "O-NB-0002", "name": "Chen Jie", "credential_no": "NB-0002"},
+    {"officer_id": "O-NB-0001", "name": "王力", "credential_no": "NB-0001"},
+    {"officer_id": "O-NB-0002", "name": "陈杰", "credential_no": "NB-0002"},
 ]
+ENTERPRISE_NAME = "慈溪鲜品食品集团有限公司"
+REPRESENTATIVE = "李梅 Li Mei"
 SITES = [
-    ("S1", "Zhouxiang planting base", 30.1731, 121.2698),
-    ("S2", "Guanhaiwei planting base", 30.2270, 121.3921),
-    ("S3", "Xinpu planting base", 30.2545, 121.3440),
-    ("S4", "Kandun planting base", 30.2703, 121.2201),
-    ("S5", "Longshan planting base", 30.1890, 121.4895),
+    ("S1", "周巷种植基地 Zhouxiang planting base", 30.1731, 121.2698, "浙江省慈溪市周巷镇"),
+    ("S2", "观海卫种植基地 Guanhaiwei planting base", 30.2270, 121.3921, "浙江省慈溪市观海卫镇"),
+    ("S3", "新浦种植基地 Xinpu planting base", 30.2545, 121.3440, "浙江省慈溪市新浦镇"),
+    ("S4", "坎墩种植基地 Kandun planting base", 30.2703, 121.2201, "浙江省慈溪市坎墩街道"),
+    ("S5", "龙山种植基地 Longshan planting base", 30.1890, 121.4895, "浙江省慈溪市龙山镇"),
 ]
 ITEMS = [
-    ("I1", "Agricultural inputs: pesticide and fertiliser store and use records", "agricultural_inputs"),
-    ("I2", "Crop conditions in the field", "crop_conditions"),
-    ("I3", "Land boundaries against the registered map", "land_boundaries"),
-    ("I4", "Production details: planting and harvest records", "production_records"),
-    ("I5", "Pest and disease monitoring", "pest_monitoring"),
-    ("I6", "Traceability labels and batch identification", "traceability"),
+    ("I1", "农业投入品：农药化肥仓储及使用记录 Agricultural inputs: store and use records", "agricultural_inputs"),
+    ("I2", "田间作物生长情况 Crop conditions in the field", "crop_conditions"),
+    ("I3", "地块边界与备案图核对 Land boundaries against the registered map", "land_boundaries"),
+    ("I4", "种植及采收记录 Production details: planting and harvest records", "production_records"),
+    ("I5", "病虫害监测 Pest and disease monitoring", "pest_monitoring"),
+    ("I6", "追溯标识及批次 Traceability labels and batch identification", "traceability"),
 ]
 
 
@@ -67,8 +72,20 @@ class Tokens:
             credential_no=TEAM[0]["credential_no"],
             district="Ningbo",
         )
+        self.officer2 = mint_token(
+            secret,
+            role=Role.OFFICER,
+            subject=TEAM[1]["officer_id"],
+            name=TEAM[1]["name"],
+            credential_no=TEAM[1]["credential_no"],
+            district="Ningbo",
+        )
         self.enterprise = mint_token(
-            secret, role=Role.ENTERPRISE, subject=f"rep-{enterprise_id}", name="Li Mei", enterprise_id=enterprise_id
+            secret,
+            role=Role.ENTERPRISE,
+            subject=f"rep-{enterprise_id}",
+            name=REPRESENTATIVE,
+            enterprise_id=enterprise_id,
         )
 
 
@@ -80,20 +97,147 @@ def cixi_inspection(enterprise_id: str, inspection_id: str) -> dict[str, Any]:
     return {
         "id": inspection_id,
         "enterprise_id": enterprise_id,
-        "enterprise_name": "Cixi Fresh Food Group",
+        "enterprise_name": ENTERPRISE_NAME,
         "customs": "Cixi",
         "sites": [
-            {"site_id": s, "name": n, "latitude": lat, "longitude": lon, "address": f"{n}, Cixi, Zhejiang"}
-            for s, n, lat, lon in SITES
+            {"site_id": s, "name": n, "latitude": lat, "longitude": lon, "address": address}
+            for s, n, lat, lon, address in SITES
         ],
         "checklist_items": [{"item_id": i, "description": d, "category": c} for i, d, c in ITEMS],
         "officers": TEAM,
     }
 
 
+def _scan(lines: list[str]) -> bytes:
+    """A PNG standing in for a scanned document (the demo has no real scans), set by typst in the
+    documents service's pinned fonts."""
+    import typst
+
+    from rvi_documents.rendering import font_directory
+
+    fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False, font_paths=[str(font_directory())])
+    template = Path(__file__).with_name("demo_scan.typ")
+    png = typst.compile(
+        str(template), font_paths=fonts, format="png", ppi=72, sys_inputs={"data": json.dumps({"lines": lines})}
+    )
+    assert isinstance(png, bytes)
+    return png
+
+
+async def submit_documents(
+    client: httpx.AsyncClient,
+    endpoints: Endpoints,
+    tokens: Tokens,
+    inspection_id: str,
+    enterprise_id: str,
+    timeout_s: float,
+    log: Callable[[str], None],
+) -> dict[str, str]:
+    """What the advance notice asks for (GACC-RVI 4(II)), and consent to electronic service with
+    the signed service address confirmation (DOMAIN 7). Returns upload ids by kind."""
+
+    async def notice() -> httpx.Response:
+        return await client.get(
+            f"{endpoints.documents}/v1/inspections/{inspection_id}/documents", headers=auth(tokens.enterprise)
+        )
+
+    await _until(
+        notice,
+        lambda r: r.status_code == 200 and any(d["kind"] == "advance_notice" for d in r.json()),
+        "advance notice",
+        timeout_s,
+    )
+    uploads: dict[str, str] = {}
+    for kind, lines in (
+        ("identity_document", ["Resident identity card", "Li Mei", "330282XXXXXXXX0000"]),
+        (
+            "power_of_attorney",
+            ["Power of attorney", "Principal: Cixi Fresh Food Group, USCC 91330282MA2CIXI01X", "Agent: Li Mei"],
+        ),
+        ("business_licence", ["Business licence", "Cixi Fresh Food Group Co., Ltd."]),
+        ("other", ["Service address confirmation", "Electronic service: rvi platform account", "Signed and sealed"]),
+    ):
+        response = _raise_for(
+            await client.post(
+                f"{endpoints.documents}/v1/inspections/{inspection_id}/uploads",
+                params={"kind": kind, "filename": f"{kind}.png"},
+                content=_scan(lines),
+                headers={**auth(tokens.enterprise), "Content-Type": "image/png"},
+            ),
+            f"upload {kind}",
+        )
+        uploads[kind] = response.json()["upload_id"]
+    _raise_for(
+        await client.put(
+            f"{endpoints.documents}/v1/enterprises/{enterprise_id}/service-address",
+            json={
+                "consent": True,
+                "address": "rvi 平台账户 platform account",
+                "confirmation_upload_id": uploads["other"],
+            },
+            headers=auth(tokens.enterprise),
+        ),
+        "service address",
+    )
+    log(f"enterprise submitted {len(uploads)} documents and consented to electronic service")
+    return uploads
+
+
+async def save_documents(
+    client: httpx.AsyncClient,
+    endpoints: Endpoints,
+    tokens: Tokens,
+    inspection_id: str,
+    directory: Path,
+    log: Callable[[str], None],
+) -> None:
+    """Every document's latest revision as a file, for `pdfsig` and any PDF reader."""
+    listing = await client.get(
+        f"{endpoints.documents}/v1/inspections/{inspection_id}/documents", headers=auth(tokens.officer)
+    )
+    target = directory / inspection_id
+    target.mkdir(parents=True, exist_ok=True)
+    for document in _raise_for(listing, "list documents").json():
+        pdf = _raise_for(
+            await client.get(f"{endpoints.documents}{document['pdf_url']}", headers=auth(tokens.officer)), "pdf"
+        )
+        (target / f"{document['kind']}-{document['document_id'][:8]}.pdf").write_bytes(pdf.content)
+    log(f"documents written to {target} (check them with: pdfsig {target}/inspection_record-*.pdf)")
+
+
+async def sign_documents(
+    client: httpx.AsyncClient,
+    endpoints: Endpoints,
+    tokens: Tokens,
+    documents: list[dict[str, Any]],
+    log: Callable[[str], None],
+) -> None:
+    """Each document of the closing set signed in its order: the officers, then the enterprise
+    accepts and the platform applies its seal (GACC-RVI 4(IV))."""
+    officers = {
+        f"officer:{TEAM[0]['credential_no']}": tokens.officer,
+        f"officer:{TEAM[1]['credential_no']}": tokens.officer2,
+    }
+    for document in documents:
+        url = f"{endpoints.documents}/v1/documents/{document['document_id']}"
+        expected = [s["key"] for s in document["expected_signers"]]
+        while expected:
+            if expected[0] == "enterprise":
+                response = await client.post(
+                    f"{url}/sign",
+                    json={"signer_name": REPRESENTATIVE, "seal": ENTERPRISE_NAME, "accept": True},
+                    headers=auth(tokens.enterprise),
+                )
+            else:
+                response = await client.post(f"{url}/officer-signature", headers=auth(officers[expected[0]]))
+            document = _raise_for(response, f"sign {document['kind']} as {expected[0]}").json()
+            expected = [s["key"] for s in document["expected_signers"]]
+        log(f"{document['kind']} {document['number']}: {document['state']}, revision {document['revision']}")
+
+
 def enterprise_facts() -> dict[str, Any]:
     return {
-        "name": "Cixi Fresh Food Group",
+        "name": ENTERPRISE_NAME,
         "consent": {"given": True, "scope": "remote video inspection of export food planting sites"},
         "can_cooperate": True,
         "technical_conditions": True,
@@ -197,9 +341,14 @@ async def run_flow(
     enterprise_id: str | None = None,
     inspection_id: str | None = None,
     video: bool = False,
+    full_documents: bool = False,
+    documents_dir: Path | None = None,
 ) -> FlowResult:
     """Walk one Cixi inspection from request to completed; returns how long it took. With
-    `video`, the credentials and identity steps are recorded from a live camera (WHIP)."""
+    `video`, the credentials and identity steps are recorded from a live camera (WHIP). With
+    `full_documents`, the enterprise also submits its documents before the session (4(II)), the
+    power of attorney is marked as checked against the original, and the signed documents are
+    served electronically; `documents_dir` receives every PDF."""
     started = time.perf_counter()
     enterprise_id = enterprise_id or example_uscc(f"Cixi Fresh Food Group {uuid.uuid4()}")
     inspection_id = inspection_id or str(uuid.uuid4())
@@ -210,10 +359,13 @@ async def run_flow(
     async def get_inspection() -> httpx.Response:
         return await client.get(inspection_url, headers=auth(tokens.system))
 
+    uploads: dict[str, str] = {}
+    if full_documents:
+        uploads = await submit_documents(client, endpoints, tokens, inspection_id, enterprise_id, timeout_s, log)
     _raise_for(
         await client.post(
             f"{inspection_url}/readiness",
-            json={"equipment_test_passed": True, "documents_submitted": True, "contact_name": "Li Mei"},
+            json={"equipment_test_passed": True, "documents_submitted": True, "contact_name": REPRESENTATIVE},
             headers=auth(tokens.enterprise),
         ),
         "readiness",
@@ -228,10 +380,20 @@ async def run_flow(
     session_url = f"{endpoints.video_gateway}/v1/sessions/{session['session_id']}"
     officer = auth(tokens.officer)
     _raise_for(await client.post(f"{session_url}/start", headers=officer), "start session")
+    if full_documents:
+        copy = _raise_for(
+            await client.post(
+                f"{endpoints.documents}/v1/uploads/{uploads['power_of_attorney']}/verification",
+                json={"original_location": "公司档案室 the company's archive, Zhouxiang"},
+                headers=officer,
+            ),
+            "mark the power of attorney",
+        ).json()
+        log(f"power of attorney checked against the original: marked copy {copy['number']}")
     steps: list[dict[str, Any]] = [
-        {"kind": "credentials_presented", "note": "Officers Wang Li (NB-0001) and Chen Jie (NB-0002) presented"},
-        {"kind": "identity_verified", "note": "Representative Li Mei, ID card checked on camera"},
-        {"kind": "power_of_attorney_verified", "note": "Power of attorney dated this month, sealed"},
+        {"kind": "credentials_presented", "note": "执法人员王力（NB-0001）、陈杰（NB-0002）出示执法证件"},
+        {"kind": "identity_verified", "note": "企业代表李梅身份证件已在镜头前核对 ID card checked on camera"},
+        {"kind": "power_of_attorney_verified", "note": "授权委托书为本月出具，已加盖公章 power of attorney sealed"},
     ]
     evidence_files: list[dict[str, Any]] = []
     if video:
@@ -239,16 +401,18 @@ async def run_flow(
 
         evidence_files = await record_on_camera(client, session_url, auth(tokens.enterprise), officer, log)
         steps = steps[2:]
-    for site_id, name, _lat, _lon in SITES:
-        steps.append({"kind": "location_verified", "site_id": site_id, "note": f"{name}: position confirmed"})
+    for site_id, name, _lat, _lon, _address in SITES:
+        steps.append(
+            {"kind": "location_verified", "site_id": site_id, "note": f"{name}：位置已确认 position confirmed"}
+        )
     for item_id, description, _ in ITEMS:
-        steps.append({"kind": f"checklist_item:{item_id}", "note": f"{description}: conforming"})
+        steps.append({"kind": f"checklist_item:{item_id}", "note": f"{description}：符合 conforming"})
     for step in steps:
         _raise_for(await client.post(f"{session_url}/steps", json=step, headers=officer), f"step {step['kind']}")
     _raise_for(
         await client.post(
             f"{session_url}/end",
-            json={"conclusion": "All five planting sites conform; no non-conformities found."},
+            json={"conclusion": "五个种植基地均符合要求，未发现不符合项。All five planting sites conform."},
             headers=officer,
         ),
         "end session",
@@ -260,19 +424,29 @@ async def run_flow(
             f"{endpoints.documents}/v1/inspections/{inspection_id}/documents", headers=auth(tokens.enterprise)
         )
 
-    documents = (
-        await _until(get_documents, lambda r: r.status_code == 200 and bool(r.json()), "document", timeout_s)
-    ).json()
-    document_id = documents[0]["document_id"]
-    _raise_for(
-        await client.post(
-            f"{endpoints.documents}/v1/documents/{document_id}/sign",
-            json={"signer_name": "Li Mei", "seal": "CIXI-FRESH-FOOD-ORG-SEAL", "accept": True},
-            headers=auth(tokens.enterprise),
-        ),
-        "sign",
-    )
-    log(f"document {document_id} signed and sealed by the enterprise")
+    def closing_set_issued(response: httpx.Response) -> bool:
+        if response.status_code != 200:
+            return False
+        kinds = {d["kind"]: d["state"] for d in response.json()}
+        return all(kinds.get(k) in ("issued", "signing", "completed") for k in ("inspection_record", "work_record"))
+
+    documents = (await _until(get_documents, closing_set_issued, "documents sealed", timeout_s)).json()
+    await sign_documents(client, endpoints, tokens, documents, log)
+    log("documents signed by both officers and accepted and sealed by the enterprise")
+    if full_documents:
+        for document in documents:
+            if document["kind"] in ("inspection_record", "work_record", "rectification_notice", "marked_copy"):
+                delivery = _raise_for(
+                    await client.post(
+                        f"{endpoints.documents}/v1/documents/{document['document_id']}/deliveries",
+                        json={"channel": "electronic"},
+                        headers=officer,
+                    ),
+                    f"serve {document['kind']}",
+                ).json()
+                log(f"{document['number']} served electronically at {delivery['served_at']}")
+    if documents_dir is not None:
+        await save_documents(client, endpoints, tokens, inspection_id, documents_dir, log)
     final = (await _until(get_inspection, _state_is("completed"), "completed", timeout_s)).json()
     return FlowResult(
         inspection_id,

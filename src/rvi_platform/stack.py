@@ -94,6 +94,7 @@ class Stack:
             "RVI_CORS_ORIGINS": os.environ.get(
                 "RVI_CORS_ORIGINS", f"{self.console_url},http://localhost:{self.console_port}"
             ),
+            "RVI_DOCUMENTS_PKI_DIR": str(self.home / "pki"),
         }
         for service in SERVICES:
             port = self.ports.get(service.name, service.port)

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rvi_documents.app import create_app
+from rvi_documents.pki.ca import LocalCa
+from rvi_documents.pki.tsa import LocalTsa
 from rvi_documents.settings import DocumentsSettings
 from rvi_platform.testing import new_database, private_broker, serve_in_process
 from rvi_shared.clock import ManualClock
@@ -26,6 +29,7 @@ from rvi_shared.messaging.kafka import ensure_topics, make_producer
 from rvi_shared.migrations import upgrade
 
 DEADLINE_S = 30.0
+UPLOAD_LIMIT = 2 * 1024 * 1024
 
 
 @pytest.fixture(scope="session")
@@ -46,11 +50,44 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture(scope="session")
-async def client(documents_db: str, kafka_bootstrap: str, clock: ManualClock) -> AsyncIterator[httpx.AsyncClient]:
+def pki_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="session")
+def enterprise_ca(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EnterprisePki]:
+    """The enterprise's own CA (trusted by configuration) and a TSA it uses, both real."""
+    directory = tmp_path_factory.mktemp("enterprise-ca")
+    ca = LocalCa(directory)
+    ca.root_certificate()
+    tsa = LocalTsa(ca, directory / "tsa")
+    tsa.start()
+    yield EnterprisePki(ca, tsa)
+    tsa.stop()
+
+
+@pytest.fixture(scope="session")
+def documents_settings(
+    documents_db: str, kafka_bootstrap: str, pki_dir: str, enterprise_ca: EnterprisePki
+) -> DocumentsSettings:
+    """The embedded default: the local CA and a real local TSA (OpenSSL) started by the app; the
+    enterprise's own CA is a configured trust root."""
+    return DocumentsSettings(
+        database_url=documents_db,
+        kafka_bootstrap=kafka_bootstrap,
+        pki_dir=pki_dir,
+        trust_roots=[str(enterprise_ca.ca.root_path)],
+        upload_max_bytes=UPLOAD_LIMIT,
+    )
+
+
+@pytest.fixture(scope="session")
+async def client(
+    documents_settings: DocumentsSettings, kafka_bootstrap: str, clock: ManualClock
+) -> AsyncIterator[httpx.AsyncClient]:
     """One app for the session, consumers on: a single group member, no rebalancing between tests."""
     await ensure_topics(kafka_bootstrap, 6)
-    settings = DocumentsSettings(database_url=documents_db, kafka_bootstrap=kafka_bootstrap)
-    async with serve_in_process(create_app(settings, clock=clock)) as c:
+    async with serve_in_process(create_app(documents_settings, clock=clock)) as c:
         yield c
 
 
@@ -71,6 +108,12 @@ async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
 
 
 @dataclass(frozen=True)
+class EnterprisePki:
+    ca: LocalCa
+    tsa: LocalTsa
+
+
+@dataclass(frozen=True)
 class Issued:
     inspection_id: str
     enterprise_id: str
@@ -81,9 +124,19 @@ class Issued:
 @dataclass(frozen=True)
 class StoredDocument:
     document_id: str
+    kind: str
+    number: str
     state: str
     sha256: str
-    pdf: bytes
+    revision: int
+    pdf: bytes  # the latest revision
+
+
+TEAM = [
+    p.Officer(officer_id="O1", name="王力", credential_no="NB-0001"),
+    p.Officer(officer_id="O2", name="陈杰", credential_no="NB-0002"),
+]
+ENTERPRISE_NAME = "慈溪市绿源食品集团有限公司"
 
 
 class Feed:
@@ -119,18 +172,15 @@ class Feed:
                 raise AssertionError(f"events {event_ids} not processed within {DEADLINE_S}s")
             await asyncio.sleep(0.1)
 
-    async def request(self, enterprise_id: str, enterprise_name: str = "Cixi Fresh Food Group") -> str:
+    async def request(self, enterprise_id: str, enterprise_name: str = ENTERPRISE_NAME, customs: str = "Cixi") -> str:
         """An inspection requested and scheduled, as scheduling would announce it."""
-        return await self.request_as(f"INSP-{uuid.uuid4()}", enterprise_id, enterprise_name)
+        return await self.request_as(f"INSP-{uuid.uuid4()}", enterprise_id, enterprise_name, customs)
 
     async def request_as(
-        self, inspection_id: str, enterprise_id: str, enterprise_name: str = "Cixi Fresh Food Group"
+        self, inspection_id: str, enterprise_id: str, enterprise_name: str = ENTERPRISE_NAME, customs: str = "Cixi"
     ) -> str:
         now = self.clock.now()
-        team = [
-            p.Officer(officer_id="O1", name="Wang Li", credential_no="NB-0001"),
-            p.Officer(officer_id="O2", name="Chen Jie", credential_no="NB-0002"),
-        ]
+        team = TEAM
         requested = await self.publish(
             "rvi.inspection.requested.v1",
             inspection_id,
@@ -138,16 +188,16 @@ class Feed:
                 inspection_id=inspection_id,
                 enterprise_id=enterprise_id,
                 enterprise_name=enterprise_name,
-                customs="Cixi",
+                customs=customs,
                 sites=[
-                    p.Site(site_id="S1", name="Zhouxiang base", latitude=30.17, longitude=121.27),
+                    p.Site(site_id="S1", name="周巷种植基地", latitude=30.17, longitude=121.27),
                     p.Site(
-                        site_id="S2", name="Guanhaiwei base", latitude=30.21, longitude=121.35, address="Guanhaiwei"
+                        site_id="S2", name="观海卫种植基地", latitude=30.21, longitude=121.35, address="慈溪市观海卫镇"
                     ),
                 ],
                 checklist_items=[
-                    p.ChecklistItem(item_id="I1", description="agricultural inputs", category="agricultural_inputs"),
-                    p.ChecklistItem(item_id="I2", description="crop conditions", commodity_code="0709"),
+                    p.ChecklistItem(item_id="I1", description="农业投入品管理", category="agricultural_inputs"),
+                    p.ChecklistItem(item_id="I2", description="作物生长情况", commodity_code="0709"),
                 ],
                 officers=team,
                 requested_at=now - timedelta(days=4),
@@ -169,7 +219,9 @@ class Feed:
         await self.wait_processed(requested.id, scheduled.id)
         return inspection_id
 
-    def session_ended(self, inspection_id: str, enterprise_id: str, session_id: str) -> CloudEvent:
+    def session_ended(
+        self, inspection_id: str, enterprise_id: str, session_id: str, results: list[p.SiteResult] | None = None
+    ) -> CloudEvent:
         return new_event(
             type="rvi.session.ended.v1",
             source="/rvi/test",
@@ -180,16 +232,23 @@ class Feed:
                 inspection_id=inspection_id,
                 enterprise_id=enterprise_id,
                 ended_at=self.clock.now() + timedelta(minutes=45),
-                conclusion="No irregularities found at either site.",
+                conclusion="两个基地均未发现问题。No irregularities found at either site.",
                 steps=2,
                 manifest_digest="f" * 64,
+                results=results or [],
             ),
         )
 
-    async def issue(self, enterprise_id: str | None = None, enterprise_name: str = "Cixi Fresh Food Group") -> Issued:
+    async def issue(
+        self,
+        enterprise_id: str | None = None,
+        enterprise_name: str = ENTERPRISE_NAME,
+        results: list[p.SiteResult] | None = None,
+        customs: str = "Cixi",
+    ) -> Issued:
         """Drive one inspection through a whole session; the inspection record should follow."""
         enterprise_id = enterprise_id or f"ENT-{uuid.uuid4().hex[:8]}"
-        inspection_id = await self.request(enterprise_id, enterprise_name)
+        inspection_id = await self.request(enterprise_id, enterprise_name, customs)
         session_id = f"SES-{uuid.uuid4()}"
         now = self.clock.now()
         await self.publish(
@@ -200,16 +259,13 @@ class Feed:
                 inspection_id=inspection_id,
                 enterprise_id=enterprise_id,
                 started_at=now,
-                officers=[
-                    p.Officer(officer_id="O1", name="Wang Li", credential_no="NB-0001"),
-                    p.Officer(officer_id="O2", name="Chen Jie", credential_no="NB-0002"),
-                ],
+                officers=TEAM,
             ),
         )
         for n, (kind, note, site) in enumerate(
             [
-                ("credentials_presented", "Both officers showed their enforcement credentials", None),
-                ("location_confirmed", "Boundary markers filmed at the north gate", "S1"),
+                ("credentials_presented", "两名执法人员出示执法证件", None),
+                ("location_verified", "北门界桩已拍摄 boundary markers filmed", "S1"),
             ]
         ):
             await self.publish(
@@ -228,21 +284,28 @@ class Feed:
                     digest=f"{n}" * 64,
                 ),
             )
-        ended = self.session_ended(inspection_id, enterprise_id, session_id)
+        ended = self.session_ended(inspection_id, enterprise_id, session_id, results)
         await self.send(ended)
         await self.wait_processed(ended.id)
         return Issued(inspection_id, enterprise_id, session_id, ended)
 
-    async def documents(self, inspection_id: str) -> list[StoredDocument]:
+    async def documents(self, inspection_id: str, kind: str | None = None) -> list[StoredDocument]:
+        """The inspection's documents (of `kind`), each with its latest revision's bytes."""
         async with self.engine.connect() as conn:
             rows = await conn.execute(
                 text(
-                    "SELECT document_id, state, sha256, pdf FROM documents.documents"
-                    " WHERE inspection_id = :id ORDER BY issued_at"
+                    "SELECT d.document_id, d.kind, d.number, d.state, d.sha256, d.revision, r.pdf"
+                    " FROM documents.documents d JOIN documents.revisions r"
+                    " ON r.document_id = d.document_id AND r.number = d.revision"
+                    " WHERE d.inspection_id = :id AND (CAST(:kind AS text) IS NULL OR d.kind = :kind)"
+                    " ORDER BY d.issued_at, d.number"
                 ),
-                {"id": inspection_id},
+                {"id": inspection_id, "kind": kind},
             )
-            return [StoredDocument(str(r.document_id), r.state, r.sha256, bytes(r.pdf)) for r in rows]
+            return [
+                StoredDocument(str(r.document_id), r.kind, r.number, r.state, r.sha256, r.revision, bytes(r.pdf))
+                for r in rows
+            ]
 
     async def emitted(self, inspection_id: str) -> list[tuple[str, dict[str, Any]]]:
         """What the service emitted about the inspection, in outbox order: (type, data)."""
@@ -258,3 +321,15 @@ class Feed:
 def feed(client: httpx.AsyncClient, producer: AIOKafkaProducer, engine: AsyncEngine, clock: ManualClock) -> Feed:
     """Depends on `client` so that the service (and its consumer) is running."""
     return Feed(producer, engine, clock)
+
+
+def extract_text(pdf: bytes) -> str:
+    """The text of a PDF as poppler's pdftotext extracts it, whitespace removed (line breaks and
+    the spacing between CJK and Latin text are layout, not content)."""
+    result = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True)
+    return "".join(result.stdout.decode().split())
+
+
+@pytest.fixture(scope="session")
+def pdf_text() -> Callable[[bytes], str]:
+    return extract_text

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import subprocess
+import sys
 import uuid
 from typing import TYPE_CHECKING
 
@@ -10,41 +13,58 @@ import httpx
 from rvi_platform.testing import Tokens
 
 if TYPE_CHECKING:
-    from conftest import Feed, Issued
+    from conftest import Feed, Issued, StoredDocument
 
-SIGNATURE = {"signer_name": "Zhang Wei", "seal": "SEAL-330282-0001", "accept": True}
-
-
-async def _document_id(feed: Feed, issued: Issued) -> str:
-    [document] = await feed.documents(issued.inspection_id)
-    return document.document_id
+ACCEPT = {"signer_name": "李梅 Li Mei", "seal": "慈溪市绿源食品集团有限公司", "accept": True}
 
 
-async def test_officer_reads_metadata_and_pdf(client: httpx.AsyncClient, tokens: Tokens, feed: Feed) -> None:
+async def _record(feed: Feed, issued: Issued) -> StoredDocument:
+    [document] = await feed.documents(issued.inspection_id, "inspection_record")
+    return document
+
+
+def pdfsig(pdf: bytes, tmp: str) -> str:
+    """poppler's verdict on every signature (it reads a file)."""
+    path = f"{tmp}/{uuid.uuid4()}.pdf"
+    with open(path, "wb") as f:
+        f.write(pdf)
+    return subprocess.run(["pdfsig", path], capture_output=True, text=True).stdout
+
+
+async def test_officer_reads_metadata_pdf_and_revisions(client: httpx.AsyncClient, tokens: Tokens, feed: Feed) -> None:
     issued = await feed.issue()
-    [stored] = await feed.documents(issued.inspection_id)
+    stored = await _record(feed, issued)
     headers = tokens.header(tokens.officer())
     meta = await client.get(f"/v1/documents/{stored.document_id}", headers=headers)
     assert meta.status_code == 200, meta.text
-    assert meta.json()["state"] == "issued"
-    assert meta.json()["sha256"] == stored.sha256
-    assert meta.json()["size_bytes"] == len(stored.pdf)
-    pdf = await client.get(meta.json()["pdf_url"], headers=headers)
+    body = meta.json()
+    assert body["state"] == "issued"
+    assert body["number"] == stored.number
+    assert body["sha256"] == stored.sha256
+    assert body["revision"] == 1
+    assert [s["key"] for s in body["expected_signers"]] == ["officer:NB-0001", "officer:NB-0002"]
+    pdf = await client.get(body["pdf_url"], headers=headers)
     assert pdf.status_code == 200
     assert pdf.headers["content-type"] == "application/pdf"
-    assert hashlib.sha256(pdf.content).hexdigest() == stored.sha256
+    assert hashlib.sha256(pdf.content).hexdigest() == body["current_sha256"]
+    revisions = (await client.get(f"/v1/documents/{stored.document_id}/revisions", headers=headers)).json()
+    assert [(r["number"], r["slot"]) for r in revisions] == [(0, None), (1, "customs_seal")]
+    first = await client.get(revisions[0]["pdf_url"], headers=headers)
+    assert hashlib.sha256(first.content).hexdigest() == stored.sha256
+    assert pdf.content.startswith(first.content)  # an incremental revision: nothing rewritten
     listed = await client.get(f"/v1/inspections/{issued.inspection_id}/documents", headers=headers)
-    assert [d["document_id"] for d in listed.json()] == [stored.document_id]
+    assert stored.document_id in [d["document_id"] for d in listed.json()]
 
 
 async def test_an_enterprise_sees_only_its_own_documents(client: httpx.AsyncClient, tokens: Tokens, feed: Feed) -> None:
     issued = await feed.issue()
-    document_id = await _document_id(feed, issued)
+    document_id = (await _record(feed, issued)).document_id
     own = tokens.header(tokens.enterprise(issued.enterprise_id))
     other = tokens.header(tokens.enterprise("ENT-someone-else"))
     for path in (
         f"/v1/documents/{document_id}",
         f"/v1/documents/{document_id}/pdf",
+        f"/v1/documents/{document_id}/verification",
         f"/v1/inspections/{issued.inspection_id}/documents",
     ):
         assert (await client.get(path, headers=own)).status_code == 200, path
@@ -53,66 +73,106 @@ async def test_an_enterprise_sees_only_its_own_documents(client: httpx.AsyncClie
     assert operator.status_code == 403
 
 
-async def test_the_enterprise_signs_and_the_document_completes(
+async def test_officers_then_the_enterprise_sign_and_both_verifiers_accept(
+    client: httpx.AsyncClient, tokens: Tokens, feed: Feed, tmp_path: object
+) -> None:
+    issued = await feed.issue()
+    stored = await _record(feed, issued)
+    path = f"/v1/documents/{stored.document_id}"
+    for credential in ("NB-0002", "NB-0001"):  # officers sign in any order among themselves
+        signed = await client.post(
+            f"{path}/officer-signature", headers=tokens.header(tokens.officer(credential_no=credential))
+        )
+        assert signed.status_code == 200, signed.text
+    assert signed.json()["state"] == "signing"
+    assert [s["key"] for s in signed.json()["expected_signers"]] == ["enterprise"]
+    response = await client.post(
+        f"{path}/sign", json=ACCEPT, headers=tokens.header(tokens.enterprise(issued.enterprise_id))
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["state"] == "completed"
+    assert body["revision"] == 4
+    assert body["signer_name"] == "李梅 Li Mei"
+    assert body["signed_slots"] == ["customs_seal", "officer:NB-0002", "officer:NB-0001", "enterprise"]
+    emitted = await feed.emitted(issued.inspection_id)
+    types = [t for t, _ in emitted]
+    assert types.count("rvi.document.signed.v1") == 1
+    assert types.index("rvi.document.signed.v1") < types.index("rvi.document.completed.v1")
+    signed_event = next(d for t, d in emitted if t == "rvi.document.signed.v1")
+    assert signed_event["signed_sha256"] == body["current_sha256"] == body["signed_sha256"]
+
+    verification = (await client.get(f"{path}/verification", headers=tokens.header(tokens.officer()))).json()
+    assert verification["valid"], verification["problems"]
+    assert [s["field"] for s in verification["signatures"]] == body["signed_slots"]
+    assert all(s["trusted"] and s["timestamp_valid"] for s in verification["signatures"])
+    assert verification["signatures"][0]["certification"] is True
+    # The last signature covers its revision; only its validation data (DSS, B-LT) follows.
+    assert verification["signatures"][-1]["modification_level"] in ("NONE", "LTA_UPDATES")
+    assert verification["validation_data"] is True
+
+    pdf = (await client.get(f"{path}/pdf", headers=tokens.header(tokens.officer()))).content
+    report = pdfsig(pdf, str(tmp_path))
+    # pdfsig has no NSS database with our root here: the chain is judged by pyHanko above, and
+    # poppler judges each signature's integrity ("Signature is Valid").
+    assert report.count("Signature Validation: Signature is Valid.") == 4, report
+    flipped = bytearray(pdf)
+    flipped[len(flipped) // 2] ^= 0x01
+    bad = await client.post(
+        "/v1/verifications",
+        content=bytes(flipped),
+        headers={**tokens.header(tokens.officer()), "Content-Type": "application/pdf"},
+    )
+    assert bad.status_code == 200
+    assert bad.json()["valid"] is False
+    assert "Signature is Valid" not in pdfsig(bytes(flipped), str(tmp_path)).split("Signature #4")[-1]
+
+
+async def test_out_of_turn_or_twice_is_409_naming_the_expected_signer(
     client: httpx.AsyncClient, tokens: Tokens, feed: Feed
 ) -> None:
     issued = await feed.issue()
-    [stored] = await feed.documents(issued.inspection_id)
-    response = await client.post(
-        f"/v1/documents/{stored.document_id}/sign",
-        json=SIGNATURE,
-        headers=tokens.header(tokens.enterprise(issued.enterprise_id)),
+    path = f"/v1/documents/{(await _record(feed, issued)).document_id}"
+    enterprise = tokens.header(tokens.enterprise(issued.enterprise_id))
+    early = await client.post(f"{path}/sign", json=ACCEPT, headers=enterprise)
+    assert early.status_code == 409
+    assert early.json()["expected_signer"] == ["officer:NB-0001", "officer:NB-0002"]
+    assert "officer:NB-0001" in early.json()["detail"]
+    officer = tokens.header(tokens.officer(credential_no="NB-0001"))
+    assert (await client.post(f"{path}/officer-signature", headers=officer)).status_code == 200
+    twice = await client.post(f"{path}/officer-signature", headers=officer)
+    assert twice.status_code == 409
+    assert twice.json()["expected_signer"] == ["officer:NB-0002"]
+    stranger = await client.post(
+        f"{path}/officer-signature", headers=tokens.header(tokens.officer(credential_no="NB-9999"))
     )
-    assert response.status_code == 200, response.text
-    signed = response.json()
-    assert signed["state"] == "completed"
-    assert signed["signer_name"] == "Zhang Wei"
-    assert signed["seal"] == "SEAL-330282-0001"
-    assert signed["signature"]["document_sha256"] == stored.sha256
-    canonical = json.dumps(signed["signature"], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    assert signed["signed_sha256"] == hashlib.sha256(stored.pdf + canonical.encode()).hexdigest()
-    emitted = await feed.emitted(issued.inspection_id)
-    assert [t for t, _ in emitted] == [
-        "rvi.document.issued.v1",
-        "rvi.document.signed.v1",
-        "rvi.document.completed.v1",
-    ]
-    assert emitted[1][1]["signed_sha256"] == signed["signed_sha256"]
-    assert emitted[2][1]["document_id"] == stored.document_id
-    [after] = await feed.documents(issued.inspection_id)
-    assert after.state == "completed"
+    assert stranger.status_code == 403
+    await client.post(f"{path}/officer-signature", headers=tokens.header(tokens.officer(credential_no="NB-0002")))
+    assert (await client.post(f"{path}/sign", json=ACCEPT, headers=enterprise)).status_code == 200
+    again = await client.post(f"{path}/sign", json=ACCEPT, headers=enterprise)
+    assert again.status_code == 409
+    assert again.json()["current_state"] == "completed"
 
 
-async def test_signing_twice_is_409_naming_the_state(client: httpx.AsyncClient, tokens: Tokens, feed: Feed) -> None:
+async def test_only_the_documents_enterprise_may_accept(client: httpx.AsyncClient, tokens: Tokens, feed: Feed) -> None:
     issued = await feed.issue()
-    document_id = await _document_id(feed, issued)
-    headers = tokens.header(tokens.enterprise(issued.enterprise_id))
-    first = await client.post(f"/v1/documents/{document_id}/sign", json=SIGNATURE, headers=headers)
-    assert first.status_code == 200
-    second = await client.post(f"/v1/documents/{document_id}/sign", json=SIGNATURE, headers=headers)
-    assert second.status_code == 409
-    assert second.json()["current_state"] == "completed"
-    assert [t for t, _ in await feed.emitted(issued.inspection_id)].count("rvi.document.signed.v1") == 1
-
-
-async def test_only_the_documents_enterprise_may_sign(client: httpx.AsyncClient, tokens: Tokens, feed: Feed) -> None:
-    issued = await feed.issue()
-    document_id = await _document_id(feed, issued)
+    document_id = (await _record(feed, issued)).document_id
     path = f"/v1/documents/{document_id}/sign"
-    other = await client.post(path, json=SIGNATURE, headers=tokens.header(tokens.enterprise("ENT-someone-else")))
+    other = await client.post(path, json=ACCEPT, headers=tokens.header(tokens.enterprise("ENT-someone-else")))
     assert other.status_code == 403
-    officer = await client.post(path, json=SIGNATURE, headers=tokens.header(tokens.officer()))
+    officer = await client.post(path, json=ACCEPT, headers=tokens.header(tokens.officer()))
     assert officer.status_code == 403
-    anonymous = await client.post(path, json=SIGNATURE)
+    anonymous = await client.post(path, json=ACCEPT)
     assert anonymous.status_code == 401
     assert (await client.get(f"/v1/documents/{document_id}")).status_code == 401
-    [stored] = await feed.documents(issued.inspection_id)
-    assert stored.state == "issued"
+    assert (await _record(feed, issued)).state == "issued"
 
 
-async def test_a_signature_needs_a_signer_and_acceptance(client: httpx.AsyncClient, tokens: Tokens, feed: Feed) -> None:
+async def test_an_acceptance_needs_a_signer_and_acceptance(
+    client: httpx.AsyncClient, tokens: Tokens, feed: Feed
+) -> None:
     issued = await feed.issue()
-    document_id = await _document_id(feed, issued)
+    document_id = (await _record(feed, issued)).document_id
     headers = tokens.header(tokens.enterprise(issued.enterprise_id))
     path = f"/v1/documents/{document_id}/sign"
     missing = await client.post(path, json={"accept": True}, headers=headers)
@@ -127,9 +187,61 @@ async def test_a_signature_needs_a_signer_and_acceptance(client: httpx.AsyncClie
 
 async def test_unknown_documents_and_inspections_are_404(client: httpx.AsyncClient, tokens: Tokens) -> None:
     headers = tokens.header(tokens.officer())
-    for path in (f"/v1/documents/{uuid.uuid4()}", "/v1/documents/not-a-uuid/pdf", "/v1/inspections/nope/documents"):
+    for path in (
+        f"/v1/documents/{uuid.uuid4()}",
+        "/v1/documents/not-a-uuid/pdf",
+        f"/v1/documents/{uuid.uuid4()}/verification",
+        "/v1/inspections/nope/documents",
+    ):
         assert (await client.get(path, headers=headers)).status_code == 404, path
     sign = await client.post(
-        f"/v1/documents/{uuid.uuid4()}/sign", json=SIGNATURE, headers=tokens.header(tokens.enterprise("ENT-1"))
+        f"/v1/documents/{uuid.uuid4()}/sign", json=ACCEPT, headers=tokens.header(tokens.enterprise("ENT-1"))
     )
     assert sign.status_code == 404
+    officer = await client.post(f"/v1/documents/{uuid.uuid4()}/officer-signature", headers=headers)
+    assert officer.status_code == 404
+
+
+async def test_the_cli_verifies_a_signed_document_and_rejects_a_flipped_byte(
+    client: httpx.AsyncClient, tokens: Tokens, feed: Feed, tmp_path: object, pki_dir: str
+) -> None:
+    inspection_id = await feed.request(f"ENT-{uuid.uuid4().hex[:8]}")
+    [notice] = await feed.documents(inspection_id, "advance_notice")
+    flipped = bytearray(notice.pdf)
+    flipped[len(flipped) // 2] ^= 0x01
+    ok = await asyncio.to_thread(verify_cli, notice.pdf, f"{tmp_path}/notice.pdf", pki_dir)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert json.loads(ok.stdout)["valid"] is True
+    rejected = await asyncio.to_thread(verify_cli, bytes(flipped), f"{tmp_path}/flipped.pdf", pki_dir)
+    assert rejected.returncode == 1
+    assert json.loads(rejected.stdout)["valid"] is False
+
+
+def verify_cli(pdf: bytes, path: str, pki_dir: str) -> subprocess.CompletedProcess[str]:
+    with open(path, "wb") as f:
+        f.write(pdf)
+    command = [sys.executable, "-m", "rvi_documents.verify", "--trust-root", f"{pki_dir}/root.pem", path]
+    return subprocess.run(command, capture_output=True, text=True)
+
+
+async def test_garbage_to_verify_or_as_a_signed_revision_is_a_clear_answer(
+    client: httpx.AsyncClient, tokens: Tokens, feed: Feed
+) -> None:
+    issued = await feed.issue()
+    record = await _record(feed, issued)
+    officer = {**tokens.header(tokens.officer()), "Content-Type": "application/pdf"}
+    for body in (b"hello", record.pdf[: len(record.pdf) // 2], b"%PDF-1.7\n%%EOF\n"):
+        response = await client.post("/v1/verifications", content=body, headers=officer)
+        assert response.status_code == 200, response.text
+        assert response.json()["valid"] is False and response.json()["problems"]
+    empty = await client.post("/v1/verifications", content=b"", headers=officer)
+    assert empty.status_code == 422 and empty.json()["field"] == "body"
+    path = f"/v1/documents/{record.document_id}"
+    for credential in ("NB-0001", "NB-0002"):
+        await client.post(f"{path}/officer-signature", headers=tokens.header(tokens.officer(credential_no=credential)))
+    enterprise = {**tokens.header(tokens.enterprise(issued.enterprise_id)), "Content-Type": "application/pdf"}
+    current = (await client.get(f"{path}/pdf", headers=enterprise)).content
+    for body in (b"hello", current + b"\n% trailing junk, no signature\n"):
+        response = await client.put(f"{path}/enterprise-revision", content=body, headers=enterprise)
+        assert response.status_code == 422, response.text
+        assert response.json()["field"] == "body"

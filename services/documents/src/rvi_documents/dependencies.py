@@ -1,12 +1,19 @@
 from __future__ import annotations
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
+from rvi_documents.pki.runtime import Pki
 from rvi_documents.service import DocumentsService
 from rvi_documents.settings import DocumentsSettings
 from rvi_shared.service import DbSession, ServiceRuntime, runtime
 
 
-async def documents_service(session: DbSession, rt: ServiceRuntime = Depends(runtime)) -> DocumentsService:
+def pki(request: Request) -> Pki:
+    return request.app.state.pki  # type: ignore[no-any-return]
+
+
+async def documents_service(
+    session: DbSession, rt: ServiceRuntime = Depends(runtime), the_pki: Pki = Depends(pki)
+) -> DocumentsService:
     assert isinstance(rt.settings, DocumentsSettings)
-    return DocumentsService(session, rt.outbox, rt.clock, rt.settings)
+    return DocumentsService(session, rt.outbox, rt.clock, rt.settings, the_pki)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_documents.models import Inspection
+from rvi_documents.pki.runtime import Pki
 from rvi_documents.service import DocumentsService
 from rvi_documents.settings import DocumentsSettings
 from rvi_shared.clock import Clock
@@ -14,11 +15,11 @@ from rvi_shared.messaging.consumer import HandlerRegistry, PermanentError
 from rvi_shared.messaging.outbox import Outbox
 
 
-def build_handlers(outbox: Outbox, clock: Clock, settings: DocumentsSettings) -> HandlerRegistry:
+def build_handlers(outbox: Outbox, clock: Clock, settings: DocumentsSettings, pki: Pki) -> HandlerRegistry:
     registry = HandlerRegistry()
 
     def service(session: AsyncSession) -> DocumentsService:
-        return DocumentsService(session, outbox, clock, settings)
+        return DocumentsService(session, outbox, clock, settings, pki)
 
     async def known_inspection(documents: DocumentsService, inspection_id: str) -> Inspection:
         """Locked, so that deliveries about one inspection apply one after the other."""
@@ -55,8 +56,8 @@ def build_handlers(outbox: Outbox, clock: Clock, settings: DocumentsSettings) ->
         documents = service(session)
         inspection = await documents.repo.inspection(payload.inspection_id, for_update=True)
         if inspection is None:
-            # The end overtook the request (another topic): keep it; the record is issued
-            # when the request arrives.
+            # The end overtook the request (another topic): keep it; the closing set is
+            # issued when the request arrives.
             await documents.record_session_end(payload)
             return
         await documents.on_session_ended(inspection, payload)

@@ -1,4 +1,8 @@
-"""The document workflow (GACC-RVI 4(IV)): issued → signed → completed. Illegal moves raise 409."""
+"""The document workflow (GACC-RVI 4(IV)): awaiting_seal → issued → signing → completed.
+
+A document is issued once the customs seal has certified it (time-stamped); it waits in
+`awaiting_seal` while the TSA is unreachable. Officers and then the enterprise sign
+(`signing`); after the last signature of its kind it is completed. Illegal moves raise 409."""
 
 from __future__ import annotations
 
@@ -8,20 +12,23 @@ from rvi_shared.errors import IllegalTransition
 
 
 class DocumentState(StrEnum):
+    AWAITING_SEAL = "awaiting_seal"
     ISSUED = "issued"
-    SIGNED = "signed"
+    SIGNING = "signing"
     COMPLETED = "completed"
 
 
 class DocumentAction(StrEnum):
+    SEAL = "seal"
     SIGN = "sign"
     COMPLETE = "complete"
 
 
 S = DocumentState
 TRANSITIONS: dict[DocumentAction, tuple[frozenset[DocumentState], DocumentState]] = {
-    DocumentAction.SIGN: (frozenset({S.ISSUED}), S.SIGNED),
-    DocumentAction.COMPLETE: (frozenset({S.SIGNED}), S.COMPLETED),
+    DocumentAction.SEAL: (frozenset({S.AWAITING_SEAL}), S.ISSUED),
+    DocumentAction.SIGN: (frozenset({S.ISSUED, S.SIGNING}), S.SIGNING),
+    DocumentAction.COMPLETE: (frozenset({S.ISSUED, S.SIGNING}), S.COMPLETED),
 }
 
 

@@ -1,56 +1,90 @@
-"""Document rules: the projection of inspections and sessions, issuing, signing. Handlers own the transaction."""
+"""Documents of a verification (GACC-RVI 4(IV); DOMAIN 7): the projection of inspections and
+sessions, issuing (number, render, announce), the customs seal, completion and the evidence
+manifest's time-stamp. Signatures after the seal are in `signing`, service in `delivery`,
+uploads in `uploads`. Handlers own the transaction; nothing here commits."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import logging
 import uuid
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from prometheus_client import Counter as MetricCounter
+from prometheus_client import Gauge
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rvi_documents.lifecycle import DocumentAction, DocumentState, transition
-from rvi_documents.models import Document, Inspection, InspectionSession, RecordedStep
-from rvi_documents.rendering import (
-    InspectionRecord,
-    ItemLine,
-    SiteLine,
-    StepLine,
-    TeamMember,
-    render_inspection_record,
+from rvi_documents import forms
+from rvi_documents.kinds import (
+    CUSTOMS_SEAL,
+    SPECS,
+    Kind,
+    Officer,
+    next_expected,
+    office_names,
+    signing_order,
+    slots_from_json,
+    slots_to_json,
 )
+from rvi_documents.lifecycle import DocumentAction, DocumentState, transition
+from rvi_documents.models import Document, Inspection, InspectionSession
+from rvi_documents.pki.runtime import Pki, StampText
+from rvi_documents.pki.signers import SignerRef
+from rvi_documents.pki.timestamps import TsaUnavailable
+from rvi_documents.pki.verification import VerificationReport
+from rvi_documents.rendering import Slot
 from rvi_documents.repository import DocumentsRepository
-from rvi_documents.schemas import SignRequest
 from rvi_documents.settings import DocumentsSettings
-from rvi_documents.signing import SIGNATURE_METHOD, sha256_hex, signed_digest
 from rvi_shared.clock import Clock
 from rvi_shared.errors import Conflict, NotFound
 from rvi_shared.events import payloads as p
 from rvi_shared.messaging.outbox import Outbox
 
-INSPECTION_RECORD = "inspection_record"
+log = logging.getLogger("rvi.documents")
+
+SEAL_FAILURES = MetricCounter("rvi_documents_seal_failures_total", "Seals not applied because the TSA failed")
+MANIFEST_TIMESTAMP_FAILURES = MetricCounter(
+    "rvi_documents_manifest_timestamp_failures_total", "Evidence manifests not time-stamped because the TSA failed"
+)
+AWAITING_SEAL = Gauge("rvi_documents_awaiting_seal", "Documents waiting for their time-stamped seal")
+
+INSPECTION_RECORD = Kind.INSPECTION_RECORD.value
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 class DocumentsService:
-    def __init__(self, session: AsyncSession, outbox: Outbox, clock: Clock, settings: DocumentsSettings) -> None:
+    def __init__(
+        self, session: AsyncSession, outbox: Outbox, clock: Clock, settings: DocumentsSettings, pki: Pki
+    ) -> None:
         self.session = session
         self.repo = DocumentsRepository(session)
         self.outbox = outbox
         self.clock = clock
         self.settings = settings
+        self.pki = pki
 
     # --- reads ---
 
-    async def get(self, document_id: str, for_update: bool = False, with_pdf: bool = False) -> Document:
+    async def get(self, document_id: str, for_update: bool = False) -> Document:
         try:
             key = uuid.UUID(document_id)
         except ValueError:
             raise NotFound(f"document {document_id!r} not found") from None
-        document = await self.repo.document(key, for_update=for_update, with_pdf=with_pdf)
+        document = await self.repo.document(key, for_update=for_update)
         if document is None:
             raise NotFound(f"document {document_id!r} not found")
         return document
+
+    async def pdf(self, document: Document) -> bytes:
+        """The latest revision's bytes."""
+        return await self.repo.revision_pdf(document.document_id, document.revision)
 
     async def inspection(self, inspection_id: str) -> Inspection:
         inspection = await self.repo.inspection(inspection_id)
@@ -61,52 +95,163 @@ class DocumentsService:
     async def documents_of(self, inspection: Inspection) -> Sequence[Document]:
         return await self.repo.documents_of(inspection.id)
 
-    # --- commands from REST ---
+    async def verify(self, document: Document) -> VerificationReport:
+        return await self.pki.verify(await self.pdf(document))
 
-    async def sign(self, document: Document, request: SignRequest, signer_subject: str) -> Document:
-        """The enterprise signs and seals the document (GACC-RVI 4(IV)); it is then complete.
+    @staticmethod
+    def order(document: Document) -> list[list[Slot]]:
+        return slots_from_json(document.signing_order or [])
 
-        `document` must be locked and carry its PDF. Emits `rvi.document.signed.v1`, then
-        `rvi.document.completed.v1`, in this transaction."""
-        document.state = transition(document.state, DocumentAction.SIGN)
-        if sha256_hex(document.pdf) != document.sha256:
-            raise Conflict(f"document {document.document_id} no longer matches its issued SHA-256; not signed")
-        now = self.clock.now()
-        record: dict[str, Any] = {
-            "method": SIGNATURE_METHOD,
-            "document_id": str(document.document_id),
-            "inspection_id": document.inspection_id,
-            "enterprise_id": document.enterprise_id,
-            "document_sha256": document.sha256,
-            "signer_name": request.signer_name,
-            "signer_subject": signer_subject,
-            "seal": request.seal,
-            "accepted": True,
-            "signed_at": now.isoformat(),
-        }
-        document.signature = record
-        document.signer_name = request.signer_name
-        document.seal = request.seal
-        document.signed_at = now
-        document.signed_sha256 = signed_digest(document.pdf, record)
+    @classmethod
+    def expected(cls, document: Document) -> list[Slot]:
+        if document.state == DocumentState.COMPLETED:
+            return []
+        return next_expected(cls.order(document), set(document.signed_slots or []))
+
+    # --- issuing ---
+
+    def _local_year(self, moment: datetime) -> int:
+        return moment.astimezone(ZoneInfo(self.settings.timezone)).year
+
+    async def issue(
+        self,
+        inspection: Inspection,
+        kind: Kind,
+        scope: str,
+        officers: Sequence[Officer],
+        build: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> Document | None:
+        """Number, render, store revision 0, announce, and seal. None when it already exists."""
+        if await self.repo.document_for(inspection.id, kind, scope) is not None:
+            return None
+        spec = SPECS[kind]
+        issued_at = self.clock.now()
+        number = await self.repo.next_number(inspection.customs, self._local_year(issued_at), kind)
+        order = signing_order(spec, officers)
+        issuer_zh, _ = office_names(inspection.customs)
+        year = self._local_year(issued_at)
+        label = f"{issuer_zh.removesuffix('海关')}关{spec.abbreviation}〔{year}〕{number:04d}号"
+        data = build(forms.header(kind, inspection.customs, label, order))
+        pdf = await asyncio.to_thread(self.pki.renderer.render, kind.value, data, issued_at)
+        document_id = uuid.uuid4()
+        sha256 = sha256_hex(pdf)
+        created = await self.repo.insert_document(
+            {
+                "document_id": document_id,
+                "inspection_id": inspection.id,
+                "enterprise_id": inspection.enterprise_id,
+                "session_id": scope,
+                "kind": kind.value,
+                "number": label,
+                "customs": inspection.customs,
+                "state": DocumentState.AWAITING_SEAL,
+                "sha256": sha256,
+                "size_bytes": len(pdf),
+                "revision": 0,
+                "current_sha256": sha256,
+                "signing_order": slots_to_json(order),
+                "signed_slots": [],
+                "seal_attempts": 0,
+                "next_seal_at": issued_at,
+                "issued_at": issued_at,
+                "service_due_at": None
+                if kind == Kind.PROOF_OF_SERVICE
+                else issued_at + timedelta(days=self.settings.service_deadline_days),
+            }
+        )
+        if not created:
+            raise Conflict(f"{kind} of {inspection.id} for {scope} was issued concurrently")  # rolls the number back
+        self.repo.add_revision(document_id, 0, pdf, sha256, issued_at)
+        document = await self.repo.document(document_id, for_update=True)
+        assert document is not None
+        # A marked copy made during the session is announced with the closing set, so that the
+        # inspection never looks complete before its record exists.
+        document.announced = spec.gates_completion and (
+            kind != Kind.MARKED_COPY or bool(await self.repo.ended_sessions(inspection.id))
+        )
+        if document.announced:
+            await self._announce(document)
+        await self.seal(document, pdf)
+        return document
+
+    async def _announce(self, document: Document) -> None:
+        document.announced = True
         await self.outbox.emit(
             self.session,
-            "rvi.document.signed.v1",
+            "rvi.document.issued.v1",
             subject=document.inspection_id,
-            data=p.DocumentSigned(
+            data=p.DocumentIssued(
                 document_id=str(document.document_id),
                 inspection_id=document.inspection_id,
                 enterprise_id=document.enterprise_id,
-                signer_name=request.signer_name,
-                seal=request.seal,
-                signed_sha256=document.signed_sha256,
-                signed_at=now,
+                kind=document.kind,
+                sha256=document.sha256,
+                issued_at=document.issued_at,
             ),
-            time=now,
+            time=self.clock.now(),
         )
-        # Signed electronically means delivered: nothing is left to do for this document.
+        if document.state == DocumentState.COMPLETED:
+            await self._emit_completed(document)
+
+    async def seal(self, document: Document, pdf: bytes | None = None) -> bool:
+        """The customs seal's certification signature, time-stamped. A TSA failure leaves the
+        document in `awaiting_seal` with its next attempt scheduled (metric and log)."""
+        pdf = pdf if pdf is not None else await self.repo.revision_pdf(document.document_id, 0)
+        issuer_zh, issuer_en = office_names(document.customs or "")
+        ref = SignerRef(CUSTOMS_SEAL, document.customs or "", f"{issuer_zh} {issuer_en}", issuer_zh)
+        now = self.clock.now()
+        try:
+            certified = await self.pki.certify(
+                pdf,
+                [s for group in self.order(document) for s in group],
+                ref,
+                reason=f"{SPECS[Kind(document.kind)].title_zh} {document.number}",
+                location=issuer_zh,
+                text=StampText(
+                    f"{issuer_zh} 印章",
+                    [issuer_en, document.number or "", forms.local_time(now, self.settings.timezone)],
+                ),
+            )
+        except TsaUnavailable as error:
+            document.seal_attempts += 1
+            delay = min(self.settings.seal_retry_s * 2 ** (document.seal_attempts - 1), self.settings.seal_retry_max_s)
+            document.next_seal_at = now + timedelta(seconds=delay)
+            document.seal_error = str(error)
+            SEAL_FAILURES.inc()
+            log.warning(
+                "document %s waits for its seal (attempt %d, next in %.0f s): %s",
+                document.document_id, document.seal_attempts, delay, error,
+            )  # fmt: skip
+            return False
+        document.state = transition(document.state, DocumentAction.SEAL)
+        document.next_seal_at = None
+        document.seal_error = None
+        await self.add_revision(document, certified, CUSTOMS_SEAL, ref.common_name, ref.common_name, None)
+        if not self.expected(document):
+            await self.complete(document)
+        return True
+
+    async def add_revision(
+        self, document: Document, pdf: bytes, slot: str, subject: str, name: str | None, remote_addr: str | None
+    ) -> str:
+        sha256 = sha256_hex(pdf)
+        document.revision += 1
+        document.current_sha256 = sha256
+        document.signed_slots = [*(document.signed_slots or []), slot]
+        self.repo.add_revision(
+            document.document_id, document.revision, pdf, sha256, self.clock.now(),
+            slot=slot, signer_subject=subject, signer_name=name, remote_addr=remote_addr,
+        )  # fmt: skip
+        return sha256
+
+    async def complete(self, document: Document) -> None:
         document.state = transition(document.state, DocumentAction.COMPLETE)
-        document.completed_at = now
+        document.completed_at = self.clock.now()
+        if SPECS[Kind(document.kind)].gates_completion and document.announced:
+            await self._emit_completed(document)
+
+    async def _emit_completed(self, document: Document) -> None:
+        now = self.clock.now()
         await self.outbox.emit(
             self.session,
             "rvi.document.completed.v1",
@@ -119,7 +264,21 @@ class DocumentsService:
             ),
             time=now,
         )
-        return document
+
+    async def retry_manifest_timestamps(self) -> int:
+        """Time-stamp the evidence manifests that the TSA could not take (timer)."""
+        done = 0
+        for row in await self.repo.sessions_without_timestamp():
+            done += await self.timestamp_manifest(row)
+        return done
+
+    async def retry_due_seal(self) -> bool:
+        """Seal one document whose retry is due (timer); False when none is due."""
+        document = await self.repo.claim_due_seal(self.clock.now())
+        if document is None:
+            return False
+        await self.seal(document)
+        return True
 
     # --- projection from other services' events ---
 
@@ -138,17 +297,24 @@ class DocumentsService:
         inspection.updated_at = self.clock.now()
         await self.session.flush()
         for row in await self.repo.ended_sessions(inspection.id):
-            if await self.repo.document_for(inspection.id, INSPECTION_RECORD, row.session_id) is None:
-                await self._issue_inspection_record(inspection, row)
+            await self.issue_closing_set(inspection, row)
 
     async def on_scheduled(self, inspection: Inspection, scheduled: p.InspectionScheduled) -> None:
         inspection.team = [o.model_dump(mode="json") for o in scheduled.team]
         inspection.slot_start, inspection.slot_end = scheduled.slot_start, scheduled.slot_end
         inspection.updated_at = self.clock.now()
+        await self.issue(
+            inspection, Kind.ADVANCE_NOTICE, f"notice:{scheduled.slot_start.isoformat()}", [],
+            lambda base: forms.advance_notice(base, inspection, self.settings.timezone),
+        )  # fmt: skip
 
     async def on_rescheduled(self, inspection: Inspection, rescheduled: p.InspectionRescheduled) -> None:
         inspection.slot_start, inspection.slot_end = rescheduled.slot_start, rescheduled.slot_end
         inspection.updated_at = self.clock.now()
+        await self.issue(
+            inspection, Kind.ADVANCE_NOTICE, f"notice:{rescheduled.slot_start.isoformat()}", [],
+            lambda base: forms.advance_notice(base, inspection, self.settings.timezone),
+        )  # fmt: skip
 
     async def _session_row(self, session_id: str, inspection_id: str, enterprise_id: str) -> InspectionSession:
         row = await self.repo.inspection_session(session_id)
@@ -157,6 +323,7 @@ class DocumentsService:
                 session_id=session_id, inspection_id=inspection_id, enterprise_id=enterprise_id, officers=[]
             )
             self.repo.add(row)
+            await self.session.flush()  # seen by the next event of the same batch
         return row
 
     async def on_session_started(self, started: p.SessionStarted) -> None:
@@ -187,119 +354,78 @@ class DocumentsService:
         row.conclusion = ended.conclusion
         row.steps_declared = ended.steps
         row.manifest_digest = ended.manifest_digest
+        row.results = [r.model_dump(mode="json") for r in ended.results]
         return row
 
     async def on_session_ended(self, inspection: Inspection, ended: p.SessionEnded) -> bool:
-        """Record the end and issue the inspection record (GACC-RVI 4(IV)): one per session,
-        whatever the number of deliveries. False when it had already been issued."""
+        """Record the end and issue the closing set (GACC-RVI 4(IV)): the inspection record, the
+        rectification notice when an item is non-conforming, and the closing work record; once per
+        session, whatever the number of deliveries. False when it had already been issued."""
         row = await self.record_session_end(ended)
-        if await self.repo.document_for(inspection.id, INSPECTION_RECORD, ended.session_id) is not None:
-            return False
-        return await self._issue_inspection_record(inspection, row)
+        await self.session.flush()
+        return await self.issue_closing_set(inspection, row)
 
-    async def _issue_inspection_record(self, inspection: Inspection, row: InspectionSession) -> bool:
-        assert row.ended_at is not None
-        document_id = uuid.uuid4()
-        issued_at = self.clock.now()
-        steps = await self.repo.steps(inspection.id, row.session_id)
-        record = self._record(document_id, inspection, row, steps, issued_at)
-        pdf = await asyncio.to_thread(render_inspection_record, record)
-        sha256 = sha256_hex(pdf)
-        created = await self.repo.insert_document(
-            {
-                "document_id": document_id,
-                "inspection_id": inspection.id,
-                "enterprise_id": inspection.enterprise_id,
-                "session_id": row.session_id,
-                "kind": INSPECTION_RECORD,
-                "state": DocumentState.ISSUED,
-                "sha256": sha256,
-                "size_bytes": len(pdf),
-                "pdf": pdf,
-                "issued_at": issued_at,
-            }
-        )
-        if not created:
+    async def timestamp_manifest(self, row: InspectionSession) -> bool:
+        """An RFC 3161 time-stamp over the session's signed evidence manifest digest (SHA-256),
+        kept with the session and named on the inspection record. A TSA that is down leaves it
+        for the timer; False then."""
+        digest = row.manifest_digest or ""
+        if row.manifest_timestamped_at is not None or len(digest) != 64:
+            return row.manifest_timestamped_at is not None
+        try:
+            token = await self.pki.timestamper.async_timestamp(bytes.fromhex(digest), "sha256")
+        except (TsaUnavailable, ValueError) as error:
+            MANIFEST_TIMESTAMP_FAILURES.inc()
+            log.warning("evidence manifest of session %s waits for its time-stamp: %s", row.session_id, error)
             return False
-        await self.outbox.emit(
-            self.session,
-            "rvi.document.issued.v1",
-            subject=inspection.id,
-            data=p.DocumentIssued(
-                document_id=str(document_id),
-                inspection_id=inspection.id,
-                enterprise_id=inspection.enterprise_id,
-                kind=INSPECTION_RECORD,
-                sha256=sha256,
-                issued_at=issued_at,
-            ),
-            time=issued_at,
-        )
+        row.manifest_timestamp = token.dump()
+        row.manifest_timestamped_at = token["content"]["encap_content_info"]["content"].parsed["gen_time"].native
         return True
 
-    def _record(
-        self,
-        document_id: uuid.UUID,
-        inspection: Inspection,
-        row: InspectionSession,
-        steps: Sequence[RecordedStep],
-        issued_at: datetime,
-    ) -> InspectionRecord:
-        assert row.ended_at is not None
-        # The officers who took part in the session, else the team named in the notice (GACC-RVI 4(III)).
-        team = row.officers or inspection.team or inspection.officers
-        officers = _officer_labels([*inspection.officers, *(inspection.team or []), *row.officers])
-        sites = {s["site_id"]: s["name"] for s in inspection.sites}
-        return InspectionRecord(
-            document_id=str(document_id),
-            inspection_id=inspection.id,
-            enterprise_id=inspection.enterprise_id,
-            enterprise_name=inspection.enterprise_name,
-            customs=inspection.customs,
-            team=[TeamMember(name=o["name"], credential_no=o["credential_no"]) for o in team],
-            slot_start=inspection.slot_start,
-            slot_end=inspection.slot_end,
-            session_id=row.session_id,
-            session_started_at=row.started_at,
-            session_ended_at=row.ended_at,
-            sites=[
-                SiteLine(
-                    site_id=s["site_id"],
-                    name=s["name"],
-                    latitude=s["latitude"],
-                    longitude=s["longitude"],
-                    address=s.get("address"),
-                )
-                for s in inspection.sites
-            ],
-            items=[
-                ItemLine(
-                    item_id=i["item_id"],
-                    description=i["description"],
-                    category=i.get("category"),
-                    commodity_code=i.get("commodity_code"),
-                )
-                for i in inspection.checklist_items
-            ],
-            steps=[
-                StepLine(
-                    kind=s.kind,
-                    started_at=s.started_at,
-                    ended_at=s.ended_at,
-                    note=s.note,
-                    digest=s.digest,
-                    officer=officers.get(s.officer_id, s.officer_id),
-                    site=f"{s.site_id} {sites[s.site_id]}" if s.site_id in sites else s.site_id,
-                )
-                for s in steps
-            ],
-            steps_declared=row.steps_declared or 0,
-            conclusion=row.conclusion or "",
-            manifest_digest=row.manifest_digest or "",
-            issued_at=issued_at,
-            timezone=self.settings.timezone,
+    async def issue_closing_set(self, inspection: Inspection, row: InspectionSession) -> bool:
+        if await self.repo.document_for(inspection.id, INSPECTION_RECORD, row.session_id) is not None:
+            return False
+        await self.timestamp_manifest(row)
+        team = [
+            Officer(o["name"], o["credential_no"]) for o in (row.officers or inspection.team or inspection.officers)
+        ]
+        steps = await self.repo.steps(inspection.id, row.session_id)
+        tz = self.settings.timezone
+        drawn_up: list[dict[str, str]] = []
+        record = await self.issue(
+            inspection, Kind.INSPECTION_RECORD, row.session_id, team,
+            lambda base: forms.inspection_record(base, inspection, row, steps, tz),
+        )  # fmt: skip
+        assert record is not None
+        drawn_up.append(
+            {
+                "title_zh": SPECS[Kind.INSPECTION_RECORD].title_zh,
+                "title_en": SPECS[Kind.INSPECTION_RECORD].title_en,
+                "number": record.number or "",
+            }
         )
-
-
-def _officer_labels(officers: Iterable[dict[str, Any]]) -> dict[str, str]:
-    return {o["officer_id"]: f"{o['name']} (credential {o['credential_no']})" for o in officers}
+        if forms.findings(row.results or [], inspection.checklist_items):
+            assert row.ended_at is not None
+            deadline = row.ended_at + timedelta(days=self.settings.rectification_days)
+            notice = await self.issue(
+                inspection, Kind.RECTIFICATION_NOTICE, row.session_id, [],
+                lambda base: forms.rectification_notice(base, inspection, row, deadline, self.settings.comment_window_days, tz),
+            )  # fmt: skip
+            assert notice is not None
+            spec = SPECS[Kind.RECTIFICATION_NOTICE]
+            drawn_up.append({"title_zh": spec.title_zh, "title_en": spec.title_en, "number": notice.number or ""})
+        for document in await self.repo.documents_of(inspection.id):
+            if document.kind == Kind.MARKED_COPY and not document.announced:
+                await self._announce(document)
+                drawn_up.append(
+                    {
+                        "title_zh": SPECS[Kind.MARKED_COPY].title_zh,
+                        "title_en": SPECS[Kind.MARKED_COPY].title_en,
+                        "number": document.number or "",
+                    }
+                )
+        await self.issue(
+            inspection, Kind.WORK_RECORD, row.session_id, team,
+            lambda base: forms.work_record(base, inspection, row, drawn_up, tz),
+        )  # fmt: skip
+        return True

@@ -260,10 +260,19 @@ class DocumentSigned(Payload):
 
 
 class DocumentDelivered(Payload):
+    """A document was served on the enterprise (送达, DOMAIN 7)."""
+
     document_id: str
     inspection_id: str
     channel: Literal["electronic", "mail"]
     delivered_at: Rfc3339DateTime
+    served_at: Rfc3339DateTime | None = Field(
+        default=None, description="when it reached the enterprise (electronic) or the proof of service says (mail)"
+    )
+    enterprise_id: str | None = None
+    kind: str | None = None
+    refused: bool = Field(default=False, description="served by refusal, recorded with reason and witness")
+    proof_sha256: str | None = Field(default=None, description="SHA-256 of the returned proof of service or receipt")
 
 
 UploadKind = Literal[

@@ -1,0 +1,200 @@
+"""The embedded default's local certification authority, created at first run.
+
+It issues the organisation certificates of the customs seal (one per customs office), of the
+officers (one per enforcement credential number) and of each enterprise's seal held for it by
+the platform, and the time-stamping authority's certificate (RFC 3161, extended key usage
+timeStamping). Keys are kept as PKCS#12 files under one directory, the root as `root.pem`: the
+trust root verifiers are given (`DocumentsSettings.trust_roots` adds others). Production replaces
+it with the customs PKI: signers then come from PKCS#11 or a remote service (see `signers`).
+
+RSA-2048 with SHA-256 is the portable PAdES baseline; SM2/SM3 seals (GB/T 38540) plug in as
+signers, not here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+PASSPHRASE = b"rvi-embedded"  # the embedded default's files; an HSM holds production keys
+VALID_FROM = datetime(2020, 1, 1, tzinfo=UTC)
+VALIDITY = timedelta(days=365 * 30)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A key and its certificate in a PKCS#12 file, issued by the local CA."""
+
+    name: str
+    pkcs12_path: Path
+    certificate: x509.Certificate
+
+
+def _name(common_name: str, organisation: str, unit: str | None = None) -> x509.Name:
+    attributes = [
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+    ]
+    if unit:
+        attributes.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit))
+    attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
+    return x509.Name(attributes)
+
+
+def file_key(label: str) -> str:
+    """A file name for any label (Chinese names, credential numbers): its SHA-256 prefix."""
+    return hashlib.sha256(label.encode()).hexdigest()[:24]
+
+
+class LocalCa:
+    """Creates the root on first use and issues identities on demand; thread-safe."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._lock = threading.Lock()
+        self._root: tuple[rsa.RSAPrivateKey, x509.Certificate] | None = None
+        self._issued: dict[str, Identity] = {}
+
+    @property
+    def root_path(self) -> Path:
+        return self.directory / "root.pem"
+
+    def root_certificate(self) -> x509.Certificate:
+        return self._root_pair()[1]
+
+    def _root_pair(self) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+        with self._lock:
+            if self._root is None:
+                self._root = self._load_or_create_root()
+            return self._root
+
+    def _load_or_create_root(self) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        key_path = self.directory / "root.p12"
+        if key_path.exists():
+            key, cert, _ = pkcs12.load_key_and_certificates(key_path.read_bytes(), PASSPHRASE)
+            assert isinstance(key, rsa.RSAPrivateKey) and cert is not None
+            return key, cert
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = _name("rvi 本地根证书 Local Root CA", "rvi embedded platform")
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(VALID_FROM)
+            .not_valid_after(VALID_FROM + VALIDITY)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256())
+        )
+        self._write_atomic(
+            key_path,
+            pkcs12.serialize_key_and_certificates(
+                b"root", key, cert, None, serialization.BestAvailableEncryption(PASSPHRASE)
+            ),
+        )
+        self._write_atomic(self.root_path, cert.public_bytes(serialization.Encoding.PEM))
+        return key, cert
+
+    def _write_atomic(self, path: Path, data: bytes) -> None:
+        temporary = path.with_suffix(path.suffix + ".tmp")
+        temporary.write_bytes(data)
+        temporary.replace(path)
+
+    def crl(self, now: datetime) -> bytes:
+        """The root's certificate revocation list (DER), nothing revoked, reissued daily: the
+        revocation information embedded with each signature (PAdES B-LT)."""
+        root_key, root_cert = self._root_pair()
+        path = self.directory / "root.crl"
+        with self._lock:
+            if path.exists():
+                current = x509.load_der_x509_crl(path.read_bytes())
+                next_update = current.next_update_utc
+                if next_update is not None and next_update - now > timedelta(days=6):
+                    return path.read_bytes()
+            this_update = now.replace(microsecond=0) - timedelta(minutes=5)
+            crl = (
+                x509.CertificateRevocationListBuilder()
+                .issuer_name(root_cert.subject)
+                .last_update(this_update)
+                .next_update(this_update + timedelta(days=7))
+                .add_extension(x509.CRLNumber(int(this_update.timestamp())), critical=False)
+                .add_extension(
+                    x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False
+                )
+                .sign(root_key, hashes.SHA256())
+            )
+            data = crl.public_bytes(serialization.Encoding.DER)
+            self._write_atomic(path, data)
+            return data
+
+    def identity(
+        self, kind: str, label: str, common_name: str, organisation: str, *, timestamping: bool = False
+    ) -> Identity:
+        """The identity `kind/label`, issued on first request (e.g. ("officer", "NB-0001", "王力", "慈溪海关"))."""
+        root_key, root_cert = self._root_pair()
+        name = f"{kind}-{file_key(label)}"
+        with self._lock:
+            if name in self._issued:
+                return self._issued[name]
+            path = self.directory / f"{name}.p12"
+            if path.exists():
+                _, cert, _ = pkcs12.load_key_and_certificates(path.read_bytes(), PASSPHRASE)
+                assert cert is not None
+            else:
+                cert = self._issue(path, root_key, root_cert, common_name, organisation, kind, timestamping)
+            identity = Identity(name, path, cert)
+            self._issued[name] = identity
+            return identity
+
+    def _issue(
+        self,
+        path: Path,
+        root_key: rsa.RSAPrivateKey,
+        root_cert: x509.Certificate,
+        common_name: str,
+        organisation: str,
+        unit: str,
+        timestamping: bool,
+    ) -> x509.Certificate:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(_name(common_name, organisation, unit))
+            .issuer_name(root_cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(VALID_FROM)
+            .not_valid_after(VALID_FROM + VALIDITY)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
+        )
+        if timestamping:
+            builder = builder.add_extension(
+                x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True
+            ).add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        else:
+            builder = builder.add_extension(
+                x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True
+            )
+        cert = builder.sign(root_key, hashes.SHA256())
+        self._write_atomic(
+            path,
+            pkcs12.serialize_key_and_certificates(
+                path.stem.encode(), key, cert, [root_cert], serialization.BestAvailableEncryption(PASSPHRASE)
+            ),
+        )
+        return cert

@@ -1,0 +1,122 @@
+"""Where signing keys come from: the signer interface (GACC-RVI 4(IV); DOMAIN 7 on seals).
+
+`SignerProvider.signer(ref)` gives a pyHanko `Signer` for one role:
+- `Pkcs12Signers`: PKCS#12 files of the embedded default's local CA (`ca.LocalCa`);
+- `Pkcs11Signers`: keys that never leave an HSM or USB key, through PKCS#11 (python-pkcs11,
+  pyHanko's `PKCS11Signer`); each key and certificate carries the label `SignerRef.key_label`.
+
+Extension points (not shipped; each is one more `SignerProvider`):
+- a remote signing service following the Cloud Signature Consortium API: return pyHanko's
+  `pyhanko.sign.signers.csc_signer.CSCSigner` built from the service URL and credential id;
+- an SM2/SM3 organisation seal device (GB/T 38540): pyca/cryptography has no SM2, so subclass
+  `pyhanko.sign.signers.Signer`, set `signing_cert`/`cert_registry` from the device and implement
+  `async_sign_raw(data, digest_algorithm)` by calling the device's SDK.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.sign import signers
+from pyhanko.sign.general import get_pyca_cryptography_hash
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from rvi_documents.pki.ca import PASSPHRASE, LocalCa
+
+SignerRole = Literal["customs_seal", "officer", "enterprise_seal"]
+
+
+@dataclass(frozen=True)
+class SignerRef:
+    """Who signs: the role and its label (customs office, credential number, enterprise id)."""
+
+    role: SignerRole
+    label: str
+    common_name: str
+    organisation: str
+
+    @property
+    def key_label(self) -> str:
+        return f"{self.role}:{self.label}"
+
+
+class SignerProvider(Protocol):
+    def signer(self, ref: SignerRef) -> signers.Signer: ...
+
+
+class LoadedKeySigner(signers.SimpleSigner):
+    """pyHanko's `SimpleSigner` decodes its key again for every signature (twice: the size
+    estimate and the signature); for RSA PKCS#1 v1.5 this one keeps the decoded key."""
+
+    _loaded: RSAPrivateKey | None = None
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        if mechanism != "rsassa_pkcs1v15":
+            return super().sign_raw(data, digest_algorithm)
+        if self._loaded is None:
+            key = serialization.load_der_private_key(self.signing_key.dump(), password=None)
+            assert isinstance(key, RSAPrivateKey)
+            self._loaded = key
+        return self._loaded.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+
+
+class Pkcs12Signers:
+    """Keys in PKCS#12 files issued on demand by the local CA (the embedded default)."""
+
+    def __init__(self, ca: LocalCa) -> None:
+        self.ca = ca
+        self._cache: dict[str, signers.Signer] = {}
+        self._lock = threading.Lock()
+
+    def signer(self, ref: SignerRef) -> signers.Signer:
+        with self._lock:
+            if ref.key_label in self._cache:
+                return self._cache[ref.key_label]
+        identity = self.ca.identity(ref.role, ref.label, ref.common_name, ref.organisation)
+        root = asn1_x509.Certificate.load(self.ca.root_certificate().public_bytes(serialization.Encoding.DER))
+        loaded = signers.SimpleSigner.load_pkcs12_data(
+            identity.pkcs12_path.read_bytes(), other_certs=[root], passphrase=PASSPHRASE
+        )
+        assert loaded.signing_cert is not None
+        signer = LoadedKeySigner(loaded.signing_cert, loaded.signing_key, loaded.cert_registry)
+        with self._lock:
+            self._cache[ref.key_label] = signer
+        return signer
+
+
+class Pkcs11Signers:
+    """Keys on a PKCS#11 token: the private key and its certificate labelled `ref.key_label`.
+
+    `lib` is the module (e.g. /usr/lib/softhsm/libsofthsm2.so), `token_label` and `user_pin`
+    open one session that is reused (python-pkcs11 sessions are thread-safe)."""
+
+    def __init__(self, lib: str, token_label: str, user_pin: str, trust_chain: list[str] | None = None) -> None:
+        from pyhanko.sign.pkcs11 import TokenCriteria, open_pkcs11_session
+
+        self.session = open_pkcs11_session(lib, token_criteria=TokenCriteria(label=token_label), user_pin=user_pin)
+        self.chain = [load_cert_from_pemder(path) for path in trust_chain or []]
+        self._cache: dict[str, signers.Signer] = {}
+
+    def signer(self, ref: SignerRef) -> signers.Signer:
+        from pyhanko.sign.pkcs11 import PKCS11Signer
+
+        if ref.key_label not in self._cache:
+            signer = PKCS11Signer(self.session, cert_label=ref.key_label, key_label=ref.key_label)
+            if self.chain:
+                registry = SimpleCertificateStore.from_certs(self.chain)
+                signer = PKCS11Signer(
+                    self.session, cert_label=ref.key_label, key_label=ref.key_label, ca_chain=registry
+                )
+            self._cache[ref.key_label] = signer
+        return self._cache[ref.key_label]
+
+    def close(self) -> None:
+        self.session.close()

@@ -1,0 +1,200 @@
+"""Keys, time-stamps and retries against real components: OpenSSL's TSA over HTTP, SoftHSM2 over
+PKCS#11, PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+from prometheus_client import REGISTRY
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from rvi_documents.kinds import Kind
+from rvi_documents.models import messaging
+from rvi_documents.pki.ca import PASSPHRASE, LocalCa
+from rvi_documents.pki.runtime import Pki, StampText
+from rvi_documents.pki.signers import Pkcs11Signers, SignerRef
+from rvi_documents.pki.tsa import LocalTsa
+from rvi_documents.rendering import Renderer, Slot, signature_boxes
+from rvi_documents.service import DocumentsService
+from rvi_documents.settings import DocumentsSettings
+from rvi_shared.clock import ManualClock
+from rvi_shared.db import make_sessionmaker
+from rvi_shared.events import payloads as p
+from rvi_shared.messaging.outbox import Outbox
+
+SOFTHSM = "/usr/lib/softhsm/libsofthsm2.so"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def requested(inspection_id: str, enterprise_id: str, now: datetime) -> p.InspectionRequested:
+    return p.InspectionRequested(
+        inspection_id=inspection_id,
+        enterprise_id=enterprise_id,
+        enterprise_name="慈溪市绿源食品集团有限公司",
+        customs="Cixi",
+        sites=[p.Site(site_id="S1", name="周巷种植基地", latitude=30.17, longitude=121.27)],
+        checklist_items=[p.ChecklistItem(item_id="I1", description="农业投入品")],
+        officers=[p.Officer(officer_id="O1", name="王力", credential_no="NB-0001")],
+        requested_at=now,
+    )
+
+
+async def test_a_tsa_that_is_down_leaves_the_document_waiting_then_sealed(
+    engine: AsyncEngine, pki_dir: str, documents_settings: DocumentsSettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = free_port()
+    settings = documents_settings.model_copy(update={"tsa_url": f"http://127.0.0.1:{port}/tsa", "seal_retry_s": 60.0})
+    pki = Pki(settings, Renderer())
+    clock = ManualClock(datetime(2026, 11, 26, 2, 0, tzinfo=UTC))
+    sessions = make_sessionmaker(engine)
+    outbox = Outbox(messaging, "documents", "documents")
+    inspection_id, enterprise_id = f"INSP-{uuid.uuid4()}", f"ENT-{uuid.uuid4().hex[:8]}"
+    failures_before = REGISTRY.get_sample_value("rvi_documents_seal_failures_total") or 0.0
+
+    async with sessions() as session, session.begin():
+        service = DocumentsService(session, outbox, clock, settings, pki)
+        await service.on_requested(requested(inspection_id, enterprise_id, clock.now()))
+        inspection = await service.inspection(inspection_id)
+        await service.record_session_end(
+            p.SessionEnded(
+                session_id="SES-1", inspection_id=inspection_id, enterprise_id=enterprise_id,
+                ended_at=clock.now(), conclusion="符合", steps=0, manifest_digest="a" * 64,
+            )
+        )  # fmt: skip
+        await session.flush()
+        assert await service.issue_closing_set(inspection, await service.repo.inspection_session("SES-1"))
+    async with sessions() as session:
+        service = DocumentsService(session, outbox, clock, settings, pki)
+        documents = await service.documents_of(await service.inspection(inspection_id))
+        assert {d.kind: d.state for d in documents} == {
+            "inspection_record": "awaiting_seal",
+            "work_record": "awaiting_seal",
+        }
+        assert all(d.seal_attempts == 1 and "unreachable" in (d.seal_error or "") for d in documents)
+        assert all(d.next_seal_at == clock.now() + timedelta(seconds=60) for d in documents)
+    assert (REGISTRY.get_sample_value("rvi_documents_seal_failures_total") or 0.0) == failures_before + 2
+    assert any("waits for its seal" in r.getMessage() for r in caplog.records)
+
+    tsa = LocalTsa(pki.ca, Path(pki_dir) / f"tsa-{port}", port=port)
+    tsa.start()
+    try:
+        async with sessions() as session, session.begin():
+            assert not await DocumentsService(session, outbox, clock, settings, pki).retry_due_seal()  # not due yet
+        clock.advance(timedelta(seconds=61))
+        for _ in range(2):
+            async with sessions() as session, session.begin():
+                assert await DocumentsService(session, outbox, clock, settings, pki).retry_due_seal()
+        async with sessions() as session:
+            service = DocumentsService(session, outbox, clock, settings, pki)
+            documents = await service.documents_of(await service.inspection(inspection_id))
+            assert {d.state for d in documents} == {"issued"}
+            await service.retry_manifest_timestamps()  # the manifest waited too (or the app's timer took it)
+            assert (await service.repo.manifest_timestamp("SES-1")).manifest_timestamped_at is not None
+            for document in documents:
+                report = await service.verify(document)
+                assert [s.field for s in report.signatures] == ["customs_seal"]
+                assert report.signatures[0].timestamp_valid
+    finally:
+        tsa.stop()
+        await pki.close()
+
+
+@pytest.fixture
+def softhsm_token(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A SoftHSM2 token in a private configuration (SOFTHSM2_CONF) for this test."""
+    tokens = tmp_path / "tokens"
+    tokens.mkdir()
+    conf = tmp_path / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    previous = os.environ.get("SOFTHSM2_CONF")
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    subprocess.run(
+        ["softhsm2-util", "--init-token", "--free", "--label", "rvi-test", "--so-pin", "5678", "--pin", "1234"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    try:
+        yield {"label": "rvi-test", "pin": "1234"}
+    finally:
+        if previous is None:
+            os.environ.pop("SOFTHSM2_CONF", None)
+        else:
+            os.environ["SOFTHSM2_CONF"] = previous
+
+
+def _import_into_token(ca: LocalCa, ref: SignerRef, token: dict[str, str], tmp_path: Path) -> None:
+    identity = ca.identity(ref.role, ref.label, ref.common_name, ref.organisation)
+    key, cert, _ = pkcs12.load_key_and_certificates(identity.pkcs12_path.read_bytes(), PASSPHRASE)
+    assert key is not None and cert is not None
+    key_der = tmp_path / "key.der"
+    key_der.write_bytes(
+        key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    cert_der = tmp_path / "cert.der"
+    cert_der.write_bytes(cert.public_bytes(serialization.Encoding.DER))
+    for path, kind in ((key_der, "privkey"), (cert_der, "cert")):
+        subprocess.run(
+            ["pkcs11-tool", "--module", SOFTHSM, "--token-label", token["label"], "--login", "--pin", token["pin"],
+             "--write-object", str(path), "--type", kind, "--id", "01", "--label", ref.key_label],
+            check=True, capture_output=True,
+        )  # fmt: skip
+    key_der.unlink()
+
+
+async def test_a_seal_held_in_an_hsm_signs_through_pkcs11(
+    softhsm_token: dict[str, str], tmp_path: Path, documents_settings: DocumentsSettings
+) -> None:
+    ca = LocalCa(tmp_path / "ca")
+    ref = SignerRef("customs_seal", "Cixi", "慈溪海关 Cixi Customs", "慈溪海关")
+    _import_into_token(ca, ref, softhsm_token, tmp_path)
+    root = tmp_path / "root.pem"
+    root.write_bytes(ca.root_certificate().public_bytes(serialization.Encoding.PEM))
+    settings = documents_settings.model_copy(
+        update={
+            "pki_dir": str(tmp_path / "ca"),
+            "signer_backend": "pkcs11",
+            "pkcs11_lib": SOFTHSM,
+            "pkcs11_token": softhsm_token["label"],
+            "pkcs11_pin": softhsm_token["pin"],
+            "trust_roots": [str(root)],
+        }
+    )
+    renderer = Renderer()
+    pki = Pki(settings, renderer)
+    assert isinstance(pki.signers, Pkcs11Signers)
+    slots = [Slot("customs_seal", "海关印章", "customs seal")]
+    data = {
+        "title_zh": "远程视频核查通知书", "title_en": "Advance notice", "issuer_zh": "慈溪海关", "issuer_en": "Cixi Customs",
+        "number": "慈溪关通知〔2026〕0001号", "slots": [{"label_zh": "海关印章", "label_en": "customs seal", "wide": False}],
+        "enterprise_name": "慈溪市绿源食品集团有限公司", "enterprise_id": "ENT-1", "slot": "2026-11-26 09:00",
+        "team": [], "sites": [], "requirements": [],
+    }  # fmt: skip
+    pdf = renderer.render(Kind.ADVANCE_NOTICE.value, data, datetime(2026, 11, 26, tzinfo=UTC))
+    try:
+        certified = await pki.certify(pdf, slots, ref, "通知", "慈溪", pades_text())
+        report = await pki.verify(certified)
+        assert report.valid, report.problems
+        [signature] = report.signatures
+        assert "慈溪海关 Cixi Customs" in signature.signer and signature.certification and signature.timestamp_valid
+        assert signature_boxes(slots)["customs_seal"][0] > 0
+    finally:
+        await pki.close()
+        assert isinstance(pki.signers, Pkcs11Signers)
+        pki.signers.close()
+
+
+def pades_text() -> StampText:
+    return StampText("慈溪海关 印章", ["HSM"])
