@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from rvi_scheduling.calendar.router import router as calendar_router
 from rvi_scheduling.handlers import build_handlers
 from rvi_scheduling.models import messaging
 from rvi_scheduling.router import router
@@ -15,9 +16,12 @@ def create_app(settings: SchedulingSettings | None = None, clock: Clock | None =
     return create_service_app(
         settings=settings,
         title="rvi scheduling",
-        description="Inspection tasks and their lifecycle: request, notice (GACC-RVI 4(I)), readiness, completion.",
+        description=(
+            "Inspection tasks and their lifecycle: request, notice (GACC-RVI 4(I)), readiness, completion; "
+            "the official working calendar (DOMAIN 9)."
+        ),
         tables=messaging,
-        routers=[router],
+        routers=[router, calendar_router],
         handlers=lambda outbox, the_clock: build_handlers(outbox, the_clock, settings),
         clock_override=clock,
     )

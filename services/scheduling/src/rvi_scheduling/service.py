@@ -6,17 +6,20 @@ import hashlib
 import json
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rvi_scheduling.calendar.districts import notice_rule, office_hours
+from rvi_scheduling.calendar.official import YearWithoutCalendar
+from rvi_scheduling.calendar.repository import CalendarRepository
+from rvi_scheduling.calendar.rules import candidate_starts
 from rvi_scheduling.lifecycle import Action, State, can, transition
 from rvi_scheduling.models import ChecklistItem, Inspection, Site
 from rvi_scheduling.repository import InspectionRepository
 from rvi_scheduling.schemas import InspectionCreate, Readiness, Reschedule
 from rvi_scheduling.settings import SchedulingSettings
-from rvi_scheduling.slots import earliest_slot, respects_notice
 from rvi_shared.clock import Clock
 from rvi_shared.errors import Conflict, NotFound, Unprocessable
 from rvi_shared.events import payloads as p
@@ -30,6 +33,7 @@ class SchedulingService:
     def __init__(self, session: AsyncSession, outbox: Outbox, clock: Clock, settings: SchedulingSettings) -> None:
         self.session = session
         self.repo = InspectionRepository(session)
+        self.calendars = CalendarRepository(session)
         self.outbox = outbox
         self.clock = clock
         self.settings = settings
@@ -146,11 +150,13 @@ class SchedulingService:
         return inspection
 
     async def reschedule(self, inspection: Inspection, request: Reschedule) -> Inspection:
-        if not respects_notice(self.clock.now(), request.slot_start, self.settings.notice_days):
-            raise Unprocessable(f"slot_start must be at least {self.settings.notice_days} days ahead (GACC-RVI 4(I))")
+        """A new slot on a working day within office hours, with notice (GACC-RVI 4(I)):
+        422 naming `slot_start` otherwise, 409 naming the year when it has no official calendar."""
+        slot_start = request.slot_start
+        await self.check_slot(inspection, slot_start)
         self._move(inspection, Action.RESCHEDULE, request.reason)
-        inspection.slot_start = request.slot_start
-        inspection.slot_end = request.slot_start + self._duration(inspection)
+        inspection.slot_start = slot_start
+        inspection.slot_end = slot_start + self._duration(inspection)
         inspection.notice_sent_at = self.clock.now()
         await self._emit(
             "rvi.inspection.rescheduled.v1",
@@ -163,6 +169,28 @@ class SchedulingService:
             ),
         )
         return inspection
+
+    async def check_slot(self, inspection: Inspection, slot_start: datetime) -> None:
+        if slot_start.tzinfo is None:
+            raise Unprocessable("slot_start needs a time zone offset", field="slot_start")
+        calendar = await self.calendars.load()
+        hours = office_hours(self.settings, self.district_of(inspection))
+        rule = notice_rule(self.settings)
+        day = hours.local_date(slot_start)
+        calendar.require_year(day.year, "slot_start")
+        if not calendar.is_working_day(day):
+            raise Unprocessable(f"{day.isoformat()} is not a working day (DOMAIN 9)", field="slot_start")
+        opens, closes = hours.day_window(day)
+        if not (opens <= slot_start and slot_start + self._duration(inspection) <= closes):
+            raise Unprocessable(
+                f"the slot must lie within office hours {hours.opens:%H:%M}-{hours.closes:%H:%M} {hours.timezone}",
+                field="slot_start",
+            )
+        if not rule.satisfied(self.clock.now(), slot_start, calendar, hours):
+            raise Unprocessable(f"slot_start must give {rule.describe()}", field="slot_start")
+
+    def district_of(self, inspection: Inspection) -> str | None:
+        return inspection.customs
 
     def _duration(self, inspection: Inspection) -> timedelta:
         return timedelta(minutes=self.settings.minutes_per_site * max(len(inspection.sites), 1))
@@ -193,7 +221,19 @@ class SchedulingService:
         if inspection.state != State.REQUESTED:
             return
         now = self.clock.now()
-        slot = earliest_slot(now, self.settings.notice_days, self.settings.slot_hour_local, self.settings.timezone)
+        calendar = await self.calendars.load()
+        hours = office_hours(self.settings, self.district_of(inspection))
+        try:
+            slot = next(
+                candidate_starts(now, self._duration(inspection), calendar, hours, notice_rule(self.settings)), None
+            )
+        except YearWithoutCalendar as exc:
+            inspection.state_reason = f"cannot schedule: {exc.message}"
+            log.warning("inspection %s: %s", inspection.id, exc.message, extra={"inspection_id": inspection.id})
+            return
+        if slot is None:
+            inspection.state_reason = "cannot schedule: no working day with office hours in the horizon"
+            return
         self._move(inspection, Action.SCHEDULE)
         inspection.slot_start, inspection.slot_end = slot, slot + self._duration(inspection)
         inspection.notice_sent_at = now

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import ClassVar
+from datetime import time
+from typing import ClassVar, Literal
 
 from rvi_shared.settings import ServiceSettings
 
@@ -9,7 +10,13 @@ class SchedulingSettings(ServiceSettings):
     service_name: ClassVar[str] = "scheduling"
     default_port: ClassVar[int] = 8002
 
+    # GACC-RVI 4(I): notice at least `notice_days` ahead, counted in calendar or working days.
     notice_days: int = 3
-    slot_hour_local: int = 9
+    notice_unit: Literal["calendar", "working"] = "calendar"
+    # Legal dates are calendar days in the district's zone (DOMAIN 9); Urumqi may set Asia/Urumqi.
     timezone: str = "Asia/Shanghai"
+    district_timezones: dict[str, str] = {}
+    office_opens: time = time(9, 0)
+    office_closes: time = time(17, 30)
+    slot_step_minutes: int = 30
     minutes_per_site: int = 25
