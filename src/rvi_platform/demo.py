@@ -20,6 +20,20 @@ TEAM = [
     {"officer_id": "O-NB-0001", "name": "Wang Li", "credential_no": "NB-0001"},
     {"officer_id": "O-NB-0002", "name": "Chen Jie", "credential_no": "NB-0002"},
 ]
+# The roster as the customs personnel system sends it: two Cixi officers and one of the Ningbo
+# district. The team is assigned automatically (the Cixi officers first, then the district's).
+ROSTER = [
+    {**TEAM[0], "customs_office": "Cixi", "district": "Ningbo", "languages": ["zh", "en"]},
+    {**TEAM[1], "customs_office": "Cixi", "district": "Ningbo", "languages": ["zh"]},
+    {
+        "officer_id": "O-NB-0003",
+        "name": "Zhang Wei",
+        "credential_no": "NB-0003",
+        "customs_office": "Ningbo",
+        "district": "Ningbo",
+        "languages": ["zh", "en"],
+    },
+]
 SITES = [
     ("S1", "Zhouxiang planting base", 30.1731, 121.2698),
     ("S2", "Guanhaiwei planting base", 30.2270, 121.3921),
@@ -86,7 +100,6 @@ def cixi_inspection(enterprise_id: str, inspection_id: str) -> dict[str, Any]:
             for s, n, lat, lon in SITES
         ],
         "checklist_items": [{"item_id": i, "description": d, "category": c} for i, d, c in ITEMS],
-        "officers": TEAM,
     }
 
 
@@ -166,6 +179,16 @@ async def run_flow(
         ),
         "enterprise facts",
     )
+    for officer in ROSTER:
+        fields = {k: v for k, v in officer.items() if k != "officer_id"}
+        _raise_for(
+            await client.put(
+                f"{endpoints.scheduling}/v1/officers/{officer['officer_id']}",
+                json={**fields, "credential_valid_from": "2024-01-01", "credential_valid_until": "2029-12-31"},
+                headers=auth(tokens.system),
+            ),
+            "roster",
+        )
     _raise_for(
         await client.post(
             f"{endpoints.scheduling}/v1/inspections",
@@ -182,7 +205,8 @@ async def run_flow(
 
     scheduled = (await _until(get_inspection, _state_is("scheduled"), "scheduled", timeout_s)).json()
     slot_start = datetime.fromisoformat(scheduled["slot_start"])
-    log(f"scheduled for {slot_start.isoformat()} (notice sent {scheduled['notice_sent_at']})")
+    team = ", ".join(f"{o['name']} ({o['credential_no']})" for o in scheduled["officers"])
+    log(f"scheduled for {slot_start.isoformat()} (notice sent {scheduled['notice_sent_at']}), team {team}")
 
     while (gap := slot_start - clock.now()) > timedelta(0):
         clock.advance(gap + timedelta(minutes=1))

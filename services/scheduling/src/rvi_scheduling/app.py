@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from rvi_scheduling.calendar.router import router as calendar_router
 from rvi_scheduling.handlers import build_handlers
 from rvi_scheduling.models import messaging
+from rvi_scheduling.rosters.router import router as rosters_router
 from rvi_scheduling.router import router
 from rvi_scheduling.settings import SchedulingSettings
 from rvi_shared.clock import Clock
@@ -18,10 +19,10 @@ def create_app(settings: SchedulingSettings | None = None, clock: Clock | None =
         title="rvi scheduling",
         description=(
             "Inspection tasks and their lifecycle: request, notice (GACC-RVI 4(I)), readiness, completion; "
-            "the official working calendar (DOMAIN 9)."
+            "the official working calendar (DOMAIN 9), officer rosters and team assignment."
         ),
         tables=messaging,
-        routers=[router, calendar_router],
+        routers=[router, calendar_router, rosters_router],
         handlers=lambda outbox, the_clock: build_handlers(outbox, the_clock, settings),
         clock_override=clock,
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rvi_shared.events.payloads import ChecklistItem, Officer, Site
 
@@ -25,10 +25,6 @@ class InspectionCreate(BaseModel):
                             "category": "agricultural_inputs",
                         }
                     ],
-                    "officers": [
-                        {"officer_id": "O1", "name": "Wang Li", "credential_no": "NB-0001"},
-                        {"officer_id": "O2", "name": "Chen Jie", "credential_no": "NB-0002"},
-                    ],
                 }
             ]
         },
@@ -40,7 +36,11 @@ class InspectionCreate(BaseModel):
     customs: str = Field(min_length=1, max_length=64, description="customs office, e.g. Cixi or Ningbo")
     sites: list[Site] = Field(min_length=1)
     checklist_items: list[ChecklistItem] = Field(min_length=1)
-    officers: list[Officer] = Field(min_length=2, description="at least two officers holding enforcement credentials")
+    officers: list[Officer] = Field(
+        default_factory=list,
+        description="a caller-named team (at least two officers of the roster, checked by the assignment rules); "
+        "empty: the team is assigned automatically when the inspection is scheduled",
+    )
     special_campaign: bool = False
     directives: list[str] = Field(default_factory=list, description="e.g. unannounced, joint, physical")
 
@@ -54,6 +54,13 @@ class InspectionCreate(BaseModel):
             if len(set(ids)) != len(ids):
                 raise ValueError(f"{name}: ids must be unique")
         return self
+
+    @field_validator("officers")
+    @classmethod
+    def team_of_two(cls, officers: list[Officer]) -> list[Officer]:
+        if len(officers) == 1:
+            raise ValueError("a team needs at least two officers (or none for automatic assignment)")
+        return officers
 
 
 class Readiness(BaseModel):

@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,8 @@ from rvi_scheduling.calendar.rules import candidate_starts
 from rvi_scheduling.lifecycle import Action, State, can, transition
 from rvi_scheduling.models import ChecklistItem, Inspection, Site
 from rvi_scheduling.repository import InspectionRepository
+from rvi_scheduling.rosters.assignment import Candidate, choose_team, violations
+from rvi_scheduling.rosters.service import RosterService, TeamRuleBroken, as_officer
 from rvi_scheduling.schemas import InspectionCreate, Readiness, Reschedule
 from rvi_scheduling.settings import SchedulingSettings
 from rvi_shared.clock import Clock
@@ -34,6 +36,7 @@ class SchedulingService:
         self.session = session
         self.repo = InspectionRepository(session)
         self.calendars = CalendarRepository(session)
+        self.rosters = RosterService(session, clock, settings)
         self.outbox = outbox
         self.clock = clock
         self.settings = settings
@@ -75,6 +78,8 @@ class SchedulingService:
                 return await self.get(previous.inspection_id), False
         if await self.repo.get(inspection_id, with_children=False) is not None:
             raise Conflict(f"inspection {inspection_id!r} already exists")
+        if request.officers:
+            await self.rosters.check_named(request.officers, request.customs)
         now = self.clock.now()
         inspection = Inspection(
             id=inspection_id,
@@ -155,8 +160,10 @@ class SchedulingService:
         slot_start = request.slot_start
         await self.check_slot(inspection, slot_start)
         self._move(inspection, Action.RESCHEDULE, request.reason)
+        slot_end = slot_start + self._duration(inspection)
+        await self._restaff(inspection, slot_start, slot_end)
         inspection.slot_start = slot_start
-        inspection.slot_end = slot_start + self._duration(inspection)
+        inspection.slot_end = slot_end
         inspection.notice_sent_at = self.clock.now()
         await self._emit(
             "rvi.inspection.rescheduled.v1",
@@ -166,15 +173,38 @@ class SchedulingService:
                 slot_start=inspection.slot_start,
                 slot_end=inspection.slot_end,
                 reason=request.reason,
+                team=[p.Officer.model_validate(o) for o in inspection.officers],
             ),
         )
         return inspection
+
+    async def _restaff(self, inspection: Inspection, start: datetime, end: datetime) -> None:
+        """The team keeps the inspection at its new slot when free then; else a fair team is drawn
+        (409 when there is none)."""
+        await self.rosters.repo.release(inspection.id)
+        district = await self.rosters.district_of(inspection.customs)
+        day = office_hours(self.settings, district).local_date(start)
+        candidates = await self.rosters.candidates(inspection.customs, district, (start, end), None)
+        by_id = {c.officer_id: c for c in candidates}
+        current: list[Candidate | str] = [by_id.get(o["officer_id"], o["officer_id"]) for o in inspection.officers]
+        if current and not violations(current, inspection.customs, district, day, start, end):
+            team = [m for m in current if isinstance(m, Candidate)]
+        else:
+            chosen = choose_team(candidates, inspection.customs, district, day, start, end)
+            if not chosen:
+                raise Conflict(
+                    f"no two officers of {inspection.customs} or its district are free at {start.isoformat()}",
+                    field="slot_start",
+                )
+            team = chosen
+        await self.rosters.assign(inspection.id, team, start, end)
+        inspection.officers = [as_officer(c).model_dump() for c in team]
 
     async def check_slot(self, inspection: Inspection, slot_start: datetime) -> None:
         if slot_start.tzinfo is None:
             raise Unprocessable("slot_start needs a time zone offset", field="slot_start")
         calendar = await self.calendars.load()
-        hours = office_hours(self.settings, self.district_of(inspection))
+        hours = office_hours(self.settings, await self.rosters.district_of(inspection.customs))
         rule = notice_rule(self.settings)
         day = hours.local_date(slot_start)
         calendar.require_year(day.year, "slot_start")
@@ -189,8 +219,122 @@ class SchedulingService:
         if not rule.satisfied(self.clock.now(), slot_start, calendar, hours):
             raise Unprocessable(f"slot_start must give {rule.describe()}", field="slot_start")
 
-    def district_of(self, inspection: Inspection) -> str | None:
-        return inspection.customs
+    async def find_slot(self, inspection: Inspection, now: datetime) -> tuple[datetime, list[Candidate]]:
+        """The first slot (working day, office hours, notice rule) for which the named team is free
+        or a fair team can be drawn. Raises YearWithoutCalendar, or Conflict when none is found."""
+        calendar = await self.calendars.load()
+        district = await self.rosters.district_of(inspection.customs)
+        hours = office_hours(self.settings, district)
+        rule = notice_rule(self.settings)
+        duration = self._duration(inspection)
+        horizon = self.settings.planning_horizon_days
+        first_day = rule.earliest_day(now, calendar, hours)
+        window_start = datetime.combine(first_day, time.min, hours.zone)
+        window = (window_start, window_start + timedelta(days=horizon + 1))
+        named = [o["officer_id"] for o in inspection.officers]
+        candidates = await self.rosters.candidates(inspection.customs, district, window, named or None)
+        by_id = {c.officer_id: c for c in candidates}
+        step = timedelta(minutes=self.settings.slot_step_minutes)
+        unavailable = (
+            "the named team is not available"
+            if named
+            else f"no two officers of {inspection.customs} or its district are available"
+        )
+        try:
+            for start in candidate_starts(now, duration, calendar, hours, rule, step, horizon):
+                end, day = start + duration, hours.local_date(start)
+                if named:
+                    team: list[Candidate | str] = [by_id.get(i, i) for i in named]
+                    if not violations(team, inspection.customs, district, day, start, end):
+                        return start, [m for m in team if isinstance(m, Candidate)]
+                elif chosen := choose_team(candidates, inspection.customs, district, day, start, end):
+                    return start, chosen
+        except YearWithoutCalendar as exc:
+            if exc.context["year"] == first_day.year:
+                raise
+            raise Conflict(
+                f"{unavailable} up to {exc.context['year'] - 1}-12-31; {exc.message}", year=exc.context["year"]
+            ) from exc
+        raise Conflict(f"{unavailable} on any working day within {horizon} days", field="officers")
+
+    async def set_team(self, inspection: Inspection, team: list[p.Officer], reason: str) -> Inspection:
+        """A caller names the team for the booked slot: every assignment rule is checked, 422 naming
+        the failing officer and rule (roster, office, active, credential, double_booking, team_size)."""
+        if inspection.state not in (State.SCHEDULED, State.READY):
+            raise Conflict(
+                f"cannot name a team: inspection is in state {inspection.state!r}", current_state=inspection.state
+            )
+        assert inspection.slot_start is not None and inspection.slot_end is not None
+        start, end = inspection.slot_start, inspection.slot_end
+        district = await self.rosters.district_of(inspection.customs)
+        await self.rosters.repo.release(inspection.id)
+        candidates = await self.rosters.candidates(
+            inspection.customs, district, (start, end), [o.officer_id for o in team]
+        )
+        by_id = {c.officer_id: c for c in candidates}
+        members: list[Candidate | str] = [by_id.get(o.officer_id, o.officer_id) for o in team]
+        day = office_hours(self.settings, district).local_date(start)
+        if found := violations(members, inspection.customs, district, day, start, end):
+            raise TeamRuleBroken(found)
+        chosen = [m for m in members if isinstance(m, Candidate)]
+        await self.rosters.assign(inspection.id, chosen, start, end)
+        inspection.officers = [as_officer(c).model_dump() for c in chosen]
+        inspection.updated_at = self.clock.now()
+        await self._emit(
+            "rvi.inspection.rescheduled.v1",
+            inspection,
+            p.InspectionRescheduled(
+                inspection_id=inspection.id,
+                slot_start=start,
+                slot_end=end,
+                reason=f"team named: {reason}",
+                team=[as_officer(c) for c in chosen],
+            ),
+        )
+        return inspection
+
+    async def replace_officer(self, inspection: Inspection, officer_id: str, reason: str) -> Inspection:
+        """An officer dropped out: a replacement by the same rules for the same slot (409 when none)."""
+        if inspection.state not in (State.SCHEDULED, State.READY):
+            raise Conflict(
+                f"cannot replace an officer: inspection is in state {inspection.state!r}",
+                current_state=inspection.state,
+            )
+        team_ids = [o["officer_id"] for o in inspection.officers]
+        if officer_id not in team_ids:
+            raise NotFound(f"officer {officer_id!r} is not on the team of inspection {inspection.id!r}")
+        assert inspection.slot_start is not None and inspection.slot_end is not None
+        start, end = inspection.slot_start, inspection.slot_end
+        district = await self.rosters.district_of(inspection.customs)
+        hours = office_hours(self.settings, district)
+        await self.rosters.repo.release(inspection.id, officer_id)
+        candidates = await self.rosters.candidates(inspection.customs, district, (start, end), None)
+        chosen = choose_team(
+            candidates, inspection.customs, district, hours.local_date(start), start, end, 1, frozenset(team_ids)
+        )
+        if not chosen:
+            raise Conflict(
+                f"no officer of {inspection.customs} or its district can replace {officer_id!r} on "
+                f"{start.isoformat()}: reschedule the inspection",
+                officer_id=officer_id,
+            )
+        await self.rosters.assign(inspection.id, chosen, start, end)
+        inspection.officers = [
+            as_officer(chosen[0]).model_dump() if o["officer_id"] == officer_id else o for o in inspection.officers
+        ]
+        inspection.updated_at = self.clock.now()
+        await self._emit(
+            "rvi.inspection.rescheduled.v1",
+            inspection,
+            p.InspectionRescheduled(
+                inspection_id=inspection.id,
+                slot_start=start,
+                slot_end=end,
+                reason=f"officer {officer_id} replaced by {chosen[0].officer_id}: {reason}",
+                team=[p.Officer.model_validate(o) for o in inspection.officers],
+            ),
+        )
+        return inspection
 
     def _duration(self, inspection: Inspection) -> timedelta:
         return timedelta(minutes=self.settings.minutes_per_site * max(len(inspection.sites), 1))
@@ -221,21 +365,16 @@ class SchedulingService:
         if inspection.state != State.REQUESTED:
             return
         now = self.clock.now()
-        calendar = await self.calendars.load()
-        hours = office_hours(self.settings, self.district_of(inspection))
         try:
-            slot = next(
-                candidate_starts(now, self._duration(inspection), calendar, hours, notice_rule(self.settings)), None
-            )
-        except YearWithoutCalendar as exc:
+            slot, team = await self.find_slot(inspection, now)
+        except (YearWithoutCalendar, Conflict) as exc:
             inspection.state_reason = f"cannot schedule: {exc.message}"
             log.warning("inspection %s: %s", inspection.id, exc.message, extra={"inspection_id": inspection.id})
             return
-        if slot is None:
-            inspection.state_reason = "cannot schedule: no working day with office hours in the horizon"
-            return
         self._move(inspection, Action.SCHEDULE)
         inspection.slot_start, inspection.slot_end = slot, slot + self._duration(inspection)
+        await self.rosters.assign(inspection.id, team, inspection.slot_start, inspection.slot_end)
+        inspection.officers = [as_officer(c).model_dump() for c in team]
         inspection.notice_sent_at = now
         await self._emit(
             "rvi.inspection.scheduled.v1",

@@ -20,3 +20,6 @@ class SchedulingSettings(ServiceSettings):
     office_closes: time = time(17, 30)
     slot_step_minutes: int = 30
     minutes_per_site: int = 25
+    # Fair load: inspections per officer counted this many days either side of the slot.
+    fairness_period_days: int = 28
+    planning_horizon_days: int = 60

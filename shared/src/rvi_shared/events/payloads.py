@@ -89,6 +89,7 @@ class InspectionRescheduled(Payload):
     slot_start: datetime
     slot_end: datetime
     reason: str
+    team: list[Officer] = Field(default_factory=list, description="the team for the new slot, when known")
 
 
 class InspectionCancelled(Payload):
