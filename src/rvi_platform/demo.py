@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -20,19 +21,22 @@ TEAM = [
     {"officer_id": "O-NB-0001", "name": "Wang Li", "credential_no": "NB-0001"},
     {"officer_id": "O-NB-0002", "name": "Chen Jie", "credential_no": "NB-0002"},
 ]
-# The roster as the customs personnel system sends it: two Cixi officers and one of the Ningbo
+# The roster as the customs personnel system sends it: two Cixi officers and four of the Ningbo
 # district. The team is assigned automatically (the Cixi officers first, then the district's).
 ROSTER = [
     {**TEAM[0], "customs_office": "Cixi", "district": "Ningbo", "languages": ["zh", "en"]},
     {**TEAM[1], "customs_office": "Cixi", "district": "Ningbo", "languages": ["zh"]},
-    {
-        "officer_id": "O-NB-0003",
-        "name": "Zhang Wei",
-        "credential_no": "NB-0003",
-        "customs_office": "Ningbo",
-        "district": "Ningbo",
-        "languages": ["zh", "en"],
-    },
+    *(
+        {
+            "officer_id": f"O-NB-{n:04d}",
+            "name": name,
+            "credential_no": f"NB-{n:04d}",
+            "customs_office": "Ningbo",
+            "district": "Ningbo",
+            "languages": ["zh", "en"],
+        }
+        for n, name in ((3, "Zhang Wei"), (4, "Liu Yang"), (5, "Zhao Min"), (6, "Sun Hao"))
+    ),
 ]
 SITES = [
     ("S1", "Zhouxiang planting base", 30.1731, 121.2698),
@@ -71,17 +75,21 @@ class FlowResult:
 
 class Tokens:
     def __init__(self, secret: str, enterprise_id: str) -> None:
+        self.secret = secret
         self.system = mint_token(secret, role=Role.SYSTEM, subject="customs-task-system")
-        self.officer = mint_token(
-            secret,
-            role=Role.OFFICER,
-            subject=TEAM[0]["officer_id"],
-            name=TEAM[0]["name"],
-            credential_no=TEAM[0]["credential_no"],
-            district="Ningbo",
-        )
+        self.officer = self.officer_of(TEAM[0])
         self.enterprise = mint_token(
             secret, role=Role.ENTERPRISE, subject=f"rep-{enterprise_id}", name="Li Mei", enterprise_id=enterprise_id
+        )
+
+    def officer_of(self, officer: dict[str, str]) -> str:
+        return mint_token(
+            self.secret,
+            role=Role.OFFICER,
+            subject=officer["officer_id"],
+            name=officer["name"],
+            credential_no=officer["credential_no"],
+            district="Ningbo",
         )
 
 
@@ -207,6 +215,36 @@ async def run_flow(
     slot_start = datetime.fromisoformat(scheduled["slot_start"])
     team = ", ".join(f"{o['name']} ({o['credential_no']})" for o in scheduled["officers"])
     log(f"scheduled for {slot_start.isoformat()} (notice sent {scheduled['notice_sent_at']}), team {team}")
+    names = {s: n for s, n, _lat, _lon in SITES}
+    zone = ZoneInfo("Asia/Shanghai")
+    for visit in scheduled["day_plan"]:
+        start, end = (datetime.fromisoformat(visit[k]).astimezone(zone) for k in ("start", "end"))
+        log(f"  day plan {start:%a %d %b %H:%M}-{end:%H:%M}  {names[visit['site_id']]}")
+    offered = ", ".join(
+        f"{o['offer_id']}: {datetime.fromisoformat(o['slot_start']).astimezone(zone):%a %d %b %H:%M}"
+        for o in scheduled["offered_slots"]
+    )
+    log(f"  days offered to the enterprise: {offered}")
+
+    tokens.officer = tokens.officer_of(scheduled["officers"][0])
+
+    from rvi_platform.demo_video import run_equipment_test  # aiortc only once the flow needs a camera
+
+    equipment = await run_equipment_test(
+        client, endpoints.video_gateway, inspection_id, auth(tokens.enterprise), log, timeout_s
+    )
+    if equipment["state"] != "passed":
+        raise RuntimeError(f"equipment test {equipment['state']}: {equipment.get('failures')}")
+
+    async def nothing_missing() -> httpx.Response:
+        return await client.get(inspection_url, headers=auth(tokens.enterprise))
+
+    await _until(
+        nothing_missing,
+        lambda r: r.status_code == 200 and r.json()["readiness_missing"] == [],
+        "the equipment test and the uploads on record",
+        timeout_s,
+    )
 
     while (gap := slot_start - clock.now()) > timedelta(0):
         clock.advance(gap + timedelta(minutes=1))
@@ -214,12 +252,11 @@ async def run_flow(
 
     _raise_for(
         await client.post(
-            f"{inspection_url}/readiness",
-            json={"equipment_test_passed": True, "documents_submitted": True, "contact_name": "Li Mei"},
-            headers=auth(tokens.enterprise),
+            f"{inspection_url}/readiness", json={"contact_name": "Li Mei"}, headers=auth(tokens.enterprise)
         ),
         "readiness",
     )
+    log("readiness confirmed: a passed equipment test is on record and the notice asked for no uploads")
 
     async def get_session() -> httpx.Response:
         return await client.get(
@@ -230,8 +267,9 @@ async def run_flow(
     session_url = f"{endpoints.video_gateway}/v1/sessions/{session['session_id']}"
     officer = auth(tokens.officer)
     _raise_for(await client.post(f"{session_url}/start", headers=officer), "start session")
+    team_names = " and ".join(f"{o['name']} ({o['credential_no']})" for o in scheduled["officers"])
     steps: list[dict[str, Any]] = [
-        {"kind": "credentials_presented", "note": "Officers Wang Li (NB-0001) and Chen Jie (NB-0002) presented"},
+        {"kind": "credentials_presented", "note": f"Officers {team_names} presented"},
         {"kind": "identity_verified", "note": "Representative Li Mei, ID card checked on camera"},
         {"kind": "power_of_attorney_verified", "note": "Power of attorney dated this month, sealed"},
     ]

@@ -33,7 +33,7 @@ def build_handlers(outbox: Outbox, clock: Clock, settings: SchedulingSettings) -
         registry.on(type_name)(handle)
 
     bind("rvi.eligibility.decided.v1", SchedulingService.on_decided, with_children=True)
-    bind("rvi.equipment.tested.v1", None)
+    bind("rvi.equipment.tested.v1", SchedulingService.on_equipment_tested)
     bind("rvi.session.started.v1", SchedulingService.on_session_started)
     bind("rvi.session.step_recorded.v1", None)
     bind("rvi.session.escalated.v1", SchedulingService.on_escalated)
@@ -42,4 +42,5 @@ def build_handlers(outbox: Outbox, clock: Clock, settings: SchedulingSettings) -
     bind("rvi.document.signed.v1", None)
     bind("rvi.document.delivered.v1", None)
     bind("rvi.document.completed.v1", SchedulingService.on_document_completed)
+    bind("rvi.document.uploaded.v1", SchedulingService.on_document_uploaded)
     return registry

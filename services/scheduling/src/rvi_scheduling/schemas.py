@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from rvi_shared.events.payloads import ChecklistItem, Officer, Site
+from rvi_shared.events.payloads import ChecklistItem, Officer, Site, UploadKind
 
 
 class InspectionCreate(BaseModel):
@@ -43,6 +43,11 @@ class InspectionCreate(BaseModel):
     )
     special_campaign: bool = False
     directives: list[str] = Field(default_factory=list, description="e.g. unannounced, joint, physical")
+    required_documents: list[UploadKind] | None = Field(
+        default=None,
+        description="documents the notice asks the enterprise to upload before the slot (GACC-RVI 4(II)); "
+        "absent: the service's default list",
+    )
 
     @model_validator(mode="after")
     def unique_ids(self) -> InspectionCreate:
@@ -64,10 +69,13 @@ class InspectionCreate(BaseModel):
 
 
 class Readiness(BaseModel):
+    """The enterprise's confirmation. Equipment and documents are checked from the record
+    (rvi.equipment.tested.v1, rvi.document.uploaded.v1), not taken from this body."""
+
     model_config = ConfigDict(extra="forbid")
 
-    equipment_test_passed: bool
-    documents_submitted: bool
+    equipment_test_passed: bool | None = Field(default=None, description="ignored: the gateway's result counts")
+    documents_submitted: bool | None = Field(default=None, description="ignored: the uploads on record count")
     contact_name: str | None = None
 
 
@@ -102,6 +110,13 @@ class InspectionOut(BaseModel):
     officers: list[Officer]
     onsite_items: list[str]
     documents: list[str]
+    required_documents: list[str] = Field(default_factory=list)
+    documents_submitted: list[str] = Field(default_factory=list, description="kinds uploaded so far")
+    equipment_test_passed_at: datetime | None = None
+    readiness_missing: list[str] = Field(default_factory=list, description="what keeps it from being ready")
+    notice_id: str | None = None
+    day_plan: list[dict[str, Any]] = Field(default_factory=list, description="sites in order with their windows")
+    offered_slots: list[dict[str, Any]] = Field(default_factory=list, description="days offered; choose one")
     created_at: datetime
     updated_at: datetime
 
@@ -113,3 +128,9 @@ class TimelineEntryOut(BaseModel):
     source: str
     time: datetime
     data: dict[str, Any]
+
+
+class SlotChoice(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    offer_id: str = Field(min_length=1, max_length=16, description="one of `offered_slots`")

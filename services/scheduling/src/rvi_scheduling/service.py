@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rvi_scheduling.calendar.districts import notice_rule, office_hours
 from rvi_scheduling.calendar.official import YearWithoutCalendar
 from rvi_scheduling.calendar.repository import CalendarRepository
-from rvi_scheduling.calendar.rules import candidate_starts
 from rvi_scheduling.lifecycle import Action, State, can, transition
 from rvi_scheduling.models import ChecklistItem, Inspection, Site
+from rvi_scheduling.plans.planner import Offer, SolverLimits, plan_offers
+from rvi_scheduling.plans.solver import SiteTask
 from rvi_scheduling.repository import InspectionRepository
 from rvi_scheduling.rosters.assignment import Candidate, choose_team, violations
 from rvi_scheduling.rosters.service import RosterService, TeamRuleBroken, as_officer
@@ -90,6 +91,12 @@ class SchedulingService:
             officers=[o.model_dump() for o in request.officers],
             special_campaign=request.special_campaign,
             directives=request.directives,
+            required_documents=list(
+                request.required_documents
+                if request.required_documents is not None
+                else self.settings.required_documents
+            ),
+            uploaded_documents=[],
             onsite_items=[],
             documents_issued=[],
             documents_completed=[],
@@ -118,18 +125,33 @@ class SchedulingService:
         )
         return inspection, True
 
-    async def confirm_ready(self, inspection: Inspection, readiness: Readiness) -> Inspection:
-        """GACC-RVI 4(II): equipment tested and documents submitted before the session."""
-        missing = [
-            what
-            for what, done in (
-                ("equipment test not passed", readiness.equipment_test_passed),
-                ("required documents not submitted", readiness.documents_submitted),
+    def missing_for_readiness(self, inspection: Inspection) -> list[str]:
+        """GACC-RVI 4(II): what still keeps the inspection from being ready, each as a sentence."""
+        missing = []
+        max_age = timedelta(days=self.settings.equipment_test_max_age_days)
+        if inspection.equipment_passed_at is None:
+            missing.append("equipment test: no passed test (rvi.equipment.tested.v1) on record for this inspection")
+        elif self.clock.now() - inspection.equipment_passed_at > max_age:
+            missing.append(
+                f"equipment test: the last pass ({inspection.equipment_passed_at.isoformat()}) is older than "
+                f"{self.settings.equipment_test_max_age_days} days"
             )
-            if not done
+        submitted = {u["kind"] for u in inspection.uploaded_documents or []}
+        missing += [
+            f"document not submitted: {kind}" for kind in inspection.required_documents or [] if kind not in submitted
         ]
-        if missing:
-            raise Conflict(f"not ready (GACC-RVI 4(II)): {', '.join(missing)}", current_state=inspection.state)
+        return missing
+
+    async def confirm_ready(self, inspection: Inspection, readiness: Readiness) -> Inspection:
+        """The enterprise confirms; ready only with a passed equipment test on record (not older than
+        `equipment_test_max_age_days`) and every document the notice asked for submitted
+        (GACC-RVI 4(II)). 409 naming the state, or 409 with `missing` listing each missing element."""
+        if not can(inspection.state, Action.CONFIRM_READY):
+            transition(inspection.state, Action.CONFIRM_READY)
+        if missing := self.missing_for_readiness(inspection):
+            raise Conflict(
+                f"not ready (GACC-RVI 4(II)): {'; '.join(missing)}", current_state=inspection.state, missing=missing
+            )
         self._move(inspection, Action.CONFIRM_READY)
         inspection.ready_at = self.clock.now()
         await self._emit(
@@ -145,6 +167,17 @@ class SchedulingService:
         )
         return inspection
 
+    async def on_equipment_tested(self, inspection: Inspection, tested: p.EquipmentTested) -> None:
+        if tested.passed and (
+            inspection.equipment_passed_at is None or tested.tested_at > inspection.equipment_passed_at
+        ):
+            inspection.equipment_passed_at = tested.tested_at
+
+    async def on_document_uploaded(self, inspection: Inspection, uploaded: p.DocumentUploaded) -> None:
+        uploads = inspection.uploaded_documents or []
+        if all(u["upload_id"] != uploaded.upload_id for u in uploads):
+            inspection.uploaded_documents = [*uploads, {"upload_id": uploaded.upload_id, "kind": uploaded.kind}]
+
     async def cancel(self, inspection: Inspection, reason: str) -> Inspection:
         self._move(inspection, Action.CANCEL, reason)
         await self._emit(
@@ -155,16 +188,79 @@ class SchedulingService:
         return inspection
 
     async def reschedule(self, inspection: Inspection, request: Reschedule) -> Inspection:
-        """A new slot on a working day within office hours, with notice (GACC-RVI 4(I)):
-        422 naming `slot_start` otherwise, 409 naming the year when it has no official calendar."""
-        slot_start = request.slot_start
-        await self.check_slot(inspection, slot_start)
+        """A new day plan from `slot_start` on a working day within office hours, with notice
+        (GACC-RVI 4(I)): 422 naming `slot_start` otherwise, 409 naming the year when it has no
+        official calendar, 409 when no team of two is free for the plan."""
+        await self.check_slot(inspection, request.slot_start)
         self._move(inspection, Action.RESCHEDULE, request.reason)
-        slot_end = slot_start + self._duration(inspection)
-        await self._restaff(inspection, slot_start, slot_end)
-        inspection.slot_start = slot_start
-        inspection.slot_end = slot_end
+        offer = await self._plan_from(inspection, request.slot_start)
+        await self._book(inspection, offer)
         inspection.notice_sent_at = self.clock.now()
+        await self._emit_rescheduled(inspection, request.reason)
+        return inspection
+
+    async def choose_slot(self, inspection: Inspection, offer_id: str) -> Inspection:
+        """The enterprise picks one of the days offered in the notice: 422 naming `offer_id` when it
+        was not offered or no longer gives the notice the rule asks (GACC-RVI 4(I))."""
+        if inspection.state not in (State.SCHEDULED, State.READY):
+            raise Conflict(
+                f"cannot choose a slot: inspection is in state {inspection.state!r}", current_state=inspection.state
+            )
+        offered = {o["offer_id"]: o for o in inspection.offered_slots or []}
+        if offer_id not in offered:
+            raise Unprocessable(f"offer {offer_id!r} was not offered; offered: {sorted(offered)}", field="offer_id")
+        start = datetime.fromisoformat(offered[offer_id]["slot_start"])
+        calendar = await self.calendars.load()
+        hours = office_hours(self.settings, await self.rosters.district_of(inspection.customs))
+        rule = notice_rule(self.settings)
+        if not rule.satisfied(self.clock.now(), start, calendar, hours):
+            raise Unprocessable(f"offer {offer_id!r} no longer gives {rule.describe()}", field="offer_id")
+        if inspection.slot_start == start:
+            return inspection
+        offer = await self._plan_from(inspection, start)
+        await self._book(inspection, offer)
+        await self._emit_rescheduled(inspection, f"the enterprise chose offer {offer_id}")
+        return inspection
+
+    async def _plan_from(self, inspection: Inspection, not_before: datetime) -> Offer:
+        """That day's plan from `not_before`, by the current team when free, else the fairest."""
+        await self.rosters.repo.release(inspection.id)
+        calendar = await self.calendars.load()
+        district = await self.rosters.district_of(inspection.customs)
+        hours = office_hours(self.settings, district)
+        day = hours.local_date(not_before)
+        opens, closes = hours.day_window(day)
+        candidates = await self.rosters.candidates(inspection.customs, district, (opens, closes), None)
+        by_id = {c.officer_id: c for c in candidates}
+        current = [by_id[o["officer_id"]] for o in inspection.officers if o["officer_id"] in by_id]
+        sites, now, rule, limits = self._sites(inspection), self.clock.now(), notice_rule(self.settings), self._limits()
+        offers: list[Offer] = []
+        for named in ([current] if len(current) >= 2 else []) + [None]:
+            offers = plan_offers(
+                sites,
+                candidates,
+                inspection.customs,
+                district,
+                now,
+                calendar,
+                hours,
+                rule,
+                1,
+                0,
+                limits,
+                named=named,
+                not_before=not_before,
+            )
+            if offers:
+                return offers[0]
+        raise Conflict(
+            f"no team of two of {inspection.customs} or its district is free for the day plan from "
+            f"{not_before.isoformat()}",
+            field="slot_start",
+        )
+
+    async def _emit_rescheduled(self, inspection: Inspection, reason: str) -> None:
+        assert inspection.slot_start is not None and inspection.slot_end is not None
         await self._emit(
             "rvi.inspection.rescheduled.v1",
             inspection,
@@ -172,33 +268,11 @@ class SchedulingService:
                 inspection_id=inspection.id,
                 slot_start=inspection.slot_start,
                 slot_end=inspection.slot_end,
-                reason=request.reason,
+                reason=reason,
                 team=[p.Officer.model_validate(o) for o in inspection.officers],
+                plan=self.plan_of(inspection),
             ),
         )
-        return inspection
-
-    async def _restaff(self, inspection: Inspection, start: datetime, end: datetime) -> None:
-        """The team keeps the inspection at its new slot when free then; else a fair team is drawn
-        (409 when there is none)."""
-        await self.rosters.repo.release(inspection.id)
-        district = await self.rosters.district_of(inspection.customs)
-        day = office_hours(self.settings, district).local_date(start)
-        candidates = await self.rosters.candidates(inspection.customs, district, (start, end), None)
-        by_id = {c.officer_id: c for c in candidates}
-        current: list[Candidate | str] = [by_id.get(o["officer_id"], o["officer_id"]) for o in inspection.officers]
-        if current and not violations(current, inspection.customs, district, day, start, end):
-            team = [m for m in current if isinstance(m, Candidate)]
-        else:
-            chosen = choose_team(candidates, inspection.customs, district, day, start, end)
-            if not chosen:
-                raise Conflict(
-                    f"no two officers of {inspection.customs} or its district are free at {start.isoformat()}",
-                    field="slot_start",
-                )
-            team = chosen
-        await self.rosters.assign(inspection.id, team, start, end)
-        inspection.officers = [as_officer(c).model_dump() for c in team]
 
     async def check_slot(self, inspection: Inspection, slot_start: datetime) -> None:
         if slot_start.tzinfo is None:
@@ -211,51 +285,93 @@ class SchedulingService:
         if not calendar.is_working_day(day):
             raise Unprocessable(f"{day.isoformat()} is not a working day (DOMAIN 9)", field="slot_start")
         opens, closes = hours.day_window(day)
-        if not (opens <= slot_start and slot_start + self._duration(inspection) <= closes):
+        sites = self._sites(inspection)
+        shortest = timedelta(
+            minutes=sum(s.minutes for s in sites) + self.settings.site_buffer_minutes * (len(sites) - 1)
+        )
+        if not (opens <= slot_start and slot_start + shortest <= closes):
             raise Unprocessable(
-                f"the slot must lie within office hours {hours.opens:%H:%M}-{hours.closes:%H:%M} {hours.timezone}",
+                f"the day plan ({len(sites)} sites, at least {int(shortest.total_seconds() // 60)} min) must lie "
+                f"within office hours {hours.opens:%H:%M}-{hours.closes:%H:%M} {hours.timezone}",
                 field="slot_start",
             )
         if not rule.satisfied(self.clock.now(), slot_start, calendar, hours):
             raise Unprocessable(f"slot_start must give {rule.describe()}", field="slot_start")
 
-    async def find_slot(self, inspection: Inspection, now: datetime) -> tuple[datetime, list[Candidate]]:
-        """The first slot (working day, office hours, notice rule) for which the named team is free
-        or a fair team can be drawn. Raises YearWithoutCalendar, or Conflict when none is found."""
+    def _sites(self, inspection: Inspection) -> list[SiteTask]:
+        return [SiteTask(s.site_id, s.latitude, s.longitude, self.settings.minutes_per_site) for s in inspection.sites]
+
+    def _limits(self) -> SolverLimits:
+        return SolverLimits(
+            min_buffer_minutes=self.settings.site_buffer_minutes,
+            camera_speed_kmh=self.settings.camera_move_speed_kmh,
+            time_limit_s=self.settings.solver_time_limit_s,
+            team_pairs_per_day=self.settings.team_pairs_per_day,
+        )
+
+    async def find_offers(self, inspection: Inspection, now: datetime) -> list[Offer]:
+        """Up to `offered_slots` day plans on successive working days (office hours, notice rule),
+        each with the fairest team of two free for it, or the named team. Raises YearWithoutCalendar,
+        or Conflict when none is found."""
         calendar = await self.calendars.load()
         district = await self.rosters.district_of(inspection.customs)
         hours = office_hours(self.settings, district)
         rule = notice_rule(self.settings)
-        duration = self._duration(inspection)
         horizon = self.settings.planning_horizon_days
         first_day = rule.earliest_day(now, calendar, hours)
         window_start = datetime.combine(first_day, time.min, hours.zone)
         window = (window_start, window_start + timedelta(days=horizon + 1))
-        named = [o["officer_id"] for o in inspection.officers]
-        candidates = await self.rosters.candidates(inspection.customs, district, window, named or None)
-        by_id = {c.officer_id: c for c in candidates}
-        step = timedelta(minutes=self.settings.slot_step_minutes)
+        named_ids = [o["officer_id"] for o in inspection.officers]
+        candidates = await self.rosters.candidates(inspection.customs, district, window, named_ids or None)
+        named = None
+        if named_ids:
+            by_id = {c.officer_id: c for c in candidates}
+            members: list[Candidate | str] = [by_id.get(i, i) for i in named_ids]
+            if found := violations(members, inspection.customs, district, None, None, None):
+                raise TeamRuleBroken(found)
+            named = [m for m in members if isinstance(m, Candidate)]
         unavailable = (
             "the named team is not available"
             if named
             else f"no two officers of {inspection.customs} or its district are available"
         )
         try:
-            for start in candidate_starts(now, duration, calendar, hours, rule, step, horizon):
-                end, day = start + duration, hours.local_date(start)
-                if named:
-                    team: list[Candidate | str] = [by_id.get(i, i) for i in named]
-                    if not violations(team, inspection.customs, district, day, start, end):
-                        return start, [m for m in team if isinstance(m, Candidate)]
-                elif chosen := choose_team(candidates, inspection.customs, district, day, start, end):
-                    return start, chosen
+            offers = plan_offers(
+                self._sites(inspection),
+                candidates,
+                inspection.customs,
+                district,
+                now,
+                calendar,
+                hours,
+                rule,
+                self.settings.offered_slots,
+                horizon,
+                self._limits(),
+                named,
+            )
         except YearWithoutCalendar as exc:
             if exc.context["year"] == first_day.year:
                 raise
             raise Conflict(
                 f"{unavailable} up to {exc.context['year'] - 1}-12-31; {exc.message}", year=exc.context["year"]
             ) from exc
-        raise Conflict(f"{unavailable} on any working day within {horizon} days", field="officers")
+        if not offers:
+            raise Conflict(f"{unavailable} for a day plan on any working day within {horizon} days", field="officers")
+        return offers
+
+    async def _book(self, inspection: Inspection, offer: Offer) -> None:
+        await self.rosters.repo.release(inspection.id)
+        await self.rosters.assign(inspection.id, offer.team, offer.start, offer.end)
+        inspection.slot_start, inspection.slot_end = offer.start, offer.end
+        inspection.officers = [as_officer(c).model_dump() for c in offer.team]
+        inspection.day_plan = [
+            {"site_id": site_id, "start": start.isoformat(), "end": end.isoformat()}
+            for site_id, start, end in offer.visits
+        ]
+
+    def plan_of(self, inspection: Inspection) -> list[p.PlannedVisit]:
+        return [p.PlannedVisit.model_validate(v) for v in inspection.day_plan or []]
 
     async def set_team(self, inspection: Inspection, team: list[p.Officer], reason: str) -> Inspection:
         """A caller names the team for the booked slot: every assignment rule is checked, 422 naming
@@ -336,9 +452,6 @@ class SchedulingService:
         )
         return inspection
 
-    def _duration(self, inspection: Inspection) -> timedelta:
-        return timedelta(minutes=self.settings.minutes_per_site * max(len(inspection.sites), 1))
-
     # --- reactions to other services' events ---
 
     async def record(self, event: CloudEvent, with_children: bool = False) -> Inspection | None:
@@ -366,15 +479,24 @@ class SchedulingService:
             return
         now = self.clock.now()
         try:
-            slot, team = await self.find_slot(inspection, now)
+            offers = await self.find_offers(inspection, now)
         except (YearWithoutCalendar, Conflict) as exc:
             inspection.state_reason = f"cannot schedule: {exc.message}"
             log.warning("inspection %s: %s", inspection.id, exc.message, extra={"inspection_id": inspection.id})
             return
         self._move(inspection, Action.SCHEDULE)
-        inspection.slot_start, inspection.slot_end = slot, slot + self._duration(inspection)
-        await self.rosters.assign(inspection.id, team, inspection.slot_start, inspection.slot_end)
-        inspection.officers = [as_officer(c).model_dump() for c in team]
+        await self._book(inspection, offers[0])
+        inspection.offered_slots = [
+            {
+                "offer_id": str(n + 1),
+                "slot_start": o.start.isoformat(),
+                "slot_end": o.end.isoformat(),
+                "team": [c.officer_id for c in o.team],
+                "plan": [{"site_id": v[0], "start": v[1].isoformat(), "end": v[2].isoformat()} for v in o.visits],
+            }
+            for n, o in enumerate(offers)
+        ]
+        inspection.notice_id = str(uuid.uuid4())
         inspection.notice_sent_at = now
         await self._emit(
             "rvi.inspection.scheduled.v1",
@@ -388,6 +510,14 @@ class SchedulingService:
                 notice_sent_at=now,
                 outcome=decision.outcome,
                 onsite_items=inspection.onsite_items,
+                notice_id=inspection.notice_id,
+                plan=self.plan_of(inspection),
+                offered_slots=[
+                    p.OfferedSlot(offer_id=o["offer_id"], slot_start=o["slot_start"], slot_end=o["slot_end"])
+                    for o in inspection.offered_slots
+                ],
+                required_documents=inspection.required_documents or [],
+                equipment_test_by=inspection.slot_start,
             ),
         )
 

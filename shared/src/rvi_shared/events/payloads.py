@@ -65,6 +65,22 @@ class InspectionRequested(Payload):
     requested_at: datetime
 
 
+class PlannedVisit(Payload):
+    """One site's window in a day plan."""
+
+    site_id: str
+    start: datetime
+    end: datetime
+
+
+class OfferedSlot(Payload):
+    """A day the enterprise may choose instead (POST /v1/inspections/{id}/slot-choice)."""
+
+    offer_id: str
+    slot_start: datetime
+    slot_end: datetime
+
+
 class InspectionScheduled(Payload):
     inspection_id: str
     enterprise_id: str
@@ -74,6 +90,11 @@ class InspectionScheduled(Payload):
     notice_sent_at: datetime
     outcome: Outcome
     onsite_items: list[str] = Field(default_factory=list)
+    notice_id: str | None = Field(default=None, description="the advance notice (GACC-RVI 4(I))")
+    plan: list[PlannedVisit] = Field(default_factory=list, description="the sites in order, each with its window")
+    offered_slots: list[OfferedSlot] = Field(default_factory=list, description="the booked day first")
+    required_documents: list[str] = Field(default_factory=list, description="uploads the notice asks for")
+    equipment_test_by: datetime | None = Field(default=None, description="a passed equipment test is due by then")
 
 
 class InspectionReady(Payload):
@@ -90,6 +111,7 @@ class InspectionRescheduled(Payload):
     slot_end: datetime
     reason: str
     team: list[Officer] = Field(default_factory=list, description="the team for the new slot, when known")
+    plan: list[PlannedVisit] = Field(default_factory=list, description="the day plan for the new slot, when known")
 
 
 class InspectionCancelled(Payload):
