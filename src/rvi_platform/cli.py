@@ -50,6 +50,7 @@ async def _run(args: argparse.Namespace) -> int:
                     log=say,
                     inspection_id=inspection_id,
                     video=True,
+                    mailbox_dir=str(stack.mailbox_dir),
                 )
             await asyncio.sleep(1.0)
             say(

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -93,6 +94,27 @@ class Tokens:
         )
 
 
+NOTICE_EMAIL = "compliance@cixi-fresh-food.example"
+
+
+async def _print_notice(mailbox_dir: Path, inspection_id: str, log: Callable[[str], None], timeout_s: float) -> None:
+    """The advance notice as it arrived in the embedded mailbox (sent by the dispatcher, not the request)."""
+    from rvi_platform.embedded.mail import messages_to
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        notices = [m for m in messages_to(mailbox_dir, NOTICE_EMAIL) if inspection_id in (m["Subject"] or "")]
+        if notices:
+            break
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no notice for {inspection_id} in {mailbox_dir}")
+        await asyncio.sleep(0.2)
+    mail = notices[0]
+    log(f"mailbox {mailbox_dir}: To {mail['To']}  Subject: {mail['Subject']}")
+    for line in mail.get_payload(decode=True).decode().splitlines():
+        log(f"  | {line}")
+
+
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -170,6 +192,7 @@ async def run_flow(
     enterprise_id: str | None = None,
     inspection_id: str | None = None,
     video: bool = False,
+    mailbox_dir: str | None = None,
 ) -> FlowResult:
     """Walk one Cixi inspection from request to completed; returns how long it took. With
     `video`, the credentials and identity steps are recorded from a live camera (WHIP)."""
@@ -196,6 +219,15 @@ async def run_flow(
                 headers=auth(tokens.system),
             ),
             "roster",
+        )
+    if mailbox_dir is not None:
+        _raise_for(
+            await client.put(
+                f"{endpoints.scheduling}/v1/enterprises/{enterprise_id}/channels",
+                json={"email": NOTICE_EMAIL},
+                headers=auth(tokens.enterprise),
+            ),
+            "enterprise channels",
         )
     _raise_for(
         await client.post(
@@ -227,6 +259,8 @@ async def run_flow(
     log(f"  days offered to the enterprise: {offered}")
 
     tokens.officer = tokens.officer_of(scheduled["officers"][0])
+    if mailbox_dir is not None:
+        await _print_notice(Path(mailbox_dir), inspection_id, log, timeout_s)
 
     from rvi_platform.demo_video import run_equipment_test  # aiortc only once the flow needs a camera
 

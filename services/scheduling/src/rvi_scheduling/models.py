@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, String, Text, text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rvi_shared.db import declarative_base
@@ -46,6 +46,9 @@ class Inspection(Base):
     day_plan: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
     offered_slots: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     notice_id: Mapped[str | None] = mapped_column(String(64))
+    reminded_for: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    no_shows: Mapped[int] = mapped_column(Integer, default=0)
+    enterprise_reschedules: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

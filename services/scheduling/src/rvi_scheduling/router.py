@@ -61,6 +61,8 @@ def to_out(inspection: Inspection, service: SchedulingService | None = None) -> 
         documents_submitted=sorted({u["kind"] for u in inspection.uploaded_documents or []}),
         equipment_test_passed_at=inspection.equipment_passed_at,
         notice_id=inspection.notice_id,
+        no_shows=inspection.no_shows or 0,
+        enterprise_reschedules=inspection.enterprise_reschedules or 0,
         day_plan=inspection.day_plan or [],
         offered_slots=[{k: v for k, v in o.items() if k != "team"} for o in inspection.offered_slots or []],
         readiness_missing=service.missing_for_readiness(inspection)
@@ -150,3 +152,17 @@ async def choose_slot(
     inspection = await service.get(inspection_id, for_update=True)
     ensure_enterprise_access(principal, inspection.enterprise_id)
     return to_out(await service.choose_slot(inspection, body.offer_id), service)
+
+
+@router.post("/{inspection_id}/reschedule-request", response_model=InspectionOut)
+async def request_reschedule(
+    inspection_id: str,
+    body: Cancellation,
+    service: Service,
+    principal: Principal = Depends(require_roles(Role.ENTERPRISE)),
+) -> InspectionOut:
+    """The enterprise asks for another day with a reason (`max_enterprise_reschedules` times, 409
+    beyond): a new day plan after the booked day, with notice again (GACC-RVI 4(I))."""
+    inspection = await service.get(inspection_id, for_update=True)
+    ensure_enterprise_access(principal, inspection.enterprise_id)
+    return to_out(await service.request_reschedule(inspection, body.reason), service)

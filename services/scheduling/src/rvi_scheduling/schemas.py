@@ -115,6 +115,8 @@ class InspectionOut(BaseModel):
     equipment_test_passed_at: datetime | None = None
     readiness_missing: list[str] = Field(default_factory=list, description="what keeps it from being ready")
     notice_id: str | None = None
+    no_shows: int = 0
+    enterprise_reschedules: int = 0
     day_plan: list[dict[str, Any]] = Field(default_factory=list, description="sites in order with their windows")
     offered_slots: list[dict[str, Any]] = Field(default_factory=list, description="days offered; choose one")
     created_at: datetime

@@ -7,6 +7,7 @@ import json
 import logging
 import uuid
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,8 @@ from rvi_scheduling.calendar.official import YearWithoutCalendar
 from rvi_scheduling.calendar.repository import CalendarRepository
 from rvi_scheduling.lifecycle import Action, State, can, transition
 from rvi_scheduling.models import ChecklistItem, Inspection, Site
+from rvi_scheduling.notifications import messages
+from rvi_scheduling.notifications.service import Notifier
 from rvi_scheduling.plans.planner import Offer, SolverLimits, plan_offers
 from rvi_scheduling.plans.solver import SiteTask
 from rvi_scheduling.repository import InspectionRepository
@@ -32,19 +35,44 @@ from rvi_shared.messaging.outbox import Outbox
 log = logging.getLogger(__name__)
 
 
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
 class SchedulingService:
     def __init__(self, session: AsyncSession, outbox: Outbox, clock: Clock, settings: SchedulingSettings) -> None:
         self.session = session
         self.repo = InspectionRepository(session)
         self.calendars = CalendarRepository(session)
         self.rosters = RosterService(session, clock, settings)
+        self.notifier = Notifier(session, clock)
         self.outbox = outbox
         self.clock = clock
         self.settings = settings
 
-    async def _emit(self, type_name: str, inspection: Inspection, data: BaseModel) -> None:
+    async def _emit(self, type_name: str, inspection: Inspection, data: BaseModel) -> CloudEvent:
         event = await self.outbox.emit(self.session, type_name, inspection.id, data, self.clock.now())
         await self.repo.record_timeline(event)
+        return event
+
+    async def _zone(self, inspection: Inspection) -> ZoneInfo:
+        return office_hours(self.settings, await self.rosters.district_of(inspection.customs)).zone
+
+    async def _notify_change(self, inspection: Inspection, what: str, dedup: str) -> None:
+        """Every change reaches the enterprise and the team (through the notification outbox)."""
+        subject, body = messages.change(inspection, await self._zone(inspection), what)
+        extra = {"state": inspection.state, "slot_start": _iso(inspection.slot_start), "plan": inspection.day_plan}
+        await self.notifier.to_enterprise(inspection, "change", subject, body, dedup, extra)
+        officer_ids = [o["officer_id"] for o in inspection.officers]
+        await self.notifier.to_officers(inspection, officer_ids, "change", subject, body, dedup)
+
+    async def remind(self, inspection: Inspection) -> None:
+        """The day before: the enterprise is reminded, with what is still missing (GACC-RVI 4(II))."""
+        missing = self.missing_for_readiness(inspection) if inspection.state == State.SCHEDULED else []
+        subject, body = messages.reminder(inspection, await self._zone(inspection), missing)
+        dedup = f"reminder:{inspection.id}:{_iso(inspection.slot_start)}"
+        extra = {"slot_start": _iso(inspection.slot_start), "missing": missing}
+        await self.notifier.to_enterprise(inspection, "reminder", subject, body, dedup, extra)
 
     def _move(self, inspection: Inspection, action: Action, reason: str | None = None) -> None:
         previous = inspection.state
@@ -180,11 +208,13 @@ class SchedulingService:
 
     async def cancel(self, inspection: Inspection, reason: str) -> Inspection:
         self._move(inspection, Action.CANCEL, reason)
-        await self._emit(
+        event = await self._emit(
             "rvi.inspection.cancelled.v1",
             inspection,
             p.InspectionCancelled(inspection_id=inspection.id, reason=reason),
         )
+        await self.rosters.repo.release(inspection.id)
+        await self._notify_change(inspection, f"cancelled by customs ({reason})", event.id)
         return inspection
 
     async def reschedule(self, inspection: Inspection, request: Reschedule) -> Inspection:
@@ -261,7 +291,7 @@ class SchedulingService:
 
     async def _emit_rescheduled(self, inspection: Inspection, reason: str) -> None:
         assert inspection.slot_start is not None and inspection.slot_end is not None
-        await self._emit(
+        event = await self._emit(
             "rvi.inspection.rescheduled.v1",
             inspection,
             p.InspectionRescheduled(
@@ -273,6 +303,7 @@ class SchedulingService:
                 plan=self.plan_of(inspection),
             ),
         )
+        await self._notify_change(inspection, f"rescheduled ({reason})", event.id)
 
     async def check_slot(self, inspection: Inspection, slot_start: datetime) -> None:
         if slot_start.tzinfo is None:
@@ -309,7 +340,13 @@ class SchedulingService:
             team_pairs_per_day=self.settings.team_pairs_per_day,
         )
 
-    async def find_offers(self, inspection: Inspection, now: datetime) -> list[Offer]:
+    async def find_offers(
+        self,
+        inspection: Inspection,
+        now: datetime,
+        named_ids: list[str] | None = None,
+        not_before: datetime | None = None,
+    ) -> list[Offer]:
         """Up to `offered_slots` day plans on successive working days (office hours, notice rule),
         each with the fairest team of two free for it, or the named team. Raises YearWithoutCalendar,
         or Conflict when none is found."""
@@ -321,7 +358,6 @@ class SchedulingService:
         first_day = rule.earliest_day(now, calendar, hours)
         window_start = datetime.combine(first_day, time.min, hours.zone)
         window = (window_start, window_start + timedelta(days=horizon + 1))
-        named_ids = [o["officer_id"] for o in inspection.officers]
         candidates = await self.rosters.candidates(inspection.customs, district, window, named_ids or None)
         named = None
         if named_ids:
@@ -349,6 +385,7 @@ class SchedulingService:
                 horizon,
                 self._limits(),
                 named,
+                not_before=not_before,
             )
         except YearWithoutCalendar as exc:
             if exc.context["year"] == first_day.year:
@@ -396,17 +433,7 @@ class SchedulingService:
         await self.rosters.assign(inspection.id, chosen, start, end)
         inspection.officers = [as_officer(c).model_dump() for c in chosen]
         inspection.updated_at = self.clock.now()
-        await self._emit(
-            "rvi.inspection.rescheduled.v1",
-            inspection,
-            p.InspectionRescheduled(
-                inspection_id=inspection.id,
-                slot_start=start,
-                slot_end=end,
-                reason=f"team named: {reason}",
-                team=[as_officer(c) for c in chosen],
-            ),
-        )
+        await self._emit_rescheduled(inspection, f"team named: {reason}")
         return inspection
 
     async def replace_officer(self, inspection: Inspection, officer_id: str, reason: str) -> Inspection:
@@ -439,18 +466,118 @@ class SchedulingService:
             as_officer(chosen[0]).model_dump() if o["officer_id"] == officer_id else o for o in inspection.officers
         ]
         inspection.updated_at = self.clock.now()
+        await self._emit_rescheduled(inspection, f"officer {officer_id} replaced by {chosen[0].officer_id}: {reason}")
+        return inspection
+
+    def _offer(self, inspection: Inspection, offers: list[Offer], now: datetime) -> None:
+        inspection.offered_slots = [
+            {
+                "offer_id": str(n + 1),
+                "slot_start": o.start.isoformat(),
+                "slot_end": o.end.isoformat(),
+                "team": [c.officer_id for c in o.team],
+                "plan": [{"site_id": v[0], "start": v[1].isoformat(), "end": v[2].isoformat()} for v in o.visits],
+            }
+            for n, o in enumerate(offers)
+        ]
+        inspection.notice_id = str(uuid.uuid4())
+        inspection.notice_sent_at = now
+
+    async def _replan(self, inspection: Inspection, reason: str, not_before: datetime | None = None) -> None:
+        """A new day plan with notice again (GACC-RVI 4(I)), a fair team drawn anew, new days offered."""
+        now = self.clock.now()
+        await self.rosters.repo.release(inspection.id)
+        offers = await self.find_offers(inspection, now, None, not_before)
+        self._move(inspection, Action.RESCHEDULE, reason)
+        await self._book(inspection, offers[0])
+        self._offer(inspection, offers, now)
+        inspection.updated_at = now
+        await self._emit_rescheduled(inspection, reason)
+        zone = await self._zone(inspection)
+        subject, body = messages.notice(inspection, zone, self.settings.gateway_public_url, self.settings.console_url)
+        extra = {
+            "notice_id": inspection.notice_id,
+            "slot_start": _iso(inspection.slot_start),
+            "plan": inspection.day_plan,
+        }
+        await self.notifier.to_enterprise(inspection, "notice", subject, body, inspection.notice_id, extra)
+
+    async def request_reschedule(self, inspection: Inspection, reason: str) -> Inspection:
+        """The enterprise asks for another day, with a reason, at most `max_enterprise_reschedules`
+        times (409 beyond); the new plan starts after the booked day and keeps the notice rule."""
+        if inspection.state not in (State.SCHEDULED, State.READY):
+            raise Conflict(
+                f"cannot reschedule: inspection is in state {inspection.state!r}", current_state=inspection.state
+            )
+        if inspection.enterprise_reschedules >= self.settings.max_enterprise_reschedules:
+            raise Conflict(
+                f"the enterprise may ask to reschedule at most {self.settings.max_enterprise_reschedules} times",
+                field="reason",
+            )
+        assert inspection.slot_start is not None
+        hours = office_hours(self.settings, await self.rosters.district_of(inspection.customs))
+        next_day = datetime.combine(hours.local_date(inspection.slot_start) + timedelta(days=1), time.min, hours.zone)
+        inspection.enterprise_reschedules += 1
+        await self._replan(inspection, f"asked by the enterprise: {reason}", not_before=next_day)
+        return inspection
+
+    async def no_show(self, inspection: Inspection) -> None:
+        """Nobody on the enterprise's side: still not ready `no_show_grace_minutes` after the slot
+        started. Rescheduled with notice again, or on-site after `max_no_shows` (GACC-RVI 5(I))."""
+        assert inspection.slot_start is not None
+        inspection.no_shows += 1
+        on_site = inspection.no_shows >= self.settings.max_no_shows
+        slot_start = inspection.slot_start
         await self._emit(
-            "rvi.inspection.rescheduled.v1",
+            "rvi.inspection.no_show.v1",
             inspection,
-            p.InspectionRescheduled(
+            p.InspectionNoShow(
                 inspection_id=inspection.id,
-                slot_start=start,
-                slot_end=end,
-                reason=f"officer {officer_id} replaced by {chosen[0].officer_id}: {reason}",
-                team=[p.Officer.model_validate(o) for o in inspection.officers],
+                enterprise_id=inspection.enterprise_id,
+                slot_start=slot_start,
+                no_shows=inspection.no_shows,
+                action="shifted_onsite" if on_site else "rescheduled",
             ),
         )
-        return inspection
+        reason = f"no-show {inspection.no_shows} at {slot_start.isoformat()}"
+        if on_site:
+            await self.rosters.repo.release(inspection.id)
+            event_reason = f"GACC-RVI 5(I): the enterprise did not take part ({reason})"
+            await self._shift_onsite_for(inspection, event_reason, ["GACC-RVI 5(I)"])
+            await self._notify_change(inspection, f"sent on-site after {inspection.no_shows} no-shows", reason)
+            return
+        try:
+            await self._replan(inspection, reason)
+        except (YearWithoutCalendar, Conflict) as exc:
+            inspection.state_reason = f"{reason}; cannot reschedule: {exc.message}"
+
+    async def _require_onsite(self, inspection: Inspection, items: dict[str, list[str]]) -> None:
+        """Hybrid task: these items get an on-site follow-up, proposed on the first working day after
+        the remote slot with a fair team (not booked: the on-site visit is planned by the office)."""
+        planned_start, team = None, []
+        try:
+            calendar = await self.calendars.load()
+            district = await self.rosters.district_of(inspection.customs)
+            hours = office_hours(self.settings, district)
+            base = hours.local_date(inspection.slot_start or self.clock.now())
+            day = calendar.next_working_day(base)
+            opens, closes = hours.day_window(day)
+            candidates = await self.rosters.candidates(inspection.customs, district, (opens, closes), None)
+            chosen = choose_team(candidates, inspection.customs, district, day, opens, closes) or []
+            planned_start, team = opens, [as_officer(c) for c in chosen]
+        except YearWithoutCalendar:
+            pass
+        await self._emit(
+            "rvi.inspection.onsite_required.v1",
+            inspection,
+            p.InspectionOnsiteRequired(
+                inspection_id=inspection.id,
+                enterprise_id=inspection.enterprise_id,
+                items=[p.OnsiteItem(item_id=i, reasons=r) for i, r in items.items()],
+                planned_start=planned_start,
+                team=team,
+            ),
+        )
 
     # --- reactions to other services' events ---
 
@@ -479,26 +606,15 @@ class SchedulingService:
             return
         now = self.clock.now()
         try:
-            offers = await self.find_offers(inspection, now)
+            offers = await self.find_offers(inspection, now, [o["officer_id"] for o in inspection.officers])
         except (YearWithoutCalendar, Conflict) as exc:
             inspection.state_reason = f"cannot schedule: {exc.message}"
             log.warning("inspection %s: %s", inspection.id, exc.message, extra={"inspection_id": inspection.id})
             return
         self._move(inspection, Action.SCHEDULE)
         await self._book(inspection, offers[0])
-        inspection.offered_slots = [
-            {
-                "offer_id": str(n + 1),
-                "slot_start": o.start.isoformat(),
-                "slot_end": o.end.isoformat(),
-                "team": [c.officer_id for c in o.team],
-                "plan": [{"site_id": v[0], "start": v[1].isoformat(), "end": v[2].isoformat()} for v in o.visits],
-            }
-            for n, o in enumerate(offers)
-        ]
-        inspection.notice_id = str(uuid.uuid4())
-        inspection.notice_sent_at = now
-        await self._emit(
+        self._offer(inspection, offers, now)
+        event = await self._emit(
             "rvi.inspection.scheduled.v1",
             inspection,
             p.InspectionScheduled(
@@ -520,6 +636,22 @@ class SchedulingService:
                 equipment_test_by=inspection.slot_start,
             ),
         )
+        zone = await self._zone(inspection)
+        subject, body = messages.notice(inspection, zone, self.settings.gateway_public_url, self.settings.console_url)
+        extra = {
+            "notice_id": inspection.notice_id,
+            "slot_start": _iso(inspection.slot_start),
+            "plan": inspection.day_plan,
+            "offered_slots": [{k: v for k, v in o.items() if k != "team"} for o in inspection.offered_slots],
+            "required_documents": inspection.required_documents,
+        }
+        await self.notifier.to_enterprise(inspection, "notice", subject, body, event.id, extra)
+        subject, body = messages.assignment(inspection, zone)
+        officer_ids = [o["officer_id"] for o in inspection.officers]
+        await self.notifier.to_officers(inspection, officer_ids, "assignment", subject, body, event.id)
+        if inspection.onsite_items:
+            reasons = {d.item_id: [f"{r.reference}: {r.message}" for r in d.reasons] for d in decision.items}
+            await self._require_onsite(inspection, {i: reasons.get(i, []) for i in inspection.onsite_items})
 
     async def _shift_onsite(self, inspection: Inspection, decision: p.EligibilityDecided) -> None:
         reason = "; ".join(f"{r.reference}: {r.message}" for r in decision.reasons) or "remote video not allowed"
@@ -552,6 +684,16 @@ class SchedulingService:
     async def on_session_ended(self, inspection: Inspection, ended: p.SessionEnded) -> None:
         inspection.session_id = ended.session_id
         inspection.session_ended_at = ended.ended_at
+        remote_gaps = {
+            item.item_id: [
+                f"GACC-RVI 3(III): not verifiable remotely at site {site.site_id}: {item.finding}".rstrip(": ")
+            ]
+            for site in ended.results
+            for item in site.items
+            if item.result == "not_verifiable_remotely"
+        }
+        if remote_gaps:
+            await self._require_onsite(inspection, remote_gaps)
         await self.advance(inspection)
 
     async def on_document_issued(self, inspection: Inspection, issued: p.DocumentIssued) -> None:

@@ -33,3 +33,25 @@ class SchedulingSettings(ServiceSettings):
     camera_move_speed_kmh: float = 40.0
     solver_time_limit_s: float = 0.2
     team_pairs_per_day: int = 6
+    # Notifications (GACC-RVI 4(I)): SMTP relay, webhooks, retries, reminders.
+    notifications_enabled: bool = True
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_from: str = "rvi-scheduling@customs.invalid"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_s: float = 10.0
+    webhook_timeout_s: float = 10.0
+    notification_poll_s: float = 0.5
+    notification_max_attempts: int = 5
+    notification_backoff_s: float = 2.0
+    reminder_lead_hours: int = 24
+    gateway_public_url: str = "http://127.0.0.1:8003"
+    console_url: str = "http://127.0.0.1:8000"
+    # No-shows and changes: an inspection still not ready this long after its slot started is a
+    # no-show; after `max_no_shows` it goes on-site (GACC-RVI 5(I)); enterprises may ask to
+    # reschedule `max_enterprise_reschedules` times.
+    no_show_grace_minutes: int = 30
+    max_no_shows: int = 2
+    max_enterprise_reschedules: int = 2

@@ -127,6 +127,43 @@ class InspectionShiftedOnsite(Payload):
     items: list[str] = Field(default_factory=list, description="items shifted; empty means the whole task")
 
 
+class InspectionNoShow(Payload):
+    """Nobody on the enterprise's side by the grace period after the slot started."""
+
+    inspection_id: str
+    enterprise_id: str
+    slot_start: datetime
+    no_shows: int = Field(description="no-shows of this inspection so far")
+    action: Literal["rescheduled", "shifted_onsite"]
+
+
+class OnsiteItem(Payload):
+    item_id: str
+    reasons: list[str] = Field(default_factory=list, description="e.g. GACC-RVI 3(III): not verifiable remotely")
+
+
+class InspectionOnsiteRequired(Payload):
+    """Items that go on-site while the remote part goes ahead (GACC-RVI 3(III), 3(V)): a hybrid task."""
+
+    inspection_id: str
+    enterprise_id: str
+    items: list[OnsiteItem]
+    planned_start: datetime | None = Field(default=None, description="the on-site follow-up's first working day")
+    team: list[Officer] = Field(default_factory=list)
+
+
+class InspectionNotified(Payload):
+    """A notification reached its recipient's system (e-mail accepted by SMTP, webhook 2xx)."""
+
+    inspection_id: str
+    notification_id: str
+    kind: str = Field(description="notice, assignment, change, reminder, no_show")
+    channel: Literal["email", "webhook"]
+    recipient: str
+    delivered_at: datetime
+    attempts: int = 1
+
+
 class InspectionCompleted(Payload):
     inspection_id: str
     enterprise_id: str

@@ -72,6 +72,27 @@ _TYPES = [
         "The task (or items) go on-site.",
     ),
     EventType(
+        "rvi.inspection.no_show.v1",
+        INSPECTIONS,
+        p.InspectionNoShow,
+        "scheduling",
+        "The enterprise did not show up; rescheduled with notice again, or on-site after repeated no-shows.",
+    ),
+    EventType(
+        "rvi.inspection.onsite_required.v1",
+        INSPECTIONS,
+        p.InspectionOnsiteRequired,
+        "scheduling",
+        "Items of a hybrid task go to an on-site follow-up; the remote part goes ahead (GACC-RVI 3(III), 3(V)).",
+    ),
+    EventType(
+        "rvi.inspection.notified.v1",
+        INSPECTIONS,
+        p.InspectionNotified,
+        "scheduling",
+        "A notice, reminder or change notification was delivered (e-mail over SMTP or signed webhook).",
+    ),
+    EventType(
         "rvi.inspection.completed.v1",
         INSPECTIONS,
         p.InspectionCompleted,

@@ -21,6 +21,7 @@ class RosterOfficer(Base):
     customs_office: Mapped[str] = mapped_column(String(64), index=True)
     district: Mapped[str] = mapped_column(String(64), index=True)
     languages: Mapped[list[str]] = mapped_column(JSON)
+    email: Mapped[str | None] = mapped_column(String(320))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -19,6 +19,7 @@ class OfficerIn(BaseModel):
     district: str = Field(min_length=1, max_length=64, description="customs district, e.g. Ningbo")
     languages: list[str] = Field(default_factory=list, description="BCP 47 tags, e.g. zh, en")
     active: bool = True
+    email: str | None = Field(default=None, max_length=320, description="where assignments are sent")
 
     @model_validator(mode="after")
     def validity(self) -> OfficerIn:
