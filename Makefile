@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: run test lint format schemas check-schemas bench-flow bench-eligibility bench-media uv sync system-deps
+.PHONY: run test lint format schemas check-schemas bench-flow bench-eligibility bench-media bench-scheduling uv sync system-deps
 
 # Debian packages the tests need: GStreamer's RTSP server as a real IP camera (run by Debian's
 # python3), ffmpeg's ffprobe, and Chromium as the real browser of the gateway's pages (driven by
@@ -54,3 +54,6 @@ bench-eligibility: sync
 
 bench-media: sync
 	$(UV) run --frozen python bench/media.py $(BENCH_ARGS)
+
+bench-scheduling: sync
+	$(UV) run --frozen python bench/scheduling.py $(BENCH_ARGS)

@@ -68,6 +68,7 @@ def plan_offers(
     """Up to `count` offers on different working days, earliest first. Raises YearWithoutCalendar
     when the search reaches a year without calendar data before `count` offers are found."""
     offers: list[Offer] = []
+    local = [c for c in candidates if c.active and c.belongs_to(office, district)]
     day = rule.earliest_day(now, calendar, hours)
     if not_before is not None:
         day = max(day, hours.local_date(not_before))
@@ -88,7 +89,7 @@ def plan_offers(
             on_duty = all(c.active and c.belongs_to(office, district) and c.credential_valid_on(day) for c in named)
             teams: Sequence[Sequence[Candidate]] = [named] if on_duty else []
         else:
-            pool = eligible_on(candidates, office, district, day)
+            pool = eligible_on(local, office, district, day)
             teams = list(itertools.islice(itertools.combinations(pool, MIN_TEAM), limits.team_pairs_per_day))
         for team in teams:
             busy = [
