@@ -13,6 +13,7 @@ from rvi_scheduling.plans.solver import SiteTask, buffer_minutes, plan_day
 from rvi_shared.clock import ManualClock
 
 from .roster import register  # noqa: TID252
+from .test_inspections_api import inspection_body  # noqa: TID252
 from .test_rosters import create, decide_remote, scheduled, unique_office  # noqa: TID252
 
 CIXI_SITES = [
@@ -97,3 +98,31 @@ async def test_the_cixi_inspection_is_planned_as_one_day_and_the_enterprise_choo
         clock.advance(-(datetime.fromisoformat(offers[0]["slot_start"]) - clock.now() - timedelta(hours=1)))
     other = tokens.header(tokens.enterprise(f"E-{uuid.uuid4().hex[:6]}"))
     assert (await live_client.post(url, json={"offer_id": "1"}, headers=other)).status_code == 403
+
+
+async def test_the_tasks_of_one_enterprise_in_the_period_share_one_day_and_team(
+    live_client: httpx.AsyncClient, tokens: Tokens, kafka_bootstrap: str, clock: ManualClock
+) -> None:
+    office, district = unique_office()
+    await register(live_client, tokens, office, district, 4)
+    enterprise_id = f"E-{uuid.uuid4().hex[:8]}"
+    system = tokens.header(tokens.system())
+    sites = [{"site_id": s, "name": n, "latitude": lat, "longitude": lon} for s, n, lat, lon in CIXI_SITES]
+    first = (
+        await live_client.post(
+            "/v1/inspections", json=inspection_body(enterprise_id, customs=office, sites=sites[:3]), headers=system
+        )
+    ).json()
+    second = (
+        await live_client.post(
+            "/v1/inspections", json=inspection_body(enterprise_id, customs=office, sites=sites[3:]), headers=system
+        )
+    ).json()
+    await decide_remote(kafka_bootstrap, [first], clock)
+    (one,) = await scheduled(live_client, tokens, [first["id"]])
+    await decide_remote(kafka_bootstrap, [second], clock)
+    (two,) = await scheduled(live_client, tokens, [second["id"]])
+    t = datetime.fromisoformat
+    assert t(two["slot_start"]).date() == t(one["slot_start"]).date()
+    assert {o["officer_id"] for o in two["officers"]} == {o["officer_id"] for o in one["officers"]}
+    assert t(two["slot_start"]) >= t(one["slot_end"]) + timedelta(minutes=10)

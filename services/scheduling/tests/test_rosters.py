@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import datetime
+from datetime import date, datetime
 
 import httpx
 
-from rvi_platform.testing import Tokens, eventually
+from rvi_platform.testing import Tokens, eventually, read_topic
 from rvi_shared.clock import ManualClock
 from rvi_shared.events import new_event, topic_for
 from rvi_shared.events import payloads as p
@@ -191,3 +191,66 @@ async def test_a_named_double_booked_officer_is_422_and_a_drop_out_is_replaced(
     timeline = (await live_client.get(f"/v1/inspections/{one['id']}/timeline", headers=staff)).json()
     assert timeline[-1]["type"] == "rvi.inspection.rescheduled.v1"
     assert {o["officer_id"] for o in timeline[-1]["data"]["team"]} == team
+
+
+async def test_bulk_roster_updates_over_the_personnel_topic(
+    live_client: httpx.AsyncClient, tokens: Tokens, kafka_bootstrap: str, clock: ManualClock
+) -> None:
+    office, district = unique_office()
+    tag = office[-6:].upper()
+    system = tokens.header(tokens.system())
+
+    def record(officer_id: str, credential_no: str, active: bool = True) -> p.OfficerUpdated:
+        return p.OfficerUpdated(
+            officer_id=officer_id,
+            name=f"Officer {officer_id}",
+            credential_no=credential_no,
+            credential_valid_from=date(2024, 1, 1),
+            credential_valid_until=date(2029, 12, 31),
+            customs_office=office,
+            district=district,
+            languages=["zh"],
+            active=active,
+            updated_at=clock.now(),
+        )
+
+    async def send(*officers: p.OfficerUpdated) -> None:
+        await ensure_topics(kafka_bootstrap, 6)
+        producer = make_producer(kafka_bootstrap)
+        await producer.start()
+        try:
+            for officer in officers:
+                event = new_event(
+                    type="rvi.officer.updated.v1",
+                    source="/hr/personnel",
+                    subject=officer.officer_id,
+                    data=officer,
+                    time=clock.now(),
+                )
+                await producer.send_and_wait(
+                    topic_for(event.type), value=event.to_json(), key=officer.officer_id.encode()
+                )
+        finally:
+            await producer.stop()
+
+    async def roster() -> list[dict] | None:
+        got = (await live_client.get("/v1/officers", params={"customs_office": office}, headers=system)).json()
+        return got if len(got) == 2 else None
+
+    await send(record(f"{tag}-1", f"{tag}-C1"), record(f"{tag}-2", f"{tag}-C2"))
+    officers = await eventually(roster, "two officers on the roster")
+    assert sorted(o["credential_no"] for o in officers) == [f"{tag}-C1", f"{tag}-C2"]
+
+    await send(record(f"{tag}-3", f"{tag}-C1"), record(f"{tag}-2", f"{tag}-C2", active=False))
+
+    async def retired() -> bool:
+        return (await live_client.get(f"/v1/officers/{tag}-2", headers=system)).json()["active"] is False
+
+    await eventually(retired, "the second record's update")
+    assert (await live_client.get(f"/v1/officers/{tag}-3", headers=system)).status_code == 404
+    dead = [
+        r
+        for r in await read_topic(kafka_bootstrap, "rvi.personnel.dlq", want=1000, timeout_s=5)
+        if r.key == f"{tag}-3".encode()
+    ]
+    assert dead and f"belongs to officer '{tag}-1'" in dict(dead[0].headers)["error"].decode()

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rvi_scheduling.calendar.districts import notice_rule, office_hours
 from rvi_scheduling.calendar.official import YearWithoutCalendar
 from rvi_scheduling.calendar.repository import CalendarRepository
+from rvi_scheduling.calendar.rules import NoticeRule, OfficeHours
+from rvi_scheduling.calendar.working import WorkingCalendar
 from rvi_scheduling.lifecycle import Action, State, can, transition
 from rvi_scheduling.models import ChecklistItem, Inspection, Site
 from rvi_scheduling.notifications import messages
@@ -393,9 +395,54 @@ class SchedulingService:
             raise Conflict(
                 f"{unavailable} up to {exc.context['year'] - 1}-12-31; {exc.message}", year=exc.context["year"]
             ) from exc
+        together = await self._with_siblings(inspection, candidates, district, now, calendar, hours, rule, named)
+        if together is not None:
+            offers = [together, *(o for o in offers if o.day != together.day)][: self.settings.offered_slots]
         if not offers:
             raise Conflict(f"{unavailable} for a day plan on any working day within {horizon} days", field="officers")
         return offers
+
+    async def _with_siblings(
+        self,
+        inspection: Inspection,
+        candidates: list[Candidate],
+        district: str | None,
+        now: datetime,
+        calendar: WorkingCalendar,
+        hours: OfficeHours,
+        rule: NoticeRule,
+        named: list[Candidate] | None,
+    ) -> Offer | None:
+        """The enterprise's other tasks already planned in the period: this one joins the same day
+        and team after them when it fits (the Cixi case: all tasks of one enterprise in one day)."""
+        horizon_end = now + timedelta(days=self.settings.planning_horizon_days)
+        by_id = {c.officer_id: c for c in candidates}
+        for sibling in await self.repo.planned_for_enterprise(
+            inspection.enterprise_id, inspection.id, now, horizon_end
+        ):
+            team = [by_id[o["officer_id"]] for o in sibling.officers if o["officer_id"] in by_id]
+            if len(team) < 2 or (named is not None and {c.officer_id for c in named} != {c.officer_id for c in team}):
+                continue
+            assert sibling.slot_end is not None
+            after = sibling.slot_end + timedelta(minutes=self.settings.site_buffer_minutes)
+            found = plan_offers(
+                self._sites(inspection),
+                candidates,
+                inspection.customs,
+                district,
+                now,
+                calendar,
+                hours,
+                rule,
+                1,
+                0,
+                self._limits(),
+                team,
+                not_before=after,
+            )
+            if found and hours.local_date(found[0].start) == hours.local_date(sibling.slot_start or after):
+                return found[0]
+        return None
 
     async def _book(self, inspection: Inspection, offer: Offer) -> None:
         await self.rosters.repo.release(inspection.id)

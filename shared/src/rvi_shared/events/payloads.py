@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -344,6 +344,23 @@ class DocumentCompleted(Payload):
     inspection_id: str
     enterprise_id: str
     completed_at: datetime
+
+
+# rvi.personnel
+class OfficerUpdated(Payload):
+    """An officer's record from the customs personnel system (bulk updates; scheduling keeps the roster)."""
+
+    officer_id: str
+    name: str
+    credential_no: str = Field(description="enforcement credential number")
+    credential_valid_from: date
+    credential_valid_until: date
+    customs_office: str
+    district: str
+    languages: list[str] = Field(default_factory=list)
+    active: bool = True
+    email: str | None = None
+    updated_at: datetime
 
 
 # rvi.enterprises

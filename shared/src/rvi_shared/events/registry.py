@@ -14,7 +14,8 @@ ELIGIBILITY = "rvi.eligibility"
 SESSIONS = "rvi.sessions"
 DOCUMENTS = "rvi.documents"
 ENTERPRISES = "rvi.enterprises"
-TOPICS: tuple[str, ...] = (INSPECTIONS, ELIGIBILITY, SESSIONS, DOCUMENTS, ENTERPRISES)
+PERSONNEL = "rvi.personnel"
+TOPICS: tuple[str, ...] = (INSPECTIONS, ELIGIBILITY, SESSIONS, DOCUMENTS, ENTERPRISES, PERSONNEL)
 
 
 def dlq_topic(topic: str) -> str:
@@ -183,6 +184,13 @@ _TYPES = [
         p.DocumentCompleted,
         "documents",
         "The document's workflow is complete.",
+    ),
+    EventType(
+        "rvi.officer.updated.v1",
+        PERSONNEL,
+        p.OfficerUpdated,
+        "external",
+        "An officer's record from the customs personnel system (credential, office, district); bulk roster updates.",
     ),
     EventType(
         "rvi.enterprise.updated.v1",

@@ -52,6 +52,7 @@ class RosterService:
             for key, value in body.model_dump().items():
                 setattr(row, key, value)
             row.updated_at = self.clock.now()
+        await self.repo.session.flush()  # the next record of a bulk batch sees this one
         return row
 
     async def officer(self, officer_id: str) -> RosterOfficer:
