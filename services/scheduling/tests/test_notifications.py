@@ -100,6 +100,7 @@ async def notifying_client(
         notification_poll_s=0.05,
         notification_backoff_s=0.05,
         notification_max_attempts=3,
+        webhook_allowed_hosts=["127.0.0.1"],
     )
     async with serve_in_process(create_app(settings, clock=clock)) as c:
         yield c
@@ -225,3 +226,29 @@ async def test_the_day_before_a_reminder_lists_what_is_missing(
 
 async def _async(value: list) -> list | None:
     return value or None
+
+
+async def test_a_webhook_into_the_platforms_own_network_is_refused(client: httpx.AsyncClient, tokens: Tokens) -> None:
+    enterprise = tokens.header(tokens.enterprise("ENT-SSRF"))
+    for url in ("http://127.0.0.1:8002/v1/officers", "http://169.254.169.254/latest/meta-data", "http://10.0.0.7/"):
+        response = await client.put(
+            "/v1/enterprises/ENT-SSRF/channels", json={"webhook_url": url, "webhook_secret": SECRET}, headers=enterprise
+        )
+        assert response.status_code == 422, url
+        assert response.json()["field"] == "webhook_url"
+    unsigned = await client.put(
+        "/v1/enterprises/ENT-SSRF/channels", json={"webhook_url": "https://hooks.example.com/rvi"}, headers=enterprise
+    )
+    assert unsigned.status_code == 422 and unsigned.json()["field"] == "webhook_secret"
+    public = await client.put(
+        "/v1/enterprises/ENT-SSRF/channels",
+        json={"webhook_url": "https://hooks.example.com/rvi", "webhook_secret": SECRET, "email": "a@b.example"},
+        headers=enterprise,
+    )
+    assert public.status_code == 200 and public.json()["webhook_secret_set"] is True
+    other = await client.put(
+        "/v1/enterprises/ENT-SSRF/channels",
+        json={"email": "x@y.example"},
+        headers=tokens.header(tokens.enterprise("E2")),
+    )
+    assert other.status_code == 403

@@ -43,6 +43,8 @@ class SchedulingSettings(ServiceSettings):
     smtp_password: str | None = None
     smtp_timeout_s: float = 10.0
     webhook_timeout_s: float = 10.0
+    # Hosts an operator allows webhooks to reach although private or loopback (SSRF guard).
+    webhook_allowed_hosts: list[str] = []
     notification_poll_s: float = 0.5
     notification_max_attempts: int = 5
     notification_backoff_s: float = 2.0

@@ -86,7 +86,9 @@ class Dispatcher:
                     await send_email(self.settings, note)
                 else:
                     secret = secrets.get(note.inspection_id) or ""
-                    await send_webhook(client, note, secret, int(wall_clock().timestamp()))
+                    await send_webhook(
+                        client, note, secret, int(wall_clock().timestamp()), self.settings.webhook_allowed_hosts
+                    )
             except DeliveryError as exc:
                 error = str(exc)
             await self.record(note, error)

@@ -9,8 +9,10 @@ from sqlalchemy import select
 
 from rvi_scheduling.notifications.dispatcher import wall_clock
 from rvi_scheduling.notifications.models import EnterpriseChannel, Notification
+from rvi_scheduling.notifications.urls import UrlRefused, check_literal
+from rvi_scheduling.settings import SchedulingSettings
 from rvi_shared.auth import Principal, Role, ensure_enterprise_access, require_roles
-from rvi_shared.errors import Conflict, NotFound
+from rvi_shared.errors import Conflict, NotFound, Unprocessable
 from rvi_shared.service import DbSession, ServiceRuntime, runtime
 
 router = APIRouter(tags=["notifications"])
@@ -60,7 +62,13 @@ async def put_channels(
     carry `RVI-Signature: t=<unix>,v1=<HMAC-SHA256 of "t.body" with webhook_secret>`."""
     ensure_enterprise_access(principal, enterprise_id)
     if body.webhook_url is not None and not body.webhook_secret:
-        raise Conflict("a webhook needs a webhook_secret to sign with", field="webhook_secret")
+        raise Unprocessable("a webhook needs a webhook_secret to sign with", field="webhook_secret")
+    if body.webhook_url is not None:
+        assert isinstance(rt.settings, SchedulingSettings)
+        try:
+            check_literal(str(body.webhook_url), rt.settings.webhook_allowed_hosts)
+        except UrlRefused as exc:
+            raise Unprocessable(str(exc), field="webhook_url") from exc
     row = await session.get(EnterpriseChannel, enterprise_id)
     values = {
         "email": body.email,

@@ -11,6 +11,7 @@ import httpx
 
 from rvi_scheduling.notifications.models import Notification
 from rvi_scheduling.notifications.signing import SIGNATURE_HEADER, signature
+from rvi_scheduling.notifications.urls import UrlRefused, check_resolved
 from rvi_scheduling.settings import SchedulingSettings
 
 
@@ -40,7 +41,13 @@ async def send_email(settings: SchedulingSettings, note: Notification) -> None:
         raise DeliveryError(f"SMTP {settings.smtp_host}:{settings.smtp_port}: {exc}") from exc
 
 
-async def send_webhook(client: httpx.AsyncClient, note: Notification, secret: str, unix_now: int) -> None:
+async def send_webhook(
+    client: httpx.AsyncClient, note: Notification, secret: str, unix_now: int, allowed_hosts: list[str]
+) -> None:
+    try:
+        await check_resolved(note.recipient, allowed_hosts)
+    except (UrlRefused, OSError) as exc:
+        raise DeliveryError(f"webhook {note.recipient}: {exc}") from exc
     body = json.dumps(note.payload, separators=(",", ":"), sort_keys=True).encode()
     headers = {
         "Content-Type": "application/json",
