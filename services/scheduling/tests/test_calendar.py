@@ -149,3 +149,19 @@ def test_slots_lie_within_office_hours_in_the_districts_zone() -> None:
         local = start.astimezone(ZoneInfo("Asia/Urumqi"))
         assert time(10, 0) <= local.time() and (local + timedelta(hours=2)).time() <= time(18, 0)
         assert CALENDAR.is_working_day(local.date())
+
+
+def test_near_the_end_of_the_data_fewer_days_are_offered_rather_than_guessed() -> None:
+    from rvi_scheduling.plans.planner import plan_offers
+    from rvi_scheduling.plans.solver import SiteTask
+    from rvi_scheduling.rosters.assignment import Candidate
+
+    team = [Candidate(f"O{i}", "n", "c", "X", "D", date(2020, 1, 1), date(2030, 1, 1)) for i in range(2)]
+    site = [SiteTask("S1", 30.0, 121.0, 25)]
+    notice_at = datetime(2026, 12, 24, 10, 0, tzinfo=SHANGHAI)  # Thu: Mon 28 to Thu 31 Dec remain
+    offers = plan_offers(site, team, "X", "D", notice_at, CALENDAR, HOURS, NoticeRule(), 9, 60)
+    assert [o.day for o in offers] == [date(2026, 12, 28), date(2026, 12, 29), date(2026, 12, 30), date(2026, 12, 31)]
+    with pytest.raises(YearWithoutCalendar, match="2027"):
+        plan_offers(
+            site, team, "X", "D", datetime(2026, 12, 30, 10, 0, tzinfo=SHANGHAI), CALENDAR, HOURS, NoticeRule(), 3, 60
+        )

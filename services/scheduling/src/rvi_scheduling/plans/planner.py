@@ -65,8 +65,8 @@ def plan_offers(
     solve_times_ms: list[float] | None = None,
     not_before: datetime | None = None,
 ) -> list[Offer]:
-    """Up to `count` offers on different working days, earliest first. Raises YearWithoutCalendar
-    when the search reaches a year without calendar data before `count` offers are found."""
+    """Up to `count` offers on different working days, earliest first. Stops at a year without
+    calendar data once an offer is found; raises YearWithoutCalendar when it reaches one before."""
     offers: list[Offer] = []
     local = [c for c in candidates if c.active and c.belongs_to(office, district)]
     day = rule.earliest_day(now, calendar, hours)
@@ -74,6 +74,8 @@ def plan_offers(
         day = max(day, hours.local_date(not_before))
     last = day + timedelta(days=horizon_days)
     while day <= last and len(offers) < count:
+        if not calendar.has_year(day.year) and offers:
+            break  # fewer days offered rather than days guessed in a year without calendar data
         if not calendar.is_working_day(day):
             day += timedelta(days=1)
             continue

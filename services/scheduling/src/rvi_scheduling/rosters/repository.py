@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_scheduling.rosters.assignment import Candidate
@@ -32,6 +33,17 @@ class RosterRepository:
         if district:
             stmt = stmt.where(func.lower(RosterOfficer.district) == district.lower())
         return (await self.session.execute(stmt)).scalars().all()
+
+    async def upsert(self, officer_id: str, values: dict[str, object]) -> RosterOfficer:
+        """Insert or update in one statement: concurrent registrations of one officer never collide."""
+        stmt = (
+            pg_insert(RosterOfficer)
+            .values(officer_id=officer_id, **values)
+            .on_conflict_do_update(index_elements=[RosterOfficer.officer_id], set_=values)
+            .returning(RosterOfficer)
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.execute(stmt)).scalar_one()
 
     def add(self, row: RosterOfficer | OfficerAbsence | Assignment) -> None:
         self.session.add(row)

@@ -44,15 +44,7 @@ class RosterService:
             raise Conflict(
                 f"credential {body.credential_no} belongs to officer {other.officer_id!r}", field="credential_no"
             )
-        row = await self.repo.get(officer_id, for_update=True)
-        if row is None:
-            row = RosterOfficer(officer_id=officer_id, **body.model_dump(), updated_at=self.clock.now())
-            self.repo.add(row)
-        else:
-            for key, value in body.model_dump().items():
-                setattr(row, key, value)
-            row.updated_at = self.clock.now()
-        await self.repo.session.flush()  # the next record of a bulk batch sees this one
+        row = await self.repo.upsert(officer_id, {**body.model_dump(), "updated_at": self.clock.now()})
         return row
 
     async def officer(self, officer_id: str) -> RosterOfficer:
