@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
-.PHONY: run test web lint format schemas check-schemas bench-flow bench-eligibility bench-media bench-edge bench-documents uv sync system-deps
+.PHONY: run test web lint format schemas check-schemas bench-flow bench-eligibility bench-media bench-edge bench-documents bench-scheduling uv sync system-deps
 
 # Debian packages the tests need: GStreamer's RTSP server as a real IP camera (run by Debian's
 # python3), ffmpeg's ffprobe, and Chromium as the real browser of the gateway's pages and the console
@@ -76,3 +76,6 @@ bench-media: sync
 
 bench-documents: sync
 	$(UV) run --frozen python bench/documents.py $(BENCH_ARGS)
+
+bench-scheduling: sync
+	$(UV) run --frozen python bench/scheduling.py $(BENCH_ARGS)

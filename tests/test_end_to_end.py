@@ -20,6 +20,7 @@ CAUSAL_ORDER = [
     "rvi.inspection.requested.v1",
     "rvi.eligibility.decided.v1",
     "rvi.inspection.scheduled.v1",
+    "rvi.inspection.notified.v1",
     "rvi.inspection.ready.v1",
     "rvi.session.started.v1",
     "rvi.session.step_recorded.v1",
@@ -59,7 +60,14 @@ async def flow(platform: Stack, endpoints: Endpoints, **kwargs) -> FlowResult:
 async def test_the_cixi_inspection_flows_through_all_four_services(
     platform: Stack, endpoints: Endpoints, tmp_path: Path
 ) -> None:
-    result = await flow(platform, endpoints, video=True, full_documents=True, documents_dir=tmp_path)
+    result = await flow(
+        platform,
+        endpoints,
+        video=True,
+        full_documents=True,
+        documents_dir=tmp_path,
+        mailbox_dir=str(platform.mailbox_dir),
+    )
     assert result.states == ["completed"]
     # Two steps came from the enterprise's live camera: a clip as received and a snapshot.
     assert [(e["kind"], e["file"].rsplit(".", 1)[1]) for e in result.evidence_files] == [

@@ -54,6 +54,7 @@ async def _run(args: argparse.Namespace) -> int:
                     video=True,
                     full_documents=True,
                     documents_dir=stack.home / "documents",
+                    mailbox_dir=str(stack.mailbox_dir),
                 )
             await asyncio.sleep(1.0)
             say(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -26,6 +27,25 @@ TEAM = [
 ]
 ENTERPRISE_NAME = "慈溪鲜品食品集团有限公司"
 REPRESENTATIVE = "李梅 Li Mei"
+# The roster as the customs personnel system sends it: two Cixi officers and four of the Ningbo
+# district. The team is assigned automatically (the Cixi officers first, then the district's).
+ROSTER = [
+    {**TEAM[0], "customs_office": "Cixi", "district": "Ningbo", "languages": ["zh", "en"]},
+    {**TEAM[1], "customs_office": "Cixi", "district": "Ningbo", "languages": ["zh"]},
+    *(
+        {
+            "officer_id": f"O-NB-{n:04d}",
+            "name": name,
+            "credential_no": f"NB-{n:04d}",
+            "customs_office": "Ningbo",
+            "district": "Ningbo",
+            "languages": ["zh", "en"],
+        }
+        for n, name in ((3, "张伟"), (4, "刘洋"), (5, "赵敏"), (6, "孙浩"))
+    ),
+]
+# What the advance notice asks the enterprise to upload before the session (GACC-RVI 4(II)).
+REQUIRED_DOCUMENTS = ["identity_document", "power_of_attorney", "business_licence"]
 SITES = [
     ("S1", "周巷种植基地 Zhouxiang planting base", 30.1731, 121.2698, "浙江省慈溪市周巷镇"),
     ("S2", "观海卫种植基地 Guanhaiwei planting base", 30.2270, 121.3921, "浙江省慈溪市观海卫镇"),
@@ -63,23 +83,9 @@ class FlowResult:
 
 class Tokens:
     def __init__(self, secret: str, enterprise_id: str) -> None:
+        self.secret = secret
         self.system = mint_token(secret, role=Role.SYSTEM, subject="customs-task-system")
-        self.officer = mint_token(
-            secret,
-            role=Role.OFFICER,
-            subject=TEAM[0]["officer_id"],
-            name=TEAM[0]["name"],
-            credential_no=TEAM[0]["credential_no"],
-            district="Ningbo",
-        )
-        self.officer2 = mint_token(
-            secret,
-            role=Role.OFFICER,
-            subject=TEAM[1]["officer_id"],
-            name=TEAM[1]["name"],
-            credential_no=TEAM[1]["credential_no"],
-            district="Ningbo",
-        )
+        self.team(TEAM)
         self.enterprise = mint_token(
             secret,
             role=Role.ENTERPRISE,
@@ -88,12 +94,51 @@ class Tokens:
             enterprise_id=enterprise_id,
         )
 
+    def officer_of(self, officer: dict[str, str]) -> str:
+        return mint_token(
+            self.secret,
+            role=Role.OFFICER,
+            subject=officer["officer_id"],
+            name=officer["name"],
+            credential_no=officer["credential_no"],
+            district="Ningbo",
+        )
+
+    def team(self, officers: list[dict[str, str]]) -> None:
+        """The officers' tokens: the team scheduling assigned (its first two members)."""
+        self.officers = {f"officer:{o['credential_no']}": self.officer_of(o) for o in officers}
+        self.officer, self.officer2 = (self.officer_of(o) for o in officers[:2])
+
+
+NOTICE_EMAIL = "compliance@cixi-fresh-food.example"
+
+
+async def _print_notice(mailbox_dir: Path, inspection_id: str, log: Callable[[str], None], timeout_s: float) -> None:
+    """The advance notice as it arrived in the embedded mailbox (sent by the dispatcher, not the request)."""
+    from rvi_platform.embedded.mail import messages_to
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        notices = [m for m in messages_to(mailbox_dir, NOTICE_EMAIL) if inspection_id in (m["Subject"] or "")]
+        if notices:
+            break
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no notice for {inspection_id} in {mailbox_dir}")
+        await asyncio.sleep(0.2)
+    mail = notices[0]
+    log(f"mailbox {mailbox_dir}: To {mail['To']}  Subject: {mail['Subject']}")
+    for line in mail.get_payload(decode=True).decode().splitlines():
+        log(f"  | {line}")
+
 
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def cixi_inspection(enterprise_id: str, inspection_id: str) -> dict[str, Any]:
+def cixi_inspection(
+    enterprise_id: str, inspection_id: str, required_documents: list[str] | None = None
+) -> dict[str, Any]:
+    """The Cixi request as a customs task system sends it; the team is assigned by scheduling."""
     return {
         "id": inspection_id,
         "enterprise_id": enterprise_id,
@@ -104,7 +149,7 @@ def cixi_inspection(enterprise_id: str, inspection_id: str) -> dict[str, Any]:
             for s, n, lat, lon, address in SITES
         ],
         "checklist_items": [{"item_id": i, "description": d, "category": c} for i, d, c in ITEMS],
-        "officers": TEAM,
+        "required_documents": required_documents or [],
     }
 
 
@@ -214,10 +259,7 @@ async def sign_documents(
 ) -> None:
     """Each document of the closing set signed in its order: the officers, then the enterprise
     accepts and the platform applies its seal (GACC-RVI 4(IV))."""
-    officers = {
-        f"officer:{TEAM[0]['credential_no']}": tokens.officer,
-        f"officer:{TEAM[1]['credential_no']}": tokens.officer2,
-    }
+    officers = tokens.officers
     for document in documents:
         url = f"{endpoints.documents}/v1/documents/{document['document_id']}"
         expected = [s["key"] for s in document["expected_signers"]]
@@ -293,9 +335,15 @@ async def stage_inspection(
     inspection_id: str,
     log: Callable[[str], None] = lambda _: None,
     timeout_s: float = 60.0,
+    mailbox_dir: str | None = None,
+    equipment_test: bool = True,
+    required_documents: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The Cixi inspection requested, decided and scheduled, with the clock moved past its notice
-    period (GACC-RVI 4(I)): what the enterprise and the officers take over in the console."""
+    """The Cixi inspection requested, decided, planned as one day and given a team (GACC-RVI 4(I)),
+    the notice printed from the mailbox when `mailbox_dir` is given, the equipment test run over
+    WHIP (4(II)) when `equipment_test`, the documents the notice asks for uploaded, and the clock
+    moved past the notice period: what the enterprise and the officers take over in the console.
+    Returns the scheduled inspection, with the upload ids by kind under `uploads`."""
     tokens = Tokens(secret, enterprise_id)
     clock = FileOffsetClock(clock_file)
     _raise_for(
@@ -306,10 +354,29 @@ async def stage_inspection(
         ),
         "enterprise facts",
     )
+    for officer in ROSTER:
+        fields = {k: v for k, v in officer.items() if k != "officer_id"}
+        _raise_for(
+            await client.put(
+                f"{endpoints.scheduling}/v1/officers/{officer['officer_id']}",
+                json={**fields, "credential_valid_from": "2024-01-01", "credential_valid_until": "2029-12-31"},
+                headers=auth(tokens.system),
+            ),
+            "roster",
+        )
+    if mailbox_dir is not None:
+        _raise_for(
+            await client.put(
+                f"{endpoints.scheduling}/v1/enterprises/{enterprise_id}/channels",
+                json={"email": NOTICE_EMAIL},
+                headers=auth(tokens.enterprise),
+            ),
+            "enterprise channels",
+        )
     _raise_for(
         await client.post(
             f"{endpoints.scheduling}/v1/inspections",
-            json=cixi_inspection(enterprise_id, inspection_id),
+            json=cixi_inspection(enterprise_id, inspection_id, required_documents),
             headers={**auth(tokens.system), "Idempotency-Key": f"demo-{inspection_id}"},
         ),
         "create inspection",
@@ -322,13 +389,50 @@ async def stage_inspection(
 
     scheduled = (await _until(get_inspection, _state_is("scheduled"), "scheduled", timeout_s)).json()
     slot_start = datetime.fromisoformat(scheduled["slot_start"])
-    log(f"scheduled for {slot_start.isoformat()} (notice sent {scheduled['notice_sent_at']})")
+    team = ", ".join(f"{o['name']} ({o['credential_no']})" for o in scheduled["officers"])
+    log(f"scheduled for {slot_start.isoformat()} (notice sent {scheduled['notice_sent_at']}), team {team}")
+    names = {site[0]: site[1] for site in SITES}
+    zone = ZoneInfo("Asia/Shanghai")
+    for visit in scheduled["day_plan"]:
+        begin, end = (datetime.fromisoformat(visit[k]).astimezone(zone) for k in ("start", "end"))
+        log(f"  day plan {begin:%a %d %b %H:%M}-{end:%H:%M}  {names[visit['site_id']]}")
+    offered = ", ".join(
+        f"{o['offer_id']}: {datetime.fromisoformat(o['slot_start']).astimezone(zone):%a %d %b %H:%M}"
+        for o in scheduled["offered_slots"]
+    )
+    log(f"  days offered to the enterprise: {offered}")
+    tokens.team(scheduled["officers"])
+    if mailbox_dir is not None:
+        await _print_notice(Path(mailbox_dir), inspection_id, log, timeout_s)
+
+    if equipment_test:
+        from rvi_platform.demo_video import run_equipment_test  # aiortc only once the flow needs a camera
+
+        equipment = await run_equipment_test(
+            client, endpoints.video_gateway, inspection_id, auth(tokens.enterprise), log, timeout_s
+        )
+        if equipment["state"] != "passed":
+            raise RuntimeError(f"equipment test {equipment['state']}: {equipment.get('failures')}")
+    uploads: dict[str, str] = {}
+    if required_documents:
+        uploads = await submit_documents(client, endpoints, tokens, inspection_id, enterprise_id, timeout_s, log)
+    if equipment_test:
+
+        async def nothing_missing() -> httpx.Response:
+            return await client.get(inspection_url, headers=auth(tokens.enterprise))
+
+        await _until(
+            nothing_missing,
+            lambda r: r.status_code == 200 and r.json()["readiness_missing"] == [],
+            "the equipment test and the uploads on record",
+            timeout_s,
+        )
 
     while (gap := slot_start - clock.now()) > timedelta(0):
         clock.advance(gap + timedelta(minutes=1))
     log(f"clock advanced past the notice period to {clock.now().isoformat()}")
 
-    return dict(scheduled)
+    return {**scheduled, "uploads": uploads}
 
 
 async def run_flow(
@@ -343,33 +447,44 @@ async def run_flow(
     video: bool = False,
     full_documents: bool = False,
     documents_dir: Path | None = None,
+    mailbox_dir: str | None = None,
 ) -> FlowResult:
     """Walk one Cixi inspection from request to completed; returns how long it took. With
     `video`, the credentials and identity steps are recorded from a live camera (WHIP). With
-    `full_documents`, the enterprise also submits its documents before the session (4(II)), the
-    power of attorney is marked as checked against the original, and the signed documents are
-    served electronically; `documents_dir` receives every PDF."""
+    `full_documents`, the notice asks for documents that the enterprise submits before the session
+    (4(II)), the power of attorney is marked as checked against the original, and the signed
+    documents are served electronically; `documents_dir` receives every PDF. With `mailbox_dir`,
+    the notice is read from the embedded mailbox."""
     started = time.perf_counter()
     enterprise_id = enterprise_id or example_uscc(f"Cixi Fresh Food Group {uuid.uuid4()}")
     inspection_id = inspection_id or str(uuid.uuid4())
     tokens = Tokens(secret, enterprise_id)
-    await stage_inspection(client, endpoints, secret, clock_file, enterprise_id, inspection_id, log, timeout_s)
+    scheduled = await stage_inspection(
+        client,
+        endpoints,
+        secret,
+        clock_file,
+        enterprise_id,
+        inspection_id,
+        log,
+        timeout_s,
+        mailbox_dir=mailbox_dir,
+        required_documents=REQUIRED_DOCUMENTS if full_documents else None,
+    )
+    tokens.team(scheduled["officers"])
+    uploads: dict[str, str] = scheduled["uploads"]
     inspection_url = f"{endpoints.scheduling}/v1/inspections/{inspection_id}"
 
     async def get_inspection() -> httpx.Response:
         return await client.get(inspection_url, headers=auth(tokens.system))
 
-    uploads: dict[str, str] = {}
-    if full_documents:
-        uploads = await submit_documents(client, endpoints, tokens, inspection_id, enterprise_id, timeout_s, log)
     _raise_for(
         await client.post(
-            f"{inspection_url}/readiness",
-            json={"equipment_test_passed": True, "documents_submitted": True, "contact_name": REPRESENTATIVE},
-            headers=auth(tokens.enterprise),
+            f"{inspection_url}/readiness", json={"contact_name": REPRESENTATIVE}, headers=auth(tokens.enterprise)
         ),
         "readiness",
     )
+    log("readiness confirmed: a passed equipment test and the documents the notice asked for are on record")
 
     async def get_session() -> httpx.Response:
         return await client.get(
@@ -390,8 +505,9 @@ async def run_flow(
             "mark the power of attorney",
         ).json()
         log(f"power of attorney checked against the original: marked copy {copy['number']}")
+    team_names = "、".join(f"{o['name']}（{o['credential_no']}）" for o in scheduled["officers"])
     steps: list[dict[str, Any]] = [
-        {"kind": "credentials_presented", "note": "执法人员王力（NB-0001）、陈杰（NB-0002）出示执法证件"},
+        {"kind": "credentials_presented", "note": f"执法人员{team_names}出示执法证件 credentials presented"},
         {"kind": "identity_verified", "note": "企业代表李梅身份证件已在镜头前核对 ID card checked on camera"},
         {"kind": "power_of_attorney_verified", "note": "授权委托书为本月出具，已加盖公章 power of attorney sealed"},
     ]

@@ -80,3 +80,47 @@ async def record_on_camera(
         await publisher.close()
     manifest = _ok(await client.get(f"{session_url}/manifest", headers=officer), "manifest")
     return [e["entry"] for e in manifest["entries"] if e["entry"]["file"]]
+
+
+# The gateway's default thresholds ask for 1280x720 at 15 fps and 1 Mb/s (GACC-RVI 4(II)).
+TEST_CAMERA = ClipSpec(codec="h264", width=1280, height=720, fps=25, seconds=4.0, bitrate=2_000_000)
+
+
+async def run_equipment_test(
+    client: httpx.AsyncClient,
+    gateway_url: str,
+    inspection_id: str,
+    enterprise: dict[str, str],
+    log: Callable[[str], None],
+    timeout_s: float = 90.0,
+) -> dict[str, Any]:
+    """The enterprise's equipment test (GACC-RVI 4(II)): publish the camera to the test's WHIP
+    URL until the gateway has measured it; returns the test with its result."""
+    test = _ok(
+        await client.post(f"{gateway_url}/v1/inspections/{inspection_id}/equipment-tests", headers=enterprise),
+        "equipment test",
+    )
+    clip = await asyncio.to_thread(load_clip, TEST_CAMERA)
+    publisher = WhipPublisher(
+        test["whip_url"], test["publish_token"], ClipTrack(clip, "h264"), codec="h264", client=client
+    )
+    await publisher.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            result = _ok(
+                await client.get(f"{gateway_url}/v1/equipment-tests/{test['test_id']}", headers=enterprise), "test"
+            )
+            if result["state"] != "waiting":
+                break
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"equipment test {test['test_id']} still waiting after {timeout_s} s")
+            await asyncio.sleep(0.5)
+    finally:
+        await publisher.close()
+    m = result.get("measurement") or {}
+    log(
+        f"equipment test {result['state']}: {m.get('width')}x{m.get('height')} {m.get('fps')} fps "
+        f"{m.get('bitrate_kbps')} kb/s, loss {m.get('packet_loss_pct')} %, rtt {m.get('rtt_ms')} ms"
+    )
+    return result

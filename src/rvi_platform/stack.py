@@ -8,9 +8,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aiosmtpd.controller import Controller
+
 from rvi_platform.console.settings import WEB_DIST
 from rvi_platform.embedded.broker import EmbeddedBroker
-from rvi_platform.embedded.ports import port_in_use
+from rvi_platform.embedded.mail import MaildirHandler
+from rvi_platform.embedded.ports import free_port, port_in_use
 from rvi_platform.embedded.postgres import EmbeddedPostgres, ensure_database
 from rvi_platform.services import CONSOLE, SERVICES, ServiceProcess
 from rvi_shared.messaging.kafka import ensure_topics
@@ -32,10 +35,16 @@ class Stack:
     jwt_secret: str = field(default_factory=lambda: os.environ.get("RVI_JWT_SECRET", DEV_JWT_SECRET))
     # Serve the console with the services (False: start it later with start_console).
     console: bool = True
+    smtp: Controller | None = None
 
     @property
     def clock_file(self) -> Path:
         return self.home / "clock"
+
+    @property
+    def mailbox_dir(self) -> Path:
+        """A Maildir holding every e-mail the platform sent (the embedded SMTP server's mailbox)."""
+        return self.home / "mail"
 
     @property
     def log_dir(self) -> Path:
@@ -83,7 +92,15 @@ class Stack:
             await asyncio.to_thread(upgrade, service.module, self.database_url)
         say("migrations: every service schema at head")
         self.clock_file.write_text("0")
+        self.smtp = Controller(MaildirHandler(self.mailbox_dir), hostname="127.0.0.1", port=free_port())
+        self.smtp.start()
+        say(f"SMTP: embedded aiosmtpd on 127.0.0.1:{self.smtp.port}, mail kept in {self.mailbox_dir}")
         env = {
+            "RVI_SCHEDULING_SMTP_HOST": "127.0.0.1",
+            "RVI_SCHEDULING_SMTP_PORT": str(self.smtp.port),
+            # The demo moves one shared clock by days for several inspections at once; a no-show
+            # is declared here only a week after its slot (the service's default grace is 30 min).
+            "RVI_SCHEDULING_NO_SHOW_GRACE_MINUTES": os.environ.get("RVI_SCHEDULING_NO_SHOW_GRACE_MINUTES", "10080"),
             "RVI_DATABASE_URL": self.database_url,
             "RVI_KAFKA_BOOTSTRAP": self.bootstrap,
             "RVI_CLOCK_FILE": str(self.clock_file),
@@ -140,6 +157,9 @@ class Stack:
         for process in self.processes:
             process.stop()
         self.processes.clear()
+        if self.smtp is not None:
+            self.smtp.stop()
+            self.smtp = None
         if self.broker is not None:
             self.broker.stop()
             self.broker = None

@@ -14,6 +14,7 @@ from rvi_shared.events import payloads as p
 from rvi_shared.identifiers import example_uscc
 from rvi_shared.messaging.kafka import ensure_topics, make_producer
 
+from .roster import register  # noqa: TID252
 from .test_inspections_api import inspection_body  # noqa: TID252
 
 
@@ -51,6 +52,7 @@ async def state_of(client: httpx.AsyncClient, tokens: Tokens, inspection_id: str
 async def test_a_remote_decision_schedules_with_three_days_notice(
     live_client: httpx.AsyncClient, tokens: Tokens, kafka_bootstrap: str, clock: ManualClock
 ) -> None:
+    await register(live_client, tokens, "Cixi", "Ningbo", 2, prefix="cixi")
     created = await live_client.post(
         "/v1/inspections", json=inspection_body(example_uscc(uuid.uuid4().hex)), headers=tokens.header(tokens.system())
     )
@@ -61,6 +63,7 @@ async def test_a_remote_decision_schedules_with_three_days_notice(
     assert slot - clock.now() >= timedelta(days=3)
     assert datetime.fromisoformat(scheduled["notice_sent_at"]) == clock.now()
     assert scheduled["checklist_items"][0]["method"] == "video"
+    assert len(scheduled["officers"]) == 2 and all(o["officer_id"].startswith("O-cixi-") for o in scheduled["officers"])
 
 
 async def test_an_onsite_decision_shifts_the_task_onsite_with_its_reasons(

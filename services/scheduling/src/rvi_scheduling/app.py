@@ -1,23 +1,38 @@
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import FastAPI
 
+from rvi_scheduling.calendar.router import router as calendar_router
 from rvi_scheduling.handlers import build_handlers
 from rvi_scheduling.models import messaging
+from rvi_scheduling.notifications.dispatcher import Dispatcher
+from rvi_scheduling.notifications.router import router as notifications_router
+from rvi_scheduling.rosters.router import router as rosters_router
 from rvi_scheduling.router import router
 from rvi_scheduling.settings import SchedulingSettings
 from rvi_shared.clock import Clock
-from rvi_shared.service import create_service_app
+from rvi_shared.service import ServiceRuntime, create_service_app
 
 
 def create_app(settings: SchedulingSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or SchedulingSettings()
+
+    async def start_dispatcher(app: FastAPI, rt: ServiceRuntime) -> None:
+        if settings.notifications_enabled:
+            rt.tasks.append(asyncio.create_task(Dispatcher(rt, settings).run(), name="scheduling-notifications"))
+
     return create_service_app(
         settings=settings,
         title="rvi scheduling",
-        description="Inspection tasks and their lifecycle: request, notice (GACC-RVI 4(I)), readiness, completion.",
+        description=(
+            "Inspection tasks and their lifecycle: request, notice (GACC-RVI 4(I)), readiness, completion; "
+            "the official working calendar (DOMAIN 9), officer rosters and team assignment."
+        ),
         tables=messaging,
-        routers=[router],
+        routers=[router, calendar_router, rosters_router, notifications_router],
         handlers=lambda outbox, the_clock: build_handlers(outbox, the_clock, settings),
         clock_override=clock,
+        on_startup=start_dispatcher,
     )

@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_scheduling.models import Inspection
+from rvi_scheduling.rosters.schemas import OfficerIn
+from rvi_scheduling.rosters.service import RosterService
 from rvi_scheduling.service import SchedulingService
 from rvi_scheduling.settings import SchedulingSettings
 from rvi_shared.clock import Clock
+from rvi_shared.errors import Conflict
+from rvi_shared.events import payloads as p
 from rvi_shared.events.envelope import CloudEvent
 from rvi_shared.messaging.consumer import HandlerRegistry, PermanentError
 from rvi_shared.messaging.outbox import Outbox
@@ -33,7 +38,7 @@ def build_handlers(outbox: Outbox, clock: Clock, settings: SchedulingSettings) -
         registry.on(type_name)(handle)
 
     bind("rvi.eligibility.decided.v1", SchedulingService.on_decided, with_children=True)
-    bind("rvi.equipment.tested.v1", None)
+    bind("rvi.equipment.tested.v1", SchedulingService.on_equipment_tested)
     bind("rvi.session.started.v1", SchedulingService.on_session_started)
     bind("rvi.session.step_recorded.v1", None)
     bind("rvi.session.escalated.v1", SchedulingService.on_escalated)
@@ -42,4 +47,17 @@ def build_handlers(outbox: Outbox, clock: Clock, settings: SchedulingSettings) -
     bind("rvi.document.signed.v1", None)
     bind("rvi.document.delivered.v1", None)
     bind("rvi.document.completed.v1", SchedulingService.on_document_completed)
+    bind("rvi.document.uploaded.v1", SchedulingService.on_document_uploaded)
+
+    @registry.on("rvi.officer.updated.v1")
+    async def officer_updated(session: AsyncSession, event: CloudEvent, payload: p.OfficerUpdated) -> None:
+        """Bulk roster updates from the customs personnel system; a record the roster refuses
+        (a credential number held by another officer, invalid dates) goes to the DLQ with the reason."""
+        fields = payload.model_dump(exclude={"officer_id", "updated_at"})
+        try:
+            record = OfficerIn.model_validate(fields)
+            await RosterService(session, clock, settings).put_officer(payload.officer_id, record)
+        except (Conflict, ValidationError) as exc:
+            raise PermanentError(f"officer {payload.officer_id}: {exc}") from exc
+
     return registry

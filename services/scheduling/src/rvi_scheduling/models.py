@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, String, Text, text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rvi_shared.db import declarative_base
@@ -38,6 +38,17 @@ class Inspection(Base):
     documents_issued: Mapped[list[str]] = mapped_column(JSON, default=list)
     documents_completed: Mapped[list[str]] = mapped_column(JSON, default=list)
     state_reason: Mapped[str | None] = mapped_column(Text)
+    # GACC-RVI 4(II): what the notice asks for and what is on record.
+    required_documents: Mapped[list[str]] = mapped_column(JSON, default=list)
+    uploaded_documents: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    equipment_passed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The day plan booked and the days offered (GACC-RVI 4(I) notice).
+    day_plan: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    offered_slots: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    notice_id: Mapped[str | None] = mapped_column(String(64))
+    reminded_for: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    no_shows: Mapped[int] = mapped_column(Integer, default=0)
+    enterprise_reschedules: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

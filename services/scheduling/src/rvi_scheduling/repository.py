@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -22,6 +23,23 @@ class InspectionRepository:
         if for_update:
             stmt = stmt.with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def planned_for_enterprise(
+        self, enterprise_id: str, exclude: str, start: datetime, end: datetime
+    ) -> Sequence[Inspection]:
+        """The enterprise's other inspections booked (scheduled or ready) between `start` and `end`."""
+        stmt = (
+            select(Inspection)
+            .where(
+                Inspection.enterprise_id == enterprise_id,
+                Inspection.id != exclude,
+                Inspection.state.in_(("scheduled", "ready")),
+                Inspection.slot_start >= start,
+                Inspection.slot_start < end,
+            )
+            .order_by(Inspection.slot_start)
+        )
+        return (await self.session.execute(stmt)).scalars().all()
 
     def add(self, inspection: Inspection) -> None:
         self.session.add(inspection)

@@ -13,6 +13,7 @@ from rvi_scheduling.schemas import (
     InspectionOut,
     Readiness,
     Reschedule,
+    SlotChoice,
     TimelineEntryOut,
 )
 from rvi_scheduling.service import SchedulingService
@@ -26,7 +27,7 @@ Readers = require_roles(Role.OFFICER, Role.SUPERVISOR, Role.SYSTEM, Role.OPERATO
 Staff = require_roles(Role.OFFICER, Role.SUPERVISOR, Role.SYSTEM)
 
 
-def to_out(inspection: Inspection) -> InspectionOut:
+def to_out(inspection: Inspection, service: SchedulingService | None = None) -> InspectionOut:
     return InspectionOut(
         id=inspection.id,
         enterprise_id=inspection.enterprise_id,
@@ -57,6 +58,17 @@ def to_out(inspection: Inspection) -> InspectionOut:
         officers=[Officer.model_validate(o) for o in inspection.officers],
         onsite_items=inspection.onsite_items or [],
         documents=inspection.documents_issued or [],
+        required_documents=inspection.required_documents or [],
+        documents_submitted=sorted({u["kind"] for u in inspection.uploaded_documents or []}),
+        equipment_test_passed_at=inspection.equipment_passed_at,
+        notice_id=inspection.notice_id,
+        no_shows=inspection.no_shows or 0,
+        enterprise_reschedules=inspection.enterprise_reschedules or 0,
+        day_plan=inspection.day_plan or [],
+        offered_slots=[{k: v for k, v in o.items() if k != "team"} for o in inspection.offered_slots or []],
+        readiness_missing=service.missing_for_readiness(inspection)
+        if service is not None and inspection.state == "scheduled"
+        else [],
         created_at=inspection.created_at,
         updated_at=inspection.updated_at,
     )
@@ -84,7 +96,7 @@ async def get_inspection(
 ) -> InspectionOut:
     inspection = await service.get(inspection_id)
     ensure_enterprise_access(principal, inspection.enterprise_id)
-    return to_out(inspection)
+    return to_out(inspection, service)
 
 
 @router.get("/{inspection_id}/timeline", response_model=list[TimelineEntryOut])
@@ -127,3 +139,31 @@ async def reschedule_inspection(
 ) -> InspectionOut:
     inspection = await service.get(inspection_id, for_update=True)
     return to_out(await service.reschedule(inspection, body))
+
+
+@router.post("/{inspection_id}/slot-choice", response_model=InspectionOut)
+async def choose_slot(
+    inspection_id: str,
+    body: SlotChoice,
+    service: Service,
+    principal: Principal = Depends(require_roles(Role.ENTERPRISE)),
+) -> InspectionOut:
+    """The enterprise picks one of the offered days (GACC-RVI 4(I)); 422 naming `offer_id` when it was
+    not offered or no longer gives the notice the rule asks; 409 when no team is free for it any more."""
+    inspection = await service.get(inspection_id, for_update=True)
+    ensure_enterprise_access(principal, inspection.enterprise_id)
+    return to_out(await service.choose_slot(inspection, body.offer_id), service)
+
+
+@router.post("/{inspection_id}/reschedule-request", response_model=InspectionOut)
+async def request_reschedule(
+    inspection_id: str,
+    body: Cancellation,
+    service: Service,
+    principal: Principal = Depends(require_roles(Role.ENTERPRISE)),
+) -> InspectionOut:
+    """The enterprise asks for another day with a reason (`max_enterprise_reschedules` times, 409
+    beyond): a new day plan after the booked day, with notice again (GACC-RVI 4(I))."""
+    inspection = await service.get(inspection_id, for_update=True)
+    ensure_enterprise_access(principal, inspection.enterprise_id)
+    return to_out(await service.request_reschedule(inspection, body.reason), service)

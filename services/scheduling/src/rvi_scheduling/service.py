@@ -6,56 +6,22 @@ import hashlib
 import json
 import logging
 import uuid
-from datetime import timedelta
 
-from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from rvi_scheduling.calendar.official import YearWithoutCalendar
+from rvi_scheduling.inspections.base import iso
+from rvi_scheduling.inspections.changes import Changes
 from rvi_scheduling.lifecycle import Action, State, can, transition
 from rvi_scheduling.models import ChecklistItem, Inspection, Site
-from rvi_scheduling.repository import InspectionRepository
-from rvi_scheduling.schemas import InspectionCreate, Readiness, Reschedule
-from rvi_scheduling.settings import SchedulingSettings
-from rvi_scheduling.slots import earliest_slot, respects_notice
-from rvi_shared.clock import Clock
-from rvi_shared.errors import Conflict, NotFound, Unprocessable
+from rvi_scheduling.notifications import messages
+from rvi_scheduling.schemas import InspectionCreate, Readiness
+from rvi_shared.errors import Conflict, Unprocessable
 from rvi_shared.events import payloads as p
 from rvi_shared.events.envelope import CloudEvent
-from rvi_shared.messaging.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
 
-class SchedulingService:
-    def __init__(self, session: AsyncSession, outbox: Outbox, clock: Clock, settings: SchedulingSettings) -> None:
-        self.session = session
-        self.repo = InspectionRepository(session)
-        self.outbox = outbox
-        self.clock = clock
-        self.settings = settings
-
-    async def _emit(self, type_name: str, inspection: Inspection, data: BaseModel) -> None:
-        event = await self.outbox.emit(self.session, type_name, inspection.id, data, self.clock.now())
-        await self.repo.record_timeline(event)
-
-    def _move(self, inspection: Inspection, action: Action, reason: str | None = None) -> None:
-        previous = inspection.state
-        inspection.state = transition(inspection.state, action)
-        log.info(
-            "inspection %s: %s -> %s", inspection.id, previous, inspection.state, extra={"inspection_id": inspection.id}
-        )
-        inspection.updated_at = self.clock.now()
-        if reason is not None:
-            inspection.state_reason = reason
-
-    async def get(self, inspection_id: str, for_update: bool = False) -> Inspection:
-        inspection = await self.repo.get(inspection_id, for_update=for_update)
-        if inspection is None:
-            raise NotFound(f"inspection {inspection_id!r} not found")
-        return inspection
-
-    # --- commands from REST ---
-
+class SchedulingService(Changes):
     async def create(
         self, request: InspectionCreate, idempotency_key: str | None, caller: str
     ) -> tuple[Inspection, bool]:
@@ -71,6 +37,8 @@ class SchedulingService:
                 return await self.get(previous.inspection_id), False
         if await self.repo.get(inspection_id, with_children=False) is not None:
             raise Conflict(f"inspection {inspection_id!r} already exists")
+        if request.officers:
+            await self.rosters.check_named(request.officers, request.customs)
         now = self.clock.now()
         inspection = Inspection(
             id=inspection_id,
@@ -81,6 +49,12 @@ class SchedulingService:
             officers=[o.model_dump() for o in request.officers],
             special_campaign=request.special_campaign,
             directives=request.directives,
+            required_documents=list(
+                request.required_documents
+                if request.required_documents is not None
+                else self.settings.required_documents
+            ),
+            uploaded_documents=[],
             onsite_items=[],
             documents_issued=[],
             documents_completed=[],
@@ -110,17 +84,15 @@ class SchedulingService:
         return inspection, True
 
     async def confirm_ready(self, inspection: Inspection, readiness: Readiness) -> Inspection:
-        """GACC-RVI 4(II): equipment tested and documents submitted before the session."""
-        missing = [
-            what
-            for what, done in (
-                ("equipment test not passed", readiness.equipment_test_passed),
-                ("required documents not submitted", readiness.documents_submitted),
+        """The enterprise confirms; ready only with a passed equipment test on record (not older than
+        `equipment_test_max_age_days`) and every document the notice asked for submitted
+        (GACC-RVI 4(II)). 409 naming the state, or 409 with `missing` listing each missing element."""
+        if not can(inspection.state, Action.CONFIRM_READY):
+            transition(inspection.state, Action.CONFIRM_READY)
+        if missing := self.missing_for_readiness(inspection):
+            raise Conflict(
+                f"not ready (GACC-RVI 4(II)): {'; '.join(missing)}", current_state=inspection.state, missing=missing
             )
-            if not done
-        ]
-        if missing:
-            raise Conflict(f"not ready (GACC-RVI 4(II)): {', '.join(missing)}", current_state=inspection.state)
         self._move(inspection, Action.CONFIRM_READY)
         inspection.ready_at = self.clock.now()
         await self._emit(
@@ -136,38 +108,27 @@ class SchedulingService:
         )
         return inspection
 
+    async def on_equipment_tested(self, inspection: Inspection, tested: p.EquipmentTested) -> None:
+        if tested.passed and (
+            inspection.equipment_passed_at is None or tested.tested_at > inspection.equipment_passed_at
+        ):
+            inspection.equipment_passed_at = tested.tested_at
+
+    async def on_document_uploaded(self, inspection: Inspection, uploaded: p.DocumentUploaded) -> None:
+        uploads = inspection.uploaded_documents or []
+        if all(u["upload_id"] != uploaded.upload_id for u in uploads):
+            inspection.uploaded_documents = [*uploads, {"upload_id": uploaded.upload_id, "kind": uploaded.kind}]
+
     async def cancel(self, inspection: Inspection, reason: str) -> Inspection:
         self._move(inspection, Action.CANCEL, reason)
-        await self._emit(
+        event = await self._emit(
             "rvi.inspection.cancelled.v1",
             inspection,
             p.InspectionCancelled(inspection_id=inspection.id, reason=reason),
         )
+        await self.rosters.repo.release(inspection.id)
+        await self._notify_change(inspection, f"cancelled by customs ({reason})", event.id)
         return inspection
-
-    async def reschedule(self, inspection: Inspection, request: Reschedule) -> Inspection:
-        if not respects_notice(self.clock.now(), request.slot_start, self.settings.notice_days):
-            raise Unprocessable(f"slot_start must be at least {self.settings.notice_days} days ahead (GACC-RVI 4(I))")
-        self._move(inspection, Action.RESCHEDULE, request.reason)
-        inspection.slot_start = request.slot_start
-        inspection.slot_end = request.slot_start + self._duration(inspection)
-        inspection.notice_sent_at = self.clock.now()
-        await self._emit(
-            "rvi.inspection.rescheduled.v1",
-            inspection,
-            p.InspectionRescheduled(
-                inspection_id=inspection.id,
-                slot_start=inspection.slot_start,
-                slot_end=inspection.slot_end,
-                reason=request.reason,
-            ),
-        )
-        return inspection
-
-    def _duration(self, inspection: Inspection) -> timedelta:
-        return timedelta(minutes=self.settings.minutes_per_site * max(len(inspection.sites), 1))
-
-    # --- reactions to other services' events ---
 
     async def record(self, event: CloudEvent, with_children: bool = False) -> Inspection | None:
         """Every event about an inspection goes on its timeline; returns the inspection, locked."""
@@ -193,11 +154,16 @@ class SchedulingService:
         if inspection.state != State.REQUESTED:
             return
         now = self.clock.now()
-        slot = earliest_slot(now, self.settings.notice_days, self.settings.slot_hour_local, self.settings.timezone)
+        try:
+            offers = await self.find_offers(inspection, now, [o["officer_id"] for o in inspection.officers])
+        except (YearWithoutCalendar, Conflict) as exc:
+            inspection.state_reason = f"cannot schedule: {exc.message}"
+            log.warning("inspection %s: %s", inspection.id, exc.message, extra={"inspection_id": inspection.id})
+            return
         self._move(inspection, Action.SCHEDULE)
-        inspection.slot_start, inspection.slot_end = slot, slot + self._duration(inspection)
-        inspection.notice_sent_at = now
-        await self._emit(
+        await self._book(inspection, offers[0])
+        self._offer(inspection, offers, now)
+        event = await self._emit(
             "rvi.inspection.scheduled.v1",
             inspection,
             p.InspectionScheduled(
@@ -209,8 +175,32 @@ class SchedulingService:
                 notice_sent_at=now,
                 outcome=decision.outcome,
                 onsite_items=inspection.onsite_items,
+                notice_id=inspection.notice_id,
+                plan=self.plan_of(inspection),
+                offered_slots=[
+                    p.OfferedSlot(offer_id=o["offer_id"], slot_start=o["slot_start"], slot_end=o["slot_end"])
+                    for o in inspection.offered_slots
+                ],
+                required_documents=inspection.required_documents or [],
+                equipment_test_by=inspection.slot_start,
             ),
         )
+        zone = await self._zone(inspection)
+        subject, body = messages.notice(inspection, zone, self.settings.gateway_public_url, self.settings.console_url)
+        extra = {
+            "notice_id": inspection.notice_id,
+            "slot_start": iso(inspection.slot_start),
+            "plan": inspection.day_plan,
+            "offered_slots": [{k: v for k, v in o.items() if k != "team"} for o in inspection.offered_slots],
+            "required_documents": inspection.required_documents,
+        }
+        await self.notifier.to_enterprise(inspection, "notice", subject, body, event.id, extra)
+        subject, body = messages.assignment(inspection, zone)
+        officer_ids = [o["officer_id"] for o in inspection.officers]
+        await self.notifier.to_officers(inspection, officer_ids, "assignment", subject, body, event.id)
+        if inspection.onsite_items:
+            reasons = {d.item_id: [f"{r.reference}: {r.message}" for r in d.reasons] for d in decision.items}
+            await self._require_onsite(inspection, {i: reasons.get(i, []) for i in inspection.onsite_items})
 
     async def _shift_onsite(self, inspection: Inspection, decision: p.EligibilityDecided) -> None:
         reason = "; ".join(f"{r.reference}: {r.message}" for r in decision.reasons) or "remote video not allowed"
@@ -222,19 +212,6 @@ class SchedulingService:
         reference = f"GACC-RVI {escalation.reason_code}"
         await self._shift_onsite_for(inspection, f"{reference}: {escalation.reason}", [reference])
 
-    async def _shift_onsite_for(self, inspection: Inspection, reason: str, references: list[str]) -> None:
-        self._move(inspection, Action.SHIFT_ONSITE, reason)
-        await self._emit(
-            "rvi.inspection.shifted_onsite.v1",
-            inspection,
-            p.InspectionShiftedOnsite(
-                inspection_id=inspection.id,
-                enterprise_id=inspection.enterprise_id,
-                reason=reason,
-                references=references,
-            ),
-        )
-
     async def on_session_started(self, inspection: Inspection, started: p.SessionStarted) -> None:
         inspection.session_id = started.session_id
         inspection.session_started_at = started.started_at
@@ -243,6 +220,16 @@ class SchedulingService:
     async def on_session_ended(self, inspection: Inspection, ended: p.SessionEnded) -> None:
         inspection.session_id = ended.session_id
         inspection.session_ended_at = ended.ended_at
+        remote_gaps = {
+            item.item_id: [
+                f"GACC-RVI 3(III): not verifiable remotely at site {site.site_id}: {item.finding}".rstrip(": ")
+            ]
+            for site in ended.results
+            for item in site.items
+            if item.result == "not_verifiable_remotely"
+        }
+        if remote_gaps:
+            await self._require_onsite(inspection, remote_gaps)
         await self.advance(inspection)
 
     async def on_document_issued(self, inspection: Inspection, issued: p.DocumentIssued) -> None:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rvi_shared.datetimes import Rfc3339DateTime
+from rvi_shared.datetimes import Rfc3339Date, Rfc3339DateTime
 from rvi_shared.identifiers import HsCode, split_declaration_code
 from rvi_shared.text import Identifier
 
@@ -82,6 +82,22 @@ class InspectionRequested(Payload):
     requested_at: Rfc3339DateTime
 
 
+class PlannedVisit(Payload):
+    """One site's window in a day plan."""
+
+    site_id: str
+    start: Rfc3339DateTime
+    end: Rfc3339DateTime
+
+
+class OfferedSlot(Payload):
+    """A day the enterprise may choose instead (POST /v1/inspections/{id}/slot-choice)."""
+
+    offer_id: str
+    slot_start: Rfc3339DateTime
+    slot_end: Rfc3339DateTime
+
+
 class InspectionScheduled(Payload):
     inspection_id: str
     enterprise_id: str
@@ -91,6 +107,13 @@ class InspectionScheduled(Payload):
     notice_sent_at: Rfc3339DateTime
     outcome: Outcome
     onsite_items: list[str] = Field(default_factory=list)
+    notice_id: str | None = Field(default=None, description="the advance notice (GACC-RVI 4(I))")
+    plan: list[PlannedVisit] = Field(default_factory=list, description="the sites in order, each with its window")
+    offered_slots: list[OfferedSlot] = Field(default_factory=list, description="the booked day first")
+    required_documents: list[str] = Field(default_factory=list, description="uploads the notice asks for")
+    equipment_test_by: Rfc3339DateTime | None = Field(
+        default=None, description="a passed equipment test is due by then"
+    )
 
 
 class InspectionReady(Payload):
@@ -106,6 +129,8 @@ class InspectionRescheduled(Payload):
     slot_start: Rfc3339DateTime
     slot_end: Rfc3339DateTime
     reason: str
+    team: list[Officer] = Field(default_factory=list, description="the team for the new slot, when known")
+    plan: list[PlannedVisit] = Field(default_factory=list, description="the day plan for the new slot, when known")
 
 
 class InspectionCancelled(Payload):
@@ -119,6 +144,43 @@ class InspectionShiftedOnsite(Payload):
     reason: str
     references: list[str] = Field(default_factory=list)
     items: list[str] = Field(default_factory=list, description="items shifted; empty means the whole task")
+
+
+class InspectionNoShow(Payload):
+    """Nobody on the enterprise's side by the grace period after the slot started."""
+
+    inspection_id: str
+    enterprise_id: str
+    slot_start: Rfc3339DateTime
+    no_shows: int = Field(description="no-shows of this inspection so far")
+    action: Literal["rescheduled", "shifted_onsite"]
+
+
+class OnsiteItem(Payload):
+    item_id: str
+    reasons: list[str] = Field(default_factory=list, description="e.g. GACC-RVI 3(III): not verifiable remotely")
+
+
+class InspectionOnsiteRequired(Payload):
+    """Items that go on-site while the remote part goes ahead (GACC-RVI 3(III), 3(V)): a hybrid task."""
+
+    inspection_id: str
+    enterprise_id: str
+    items: list[OnsiteItem]
+    planned_start: Rfc3339DateTime | None = Field(default=None, description="the on-site follow-up's first working day")
+    team: list[Officer] = Field(default_factory=list)
+
+
+class InspectionNotified(Payload):
+    """A notification reached its recipient's system (e-mail accepted by SMTP, webhook 2xx)."""
+
+    inspection_id: str
+    notification_id: str
+    kind: str = Field(description="notice, assignment, change, reminder, no_show")
+    channel: Literal["email", "webhook"]
+    recipient: str
+    delivered_at: Rfc3339DateTime
+    attempts: int = 1
 
 
 class InspectionCompleted(Payload):
@@ -310,6 +372,23 @@ class DocumentCompleted(Payload):
     inspection_id: str
     enterprise_id: str
     completed_at: Rfc3339DateTime
+
+
+# rvi.personnel
+class OfficerUpdated(Payload):
+    """An officer's record from the customs personnel system (bulk updates; scheduling keeps the roster)."""
+
+    officer_id: str
+    name: str
+    credential_no: str = Field(description="enforcement credential number")
+    credential_valid_from: Rfc3339Date
+    credential_valid_until: Rfc3339Date
+    customs_office: str
+    district: str
+    languages: list[str] = Field(default_factory=list)
+    active: bool = True
+    email: str | None = None
+    updated_at: Rfc3339DateTime
 
 
 # rvi.enterprises

@@ -14,7 +14,8 @@ ELIGIBILITY = "rvi.eligibility"
 SESSIONS = "rvi.sessions"
 DOCUMENTS = "rvi.documents"
 ENTERPRISES = "rvi.enterprises"
-TOPICS: tuple[str, ...] = (INSPECTIONS, ELIGIBILITY, SESSIONS, DOCUMENTS, ENTERPRISES)
+PERSONNEL = "rvi.personnel"
+TOPICS: tuple[str, ...] = (INSPECTIONS, ELIGIBILITY, SESSIONS, DOCUMENTS, ENTERPRISES, PERSONNEL)
 
 
 def dlq_topic(topic: str) -> str:
@@ -70,6 +71,27 @@ _TYPES = [
         p.InspectionShiftedOnsite,
         "scheduling",
         "The task (or items) go on-site.",
+    ),
+    EventType(
+        "rvi.inspection.no_show.v1",
+        INSPECTIONS,
+        p.InspectionNoShow,
+        "scheduling",
+        "The enterprise did not show up; rescheduled with notice again, or on-site after repeated no-shows.",
+    ),
+    EventType(
+        "rvi.inspection.onsite_required.v1",
+        INSPECTIONS,
+        p.InspectionOnsiteRequired,
+        "scheduling",
+        "Items of a hybrid task go to an on-site follow-up; the remote part goes ahead (GACC-RVI 3(III), 3(V)).",
+    ),
+    EventType(
+        "rvi.inspection.notified.v1",
+        INSPECTIONS,
+        p.InspectionNotified,
+        "scheduling",
+        "A notice, reminder or change notification was delivered (e-mail over SMTP or signed webhook).",
     ),
     EventType(
         "rvi.inspection.completed.v1",
@@ -162,6 +184,13 @@ _TYPES = [
         p.DocumentCompleted,
         "documents",
         "The document's workflow is complete.",
+    ),
+    EventType(
+        "rvi.officer.updated.v1",
+        PERSONNEL,
+        p.OfficerUpdated,
+        "external",
+        "An officer's record from the customs personnel system (credential, office, district); bulk roster updates.",
     ),
     EventType(
         "rvi.enterprise.updated.v1",

@@ -1,0 +1,1 @@
+"""The inspection task: lifecycle commands, planning and changes, composed in SchedulingService."""

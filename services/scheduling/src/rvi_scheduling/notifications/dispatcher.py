@@ -1,0 +1,181 @@
+"""Delivers queued notifications (and runs the inspections' deadlines: day-before reminders,
+no-shows): claims due rows (SKIP LOCKED, so replicas share the work),
+sends outside any transaction, then records the outcome and emits `rvi.inspection.notified.v1`.
+Failures retry with exponential backoff; after `notification_max_attempts` a notification goes
+to the dead-letter list an operator can replay. Also queues the day-before reminders."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy import select, update
+
+from rvi_scheduling.models import Inspection
+from rvi_scheduling.notifications.models import EnterpriseChannel, Notification
+from rvi_scheduling.notifications.senders import DeliveryError, send_email, send_webhook
+from rvi_scheduling.repository import InspectionRepository
+from rvi_scheduling.settings import SchedulingSettings
+from rvi_shared.events import payloads as p
+from rvi_shared.service import ServiceRuntime
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=2)
+BATCH = 20
+
+
+def wall_clock() -> datetime:
+    """Retries are paced in real time, not in the business clock that tests and demos move."""
+    return datetime.now(UTC)
+
+
+class Dispatcher:
+    def __init__(self, rt: ServiceRuntime, settings: SchedulingSettings) -> None:
+        self.rt = rt
+        self.settings = settings
+
+    async def run(self) -> None:
+        async with httpx.AsyncClient(timeout=self.settings.webhook_timeout_s) as client:
+            while not self.rt.stop.is_set():
+                busy = False
+                try:
+                    await self.check_no_shows()
+                    await self.queue_reminders()
+                    busy = await self.dispatch(client)
+                except Exception:
+                    log.exception("notification dispatch failed; retrying")
+                if not busy:
+                    try:
+                        await asyncio.wait_for(self.rt.stop.wait(), self.settings.notification_poll_s)
+                    except TimeoutError:
+                        pass
+
+    async def dispatch(self, client: httpx.AsyncClient) -> bool:
+        now = wall_clock()
+        async with self.rt.sessions() as session, session.begin():
+            due = (
+                (
+                    await session.execute(
+                        select(Notification)
+                        .where(Notification.status == "pending", Notification.next_attempt_at <= now)
+                        .order_by(Notification.next_attempt_at)
+                        .limit(BATCH)
+                        .with_for_update(skip_locked=True)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            for note in due:
+                note.next_attempt_at = now + LEASE
+            secrets = {}
+            webhook_inspections = {n.inspection_id for n in due if n.channel == "webhook"}
+            if webhook_inspections:
+                rows = await session.execute(
+                    select(Inspection.id, EnterpriseChannel.webhook_secret)
+                    .join(EnterpriseChannel, EnterpriseChannel.enterprise_id == Inspection.enterprise_id)
+                    .where(Inspection.id.in_(webhook_inspections))
+                )
+                secrets = dict(rows.all())
+        for note in due:
+            error = None
+            try:
+                if note.channel == "email":
+                    await send_email(self.settings, note)
+                else:
+                    secret = secrets.get(note.inspection_id) or ""
+                    await send_webhook(
+                        client, note, secret, int(wall_clock().timestamp()), self.settings.webhook_allowed_hosts
+                    )
+            except DeliveryError as exc:
+                error = str(exc)
+            await self.record(note, error)
+        return bool(due)
+
+    async def record(self, note: Notification, error: str | None) -> None:
+        async with self.rt.sessions() as session, session.begin():
+            row = await session.get(Notification, note.id, with_for_update=True)
+            if row is None or row.status != "pending":
+                return
+            row.attempts += 1
+            if error is None:
+                row.status, row.sent_at, row.last_error = "sent", self.rt.clock.now(), None
+                event = await self.rt.outbox.emit(
+                    session,
+                    "rvi.inspection.notified.v1",
+                    row.inspection_id,
+                    p.InspectionNotified(
+                        inspection_id=row.inspection_id,
+                        notification_id=row.id,
+                        kind=row.kind,
+                        channel=row.channel,  # type: ignore[arg-type]
+                        recipient=row.recipient,
+                        delivered_at=row.sent_at,
+                        attempts=row.attempts,
+                    ),
+                    self.rt.clock.now(),
+                )
+                await InspectionRepository(session).record_timeline(event)
+                return
+            row.last_error = error
+            if row.attempts >= self.settings.notification_max_attempts:
+                row.status = "dead"
+                log.warning("notification %s dead after %d attempts: %s", row.id, row.attempts, error)
+            else:
+                backoff = self.settings.notification_backoff_s * 2 ** (row.attempts - 1)
+                row.next_attempt_at = wall_clock() + timedelta(seconds=backoff)
+
+    async def queue_reminders(self) -> None:
+        """The day before the slot: a reminder with what is still missing for readiness."""
+        from rvi_scheduling.service import SchedulingService  # the service composes the reminder
+
+        now = self.rt.clock.now()
+        lead = timedelta(hours=self.settings.reminder_lead_hours)
+        async with self.rt.sessions() as session, session.begin():
+            ids = (
+                (
+                    await session.execute(
+                        select(Inspection.id).where(
+                            Inspection.state.in_(("scheduled", "ready")),
+                            Inspection.slot_start > now,
+                            Inspection.slot_start <= now + lead,
+                            Inspection.reminded_for.is_distinct_from(Inspection.slot_start),
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            for inspection_id in ids:
+                service = SchedulingService(session, self.rt.outbox, self.rt.clock, self.settings)
+                inspection = await service.get(inspection_id, for_update=True)
+                await service.remind(inspection)
+            if ids:
+                await session.execute(
+                    update(Inspection).where(Inspection.id.in_(ids)).values(reminded_for=Inspection.slot_start)
+                )
+
+    async def check_no_shows(self) -> None:
+        """Inspections still not ready `no_show_grace_minutes` after their slot started."""
+        from rvi_scheduling.service import SchedulingService
+
+        now = self.rt.clock.now()
+        grace = timedelta(minutes=self.settings.no_show_grace_minutes)
+        async with self.rt.sessions() as session, session.begin():
+            ids = (
+                (
+                    await session.execute(
+                        select(Inspection.id)
+                        .where(Inspection.state == "scheduled", Inspection.slot_start < now - grace)
+                        .limit(BATCH)
+                        .with_for_update(skip_locked=True)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            for inspection_id in ids:
+                service = SchedulingService(session, self.rt.outbox, self.rt.clock, self.settings)
+                await service.no_show(await service.get(inspection_id, for_update=True))

@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rvi_scheduling.rosters.assignment import Candidate
+from rvi_scheduling.rosters.models import Assignment, OfficerAbsence, RosterOfficer
+
+
+class RosterRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, officer_id: str, for_update: bool = False) -> RosterOfficer | None:
+        return await self.session.get(RosterOfficer, officer_id, with_for_update=for_update)
+
+    async def by_credential(self, credential_no: str) -> RosterOfficer | None:
+        stmt = select(RosterOfficer).where(RosterOfficer.credential_no == credential_no)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def many(self, officer_ids: Sequence[str]) -> dict[str, RosterOfficer]:
+        rows = await self.session.execute(select(RosterOfficer).where(RosterOfficer.officer_id.in_(officer_ids)))
+        return {r.officer_id: r for r in rows.scalars()}
+
+    async def listing(self, office: str | None, district: str | None) -> Sequence[RosterOfficer]:
+        stmt = select(RosterOfficer).order_by(RosterOfficer.officer_id)
+        if office:
+            stmt = stmt.where(func.lower(RosterOfficer.customs_office) == office.lower())
+        if district:
+            stmt = stmt.where(func.lower(RosterOfficer.district) == district.lower())
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def upsert(self, officer_id: str, values: dict[str, object]) -> RosterOfficer:
+        """Insert or update in one statement: concurrent registrations of one officer never collide."""
+        stmt = (
+            pg_insert(RosterOfficer)
+            .values(officer_id=officer_id, **values)
+            .on_conflict_do_update(index_elements=[RosterOfficer.officer_id], set_=values)
+            .returning(RosterOfficer)
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.execute(stmt)).scalar_one()
+
+    def add(self, row: RosterOfficer | OfficerAbsence | Assignment) -> None:
+        self.session.add(row)
+
+    async def district_of(self, office: str) -> str | None:
+        """The district of a customs office, as the roster knows it (an office is its own district
+        when officers are registered with it as their district)."""
+        stmt = (
+            select(RosterOfficer.district)
+            .where(
+                or_(
+                    func.lower(RosterOfficer.customs_office) == office.lower(),
+                    func.lower(RosterOfficer.district) == office.lower(),
+                )
+            )
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def candidates(
+        self,
+        office: str,
+        district: str | None,
+        window: tuple[datetime, datetime],
+        period: tuple[datetime, datetime],
+        officer_ids: Sequence[str] | None = None,
+    ) -> list[Candidate]:
+        """Officers of the office or district with their bookings in `window` and their number
+        of inspections in `period` (the load compared for fairness)."""
+        # Team choices for one district are serialised: two events handled at once never book
+        # the same officer twice (released at commit).
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"roster:{(district or office).lower()}"}
+        )
+        stmt = select(RosterOfficer)
+        if officer_ids is not None:
+            stmt = stmt.where(RosterOfficer.officer_id.in_(officer_ids))
+        else:
+            conditions = [func.lower(RosterOfficer.customs_office) == office.lower()]
+            if district:
+                conditions.append(func.lower(RosterOfficer.district) == district.lower())
+            stmt = stmt.where(or_(*conditions))
+        officers = (await self.session.execute(stmt)).scalars().all()
+        if not officers:
+            return []
+        ids = [o.officer_id for o in officers]
+        busy: dict[str, list[tuple[datetime, datetime]]] = {i: [] for i in ids}
+        booked = await self.session.execute(
+            select(Assignment.officer_id, Assignment.starts_at, Assignment.ends_at).where(
+                Assignment.officer_id.in_(ids), Assignment.starts_at < window[1], Assignment.ends_at > window[0]
+            )
+        )
+        absent = await self.session.execute(
+            select(OfficerAbsence.officer_id, OfficerAbsence.starts_at, OfficerAbsence.ends_at).where(
+                OfficerAbsence.officer_id.in_(ids),
+                OfficerAbsence.starts_at < window[1],
+                OfficerAbsence.ends_at > window[0],
+            )
+        )
+        for officer_id, start, end in [*booked.all(), *absent.all()]:
+            busy[officer_id].append((start, end))
+        loads = dict(
+            (
+                await self.session.execute(
+                    select(Assignment.officer_id, func.count())
+                    .where(
+                        Assignment.officer_id.in_(ids),
+                        Assignment.starts_at >= period[0],
+                        Assignment.starts_at < period[1],
+                    )
+                    .group_by(Assignment.officer_id)
+                )
+            ).all()
+        )
+        return [
+            Candidate(
+                officer_id=o.officer_id,
+                name=o.name,
+                credential_no=o.credential_no,
+                customs_office=o.customs_office,
+                district=o.district,
+                valid_from=o.credential_valid_from,
+                valid_until=o.credential_valid_until,
+                active=o.active,
+                load=loads.get(o.officer_id, 0),
+                last_assigned_at=o.last_assigned_at,
+                busy=busy[o.officer_id],
+            )
+            for o in officers
+        ]
+
+    async def assignments(self, inspection_id: str) -> Sequence[Assignment]:
+        stmt = select(Assignment).where(Assignment.inspection_id == inspection_id).order_by(Assignment.assigned_at)
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def release(self, inspection_id: str, officer_id: str | None = None) -> None:
+        stmt = delete(Assignment).where(Assignment.inspection_id == inspection_id)
+        if officer_id is not None:
+            stmt = stmt.where(Assignment.officer_id == officer_id)
+        await self.session.execute(stmt)
+
+    async def inspections_overlapping(self, officer_id: str, start: datetime, end: datetime) -> list[str]:
+        stmt = select(Assignment.inspection_id).where(
+            Assignment.officer_id == officer_id, Assignment.starts_at < end, Assignment.ends_at > start
+        )
+        return list((await self.session.execute(stmt)).scalars().all())
+
+    async def absences(self, officer_id: str) -> Sequence[OfficerAbsence]:
+        stmt = select(OfficerAbsence).where(OfficerAbsence.officer_id == officer_id).order_by(OfficerAbsence.starts_at)
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def remove_absence(self, officer_id: str, absence_id: str) -> bool:
+        result = await self.session.execute(
+            delete(OfficerAbsence).where(
+                OfficerAbsence.officer_id == officer_id, OfficerAbsence.absence_id == absence_id
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
