@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 
-from rvi_video_gateway.peers.clips import ClipSpec, load_clip
-from rvi_video_gateway.peers.tracks import ClipTrack
-from rvi_video_gateway.peers.whip import WhipPublisher
+from rvi_platform.media_peers.clips import ClipSpec, load_clip
+from rvi_platform.media_peers.tracks import ClipTrack
+from rvi_platform.media_peers.whip import WhipPublisher
 
 CAMERA = ClipSpec(codec="h264", width=640, height=360, fps=25, seconds=4.0, bitrate=800_000)
 CLIP_SECONDS = 2.5

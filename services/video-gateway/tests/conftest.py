@@ -18,6 +18,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from rvi_platform.embedded.ports import free_port
+from rvi_platform.media_peers.clips import ClipSpec, load_clip
+from rvi_platform.media_peers.tracks import ClipTrack
+from rvi_platform.media_peers.whep import WhepViewer
+from rvi_platform.media_peers.whip import WhipPublisher
+from rvi_platform.session_events import session_opening_events
 from rvi_platform.testing import Tokens, new_database, private_broker, serve_in_process
 from rvi_shared.clock import ManualClock
 from rvi_shared.events import CloudEvent, new_event, topic_for
@@ -25,12 +30,7 @@ from rvi_shared.messaging.kafka import ensure_topics, make_producer
 from rvi_shared.migrations import upgrade
 from rvi_video_gateway.app import create_app
 from rvi_video_gateway.media.packets import Codec
-from rvi_video_gateway.peers.clips import ClipSpec, load_clip
-from rvi_video_gateway.peers.tracks import ClipTrack
-from rvi_video_gateway.peers.whep import WhepViewer
-from rvi_video_gateway.peers.whip import WhipPublisher
 from rvi_video_gateway.settings import VideoGatewaySettings
-from rvi_video_gateway.testing.inspections import session_opening_events
 
 Publish = Callable[[CloudEvent], Awaitable[None]]
 OpenSession = Callable[..., Awaitable[dict[str, Any]]]

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rvi_platform.testing import Tokens
-from rvi_video_gateway.heartbeat import CpuMeter
+from rvi_video_gateway.instances.heartbeat import CpuMeter
 from rvi_video_gateway.settings import VideoGatewaySettings
 
 StartSession = Callable[..., Awaitable[dict[str, Any]]]

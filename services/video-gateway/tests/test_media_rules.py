@@ -18,9 +18,9 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from rvi_platform.media_peers.clips import ClipSpec, load_clip
+from rvi_platform.media_peers.signalling import offer
 from rvi_platform.testing import Tokens
-from rvi_video_gateway.peers.clips import ClipSpec, load_clip
-from rvi_video_gateway.peers.signalling import offer
 from rvi_video_gateway.settings import VideoGatewaySettings
 
 if TYPE_CHECKING:
@@ -113,9 +113,9 @@ async def test_publishing_to_a_session_that_is_not_open_is_refused(
 
 PUBLISHER = """
 import asyncio, sys
-from rvi_video_gateway.peers.clips import ClipSpec, load_clip
-from rvi_video_gateway.peers.tracks import ClipTrack
-from rvi_video_gateway.peers.whip import WhipPublisher
+from rvi_platform.media_peers.clips import ClipSpec, load_clip
+from rvi_platform.media_peers.tracks import ClipTrack
+from rvi_platform.media_peers.whip import WhipPublisher
 
 async def main() -> None:
     spec = ClipSpec(codec=sys.argv[3], width=640, height=360, seconds=4.0, bitrate=800_000)

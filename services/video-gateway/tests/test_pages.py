@@ -14,8 +14,8 @@ import httpx
 import pytest
 from playwright.async_api import Page, async_playwright
 
+from rvi_platform.media_peers.clips import ClipSpec
 from rvi_platform.testing import Tokens
-from rvi_video_gateway.peers.clips import ClipSpec
 from rvi_video_gateway.settings import VideoGatewaySettings
 
 if TYPE_CHECKING:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import av
 import pytest
 
+from rvi_platform.testing_camera.cameras import RtspCamera, running_rtsp_camera
 from rvi_video_gateway.media.packets import EncodedFrame, h264_nal_types, is_keyframe
 from rvi_video_gateway.media.rtsp_source import (
     CameraUnreachable,
@@ -22,7 +23,6 @@ from rvi_video_gateway.media.rtsp_source import (
     UnsupportedStream,
     with_parameter_sets,
 )
-from rvi_video_gateway.testing.cameras import RtspCamera, running_rtsp_camera
 
 FPS = 25
 KEY_INT_MAX = 25

@@ -9,21 +9,22 @@ from fastapi import FastAPI
 from rvi_shared.clock import Clock
 from rvi_shared.db import transaction
 from rvi_shared.service import ServiceRuntime, create_service_app
-from rvi_video_gateway.handlers import build_handlers
-from rvi_video_gateway.heartbeat import Heartbeat
+from rvi_video_gateway.instances.heartbeat import Heartbeat
+from rvi_video_gateway.instances.registry import MISSED_BEATS_BEFORE_DEAD
+from rvi_video_gateway.instances.router import gateways_router
 from rvi_video_gateway.media.equipment import Measurement
 from rvi_video_gateway.media.feed import Feed
 from rvi_video_gateway.media.plane import MediaPlane
+from rvi_video_gateway.media.router import media_router, whep_router, whip_router
+from rvi_video_gateway.media.service import MediaService
 from rvi_video_gateway.media.tokens import MediaTokens, media_key
-from rvi_video_gateway.media_router import media_router, whep_router, whip_router
-from rvi_video_gateway.media_service import MediaService
 from rvi_video_gateway.models import messaging
-from rvi_video_gateway.pages_router import pages_router
-from rvi_video_gateway.registry import MISSED_BEATS_BEFORE_DEAD
-from rvi_video_gateway.router import gateways_router, inspections_router, sessions_router
-from rvi_video_gateway.service import GatewayService
+from rvi_video_gateway.pages.router import pages_router
+from rvi_video_gateway.sessions.handlers import build_handlers
+from rvi_video_gateway.sessions.router import inspections_router, sessions_router
+from rvi_video_gateway.sessions.service import SessionService
+from rvi_video_gateway.sessions.signing import load_signer
 from rvi_video_gateway.settings import VideoGatewaySettings
-from rvi_video_gateway.signing import load_signer
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def _in_transaction(app: FastAPI, rt: ServiceRuntime, plane: MediaPlane) -> Call
 
     async def run(work: Work) -> None:
         async with transaction(rt.sessions) as session:
-            gateway = GatewayService(session, rt.outbox, rt.clock, plane.settings, app.state.signer)
+            gateway = SessionService(session, rt.outbox, rt.clock, plane.settings, app.state.signer)
             await work(MediaService(gateway, plane, app.state.media_tokens))
 
     return run

@@ -14,7 +14,6 @@ from typing import Any
 from aiortc.sdp import SessionDescription
 
 from rvi_shared.errors import Conflict
-from rvi_video_gateway.heartbeat import MediaLoad
 from rvi_video_gateway.media.equipment import FrameMeter, Measurement, measure
 from rvi_video_gateway.media.feed import Feed, FeedKind
 from rvi_video_gateway.media.packets import EncodedFrame
@@ -34,6 +33,15 @@ log = logging.getLogger(__name__)
 
 FeedEnded = Callable[[Feed], Awaitable[None]]
 EquipmentMeasured = Callable[[str, Measurement | None], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class MediaLoad:
+    """This instance's live media, for its heartbeat (DESIGN: Scale)."""
+
+    feeds: int = 0
+    viewers: int = 0
+    bitrate_kbps: float = 0.0
 
 
 @dataclass(eq=False)

@@ -1,7 +1,7 @@
 """An IP camera pulled over RTSP (interleaved TCP) with PyAV: the first video stream is demuxed,
 never decoded, and each access unit goes to a FrameSink on the event loop's thread.
 
-What ffmpeg's RTSP demuxer gives (measured with GStreamer's RTSP server, see testing/):
+What ffmpeg's RTSP demuxer gives (measured with GStreamer's RTSP server, see rvi_platform.testing_camera):
 H.264 arrives as Annex B access units (ffmpeg's parser reassembles the RTP fragments, at the cost
 of one frame of delay: an access unit is complete only when the next one starts), with
 `is_keyframe` set on IDR pictures, and the stream's extradata holds the SDP's

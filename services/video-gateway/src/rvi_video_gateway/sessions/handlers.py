@@ -13,10 +13,10 @@ from rvi_shared.events.envelope import CloudEvent
 from rvi_shared.messaging.consumer import HandlerRegistry, PermanentError
 from rvi_shared.messaging.outbox import Outbox
 from rvi_video_gateway.models import InspectionView
-from rvi_video_gateway.service import GatewayService
+from rvi_video_gateway.sessions.projection import InspectionProjection
 from rvi_video_gateway.settings import VideoGatewaySettings
 
-Reaction = Callable[[GatewayService, InspectionView, Any], Awaitable[None]]
+Reaction = Callable[[InspectionProjection, InspectionView, Any], Awaitable[None]]
 
 
 def build_handlers(outbox: Outbox, clock: Clock, settings: VideoGatewaySettings) -> HandlerRegistry:
@@ -24,11 +24,11 @@ def build_handlers(outbox: Outbox, clock: Clock, settings: VideoGatewaySettings)
 
     @registry.on("rvi.inspection.requested.v1")
     async def requested(session: AsyncSession, event: CloudEvent, payload: p.InspectionRequested) -> None:
-        await GatewayService(session, outbox, clock, settings).on_requested(payload)
+        await InspectionProjection(session, clock).on_requested(payload)
 
     def bind(type_name: str, reaction: Reaction) -> None:
         async def handle(session: AsyncSession, event: CloudEvent, payload: Any) -> None:
-            service = GatewayService(session, outbox, clock, settings)
+            service = InspectionProjection(session, clock)
             inspection = await service.inspection(payload.inspection_id)
             if inspection is None:
                 # Requested always precedes these on the inspection's partition: it will never come.
@@ -37,9 +37,9 @@ def build_handlers(outbox: Outbox, clock: Clock, settings: VideoGatewaySettings)
 
         registry.on(type_name)(handle)
 
-    bind("rvi.inspection.scheduled.v1", GatewayService.on_scheduled)
-    bind("rvi.inspection.rescheduled.v1", GatewayService.on_rescheduled)
-    bind("rvi.inspection.ready.v1", GatewayService.on_ready)
-    bind("rvi.inspection.cancelled.v1", GatewayService.on_cancelled)
-    bind("rvi.inspection.shifted_onsite.v1", GatewayService.on_shifted_onsite)
+    bind("rvi.inspection.scheduled.v1", InspectionProjection.on_scheduled)
+    bind("rvi.inspection.rescheduled.v1", InspectionProjection.on_rescheduled)
+    bind("rvi.inspection.ready.v1", InspectionProjection.on_ready)
+    bind("rvi.inspection.cancelled.v1", InspectionProjection.on_cancelled)
+    bind("rvi.inspection.shifted_onsite.v1", InspectionProjection.on_shifted_onsite)
     return registry

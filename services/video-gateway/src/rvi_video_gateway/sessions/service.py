@@ -21,8 +21,11 @@ from rvi_shared.clock import Clock
 from rvi_shared.errors import Conflict, NotFound, Unprocessable
 from rvi_shared.events import payloads as p
 from rvi_shared.messaging.outbox import Outbox
-from rvi_video_gateway.access import team_officer
-from rvi_video_gateway.evidence import (
+from rvi_video_gateway.instances.placement import holder_elsewhere
+from rvi_video_gateway.instances.registry import GatewayRegistry
+from rvi_video_gateway.models import InspectionSession, InspectionView, ManifestEntry
+from rvi_video_gateway.sessions.access import team_officer
+from rvi_video_gateway.sessions.evidence import (
     GENESIS_HASH,
     canonical_json,
     evidence_entry,
@@ -31,17 +34,14 @@ from rvi_video_gateway.evidence import (
     signed_manifest_document,
     verify_chain,
 )
-from rvi_video_gateway.lifecycle import SessionAction, SessionState, can, transition
-from rvi_video_gateway.location import LocationCheck, check_location
-from rvi_video_gateway.models import InspectionSession, InspectionView, ManifestEntry
-from rvi_video_gateway.placement import holder_elsewhere
-from rvi_video_gateway.registry import GatewayRegistry
-from rvi_video_gateway.repository import GatewayRepository
-from rvi_video_gateway.schemas import Escalation, LocationReport, SessionEnd, StepCreate
+from rvi_video_gateway.sessions.lifecycle import SessionAction, transition
+from rvi_video_gateway.sessions.location import LocationCheck, check_location
+from rvi_video_gateway.sessions.repository import GatewayRepository
+from rvi_video_gateway.sessions.schemas import Escalation, LocationReport, SessionEnd, StepCreate
+from rvi_video_gateway.sessions.signing import ManifestSigner
+from rvi_video_gateway.sessions.steps import checklist_item_of, is_well_formed
+from rvi_video_gateway.sessions.verification import VerificationReport, verify_manifest
 from rvi_video_gateway.settings import VideoGatewaySettings
-from rvi_video_gateway.signing import ManifestSigner
-from rvi_video_gateway.steps import checklist_item_of, is_well_formed
-from rvi_video_gateway.verification import VerificationReport, verify_manifest
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
@@ -67,7 +67,7 @@ class SealedManifest:
     public_key: bytes
 
 
-class GatewayService:
+class SessionService:
     def __init__(
         self,
         session: AsyncSession,
@@ -112,7 +112,8 @@ class GatewayService:
     async def entries(self, live: InspectionSession) -> Sequence[ManifestEntry]:
         return await self.repo.entries(live.session_id)
 
-    async def _inspection(self, live: InspectionSession) -> InspectionView:
+    async def inspection_of(self, live: InspectionSession) -> InspectionView:
+        """The projected inspection a session belongs to."""
         inspection = await self.repo.inspection(live.inspection_id)
         assert inspection is not None, "a session always has its inspection"
         return inspection
@@ -120,7 +121,7 @@ class GatewayService:
     # --- commands from REST (the session row is locked by the caller) ---
 
     async def start(self, live: InspectionSession, principal: Principal) -> InspectionSession:
-        inspection = await self._inspection(live)
+        inspection = await self.inspection_of(live)
         team_officer(principal, self.team(inspection))
         target = transition(live.state, SessionAction.START)
         if inspection.state != "ready":
@@ -163,10 +164,10 @@ class GatewayService:
 
     async def record_step(self, live: InspectionSession, principal: Principal, step: StepCreate) -> ManifestEntry:
         """GACC-RVI 4(III): a key procedural step, appended to the hash-chained manifest."""
-        inspection = await self._inspection(live)
+        inspection = await self.inspection_of(live)
         officer = team_officer(principal, self.team(inspection))
         transition(live.state, SessionAction.RECORD_STEP)
-        self._check_step(inspection, step.kind, step.site_id)
+        self.check_step(inspection, step.kind, step.site_id)
         ended_at = step.ended_at or self.clock.now()
         started_at = step.started_at or ended_at
         self._check_span(started_at, ended_at)
@@ -200,10 +201,10 @@ class GatewayService:
         (`<evidence_dir>/<session id>/`) is flat. The caller holds the session row lock
         (`get(session_id, for_update=True)`) and owns the transaction."""
         transition(live.state, SessionAction.RECORD_STEP)
-        inspection = await self._inspection(live)
+        inspection = await self.inspection_of(live)
         if not is_well_formed(kind):
             raise Unprocessable(f"unknown step kind {kind!r}")
-        self._check_step(inspection, kind, site_id)
+        self.check_step(inspection, kind, site_id)
         name: str | None = None
         if file_path is not None or sha256 is not None:
             # Without both, the entry records a step during which no picture arrived.
@@ -240,7 +241,7 @@ class GatewayService:
         """GACC-RVI 4(III) confirming location: the enterprise's device reports where it is; the
         distance to the registered site decides, and pass or fail goes on the chain."""
         transition(live.state, SessionAction.VERIFY_LOCATION)
-        inspection = await self._inspection(live)
+        inspection = await self.inspection_of(live)
         site = next((s for s in inspection.sites if s["site_id"] == report.site_id), None)
         if site is None:
             sites = [s["site_id"] for s in inspection.sites]
@@ -313,7 +314,7 @@ class GatewayService:
             raise Unprocessable(f"started_at {_iso(started_at)} is after ended_at {_iso(ended_at)}")
 
     @staticmethod
-    def _check_step(inspection: InspectionView, kind: str, site_id: str | None) -> None:
+    def check_step(inspection: InspectionView, kind: str, site_id: str | None) -> None:
         item_id = checklist_item_of(kind)
         if item_id is not None:
             items = [i["item_id"] for i in inspection.checklist_items]
@@ -335,7 +336,7 @@ class GatewayService:
     ) -> InspectionSession:
         """GACC-RVI 5: shift from remote to on-site. A supervisor may order it without being on the team."""
         if principal.role is not Role.SUPERVISOR:
-            team_officer(principal, self.team(await self._inspection(live)))
+            team_officer(principal, self.team(await self.inspection_of(live)))
         live.state = transition(live.state, SessionAction.ESCALATE)
         live.escalated_at = self.clock.now()
         live.escalation_code = escalation.reason_code
@@ -356,7 +357,7 @@ class GatewayService:
         return live
 
     async def end(self, live: InspectionSession, principal: Principal, end: SessionEnd) -> InspectionSession:
-        team_officer(principal, self.team(await self._inspection(live)))
+        team_officer(principal, self.team(await self.inspection_of(live)))
         target = transition(live.state, SessionAction.END)
         entries = await self.repo.entries(live.session_id)
         ok, broken = verify_chain(entries)
@@ -443,59 +444,6 @@ class GatewayService:
 
     # --- the projection of rvi.inspections ---
 
-    async def inspection(self, inspection_id: str) -> InspectionView | None:
-        return await self.repo.inspection(inspection_id, for_update=True)
-
-    async def on_requested(self, requested: p.InspectionRequested) -> None:
-        inspection = await self.inspection(requested.inspection_id)
-        if inspection is None:
-            inspection = InspectionView(id=requested.inspection_id, state="requested", team=[], onsite_items=[])
-            self.repo.add(inspection)
-        inspection.enterprise_id = requested.enterprise_id
-        inspection.customs = requested.customs
-        inspection.sites = [s.model_dump(mode="json") for s in requested.sites]
-        inspection.checklist_items = [i.model_dump(mode="json") for i in requested.checklist_items]
-        inspection.officers = [o.model_dump(mode="json") for o in requested.officers]
-        inspection.updated_at = self.clock.now()
-
-    async def on_scheduled(self, inspection: InspectionView, scheduled: p.InspectionScheduled) -> None:
-        inspection.state = "scheduled"
-        inspection.team = [o.model_dump(mode="json") for o in scheduled.team]
-        inspection.onsite_items = scheduled.onsite_items
-        await self._move_slot(inspection, scheduled.slot_start, scheduled.slot_end)
-
-    async def on_rescheduled(self, inspection: InspectionView, rescheduled: p.InspectionRescheduled) -> None:
-        inspection.state = "scheduled"
-        await self._move_slot(inspection, rescheduled.slot_start, rescheduled.slot_end)
-
-    async def _move_slot(self, inspection: InspectionView, slot_start: datetime, slot_end: datetime) -> None:
-        inspection.slot_start, inspection.slot_end = slot_start, slot_end
-        inspection.updated_at = self.clock.now()
-        live = await self.repo.session_of(inspection.id, for_update=True)
-        if live is not None and live.state == SessionState.OPEN:
-            live.slot_start = slot_start
-
-    async def on_ready(self, inspection: InspectionView, ready: p.InspectionReady) -> None:
-        """GACC-RVI 4(II) done: the session opens. A repeated ready leaves the one session as it is."""
-        inspection.state = "ready"
-        inspection.updated_at = self.clock.now()
-        await self.repo.open_session(inspection, SessionState.OPEN, self.clock.now())
-
-    async def on_cancelled(self, inspection: InspectionView, cancelled: p.InspectionCancelled) -> None:
-        inspection.state = "cancelled"
-        await self._close(inspection, f"inspection cancelled: {cancelled.reason}")
-
-    async def on_shifted_onsite(self, inspection: InspectionView, shifted: p.InspectionShiftedOnsite) -> None:
-        if shifted.items:
-            inspection.onsite_items = sorted({*inspection.onsite_items, *shifted.items})
-            inspection.updated_at = self.clock.now()
-            return
-        inspection.state = "shifted_onsite"
-        await self._close(inspection, f"shifted on-site: {shifted.reason}")
-
-    async def _close(self, inspection: InspectionView, reason: str) -> None:
-        inspection.updated_at = self.clock.now()
-        live = await self.repo.session_of(inspection.id, for_update=True)
-        if live is not None and can(live.state, SessionAction.CLOSE):
-            live.state = transition(live.state, SessionAction.CLOSE)
-            live.closed_at, live.closed_reason = self.clock.now(), reason
+    async def find_inspection(self, inspection_id: str) -> InspectionView | None:
+        """The projected inspection, read only."""
+        return await self.repo.inspection(inspection_id)

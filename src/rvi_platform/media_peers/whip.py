@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import httpx
 from aiortc import RTCRtpSender
 
+from rvi_platform.media_peers import signalling
+from rvi_platform.media_peers.tracks import ClipTrack
 from rvi_video_gateway.media.packets import Codec
-from rvi_video_gateway.peers import signalling
-from rvi_video_gateway.peers.tracks import ClipTrack
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from rvi_video_gateway.evidence import GENESIS_HASH, canonical_json, hash_entry, key_id_of
+from rvi_video_gateway.sessions.evidence import GENESIS_HASH, canonical_json, hash_entry, key_id_of
 
 Check = Literal["signature", "entry_hash", "prev_hash", "digest", "file_sha256"]
 CHUNK = 1 << 20

@@ -11,22 +11,22 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from rvi_shared.auth import Principal, Role, require_roles
 from rvi_shared.errors import DomainError
 from rvi_video_gateway.dependencies import media_service
-from rvi_video_gateway.media.sdp import MAX_SDP_BYTES
-from rvi_video_gateway.media.url_policy import redacted
-from rvi_video_gateway.media_service import IssuedFeed, MediaService
-from rvi_video_gateway.models import EquipmentTest, MediaFeed, Recording
-from rvi_video_gateway.placement import PlacedElsewhere
-from rvi_video_gateway.router import entry_out
-from rvi_video_gateway.schemas import (
+from rvi_video_gateway.instances.placement import PlacedElsewhere
+from rvi_video_gateway.media.schemas import (
     EquipmentTestOut,
     FeedCreate,
     FeedOut,
     RecordingCreate,
     RecordingOut,
     SnapshotCreate,
-    StepRecorded,
     TokenRequest,
 )
+from rvi_video_gateway.media.sdp import MAX_SDP_BYTES
+from rvi_video_gateway.media.service import IssuedFeed, MediaService
+from rvi_video_gateway.media.url_policy import redacted
+from rvi_video_gateway.models import EquipmentTest, MediaFeed, Recording
+from rvi_video_gateway.sessions.router import entry_out
+from rvi_video_gateway.sessions.schemas import StepRecorded
 
 media_router = APIRouter(tags=["media"])
 whip_router = APIRouter(prefix="/whip", tags=["WHIP / WHEP"])
@@ -126,7 +126,7 @@ async def create_feed(
     """A feed for an open session. `webrtc`: publish to `whip_url` with `publish_token` (short-lived,
     this feed only). `rtsp`: the gateway pulls the camera over TCP while someone watches or records.
     Officers watch at `whep_url` with `view_token`."""
-    live = await media.gateway.get(session_id)
+    live = await media.session(session_id)
     issued = await media.create_feed(live, principal, body)
     return feed_out(request, media, issued.row, issued)
 
@@ -135,7 +135,7 @@ async def create_feed(
 async def list_feeds(
     session_id: str, request: Request, media: Media, principal: Principal = Depends(Members)
 ) -> list[FeedOut]:
-    live = await media.gateway.get(session_id)
+    live = await media.session(session_id)
     return [feed_out(request, media, row) for row in await media.feeds(live, principal)]
 
 
@@ -149,7 +149,7 @@ async def feed_tokens(
     principal: Principal = Depends(Members),
 ) -> FeedOut:
     """Fresh media tokens: `view` for officers of the team, `publish` for the enterprise or an officer."""
-    live = await media.gateway.get(session_id)
+    live = await media.session(session_id)
     issued = await media.issue_tokens(live, principal, feed_id, body.scope)
     return feed_out(request, media, issued.row, issued)
 
@@ -259,13 +259,13 @@ async def start_recording(
 ) -> RecordingOut:
     """Starts a key step's clip: the feed's packets remuxed as received (fragmented MP4 for H.264,
     WebM for VP8; fragments of at most 2 s), from the next keyframe."""
-    live = await media.gateway.get(session_id)
+    live = await media.session(session_id)
     return recording_out(await media.start_recording(live, principal, body))
 
 
 @media_router.get("/v1/sessions/{session_id}/recordings", response_model=list[RecordingOut])
 async def list_recordings(session_id: str, media: Media, principal: Principal = Depends(Members)) -> list[RecordingOut]:
-    live = await media.gateway.get(session_id)
+    live = await media.session(session_id)
     return [recording_out(r) for r in await media.recordings(live, principal)]
 
 
@@ -275,7 +275,7 @@ async def stop_recording(
 ) -> RecordingOut:
     """Closes the clip, hashes it (SHA-256) and appends it to the evidence chain; emits
     `rvi.session.step_recorded.v1` with the entry's digest."""
-    live = await media.gateway.get(session_id, for_update=True)
+    live = await media.session(session_id, for_update=True)
     return recording_out(await media.stop_recording(live, principal, recording_id))
 
 
@@ -284,7 +284,7 @@ async def take_snapshot(
     session_id: str, body: SnapshotCreate, media: Media, principal: Principal = Depends(Officers)
 ) -> StepRecorded:
     """A JPEG of the feed's latest keyframe (the one decode the gateway does), hashed onto the chain."""
-    live = await media.gateway.get(session_id, for_update=True)
+    live = await media.session(session_id, for_update=True)
     link = await media.snapshot(live, principal, body)
     return StepRecorded(session_id=session_id, **entry_out(link).model_dump())
 

@@ -18,10 +18,10 @@ from aiortc import RTCRtpReceiver
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtpPacket
 
+from rvi_platform.media_peers import signalling
+from rvi_platform.media_peers.clips import frame_digest
 from rvi_video_gateway.media.packets import Codec, EncodedFrame
 from rvi_video_gateway.media.passthrough import tap_receiver
-from rvi_video_gateway.peers import signalling
-from rvi_video_gateway.peers.clips import frame_digest
 
 
 @dataclass(frozen=True, slots=True)

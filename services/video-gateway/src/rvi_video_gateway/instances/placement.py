@@ -5,8 +5,8 @@ clients reaching another instance are told where to go."""
 from __future__ import annotations
 
 from rvi_shared.errors import DomainError, NotFound
+from rvi_video_gateway.instances.registry import GatewayRegistry
 from rvi_video_gateway.models import InspectionSession
-from rvi_video_gateway.registry import GatewayRegistry
 
 
 class PlacedElsewhere(DomainError):

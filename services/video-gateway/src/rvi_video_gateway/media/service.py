@@ -13,18 +13,18 @@ from datetime import timedelta
 from pathlib import Path
 
 import av
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_shared.auth import Principal, Role, ensure_enterprise_access
 from rvi_shared.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from rvi_shared.events import payloads as p
-from rvi_video_gateway.access import team_officer
-from rvi_video_gateway.lifecycle import SessionState
+from rvi_video_gateway.instances.placement import PlacedElsewhere, place, placed_elsewhere
+from rvi_video_gateway.instances.registry import GatewayRegistry
 from rvi_video_gateway.media.equipment import Measurement, Thresholds, judge
 from rvi_video_gateway.media.feed import Feed
 from rvi_video_gateway.media.keyframes import KeyframeError, jpeg_snapshot
 from rvi_video_gateway.media.plane import MediaPlane
+from rvi_video_gateway.media.repository import MediaRepository
+from rvi_video_gateway.media.schemas import FeedCreate, RecordingCreate, SnapshotCreate
 from rvi_video_gateway.media.sdp import SdpError, parse_offer
 from rvi_video_gateway.media.tokens import MediaGrant, MediaTokens, Scope
 from rvi_video_gateway.models import (
@@ -34,11 +34,10 @@ from rvi_video_gateway.models import (
     MediaFeed,
     Recording,
 )
-from rvi_video_gateway.placement import PlacedElsewhere, place, placed_elsewhere
-from rvi_video_gateway.registry import GatewayRegistry
-from rvi_video_gateway.schemas import FeedCreate, RecordingCreate, SnapshotCreate
-from rvi_video_gateway.service import GatewayService
-from rvi_video_gateway.steps import is_well_formed
+from rvi_video_gateway.sessions.access import team_officer
+from rvi_video_gateway.sessions.lifecycle import SessionState
+from rvi_video_gateway.sessions.service import SessionService
+from rvi_video_gateway.sessions.steps import is_well_formed
 
 LIVE_SESSION = (SessionState.OPEN, SessionState.IN_PROGRESS)
 SNAPSHOT_WAIT_S = 5.0
@@ -79,13 +78,18 @@ class IssuedFeed:
 
 
 class MediaService:
-    def __init__(self, gateway: GatewayService, plane: MediaPlane, tokens: MediaTokens) -> None:
-        self.gateway = gateway
-        self.session: AsyncSession = gateway.session
-        self.settings = gateway.settings
-        self.clock = gateway.clock
+    def __init__(self, sessions: SessionService, plane: MediaPlane, tokens: MediaTokens) -> None:
+        self.sessions = sessions
+        self.repo = MediaRepository(sessions.session)
+        self.outbox = sessions.outbox
+        self.settings = sessions.settings
+        self.clock = sessions.clock
         self.plane = plane
         self.tokens = tokens
+
+    async def session(self, session_id: str, for_update: bool = False) -> InspectionSession:
+        """The session a media command acts on (404 when unknown)."""
+        return await self.sessions.get(session_id, for_update=for_update)
 
     # --- feeds ---
 
@@ -97,8 +101,8 @@ class MediaService:
         if principal.role is Role.ENTERPRISE:
             ensure_enterprise_access(principal, live.enterprise_id)
             return None
-        inspection = await self.gateway._inspection(live)
-        return team_officer(principal, self.gateway.team(inspection))
+        inspection = await self.sessions.inspection_of(live)
+        return team_officer(principal, self.sessions.team(inspection))
 
     async def create_feed(self, live: InspectionSession, principal: Principal, body: FeedCreate) -> IssuedFeed:
         """View tokens go to officers of the team only; the enterprise gets the publish token."""
@@ -123,8 +127,8 @@ class MediaService:
             created_at=self.clock.now(),
             instance_id=self.settings.instance_id,
         )
-        self.session.add(row)
-        await self.session.flush()
+        self.repo.add(row)
+        await self.repo.flush()
         feed = self.plane.open_feed(str(feed_id), live.inspection_id, str(live.session_id), body.kind)
         if body.kind == "rtsp":
             feed.source_url = source_url
@@ -160,7 +164,7 @@ class MediaService:
             key = uuid.UUID(feed_id)
         except ValueError:
             raise NotFound(f"feed {feed_id!r} not found") from None
-        row = await self.session.get(MediaFeed, key)
+        row = await self.repo.feed(key)
         if row is None or (live is not None and row.session_id != live.session_id):
             raise NotFound(f"feed {feed_id!r} not found")
         return row
@@ -178,16 +182,11 @@ class MediaService:
         return await placed_elsewhere(self._registry(), what, instance_id)
 
     def _registry(self) -> GatewayRegistry:
-        return GatewayRegistry(self.session, self.settings.heartbeat_interval_s)
+        return GatewayRegistry(self.sessions.session, self.settings.heartbeat_interval_s)
 
     async def feeds(self, live: InspectionSession, principal: Principal) -> list[MediaFeed]:
         await self._member(live, principal)
-        rows = (
-            await self.session.scalars(
-                select(MediaFeed).where(MediaFeed.session_id == live.session_id).order_by(MediaFeed.created_at)
-            )
-        ).all()
-        return list(rows)
+        return list(await self.repo.feeds_of(live.session_id))
 
     # --- WHIP / WHEP ---
 
@@ -197,11 +196,11 @@ class MediaService:
         grant = self.tokens.verify(authorization, scope, feed_id)
         row = await self._feed_row(feed_id)
         if row.purpose == "session":
-            live = await self.gateway.get(str(row.session_id))
+            live = await self.sessions.get(str(row.session_id))
             if live.state not in LIVE_SESSION:
                 raise Conflict(f"the session is {live.state}, not open", current_state=live.state)
         else:
-            test = await self.session.scalar(select(EquipmentTest).where(EquipmentTest.feed_id == row.feed_id))
+            test = await self.repo.equipment_test_of_feed(row.feed_id)
             if test is None or test.state != "waiting":
                 raise Conflict(f"the equipment test is {test.state if test else 'gone'}")
         return row, grant
@@ -240,11 +239,11 @@ class MediaService:
     # --- recordings and snapshots ---
 
     async def start_recording(self, live: InspectionSession, principal: Principal, body: RecordingCreate) -> Recording:
-        inspection = await self.gateway._inspection(live)
-        officer = team_officer(principal, self.gateway.team(inspection))
+        inspection = await self.sessions.inspection_of(live)
+        officer = team_officer(principal, self.sessions.team(inspection))
         if live.state != SessionState.IN_PROGRESS:
             raise Conflict(f"the session is {live.state}; steps are recorded in progress", current_state=live.state)
-        self.gateway._check_step(inspection, body.kind, body.site_id)
+        self.sessions.check_step(inspection, body.kind, body.site_id)
         row = await self._feed_row(body.feed_id, live)
         feed = await self._live_feed(row)
         if feed.kind == "rtsp":
@@ -269,8 +268,8 @@ class MediaService:
         recorder = self.plane.start_recording(str(recording_id), feed, folder / _file_stem(body.kind, recording_id.hex))
         # Named now, so that if this process dies the fragments on disk can still be closed.
         recording.file = recorder.path.name
-        self.session.add(recording)
-        await self.session.flush()
+        self.repo.add(recording)
+        await self.repo.flush()
         return recording
 
     async def _recording(self, live: InspectionSession, recording_id: str) -> Recording:
@@ -278,13 +277,13 @@ class MediaService:
             key = uuid.UUID(recording_id)
         except ValueError:
             raise NotFound(f"recording {recording_id!r} not found") from None
-        recording = await self.session.get(Recording, key, with_for_update=True)
+        recording = await self.repo.recording(key, for_update=True)
         if recording is None or recording.session_id != live.session_id:
             raise NotFound(f"recording {recording_id!r} not found")
         return recording
 
     async def stop_recording(self, live: InspectionSession, principal: Principal, recording_id: str) -> Recording:
-        team_officer(principal, self.gateway.team(await self.gateway._inspection(live)))
+        team_officer(principal, self.sessions.team(await self.sessions.inspection_of(live)))
         recording = await self._recording(live, recording_id)
         if recording.state != "recording":
             raise Conflict(f"recording {recording_id} is {recording.state}", recording_state=recording.state)
@@ -308,7 +307,7 @@ class MediaService:
             note = f"{note} [no video received]".strip()
         elif reason != "stopped by the officer":
             note = f"{note} [{reason}]".strip()
-        entry = await self.gateway.append_evidence(
+        entry = await self.sessions.append_evidence(
             live,
             kind=recording.kind,
             file_path=path,
@@ -331,17 +330,7 @@ class MediaService:
         """Before the manifest is sealed: every clip still running is closed onto the chain."""
         if live.state != SessionState.IN_PROGRESS:
             return []
-        open_ = (
-            await self.session.scalars(
-                select(Recording)
-                .where(
-                    Recording.session_id == live.session_id,
-                    Recording.state == "recording",
-                    Recording.instance_id == self.settings.instance_id,
-                )
-                .with_for_update()
-            )
-        ).all()
+        open_ = await self.repo.running_recordings(live.session_id, self.settings.instance_id)
         for recording in open_:
             await self._close(live, recording, reason)
         return [str(r.recording_id) for r in open_]
@@ -351,19 +340,12 @@ class MediaService:
         process restarted under the same instance id): the fragments on disk are closed onto the
         chain, at most the last fragment lost. Lost feeds of dead instances are marked too."""
         alive = self._registry().alive_ids(other_than=self.settings.instance_id)
-        orphans = (
-            await self.session.execute(
-                select(Recording.recording_id, Recording.session_id).where(
-                    Recording.state == "recording",
-                    Recording.instance_id.not_in(alive),
-                )
-            )
-        ).all()
+        orphans = await self.repo.orphaned_recordings(alive)
         recovered: list[str] = []
         for recording_id, session_id in orphans:
             if str(recording_id) in self.plane.recordings:
                 continue  # running here
-            live = await self.gateway.get(str(session_id), for_update=True)
+            live = await self.sessions.get(str(session_id), for_update=True)
             recording = await self._recording(live, str(recording_id))
             if recording.state != "recording":
                 continue
@@ -376,21 +358,16 @@ class MediaService:
                 live, recording, f"gateway {recording.instance_id} stopped; closed from the fragments on disk"
             )
             recovered.append(str(recording_id))
-        await self.session.execute(
-            update(MediaFeed)
-            .where(MediaFeed.state.in_(("created", "live")), MediaFeed.instance_id.not_in(alive))
-            .where(MediaFeed.instance_id != self.settings.instance_id)
-            .values(state="lost", ended_at=self.clock.now(), lost_reason="its gateway instance stopped")
+        await self.repo.mark_feeds_lost(
+            alive, self.settings.instance_id, self.clock.now(), "its gateway instance stopped"
         )
         return recovered
 
     async def close_for_shutdown(self, recording_id: str) -> None:
-        session_id = await self.session.scalar(
-            select(Recording.session_id).where(Recording.recording_id == uuid.UUID(recording_id))
-        )
+        session_id = await self.repo.session_of_recording(uuid.UUID(recording_id))
         if session_id is None:
             return
-        live = await self.gateway.get(str(session_id), for_update=True)
+        live = await self.sessions.get(str(session_id), for_update=True)
         recording = await self._recording(live, recording_id)
         if recording.state == "recording" and live.state == SessionState.IN_PROGRESS:
             await self._close(live, recording, "gateway shutting down")
@@ -400,13 +377,13 @@ class MediaService:
         self.plane.end_session_feeds(str(live.session_id))
 
     async def snapshot(self, live: InspectionSession, principal: Principal, body: SnapshotCreate) -> ManifestEntry:
-        inspection = await self.gateway._inspection(live)
-        officer = team_officer(principal, self.gateway.team(inspection))
+        inspection = await self.sessions.inspection_of(live)
+        officer = team_officer(principal, self.sessions.team(inspection))
         if live.state != SessionState.IN_PROGRESS:
             raise Conflict(f"the session is {live.state}; steps are recorded in progress", current_state=live.state)
         if not is_well_formed(body.kind):
             raise Unprocessable(f"unknown step kind {body.kind!r}")
-        self.gateway._check_step(inspection, body.kind, body.site_id)
+        self.sessions.check_step(inspection, body.kind, body.site_id)
         row = await self._feed_row(body.feed_id, live)
         feed = await self._live_feed(row)
         if feed.kind == "rtsp":
@@ -430,7 +407,7 @@ class MediaService:
 
         digest = await asyncio.to_thread(write)
         now = self.clock.now()
-        return await self.gateway.append_evidence(
+        return await self.sessions.append_evidence(
             live,
             kind=body.kind,
             file_path=path,
@@ -453,7 +430,7 @@ class MediaService:
         row.codec = feed.codec or row.codec
         closed: list[str] = []
         if row.session_id is not None:
-            live = await self.gateway.get(str(row.session_id), for_update=True)
+            live = await self.sessions.get(str(row.session_id), for_update=True)
             reason = f"feed lost: {feed.lost_reason}" if feed.state == "lost" else "feed ended by its publisher"
             for recording_id in self.plane.recordings_on(feed.feed_id):
                 recording = await self._recording(live, recording_id)
@@ -461,8 +438,8 @@ class MediaService:
                     await self._close(live, recording, reason)
                     closed.append(recording_id)
         if feed.state == "lost":
-            await self.gateway.outbox.emit(
-                self.session,
+            await self.outbox.emit(
+                self.sessions.session,
                 "rvi.session.feed_lost.v1",
                 row.inspection_id,
                 p.FeedLost(
@@ -491,7 +468,7 @@ class MediaService:
         )
 
     async def create_equipment_test(self, inspection_id: str, principal: Principal) -> tuple[EquipmentTest, IssuedFeed]:
-        inspection = await self.gateway.repo.inspection(inspection_id)
+        inspection = await self.sessions.find_inspection(inspection_id)
         if inspection is None:
             raise NotFound(f"inspection {inspection_id!r} not found")
         ensure_enterprise_access(principal, inspection.enterprise_id)
@@ -510,8 +487,8 @@ class MediaService:
             created_at=now,
             instance_id=self.settings.instance_id,
         )
-        self.session.add(row)
-        await self.session.flush()
+        self.repo.add(row)
+        await self.repo.flush()
         test = EquipmentTest(
             test_id=uuid.uuid4(),
             inspection_id=inspection_id,
@@ -521,8 +498,8 @@ class MediaService:
             created_at=now,
             failures=[],
         )
-        self.session.add(test)
-        await self.session.flush()
+        self.repo.add(test)
+        await self.repo.flush()
         self.plane.open_feed(str(row.feed_id), inspection_id, None, "webrtc")
         return test, self._issue(row, publish=True, view=False)
 
@@ -531,7 +508,7 @@ class MediaService:
             key = uuid.UUID(test_id)
         except ValueError:
             raise NotFound(f"equipment test {test_id!r} not found") from None
-        test = await self.session.get(EquipmentTest, key)
+        test = await self.repo.equipment_test(key)
         if test is None:
             raise NotFound(f"equipment test {test_id!r} not found")
         ensure_enterprise_access(principal, test.enterprise_id)
@@ -542,9 +519,7 @@ class MediaService:
 
     async def equipment_measured(self, feed_id: str, measurement: Measurement | None) -> None:
         """Judged against the thresholds and announced; eligibility and scheduling read it."""
-        test = await self.session.scalar(
-            select(EquipmentTest).where(EquipmentTest.feed_id == uuid.UUID(feed_id)).with_for_update()
-        )
+        test = await self.repo.equipment_test_of_feed(uuid.UUID(feed_id), for_update=True)
         if test is None or test.state != "waiting":
             return
         now = self.clock.now()
@@ -556,8 +531,8 @@ class MediaService:
         test.completed_at, test.failures = now, failures
         test.measurement = measurement.as_dict() if measurement is not None else None
         m = measurement
-        await self.gateway.outbox.emit(
-            self.session,
+        await self.outbox.emit(
+            self.sessions.session,
             "rvi.equipment.tested.v1",
             test.inspection_id,
             p.EquipmentTested(
@@ -580,7 +555,4 @@ class MediaService:
 
     async def recordings(self, live: InspectionSession, principal: Principal) -> list[Recording]:
         await self._member(live, principal)
-        rows = await self.session.scalars(
-            select(Recording).where(Recording.session_id == live.session_id).order_by(Recording.started_at)
-        )
-        return list(rows.all())
+        return list(await self.repo.recordings_of(live.session_id))

@@ -16,8 +16,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_shared.errors import NotFound
-from rvi_video_gateway.lifecycle import SessionState
 from rvi_video_gateway.models import GatewayInstance, InspectionSession
+from rvi_video_gateway.sessions.lifecycle import SessionState
 
 MISSED_BEATS_BEFORE_DEAD = 3
 

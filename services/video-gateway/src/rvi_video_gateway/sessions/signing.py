@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
 )
 
-from rvi_video_gateway.evidence import SIGNATURE_ALGORITHM, key_id_of
+from rvi_video_gateway.sessions.evidence import SIGNATURE_ALGORITHM, key_id_of
 from rvi_video_gateway.settings import VideoGatewaySettings
 
 log = logging.getLogger(__name__)

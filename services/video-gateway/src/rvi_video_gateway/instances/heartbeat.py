@@ -6,23 +6,27 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rvi_shared.db import transaction
 from rvi_video_gateway import metrics
-from rvi_video_gateway.registry import GatewayRegistry, Load
+from rvi_video_gateway.instances.registry import GatewayRegistry, Load
 from rvi_video_gateway.settings import VideoGatewaySettings
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class MediaLoad:
-    feeds: int = 0
-    viewers: int = 0
-    bitrate_kbps: float = 0.0
+class MediaLoad(Protocol):
+    """What the media plane reports for the heartbeat (its own `MediaPlane.load()` result)."""
+
+    @property
+    def feeds(self) -> int: ...
+    @property
+    def viewers(self) -> int: ...
+    @property
+    def bitrate_kbps(self) -> float: ...
 
 
 class CpuMeter:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from rvi_platform.media_peers.clips import ClipFrame, frame_digest
 from rvi_video_gateway.media.packets import TIME_BASE, VIDEO_CLOCK, Codec
-from rvi_video_gateway.peers.clips import ClipFrame, frame_digest
 
 
 @dataclass

@@ -6,16 +6,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from rvi_shared.auth import Principal, Role, ensure_enterprise_access, require_roles
-from rvi_video_gateway.dependencies import gateway_registry, gateway_service, media_service
-from rvi_video_gateway.evidence import verify_chain
-from rvi_video_gateway.media_service import MediaService
+from rvi_video_gateway.dependencies import gateway_service, media_service
+from rvi_video_gateway.media.service import MediaService
 from rvi_video_gateway.models import InspectionSession, ManifestEntry
-from rvi_video_gateway.registry import GatewayRegistry, InstanceStatus
-from rvi_video_gateway.schemas import (
+from rvi_video_gateway.sessions.evidence import verify_chain
+from rvi_video_gateway.sessions.schemas import (
     BrokenLinkOut,
     Escalation,
     EvidenceVerification,
-    GatewayOut,
     LocationRecorded,
     LocationReport,
     ManifestEntryOut,
@@ -27,21 +25,17 @@ from rvi_video_gateway.schemas import (
     StepRecorded,
     Verification,
 )
-from rvi_video_gateway.service import GatewayService
-from rvi_video_gateway.verification import BrokenLink
+from rvi_video_gateway.sessions.service import SessionService
+from rvi_video_gateway.sessions.verification import BrokenLink
 
 inspections_router = APIRouter(prefix="/v1/inspections", tags=["sessions"])
 sessions_router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
-gateways_router = APIRouter(prefix="/v1/gateways", tags=["gateways"])
 
-Service = Annotated[GatewayService, Depends(gateway_service)]
-Registry = Annotated[GatewayRegistry, Depends(gateway_registry)]
+Service = Annotated[SessionService, Depends(gateway_service)]
 Media = Annotated[MediaService, Depends(media_service)]
 Readers = require_roles(Role.OFFICER, Role.SUPERVISOR, Role.SYSTEM, Role.ENTERPRISE)
 Officers = require_roles(Role.OFFICER, Role.SUPERVISOR)
 Enterprise = require_roles(Role.ENTERPRISE)
-Operators = require_roles(Role.OPERATOR)
-Watchers = require_roles(Role.OPERATOR, Role.SYSTEM)
 
 
 def to_out(live: InspectionSession) -> SessionOut:
@@ -71,23 +65,6 @@ def entry_out(link: ManifestEntry) -> ManifestEntryOut:
 
 def broken_out(broken: BrokenLink) -> BrokenLinkOut:
     return BrokenLinkOut(seq=broken.seq, check=broken.check, detail=broken.detail)
-
-
-def gateway_out(status: InstanceStatus) -> GatewayOut:
-    row = status.instance
-    return GatewayOut(
-        instance_id=row.instance_id,
-        advertised_url=row.advertised_url,
-        started_at=row.started_at,
-        last_heartbeat_at=row.last_heartbeat_at,
-        alive=status.alive,
-        draining=row.draining,
-        sessions=row.sessions,
-        feeds=row.feeds,
-        viewers=row.viewers,
-        bitrate_kbps=row.bitrate_kbps,
-        cpu_pct=row.cpu_pct,
-    )
 
 
 @inspections_router.get("/{inspection_id}/session", response_model=SessionOut)
@@ -216,15 +193,3 @@ async def verify_evidence(
         files_checked=report.files_checked,
         key_id=report.key_id,
     )
-
-
-@gateways_router.get("", response_model=list[GatewayOut])
-async def list_gateways(registry: Registry, principal: Principal = Depends(Watchers)) -> list[GatewayOut]:
-    """Every registered gateway instance with the load of its last heartbeat."""
-    return [gateway_out(status) for status in await registry.instances()]
-
-
-@gateways_router.post("/{instance_id}/drain", response_model=GatewayOut)
-async def drain_gateway(instance_id: str, registry: Registry, principal: Principal = Depends(Operators)) -> GatewayOut:
-    """Take the instance out of placement for new sessions; running sessions go on."""
-    return gateway_out(await registry.drain(instance_id))
