@@ -59,12 +59,15 @@ async def test_whip_refuses_bad_offers_and_tokens(
     publish_ok = {**SDP, **bearer(feed["publish_token"])}
 
     response = await client.post(url, content="v=0\r\nthis is not sdp", headers=publish_ok)
+    assert response.status_code == 400 and "line 2 'this is not sdp'" in response.json()["detail"]
+    no_video = good.split("m=video")[0]
+    response = await client.post(url, content=no_video, headers=publish_ok)
     assert response.status_code == 400 and "no video media section" in response.json()["detail"]
     response = await client.post(url, content="hello", headers=publish_ok)
     assert response.status_code == 400 and "v=0" in response.json()["detail"]
     vp9_only = good.replace("VP8/90000", "VP9/90000").replace("H264/90000", "AV1/90000")
     response = await client.post(url, content=vp9_only, headers=publish_ok)
-    assert response.status_code == 400 and "relays H.264" in response.json()["detail"]
+    assert response.status_code == 422 and "relays H.264" in response.json()["detail"]
     response = await client.post(
         url, content=good, headers={**bearer(feed["publish_token"]), "Content-Type": "text/plain"}
     )

@@ -10,6 +10,9 @@ from typing import Literal, Protocol
 import av
 
 Codec = Literal["h264", "vp8"]
+# Audio relayed as received (RFC 7874: Opus and G.711 are WebRTC's mandatory audio codecs).
+AudioCodec = Literal["opus", "pcma", "pcmu"]
+AUDIO_CLOCK: dict[AudioCodec, int] = {"opus": 48_000, "pcma": 8_000, "pcmu": 8_000}
 VIDEO_CLOCK = 90_000
 TIME_BASE = Fraction(1, VIDEO_CLOCK)
 
@@ -51,17 +54,22 @@ def is_keyframe(codec: Codec, data: bytes) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class EncodedFrame:
-    """One access unit (H.264 Annex B) or one VP8 frame, as received."""
+    """One access unit (H.264 Annex B), one VP8 frame, or one audio packet (an Opus packet, 20 ms
+    of G.711), as received."""
 
     data: bytes
-    pts: int  # on the 90 kHz clock
-    keyframe: bool
+    pts: int  # on the media clock: 90 kHz for video, the codec's rate for audio
+    keyframe: bool  # always True for audio
     received_at: float  # time.monotonic() when the gateway got it
+    audio: bool = False
+    clock_rate: int = VIDEO_CLOCK
+    dts: int | None = None  # decoding time when the source knows it (B-frames: dts < pts)
 
     def to_av_packet(self) -> av.Packet:
         packet = av.Packet(self.data)
-        packet.pts = packet.dts = self.pts
-        packet.time_base = TIME_BASE
+        packet.pts = self.pts
+        packet.dts = self.dts if self.dts is not None else self.pts
+        packet.time_base = TIME_BASE if self.clock_rate == VIDEO_CLOCK else Fraction(1, self.clock_rate)
         packet.is_keyframe = self.keyframe
         return packet
 

@@ -19,6 +19,8 @@ from rvi_video_gateway.media.feed import Feed, FeedKind
 from rvi_video_gateway.media.packets import EncodedFrame
 from rvi_video_gateway.media.recorder import ClipResult, Recorder
 from rvi_video_gateway.media.rtsp_pull import RtspPulls
+from rvi_video_gateway.media.sdp import SdpError
+from rvi_video_gateway.media.trickle import Fragment, check_not_restart
 from rvi_video_gateway.media.webrtc import (
     Peer,
     accept_publisher,
@@ -107,12 +109,12 @@ class MediaPlane:
 
     # --- WebRTC ---
 
-    async def publish(self, feed: Feed, offer: str) -> tuple[Peer, str]:
+    async def publish(self, feed: Feed, offer: SessionDescription) -> tuple[Peer, str]:
         if any(p.feed_id == feed.feed_id and p.role == "publish" for p in self.peers.values()):
             raise Conflict("this feed already has a publisher; DELETE its WHIP resource first")
         if feed.state != "waiting":
             raise Conflict(f"the feed is {feed.state}; create a new feed to publish again", feed_state=feed.state)
-        peer, answer = await accept_publisher(feed, offer, self.configuration)
+        peer, answer = await accept_publisher(feed, offer, self.configuration, audio_only=feed.kind == "talkback")
         self.peers[peer.resource_id] = peer
         return peer, answer
 
@@ -121,19 +123,39 @@ class MediaPlane:
             raise Conflict(f"the feed is {feed.state}", feed_state=feed.state)
         if feed.kind == "rtsp":
             await self.rtsp.ensure(feed)
-        if feed.codec is None:
+        if feed.codec is None and feed.audio_codec is None:
             raise Conflict("the feed has no publisher yet: its codec is not known", feed_state=feed.state)
         peer, answer = await accept_viewer(feed, offer, self.configuration)
         self.peers[peer.resource_id] = peer
         return peer, answer
+
+    async def trickle(self, peer: Peer, fragment: Fragment) -> None:
+        """RFC 9725 4.3.1: the client's late candidates (and end-of-candidates) for its session."""
+        remote = SessionDescription.parse(peer.pc.remoteDescription.sdp)
+        sections = [m for m in remote.media if m.kind in ("audio", "video")]
+        first = sections[0] if sections else None
+        check_not_restart(
+            fragment, first.ice.usernameFragment if first else None, first.ice.password if first else None
+        )
+        for candidate in fragment.candidates:
+            if candidate.sdpMid is None and first is not None:
+                candidate.sdpMid = first.rtp.muxId
+            try:
+                await peer.pc.addIceCandidate(candidate)
+            except Exception as exc:  # aioice refuses what it cannot use (an unresolvable name)
+                raise SdpError(f"candidate {candidate.ip}:{candidate.port} cannot be used: {exc}") from None
+        if fragment.end_of_candidates:
+            await peer.pc.addIceCandidate(None)
 
     async def close_peer(self, resource_id: str) -> Peer | None:
         peer = self.peers.pop(resource_id, None)
         if peer is None:
             return None
         feed = self.feeds.get(peer.feed_id)
-        if feed is not None and peer.track is not None:
-            feed.detach(peer.track)
+        if feed is not None:
+            for consumer in (peer.track, peer.audio_track):
+                if consumer is not None:
+                    feed.detach(consumer)
         if feed is not None and peer.role == "publish" and feed.state in ("waiting", "live"):
             # The publisher ended the feed (WHIP DELETE): closed, before the connection's own
             # "closed" state could report it lost.
@@ -192,9 +214,11 @@ class MediaPlane:
 
     def start_recording(self, recording_id: str, feed: Feed, path_stem: Path) -> Recorder:
         assert feed.codec is not None
-        recorder = Recorder(path_stem, feed.codec, self.settings.recording_fragment_s)
+        recorder = Recorder(path_stem, feed.codec, self.settings.recording_fragment_s, feed.audio_codec)
         self.recordings[recording_id] = ActiveRecording(recording_id, feed.feed_id, recorder)
         feed.attach(recorder)
+        if recorder.audio_codec is not None:
+            feed.attach_audio(recorder)
         return recorder
 
     def stop_recording(self, recording_id: str) -> ClipResult | None:

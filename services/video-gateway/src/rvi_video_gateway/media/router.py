@@ -22,7 +22,8 @@ from rvi_video_gateway.media.schemas import (
     TokenRequest,
 )
 from rvi_video_gateway.media.sdp import MAX_SDP_BYTES
-from rvi_video_gateway.media.service import IssuedFeed, MediaService
+from rvi_video_gateway.media.service import IssuedFeed, MediaService, WebRtcResource
+from rvi_video_gateway.media.trickle import SDPFRAG
 from rvi_video_gateway.media.url_policy import redacted
 from rvi_video_gateway.models import EquipmentTest, MediaFeed, Recording
 from rvi_video_gateway.sessions.router import entry_out
@@ -62,16 +63,19 @@ def feed_out(request: Request, media: MediaService, row: MediaFeed, issued: Issu
         kind=row.kind,
         label=row.label,
         codec=(live.codec if live else None) or row.codec,
+        audio_codec=(live.audio_codec if live else None) or row.audio_codec,
+        probe=row.probe,
         state=(live.state if live else None) or row.state,
         lost_reason=(live.lost_reason if live else None) or row.lost_reason,
         source_url=redacted(row.source_url) if row.source_url else None,
-        whip_url=whip if row.kind == "webrtc" else None,
+        whip_url=whip if row.kind != "rtsp" else None,
         whep_url=whep,
         publish_token=issued.publish_token if issued else None,
         view_token=issued.view_token if issued else None,
         tokens_expire_at=_time(issued.expires_at) if issued else None,
         viewers=live.consumers if live else 0,
         frames=live.counters.frames if live else 0,
+        audio_packets=live.counters.audio_packets if live else 0,
     )
 
 
@@ -91,6 +95,8 @@ def recording_out(r: Recording) -> RecordingOut:
         sha256=r.sha256,
         bytes=r.bytes,
         frames=r.frames,
+        audio_codec=r.audio_codec,
+        audio_packets=r.audio_packets,
         manifest_seq=r.manifest_seq,
     )
 
@@ -179,18 +185,47 @@ def _elsewhere(exc: PlacedElsewhere, request: Request) -> Response:
     )
 
 
-def _created(prefix: str, feed_id: str, resource_id: str, answer: str) -> Response:
-    return Response(
-        content=answer,
-        status_code=201,
-        media_type=SDP,
-        headers={"Location": f"/{prefix}/{feed_id}/{resource_id}"},
-    )
+def _ice_servers(media: MediaService) -> list[str]:
+    """RFC 9725 4.6: each configured STUN/TURN server as a Link header (no credentials are configured)."""
+    return [f'<{url}>; rel="ice-server"' for url in media.settings.ice_servers]
+
+
+def _created(prefix: str, feed_id: str, resource: WebRtcResource, media: MediaService) -> Response:
+    headers = {
+        "Location": f"/{prefix}/{feed_id}/{resource.resource_id}",
+        "ETag": resource.etag,
+        "Accept-Patch": SDPFRAG,
+    }
+    links = _ice_servers(media)
+    if links:
+        headers["Link"] = ", ".join(links)
+    if resource.warning:
+        # RFC 9111 5.5's format (299: a persistent warning): a section of the offer was rejected.
+        headers["Warning"] = '299 rvi-video-gateway "' + resource.warning.replace('"', "'") + '"'
+    return Response(content=resource.answer, status_code=201, media_type=SDP, headers=headers)
+
+
+def _options(media: MediaService) -> Response:
+    headers = {"Accept-Post": SDP, "Accept-Patch": SDPFRAG}
+    links = _ice_servers(media)
+    if links:
+        headers["Link"] = ", ".join(links)
+    return Response(status_code=204, headers=headers)
+
+
+async def _fragment(request: Request, content_type: str | None) -> str:
+    if (content_type or "").split(";")[0].strip().lower() != SDPFRAG:
+        raise UnsupportedMedia(f"Content-Type must be {SDPFRAG} (RFC 9725 4.3.1)")
+    body = await request.body()
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DomainError("the SDP fragment is not UTF-8 text") from None
 
 
 @whip_router.options("/{feed_id}")
-async def whip_options(feed_id: str) -> Response:
-    return Response(status_code=204, headers={"Accept-Post": SDP})
+async def whip_options(feed_id: str, media: Media) -> Response:
+    return _options(media)
 
 
 @whip_router.post("/{feed_id}", status_code=201, response_class=Response)
@@ -201,14 +236,35 @@ async def whip_publish(
     content_type: str | None = Header(default=None),
     authorization: str | None = Header(default=None),
 ) -> Response:
-    """WHIP (RFC 9725): an SDP offer to send video; answered `201` with the answer and the
-    resource's `Location`. H.264 (packetization-mode=1) and VP8 are relayed as received."""
+    """WHIP (RFC 9725): the publisher's SDP offer with the feed's publish token; answered `201`
+    with the answer, the resource's `Location` and `ETag`. H.264 (any profile, packetization-mode
+    1) or VP8, and Opus, PCMA or PCMU audio, are relayed as received; a talk-back feed takes
+    audio only. A section the gateway cannot take is answered rejected and named in a
+    `Warning: 299` header. A malformed offer: 400 naming the line; one that cannot work: 422."""
     offer = await _offer(request, content_type)
     try:
-        resource_id, answer = await media.whip(feed_id, authorization, offer)
+        resource = await media.whip(feed_id, authorization, offer)
     except PlacedElsewhere as exc:
         return _elsewhere(exc, request)
-    return _created("whip", feed_id, resource_id, answer)
+    return _created("whip", feed_id, resource, media)
+
+
+@whip_router.patch("/{feed_id}/{resource_id}", status_code=204, response_class=Response)
+async def whip_patch(
+    feed_id: str,
+    resource_id: str,
+    request: Request,
+    media: Media,
+    content_type: str | None = Header(default=None),
+    authorization: str | None = Header(default=None),
+    if_match: str | None = Header(default=None),
+) -> Response:
+    """Trickle ICE (RFC 9725 4.3.1): `application/trickle-ice-sdpfrag` with the publish token;
+    204. 412 when `If-Match` is not the resource's ETag; 404 for an unknown resource; an ICE
+    restart (new ice-ufrag/ice-pwd) is answered 422: this gateway cannot restart ICE."""
+    body = await _fragment(request, content_type)
+    etag = await media.patch_resource(feed_id, resource_id, authorization, "publish", if_match, body)
+    return Response(status_code=204, headers={"ETag": etag})
 
 
 @whip_router.delete("/{feed_id}/{resource_id}")
@@ -221,8 +277,8 @@ async def whip_end(
 
 
 @whep_router.options("/{feed_id}")
-async def whep_options(feed_id: str) -> Response:
-    return Response(status_code=204, headers={"Accept-Post": SDP})
+async def whep_options(feed_id: str, media: Media) -> Response:
+    return _options(media)
 
 
 @whep_router.post("/{feed_id}", status_code=201, response_class=Response)
@@ -233,13 +289,30 @@ async def whep_view(
     content_type: str | None = Header(default=None),
     authorization: str | None = Header(default=None),
 ) -> Response:
-    """WHEP: an SDP offer to receive video; the answer carries only the feed's own codec."""
+    """WHEP: an SDP offer to receive the feed; the answer carries the feed's own codecs (video
+    and audio as received; the H.264 entry of the feed's profile first). Errors as for WHIP."""
     offer = await _offer(request, content_type)
     try:
-        resource_id, answer = await media.whep(feed_id, authorization, offer)
+        resource = await media.whep(feed_id, authorization, offer)
     except PlacedElsewhere as exc:
         return _elsewhere(exc, request)
-    return _created("whep", feed_id, resource_id, answer)
+    return _created("whep", feed_id, resource, media)
+
+
+@whep_router.patch("/{feed_id}/{resource_id}", status_code=204, response_class=Response)
+async def whep_patch(
+    feed_id: str,
+    resource_id: str,
+    request: Request,
+    media: Media,
+    content_type: str | None = Header(default=None),
+    authorization: str | None = Header(default=None),
+    if_match: str | None = Header(default=None),
+) -> Response:
+    """Trickle ICE for a WHEP session, as for WHIP."""
+    body = await _fragment(request, content_type)
+    etag = await media.patch_resource(feed_id, resource_id, authorization, "view", if_match, body)
+    return Response(status_code=204, headers={"ETag": etag})
 
 
 @whep_router.delete("/{feed_id}/{resource_id}")

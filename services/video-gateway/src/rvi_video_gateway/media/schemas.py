@@ -19,7 +19,10 @@ class FeedCreate(BaseModel):
         },
     )
 
-    kind: Literal["webrtc", "rtsp"] = Field(description="webrtc: published over WHIP; rtsp: an IP camera pulled")
+    kind: Literal["webrtc", "rtsp", "talkback"] = Field(
+        description="webrtc: camera and microphone published over WHIP by the enterprise; rtsp: an IP camera "
+        "pulled; talkback: an officer's voice published over WHIP (audio only), heard by the enterprise over WHEP"
+    )
     label: str = Field(default="", max_length=200)
     url: str | None = Field(
         default=None, max_length=2048, description="rtsp:// or rtsps:// URL of the camera (kind rtsp only)"
@@ -29,7 +32,7 @@ class FeedCreate(BaseModel):
     def url_for_rtsp(self) -> FeedCreate:
         if self.kind == "rtsp" and not self.url:
             raise ValueError("url is required for an rtsp feed")
-        if self.kind == "webrtc" and self.url:
+        if self.kind != "rtsp" and self.url:
             raise ValueError("url is only for rtsp feeds")
         return self
 
@@ -41,6 +44,8 @@ class FeedOut(BaseModel):
     kind: str
     label: str
     codec: str | None
+    audio_codec: str | None = None
+    probe: dict[str, Any] | None = Field(default=None, description="what the RTSP camera showed when registered")
     state: str = Field(description="created | waiting | live | lost | closed")
     lost_reason: str | None = None
     source_url: str | None = Field(default=None, description="credentials redacted")
@@ -51,6 +56,7 @@ class FeedOut(BaseModel):
     tokens_expire_at: datetime | None = None
     viewers: int = 0
     frames: int = 0
+    audio_packets: int = 0
 
 
 class TokenRequest(BaseModel):
@@ -87,6 +93,8 @@ class RecordingOut(BaseModel):
     sha256: str | None = None
     bytes: int | None = None
     frames: int | None = None
+    audio_codec: str | None = None
+    audio_packets: int | None = None
     manifest_seq: int | None = None
 
 

@@ -25,8 +25,10 @@ from rvi_video_gateway.media.keyframes import KeyframeError, jpeg_snapshot
 from rvi_video_gateway.media.plane import MediaPlane
 from rvi_video_gateway.media.repository import MediaRepository
 from rvi_video_gateway.media.schemas import FeedCreate, RecordingCreate, SnapshotCreate
-from rvi_video_gateway.media.sdp import SdpError, parse_offer
+from rvi_video_gateway.media.sdp import parse_offer
 from rvi_video_gateway.media.tokens import MediaGrant, MediaTokens, Scope
+from rvi_video_gateway.media.trickle import parse_fragment
+from rvi_video_gateway.media.webrtc import Peer
 from rvi_video_gateway.models import (
     EquipmentTest,
     InspectionSession,
@@ -43,8 +45,19 @@ LIVE_SESSION = (SessionState.OPEN, SessionState.IN_PROGRESS)
 SNAPSHOT_WAIT_S = 5.0
 
 
-class BadOffer(DomainError):
-    status_code = 400
+class PreconditionFailed(DomainError):
+    status_code = 412
+
+
+@dataclass(frozen=True)
+class WebRtcResource:
+    """A WHIP or WHEP session resource just created: its id, the SDP answer, its ETag and the
+    reason a section of the offer was rejected (None when every section was taken)."""
+
+    resource_id: str
+    answer: str
+    etag: str
+    warning: str | None
 
 
 def _file_stem(kind: str, item_id: str) -> str:
@@ -105,8 +118,12 @@ class MediaService:
         return team_officer(principal, self.sessions.team(inspection))
 
     async def create_feed(self, live: InspectionSession, principal: Principal, body: FeedCreate) -> IssuedFeed:
-        """View tokens go to officers of the team only; the enterprise gets the publish token."""
+        """Camera feeds: view tokens go to officers of the team only, the enterprise publishes.
+        Talk-back feeds: an officer of the team publishes audio, the enterprise listens (it asks
+        for its view token), so the session is a call."""
         member = await self._member(live, principal)
+        if body.kind == "talkback" and member is None:
+            raise Forbidden("talk-back feeds are published by officers of the inspection team")
         if live.state not in LIVE_SESSION:
             raise Conflict(f"the session is {live.state}; feeds are added to open sessions", current_state=live.state)
         await place(self._registry(), live, self.settings.instance_id, f"session {live.session_id}")
@@ -132,7 +149,7 @@ class MediaService:
         feed = self.plane.open_feed(str(feed_id), live.inspection_id, str(live.session_id), body.kind)
         if body.kind == "rtsp":
             feed.source_url = source_url
-        return self._issue(row, publish=body.kind == "webrtc", view=member is not None)
+        return self._issue(row, publish=body.kind in ("webrtc", "talkback"), view=member is not None)
 
     def _issue(self, row: MediaFeed, publish: bool, view: bool) -> IssuedFeed:
         feed_id = str(row.feed_id)
@@ -153,10 +170,12 @@ class MediaService:
         """Fresh tokens: publish for the enterprise or an officer, view for officers of the team."""
         member = await self._member(live, principal)
         row = await self._feed_row(feed_id, live)
-        if scope == "view" and member is None:
+        if scope == "view" and member is None and row.kind != "talkback":
             raise Forbidden("view tokens are for officers of the inspection team")
-        if scope == "publish" and row.kind != "webrtc":
+        if scope == "publish" and row.kind == "rtsp":
             raise Unprocessable(f"feed {feed_id} is an RTSP camera; nothing is published to it")
+        if scope == "publish" and row.kind == "talkback" and member is None:
+            raise Forbidden("talk-back is published by officers of the inspection team")
         return self._issue(row, publish=scope == "publish", view=scope == "view")
 
     async def _feed_row(self, feed_id: str, live: InspectionSession | None = None) -> MediaFeed:
@@ -205,35 +224,52 @@ class MediaService:
                 raise Conflict(f"the equipment test is {test.state if test else 'gone'}")
         return row, grant
 
-    async def whip(self, feed_id: str, authorization: str | None, offer: str) -> tuple[str, str]:
+    async def whip(self, feed_id: str, authorization: str | None, offer: str) -> WebRtcResource:
+        """WHIP (RFC 9725 4.2): a camera feed takes video and optionally audio; a talk-back feed
+        takes audio only. Bad offers raise SdpError (400) or UnusableOffer (422)."""
         row, _ = await self._media_target(feed_id, authorization, "publish")
-        if row.kind != "webrtc":
+        if row.kind == "rtsp":
             raise Conflict(f"feed {feed_id} is an RTSP camera; the gateway pulls it")
-        try:
-            parse_offer(offer, "publish")
-            feed = await self._live_feed(row)
-            peer, answer = await self.plane.publish(feed, offer)
-        except SdpError as exc:
-            raise BadOffer(str(exc)) from None
+        description = parse_offer(offer, "publish", audio_only=row.kind == "talkback")
+        feed = await self._live_feed(row)
+        peer, answer = await self.plane.publish(feed, description)
         row.codec = feed.codec
+        row.audio_codec = feed.audio_codec
         if row.purpose == "equipment_test":
             self.plane.start_equipment_test(feed, peer)
-        return peer.resource_id, answer
+        return WebRtcResource(peer.resource_id, answer, peer.etag, peer.warning)
 
-    async def whep(self, feed_id: str, authorization: str | None, offer: str) -> tuple[str, str]:
+    async def whep(self, feed_id: str, authorization: str | None, offer: str) -> WebRtcResource:
+        """WHEP: the feed's video and audio as received; a talk-back feed's audio only."""
         row, _ = await self._media_target(feed_id, authorization, "view")
-        try:
-            description = parse_offer(offer, "view")
-            peer, answer = await self.plane.view(await self._live_feed(row), description)
-        except SdpError as exc:
-            raise BadOffer(str(exc)) from None
-        return peer.resource_id, answer
+        description = parse_offer(offer, "view", audio_only=row.kind == "talkback")
+        peer, answer = await self.plane.view(await self._live_feed(row), description)
+        return WebRtcResource(peer.resource_id, answer, peer.etag, peer.warning)
 
-    async def end_resource(self, feed_id: str, resource_id: str, authorization: str | None, scope: Scope) -> None:
+    def _resource(self, feed_id: str, resource_id: str, authorization: str | None, scope: Scope) -> Peer:
         self.tokens.verify(authorization, scope, feed_id)
         peer = self.plane.peers.get(resource_id)
         if peer is None or peer.feed_id != feed_id or peer.role != scope:
             raise NotFound(f"no {'WHIP' if scope == 'publish' else 'WHEP'} resource {resource_id!r} on this feed")
+        return peer
+
+    async def patch_resource(
+        self, feed_id: str, resource_id: str, authorization: str | None, scope: Scope, if_match: str | None, body: str
+    ) -> str:
+        """Trickle ICE (RFC 9725 4.3.1): 412 when If-Match names another version of the resource;
+        an ICE restart is refused with 422 (see media.trickle). Returns the resource's ETag."""
+        peer = self._resource(feed_id, resource_id, authorization, scope)
+        if (
+            if_match is not None
+            and if_match.strip() != "*"
+            and peer.etag not in {t.strip() for t in if_match.split(",")}
+        ):
+            raise PreconditionFailed(f"If-Match {if_match} does not match the resource's ETag {peer.etag}")
+        await self.plane.trickle(peer, parse_fragment(body))
+        return peer.etag
+
+    async def end_resource(self, feed_id: str, resource_id: str, authorization: str | None, scope: Scope) -> None:
+        self._resource(feed_id, resource_id, authorization, scope)
         await self.plane.close_peer(resource_id)
 
     # --- recordings and snapshots ---
@@ -307,6 +343,12 @@ class MediaService:
             note = f"{note} [no video received]".strip()
         elif reason != "stopped by the officer":
             note = f"{note} [{reason}]".strip()
+        if clip is not None and digest is not None:
+            # What the clip does not hold is said where the evidence is read, never left silent.
+            if clip.skipped:
+                note = f"{note} [{clip.skipped} video frames not written: timestamps out of order]".strip()
+            if clip.audio_note:
+                note = f"{note} [{clip.audio_note}]".strip()
         entry = await self.sessions.append_evidence(
             live,
             kind=recording.kind,
@@ -323,6 +365,8 @@ class MediaService:
         recording.file, recording.sha256 = (path.name if path else None), digest
         recording.bytes = path.stat().st_size if path is not None else 0
         recording.frames = clip.frames if clip is not None else await asyncio.to_thread(_frames_in, path)
+        recording.audio_codec = clip.audio_codec if clip is not None else None
+        recording.audio_packets = clip.audio_packets if clip is not None else None
         recording.manifest_seq = entry.seq
         return entry
 
