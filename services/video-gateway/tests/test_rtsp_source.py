@@ -137,8 +137,9 @@ def test_the_bytes_decode_from_the_first_keyframe(received: Received) -> None:
 
 
 def test_the_first_frame_comes_soon_after_start(received: Received) -> None:
-    assert received.start_s < 1.0
-    assert received.first_frame_s < 1.0
+    # Well under FFmpeg's default probing (5 s of analysis); generous for a loaded 2-core machine.
+    assert received.start_s < 3.0
+    assert received.first_frame_s < 3.0
 
 
 def first_keyframe_nal_types(url: str) -> list[int]:

@@ -35,6 +35,7 @@ class Exchange:
     answer: str
     location: str
     codec: Codec | None
+    warning: str | None = None  # the gateway's Warning header: a section it rejected, and why
 
 
 def codec_preferences(codecs: Iterable[Codec]) -> list[RTCRtpCodecCapability]:
@@ -45,7 +46,14 @@ def codec_preferences(codecs: Iterable[Codec]) -> list[RTCRtpCodecCapability]:
     for codec in codecs:
         matches = [c for c in available if c.mimeType.lower() == _MIME[codec]]
         if codec == "h264":
-            matches = [c for c in matches if str(c.parameters.get("packetization-mode")) == "1"]
+            # Constrained Baseline only: what the synthetic clips are (the gateway, imported in the
+            # same process, adds Main and High to aiortc's table for the cameras it receives).
+            matches = [
+                c
+                for c in matches
+                if str(c.parameters.get("packetization-mode")) == "1"
+                and str(c.parameters.get("profile-level-id", "")).lower() in _H264_PROFILES
+            ]
             matches.sort(key=lambda c: _profile_rank(str(c.parameters.get("profile-level-id", ""))))
         if not matches:
             raise ValueError(f"this aiortc cannot negotiate {codec}")
@@ -60,6 +68,15 @@ def _profile_rank(profile_level_id: str) -> int:
 
 def force_codecs(transceiver: RTCRtpTransceiver, codecs: Iterable[Codec]) -> None:
     transceiver.setCodecPreferences(codec_preferences(codecs))
+
+
+_AUDIO_MIME = {"opus": "audio/opus", "pcma": "audio/pcma", "pcmu": "audio/pcmu"}
+
+
+def force_audio_codec(transceiver: RTCRtpTransceiver, codec: str) -> None:
+    """The audio section offers `codec` only (opus, pcma or pcmu): the bytes sent are that codec's."""
+    available = RTCRtpSender.getCapabilities("audio").codecs
+    transceiver.setCodecPreferences([c for c in available if c.mimeType.lower() == _AUDIO_MIME[codec]])
 
 
 def negotiated_codec(sdp: str) -> Codec | None:
@@ -111,7 +128,10 @@ async def exchange(client: httpx.AsyncClient, url: str, token: str, sdp: str, wh
         raise SignallingError(f"{what}: answer is {content_type!r}, not application/sdp", 201, response.text)
     # RFC 9725 4.2: the Location may be relative to the endpoint URL (RFC 3986 5 resolution).
     return Exchange(
-        answer=response.text, location=urljoin(str(response.url), location), codec=negotiated_codec(response.text)
+        answer=response.text,
+        location=urljoin(str(response.url), location),
+        codec=negotiated_codec(response.text),
+        warning=response.headers.get("Warning"),
     )
 
 

@@ -1,4 +1,4 @@
-"""A video track that hands a pre-encoded clip to aiortc's sender at real-time pace.
+"""Video and audio tracks that hand pre-encoded clips to aiortc's sender at real-time pace.
 
 aiortc's sender packetizes an `av.Packet` without encoding it (RTCRtpSender._next_encoded_frame →
 encoder.pack), so a publisher costs what a real camera's sender costs, not an encoder."""
@@ -6,9 +6,14 @@ encoder.pack), so a publisher costs what a real camera's sender costs, not an en
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import math
+import random
+import struct
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -102,3 +107,83 @@ class ClipTrack(MediaStreamTrack):
         if self.keep_log:
             log.by_pts[pts] = now
             log.by_digest[digest].append(now)
+
+
+AUDIO_PACKET_MS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class AudioClip:
+    """Pre-encoded audio packets of 20 ms each, as a microphone's encoder would send them."""
+
+    codec: str  # opus | pcma | pcmu
+    clock_rate: int
+    packets: list[bytes]
+
+    @property
+    def samples_per_packet(self) -> int:
+        return self.clock_rate * AUDIO_PACKET_MS // 1000
+
+
+def encode_audio_clip(codec: str = "opus", seconds: float = 4.0, seed: int = 1) -> AudioClip:
+    """A tone gliding in pitch with seeded noise, so every packet's bytes differ: Opus at 48 kHz
+    stereo (libopus) or G.711 (A-law/mu-law) at 8 kHz mono."""
+
+    rate, layout, encoder_name = {
+        "opus": (48_000, "stereo", "libopus"),
+        "pcma": (8_000, "mono", "pcm_alaw"),
+        "pcmu": (8_000, "mono", "pcm_mulaw"),
+    }[codec]
+    channels = 2 if layout == "stereo" else 1
+    samples = rate * AUDIO_PACKET_MS // 1000
+    encoder = av.CodecContext.create(encoder_name, "w")
+    encoder.sample_rate, encoder.layout, encoder.format = rate, layout, "s16"  # type: ignore[attr-defined]
+    if codec == "opus":
+        encoder.bit_rate = 32_000
+    encoder.open()
+    noise = random.Random(seed)
+    packets: list[bytes] = []
+    for index in range(round(seconds * 1000 / AUDIO_PACKET_MS)):
+        pcm = bytearray()
+        for n in range(samples):
+            t = (index * samples + n) / rate
+            value = int(8000 * math.sin(2 * math.pi * (300 + 200 * (t % 1.0)) * t)) + noise.randint(-300, 300)
+            pcm += struct.pack("<h", value) * channels
+        frame = av.AudioFrame(format="s16", layout=layout, samples=samples)
+        frame.planes[0].update(bytes(pcm))
+        frame.sample_rate = rate
+        frame.pts = index * samples
+        packets.extend(bytes(p) for p in encoder.encode(frame))  # type: ignore[attr-defined]
+    packets.extend(bytes(p) for p in encoder.encode(None))  # type: ignore[attr-defined]
+    return AudioClip(codec, rate, [p for p in packets if p])
+
+
+class AudioClipTrack(MediaStreamTrack):
+    """Hands pre-encoded audio packets to aiortc's sender every 20 ms (its encoder `pack`s them
+    without encoding); `digests` and `sent` say what went out, for byte-identical checks."""
+
+    kind = "audio"
+
+    def __init__(self, clip: AudioClip) -> None:
+        super().__init__()
+        self.clip = clip
+        self.codec = clip.codec
+        self.sent = 0
+        self.digests: set[bytes] = set()
+        self._started_at: float | None = None
+
+    async def recv(self) -> av.Packet:
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self._started_at is None:
+            self._started_at = time.monotonic()
+        due = self._started_at + self.sent * AUDIO_PACKET_MS / 1000
+        if (wait := due - time.monotonic()) > 0:
+            await asyncio.sleep(wait)
+        data = self.clip.packets[self.sent % len(self.clip.packets)]
+        packet = av.Packet(data)
+        packet.pts = packet.dts = self.sent * self.clip.samples_per_packet
+        packet.time_base = Fraction(1, self.clip.clock_rate)
+        self.digests.add(hashlib.sha1(data).digest())
+        self.sent += 1
+        return packet

@@ -1,4 +1,6 @@
-"""A WHEP viewer: one recvonly video transceiver offering H.264 and VP8.
+"""A WHEP viewer: a recvonly video transceiver offering H.264 and VP8, and with audio=True a
+recvonly audio transceiver (Opus, PCMA, PCMU) whose packets are taken before aiortc's decoder
+and recorded by digest (`audio_digests`); video=False makes a listener (talk-back).
 
 With decode=False the encoded frames are taken before aiortc's decoder (`tap_receiver`) and each
 is recorded with a digest of its bytes, which matches the publisher's `SendLog` exactly across a
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import time
 from dataclasses import dataclass
 
@@ -93,8 +96,15 @@ class WhepViewer(signalling.ResourceClient):
         codecs: tuple[Codec, ...] = ("h264", "vp8"),
         client: httpx.AsyncClient | None = None,
         keep_receipts: bool = True,
+        audio: bool = False,
+        video: bool = True,
     ) -> None:
         super().__init__(url, token, client)
+        self.audio, self.video = audio, video
+        self.audio_packets = 0
+        self.audio_digests: list[bytes] = []
+        self.audio_codec: str | None = None
+        self.warning: str | None = None
         self.decode, self.codecs = decode, codecs
         self.receipts: list[Receipt] = []
         self.keep_receipts = keep_receipts
@@ -110,18 +120,37 @@ class WhepViewer(signalling.ResourceClient):
         self._arrived = asyncio.Event()
 
     async def start(self, connect_within_s: float = 20.0) -> None:
-        transceiver = self.pc.addTransceiver("video", direction="recvonly")
-        signalling.force_codecs(transceiver, self.codecs)
+        transceiver = self.pc.addTransceiver("video", direction="recvonly") if self.video else None
+        if transceiver is not None:
+            signalling.force_codecs(transceiver, self.codecs)
+        listener = self.pc.addTransceiver("audio", direction="recvonly") if self.audio else None
         if self.decode:
             self.pc.on("track", self._consume)
         sdp = await signalling.offer(self.pc)
         result = await self._exchange(sdp, "WHEP view")
+        self.warning = result.warning
         await signalling.accept(self.pc, result.answer)
-        if not self.decode:
+        if transceiver is not None and not self.decode:
             # After the answer is applied and before the connection task starts the receiver.
             self._arrivals = _ArrivalClock(transceiver.receiver)
             tap_receiver(transceiver.receiver, self._on_encoded)
+        if listener is not None:
+            tap_receiver(listener.receiver, self._on_audio)
         await signalling.connected(self.pc, connect_within_s)
+
+    def _on_audio(self, frame: EncodedFrame) -> None:
+        if not frame.audio:
+            return
+        self.audio_packets += 1
+        self.audio_digests.append(hashlib.sha1(frame.data).digest())
+        self._arrived.set()
+
+    async def audio_arrived(self, at_least: int, within_s: float = 20.0) -> None:
+        """Waits until `at_least` audio packets have arrived (TimeoutError otherwise)."""
+        async with asyncio.timeout(within_s):
+            while self.audio_packets < at_least:
+                self._arrived.clear()
+                await self._arrived.wait()
 
     def _on_encoded(self, frame: EncodedFrame) -> None:
         assert self._arrivals is not None

@@ -1,4 +1,5 @@
-"""A WHIP (RFC 9725) publisher: one sendonly video track, codec forced on the offer."""
+"""A WHIP (RFC 9725) publisher: a sendonly video track (codec forced on the offer) and/or a
+sendonly audio track (a camera's microphone, or an officer's talk-back voice alone)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import httpx
 from aiortc import RTCRtpSender
 
 from rvi_platform.media_peers import signalling
-from rvi_platform.media_peers.tracks import ClipTrack
+from rvi_platform.media_peers.tracks import AudioClipTrack, ClipTrack
 from rvi_video_gateway.media.packets import Codec
 
 
@@ -27,24 +28,33 @@ class WhipPublisher(signalling.ResourceClient):
         self,
         url: str,
         token: str,
-        track: ClipTrack,
+        track: ClipTrack | None,
         codec: Codec = "h264",
         client: httpx.AsyncClient | None = None,
+        audio: AudioClipTrack | None = None,
     ) -> None:
-        if codec != track.codec:
+        if track is not None and codec != track.codec:
             raise ValueError(f"the track carries {track.codec}; forcing {codec} would mislabel its bytes")
+        if track is None and audio is None:
+            raise ValueError("a publisher sends video, audio or both")
         super().__init__(url, token, client)
-        self.track, self.requested_codec = track, codec
+        self.track, self.requested_codec, self.audio = track, codec, audio
         self.connected_at: float | None = None
+        self.warning: str | None = None
 
     async def start(self, connect_within_s: float = 20.0) -> None:
         """Offers, posts, applies the answer and waits until media flows (raises otherwise)."""
-        transceiver = self.pc.addTransceiver(self.track, direction="sendonly")
-        signalling.force_codecs(transceiver, [self.requested_codec])
-        _forward_keyframe_requests(transceiver.sender, self.track)
+        if self.track is not None:
+            transceiver = self.pc.addTransceiver(self.track, direction="sendonly")
+            signalling.force_codecs(transceiver, [self.requested_codec])
+            _forward_keyframe_requests(transceiver.sender, self.track)
+        if self.audio is not None:
+            audio = self.pc.addTransceiver(self.audio, direction="sendonly")
+            signalling.force_audio_codec(audio, self.audio.codec)
         sdp = await signalling.offer(self.pc)
         result = await self._exchange(sdp, "WHIP publish")
-        if self.codec != self.requested_codec:
+        self.warning = result.warning
+        if self.track is not None and self.codec != self.requested_codec:
             await self.close()
             raise signalling.SignallingError(
                 f"WHIP answer settled on {self.codec}, not {self.requested_codec}", 201, ""
@@ -56,15 +66,18 @@ class WhipPublisher(signalling.ResourceClient):
     @property
     def stats(self) -> PublisherStats:
         return PublisherStats(
-            frames_sent=self.track.log.frames_sent,
-            first_frame_at=self.track.log.first_sent_at,
+            frames_sent=self.track.log.frames_sent if self.track else 0,
+            first_frame_at=self.track.log.first_sent_at if self.track else None,
             connected_at=self.connected_at,
             codec=self.codec,
             state=self.pc.connectionState,
         )
 
     async def _release(self) -> None:
-        self.track.stop()
+        if self.track is not None:
+            self.track.stop()
+        if self.audio is not None:
+            self.audio.stop()
 
 
 def _forward_keyframe_requests(sender: RTCRtpSender, track: ClipTrack) -> None:

@@ -12,6 +12,7 @@ here, with the reason."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -59,6 +60,14 @@ class _Section:
     fingerprints: list[tuple[int, str]] = field(default_factory=list)
 
 
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _int(text: str) -> int | None:
     return int(text) if text.isdigit() else None
 
@@ -67,6 +76,8 @@ def check_lines(sdp: str) -> None:
     """Line by line, what aiortc's parser would trip over; raises naming the line."""
     sections: list[_Section] = []
     session_fingerprints: list[tuple[int, str]] = []
+    mids: dict[str, int] = {}
+    bundles: list[tuple[int, list[str]]] = []
     for number, raw in enumerate(sdp.replace("\r\n", "\n").split("\n"), start=1):
         line = raw.rstrip("\r")
         if not line:
@@ -88,6 +99,11 @@ def check_lines(sdp: str) -> None:
                         )
             sections.append(_Section(kind, port, number, formats))
             continue
+        if line.startswith("c="):
+            bits = line[2:].split()
+            if len(bits) != 3 or not _is_address(bits[2].split("/")[0]):
+                raise SdpError(f"line {number} {quoted!r}: c= is 'IN IP4|IP6 <IP address>' (RFC 8866 5.7)")
+            continue
         if not line.startswith("a="):
             continue
         attr, _, value = line[2:].partition(":")
@@ -101,13 +117,27 @@ def check_lines(sdp: str) -> None:
             (section.fingerprints if section else session_fingerprints).append((number, fp.group(1).lower()))
         elif attr == "setup" and value.strip() not in _SETUP and value.strip() != "holdconn":
             raise SdpError(f"line {number} {quoted!r}: a=setup is one of {', '.join(_SETUP)} (RFC 4145 4)")
+        elif attr == "group" and section is None:
+            words = value.split()
+            if not words:
+                raise SdpError(f"line {number} {quoted!r}: a=group needs a semantics and mids (RFC 5888 5)")
+            if words[0] == "BUNDLE":
+                bundles.append((number, words[1:]))
+        elif attr == "mid" and section is not None:
+            mid = value.strip()
+            if not mid:
+                raise SdpError(f"line {number} {quoted!r}: an empty a=mid (RFC 9143 7.2)")
+            if mid in mids:
+                raise SdpError(f"line {number} {quoted!r}: mid {mid!r} is already used at line {mids[mid]}")
+            mids[mid] = number
         elif section is None or section.kind not in ("audio", "video"):
             continue
         elif attr == "rtcp-mux":
             section.rtcp_mux = True
         elif attr == "rtcp":
-            if _int(value.split(" ", 1)[0]) is None:
-                raise SdpError(f"line {number} {quoted!r}: a=rtcp needs a port number (RFC 3605)")
+            bits = value.split()
+            if not bits or _int(bits[0]) is None or (len(bits) > 1 and (len(bits) != 4 or not _is_address(bits[3]))):
+                raise SdpError(f"line {number} {quoted!r}: a=rtcp is '<port> [IN IP4|IP6 <address>]' (RFC 3605)")
         elif attr == "rtpmap":
             pt_text, _, encoding = value.partition(" ")
             pt = _int(pt_text)
@@ -136,6 +166,10 @@ def check_lines(sdp: str) -> None:
                 raise SdpError(f"line {number} {quoted!r}: malformed a={attr}")
         elif attr == "candidate" and len(value.split()) < 8:
             raise SdpError(f"line {number} {quoted!r}: a candidate has at least 8 fields (RFC 8839 5.1)")
+    for number, items in bundles:
+        for item in items:
+            if item not in mids:
+                raise SdpError(f"line {number}: a=group:BUNDLE names mid {item!r}, which no m= section has (RFC 9143)")
     # fmtp lines are checked once every rtpmap of their section is known (they may come first).
     _check_fmtp_targets(sdp, sections)
     for section in sections:
@@ -178,6 +212,12 @@ def _check_fmtp_targets(sdp: str, sections: list[_Section]) -> None:
             )
 
 
+def _listed(media: MediaDescription) -> None:
+    """Drops rtpmap entries whose payload type the m= line does not list (aiortc keeps them and
+    would answer a format the offer never offered)."""
+    media.rtp.codecs = [c for c in media.rtp.codecs if c.payloadType in media.fmt]
+
+
 def _relayable(media: MediaDescription) -> list[Codec]:
     codecs: list[Codec] = []
     for codec in media.rtp.codecs:
@@ -210,11 +250,14 @@ def parse_offer(sdp: str, role: Role, *, audio_only: bool = False) -> SessionDes
     check_lines(sdp.lstrip())
     try:
         description = SessionDescription.parse(sdp)
+        str(description)  # what the narrowing writes back must be writable
     except Exception as exc:  # aiortc's parser raises what its code happens to hit
         raise SdpError(f"the SDP offer cannot be parsed: {type(exc).__name__}: {exc}") from exc
     wanted = ("sendonly", "sendrecv") if role == "publish" else ("recvonly", "sendrecv")
     verb = "publish (sendonly)" if role == "publish" else "receive (recvonly)"
     for media in description.media:
+        if media.kind in ("audio", "video"):
+            _listed(media)
         if media.port == 0:
             continue
         if not media.ice.usernameFragment or not media.ice.password:

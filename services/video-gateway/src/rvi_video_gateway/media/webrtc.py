@@ -114,6 +114,15 @@ async def _answer(pc: RTCPeerConnection) -> str:
     return pc.localDescription.sdp
 
 
+async def _close_quietly(pc: RTCPeerConnection) -> None:
+    """A connection left half set up by a refused offer may fail to close (aiortc stops
+    transports it never made); the offer's refusal is what the caller must hear."""
+    try:
+        await pc.close()
+    except Exception as exc:
+        log.info("closing a refused offer's connection failed: %s: %s", type(exc).__name__, exc)
+
+
 async def _negotiate(pc: RTCPeerConnection, prepared: Narrowed, setup: Callable[[], None]) -> str:
     """setRemoteDescription, the caller's setup, createAnswer; aiortc's refusals become 422."""
     try:
@@ -121,10 +130,10 @@ async def _negotiate(pc: RTCPeerConnection, prepared: Narrowed, setup: Callable[
         setup()
         return await _answer(pc)
     except SdpError:
-        await pc.close()
+        await _close_quietly(pc)
         raise
     except Exception as exc:  # aiortc raises assorted types for offers it cannot use
-        await pc.close()
+        await _close_quietly(pc)
         log.info("an offer aiortc refused: %s: %s", type(exc).__name__, exc)
         raise UnusableOffer(f"the offer cannot be negotiated: {type(exc).__name__}: {exc}") from None
 
