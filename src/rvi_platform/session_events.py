@@ -19,8 +19,9 @@ SITES = [
     p.Site(site_id="S2", name="Guanhaiwei base", latitude=30.2270, longitude=121.3921),
 ]
 ITEMS = [
-    p.ChecklistItem(item_id="I1", description="agricultural inputs"),
-    p.ChecklistItem(item_id="I2", description="crop conditions"),
+    # DOMAIN 8 (2): the inputs store and the labels are shown on camera and kept as a clip.
+    p.ChecklistItem(item_id="I1", description="agricultural inputs", evidence_needed=["live_view", "clip"]),
+    p.ChecklistItem(item_id="I2", description="crop conditions", evidence_needed=["still"]),
 ]
 
 

@@ -19,6 +19,7 @@ from rvi_video_gateway.media.plane import MediaPlane
 from rvi_video_gateway.media.router import media_router, whep_router, whip_router
 from rvi_video_gateway.media.service import MediaService
 from rvi_video_gateway.media.tokens import MediaTokens, media_key
+from rvi_video_gateway.media.webrtc import Peer
 from rvi_video_gateway.models import messaging
 from rvi_video_gateway.pages.router import pages_router
 from rvi_video_gateway.sessions.handlers import build_handlers
@@ -51,8 +52,12 @@ def _media_callbacks(plane: MediaPlane, in_transaction: Callable[[Work], Awaitab
     async def equipment_measured(feed_id: str, measurement: Measurement | None) -> None:
         await in_transaction(lambda media: media.equipment_measured(feed_id, measurement))
 
+    async def peer_left(peer: Peer, reason: str) -> None:
+        await in_transaction(lambda media: media.peer_left(peer, reason))
+
     plane.on_feed_ended = feed_ended
     plane.on_equipment_measured = equipment_measured
+    plane.on_peer_left = peer_left
 
 
 def create_app(settings: VideoGatewaySettings | None = None, clock: Clock | None = None) -> FastAPI:

@@ -30,6 +30,10 @@ class ChecklistItem(Payload):
     description: str
     category: str | None = Field(default=None, description="e.g. agricultural_inputs, laboratory_sampling")
     commodity_code: str | None = Field(default=None, description="HS code of the goods concerned, if any")
+    evidence_needed: list[Literal["live_view", "clip", "still"]] = Field(
+        default_factory=list,
+        description="DOMAIN 8: the evidence the item's result needs (live view, recorded clip, still image)",
+    )
 
 
 class Officer(Payload):
@@ -170,7 +174,7 @@ class FeedLost(Payload):
     session_id: str | None = None
     inspection_id: str
     feed_id: str
-    kind: Literal["webrtc", "rtsp"]
+    kind: Literal["webrtc", "rtsp", "talkback"]
     reason: str
     lost_at: datetime
     recordings_closed: list[str] = Field(

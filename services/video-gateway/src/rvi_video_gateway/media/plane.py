@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,9 +33,11 @@ from rvi_video_gateway.media.webrtc import (
 from rvi_video_gateway.settings import VideoGatewaySettings
 
 log = logging.getLogger(__name__)
+ENDED_KEPT = 1024
 
 FeedEnded = Callable[[Feed], Awaitable[None]]
 EquipmentMeasured = Callable[[str, Measurement | None], Awaitable[None]]
+PeerLeft = Callable[[Peer, str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,10 @@ class MediaPlane:
         self.rtsp = RtspPulls(settings)
         self.on_feed_ended: FeedEnded | None = None
         self.on_equipment_measured: EquipmentMeasured | None = None
+        self.on_peer_left: PeerLeft | None = None
+        # Resources whose connection ended before their DELETE came (a page closing its peer
+        # connection first): the DELETE still succeeds. The latest ENDED_KEPT only.
+        self.ended: OrderedDict[str, tuple[str, str]] = OrderedDict()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._bytes_seen = 0
         self._bytes_at = time.monotonic()
@@ -91,7 +98,7 @@ class MediaPlane:
             except Exception:
                 log.exception("closing the recordings of feed %s failed", feed.feed_id)
         for peer in [p for p in self.peers.values() if p.feed_id == feed.feed_id]:
-            await self.close_peer(peer.resource_id)
+            await self.close_peer(peer.resource_id, f"the feed {feed.state}")
         await self.rtsp.stop(feed.feed_id)
         feed.close()
         self.feeds.pop(feed.feed_id, None)
@@ -115,7 +122,7 @@ class MediaPlane:
         if feed.state != "waiting":
             raise Conflict(f"the feed is {feed.state}; create a new feed to publish again", feed_state=feed.state)
         peer, answer = await accept_publisher(feed, offer, self.configuration, audio_only=feed.kind == "talkback")
-        self.peers[peer.resource_id] = peer
+        self._track(peer)
         return peer, answer
 
     async def view(self, feed: Feed, offer: SessionDescription) -> tuple[Peer, str]:
@@ -126,8 +133,17 @@ class MediaPlane:
         if feed.codec is None and feed.audio_codec is None:
             raise Conflict("the feed has no publisher yet: its codec is not known", feed_state=feed.state)
         peer, answer = await accept_viewer(feed, offer, self.configuration)
-        self.peers[peer.resource_id] = peer
+        self._track(peer)
         return peer, answer
+
+    def _track(self, peer: Peer) -> None:
+        """A peer whose connection fails or is closed by the other side is let go like a DELETE."""
+        self.peers[peer.resource_id] = peer
+
+        @peer.pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if peer.pc.connectionState in ("failed", "closed") and peer.resource_id in self.peers:
+                self._spawn(self.close_peer(peer.resource_id, f"connection {peer.pc.connectionState}"), "peer-gone")
 
     async def trickle(self, peer: Peer, fragment: Fragment) -> None:
         """RFC 9725 4.3.1: the client's late candidates (and end-of-candidates) for its session."""
@@ -147,10 +163,15 @@ class MediaPlane:
         if fragment.end_of_candidates:
             await peer.pc.addIceCandidate(None)
 
-    async def close_peer(self, resource_id: str) -> Peer | None:
+    async def close_peer(self, resource_id: str, reason: str = "ended") -> Peer | None:
         peer = self.peers.pop(resource_id, None)
         if peer is None:
             return None
+        self.ended[resource_id] = (peer.feed_id, peer.role)
+        while len(self.ended) > ENDED_KEPT:
+            self.ended.popitem(last=False)
+        if self.on_peer_left is not None:
+            self._spawn(self._left(peer, reason), f"peer-left-{resource_id}")
         feed = self.feeds.get(peer.feed_id)
         if feed is not None:
             for consumer in (peer.track, peer.audio_track):
@@ -162,6 +183,13 @@ class MediaPlane:
             feed.close()
         await peer.close()
         return peer
+
+    async def _left(self, peer: Peer, reason: str) -> None:
+        assert self.on_peer_left is not None
+        try:
+            await self.on_peer_left(peer, reason)
+        except Exception:
+            log.exception("recording that %s left failed", peer.resource_id)
 
     # --- pictures ---
 
@@ -208,7 +236,7 @@ class MediaPlane:
                 await self.on_equipment_measured(feed.feed_id, measurement)
             except Exception:
                 log.exception("recording the equipment test of feed %s failed", feed.feed_id)
-        await self.close_peer(peer.resource_id)
+        await self.close_peer(peer.resource_id, "equipment test over")
 
     # --- recordings ---
 
@@ -264,7 +292,7 @@ class MediaPlane:
 
     async def shutdown(self) -> None:
         for resource_id in list(self.peers):
-            await self.close_peer(resource_id)
+            await self.close_peer(resource_id, "gateway shutting down")
         await self.rtsp.stop_all()
         for recording_id in list(self.recordings):
             self.stop_recording(recording_id)

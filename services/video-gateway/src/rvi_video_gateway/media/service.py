@@ -151,16 +151,17 @@ class MediaService:
             feed.source_url = source_url
         return self._issue(row, publish=body.kind in ("webrtc", "talkback"), view=member is not None)
 
-    def _issue(self, row: MediaFeed, publish: bool, view: bool) -> IssuedFeed:
+    def _issue(self, row: MediaFeed, publish: bool, view: bool, subject: str | None = None) -> IssuedFeed:
+        """Tokens name whom they were issued to (`subject`, else the feed's creator): the audit
+        trail says who joined."""
+        subject = subject or row.created_by
         feed_id = str(row.feed_id)
         publish_token = view_token = None
         expires_at = 0.0
         if publish:
-            publish_token, expires_at = self.tokens.mint(
-                "publish", feed_id, row.created_by, self.settings.publish_token_ttl_s
-            )
+            publish_token, expires_at = self.tokens.mint("publish", feed_id, subject, self.settings.publish_token_ttl_s)
         if view:
-            view_token, view_expiry = self.tokens.mint("view", feed_id, row.created_by, self.settings.view_token_ttl_s)
+            view_token, view_expiry = self.tokens.mint("view", feed_id, subject, self.settings.view_token_ttl_s)
             expires_at = min(expires_at, view_expiry) if expires_at else view_expiry
         return IssuedFeed(row, publish_token, view_token, expires_at)
 
@@ -176,7 +177,7 @@ class MediaService:
             raise Unprocessable(f"feed {feed_id} is an RTSP camera; nothing is published to it")
         if scope == "publish" and row.kind == "talkback" and member is None:
             raise Forbidden("talk-back is published by officers of the inspection team")
-        return self._issue(row, publish=scope == "publish", view=scope == "view")
+        return self._issue(row, publish=scope == "publish", view=scope == "view", subject=self._actor(principal))
 
     async def _feed_row(self, feed_id: str, live: InspectionSession | None = None) -> MediaFeed:
         try:
@@ -227,7 +228,7 @@ class MediaService:
     async def whip(self, feed_id: str, authorization: str | None, offer: str) -> WebRtcResource:
         """WHIP (RFC 9725 4.2): a camera feed takes video and optionally audio; a talk-back feed
         takes audio only. Bad offers raise SdpError (400) or UnusableOffer (422)."""
-        row, _ = await self._media_target(feed_id, authorization, "publish")
+        row, grant = await self._media_target(feed_id, authorization, "publish")
         if row.kind == "rtsp":
             raise Conflict(f"feed {feed_id} is an RTSP camera; the gateway pulls it")
         description = parse_offer(offer, "publish", audio_only=row.kind == "talkback")
@@ -237,14 +238,39 @@ class MediaService:
         row.audio_codec = feed.audio_codec
         if row.purpose == "equipment_test":
             self.plane.start_equipment_test(feed, peer)
+        await self._joined(row, peer, grant)
         return WebRtcResource(peer.resource_id, answer, peer.etag, peer.warning)
 
     async def whep(self, feed_id: str, authorization: str | None, offer: str) -> WebRtcResource:
         """WHEP: the feed's video and audio as received; a talk-back feed's audio only."""
-        row, _ = await self._media_target(feed_id, authorization, "view")
+        row, grant = await self._media_target(feed_id, authorization, "view")
         description = parse_offer(offer, "view", audio_only=row.kind == "talkback")
         peer, answer = await self.plane.view(await self._live_feed(row), description)
+        await self._joined(row, peer, grant)
         return WebRtcResource(peer.resource_id, answer, peer.etag, peer.warning)
+
+    async def _joined(self, row: MediaFeed, peer: Peer, grant: MediaGrant) -> None:
+        peer.subject = grant.subject
+        if row.session_id is None:
+            return  # an equipment test is no session
+        peer.session_id = str(row.session_id)
+        await self.sessions.record_participation(
+            row.session_id,
+            "joined",
+            grant.subject,
+            {"feed_id": peer.feed_id, "resource_id": peer.resource_id, "role": peer.role, "feed_kind": row.kind},
+        )
+
+    async def peer_left(self, peer: Peer, reason: str) -> None:
+        """For the media plane: a WHIP/WHEP session ended (DELETE, hang-up, lost connection, feed end)."""
+        if peer.session_id is None:
+            return
+        await self.sessions.record_participation(
+            uuid.UUID(peer.session_id),
+            "left",
+            peer.subject or "unknown",
+            {"feed_id": peer.feed_id, "resource_id": peer.resource_id, "role": peer.role, "reason": reason},
+        )
 
     def _resource(self, feed_id: str, resource_id: str, authorization: str | None, scope: Scope) -> Peer:
         self.tokens.verify(authorization, scope, feed_id)
@@ -269,8 +295,12 @@ class MediaService:
         return peer.etag
 
     async def end_resource(self, feed_id: str, resource_id: str, authorization: str | None, scope: Scope) -> None:
+        """DELETE (RFC 9725 4.2): idempotent for a session whose connection already ended."""
+        self.tokens.verify(authorization, scope, feed_id)
+        if self.plane.ended.get(resource_id) == (feed_id, scope):
+            return
         self._resource(feed_id, resource_id, authorization, scope)
-        await self.plane.close_peer(resource_id)
+        await self.plane.close_peer(resource_id, "DELETE by the client")
 
     # --- recordings and snapshots ---
 

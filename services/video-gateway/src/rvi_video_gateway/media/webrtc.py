@@ -95,6 +95,8 @@ class Peer:
     audio_track: AudioViewerTrack | None = None
     warning: str | None = None  # a section rejected in the answer, and why
     etag: str = ""
+    subject: str | None = None  # whom the media token was issued to
+    session_id: str | None = None
 
     def __post_init__(self) -> None:
         if not self.etag:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rvi_video_gateway.models import InspectionSession, InspectionView, ManifestEntry
+from rvi_video_gateway.models import InspectionSession, InspectionView, ItemResultRow, ManifestEntry, SessionAuditEntry
 
 
 class GatewayRepository:
@@ -21,7 +21,7 @@ class GatewayRepository:
             stmt = stmt.with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
-    def add(self, row: InspectionView | ManifestEntry) -> None:
+    def add(self, row: InspectionView | ManifestEntry | ItemResultRow | SessionAuditEntry) -> None:
         self.session.add(row)
 
     async def session_by_id(self, session_id: uuid.UUID, for_update: bool = False) -> InspectionSession | None:
@@ -69,5 +69,22 @@ class GatewayRepository:
     async def entries(self, session_id: uuid.UUID) -> Sequence[ManifestEntry]:
         result = await self.session.execute(
             select(ManifestEntry).where(ManifestEntry.session_id == session_id).order_by(ManifestEntry.seq)
+        )
+        return result.scalars().all()
+
+    async def item_result(self, session_id: uuid.UUID, site_id: str, item_id: str) -> ItemResultRow | None:
+        return await self.session.get(ItemResultRow, (session_id, site_id, item_id))
+
+    async def item_results(self, session_id: uuid.UUID) -> Sequence[ItemResultRow]:
+        result = await self.session.execute(
+            select(ItemResultRow)
+            .where(ItemResultRow.session_id == session_id)
+            .order_by(ItemResultRow.site_id, ItemResultRow.item_id)
+        )
+        return result.scalars().all()
+
+    async def audit_trail(self, session_id: uuid.UUID) -> Sequence[SessionAuditEntry]:
+        result = await self.session.execute(
+            select(SessionAuditEntry).where(SessionAuditEntry.session_id == session_id).order_by(SessionAuditEntry.id)
         )
         return result.scalars().all()

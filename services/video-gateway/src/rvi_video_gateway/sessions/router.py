@@ -11,16 +11,21 @@ from rvi_video_gateway.media.service import MediaService
 from rvi_video_gateway.models import InspectionSession, ManifestEntry
 from rvi_video_gateway.sessions.evidence import verify_chain
 from rvi_video_gateway.sessions.schemas import (
+    AuditEntryOut,
     BrokenLinkOut,
     Escalation,
     EvidenceVerification,
+    ItemResultIn,
+    ItemResultOut,
     LocationRecorded,
     LocationReport,
     ManifestEntryOut,
     ManifestOut,
+    ResultsOut,
     SessionEnd,
     SessionOut,
     SignedManifestOut,
+    SiteResultOut,
     StepCreate,
     StepRecorded,
     Verification,
@@ -193,3 +198,57 @@ async def verify_evidence(
         files_checked=report.files_checked,
         key_id=report.key_id,
     )
+
+
+@sessions_router.put("/{session_id}/results/{site_id}/{item_id}", response_model=ItemResultOut)
+async def record_result(
+    session_id: str,
+    site_id: str,
+    item_id: str,
+    body: ItemResultIn,
+    service: Service,
+    principal: Principal = Depends(Officers),
+) -> ItemResultOut:
+    """DOMAIN 8: the result of a checklist item at a site (conforming, non-conforming with a finding,
+    or not verifiable remotely), with the manifest steps that support it. 409 until the site's
+    location is verified; 422 when the evidence the item needs (clip, still) is not given."""
+    live = await service.get(session_id, for_update=True)
+    row = await service.record_result(live, principal, site_id, item_id, body)
+    return ItemResultOut(
+        item_id=row.item_id,
+        result=row.result,
+        finding=row.finding,
+        evidence=list(row.evidence),
+        recorded_by=row.recorded_by,
+        recorded_at=row.recorded_at,
+    )
+
+
+@sessions_router.get("/{session_id}/results", response_model=ResultsOut)
+async def get_results(session_id: str, service: Service, principal: Principal = Depends(Readers)) -> ResultsOut:
+    """Per site: its location check and the item results; what `rvi.session.ended.v1` carries."""
+    live = await service.get(session_id)
+    ensure_enterprise_access(principal, live.enterprise_id)
+    sites = await service.results(live)
+    return ResultsOut(
+        session_id=session_id,
+        sites=[SiteResultOut.model_validate(site.model_dump()) for site in sites],
+        onsite_required=[
+            {"site_id": site.site_id, "item_id": item.item_id}
+            for site in sites
+            for item in site.items
+            if item.result == "not_verifiable_remotely"
+        ],
+    )
+
+
+@sessions_router.get("/{session_id}/audit", response_model=list[AuditEntryOut])
+async def get_audit_trail(
+    session_id: str, service: Service, principal: Principal = Depends(Readers)
+) -> list[AuditEntryOut]:
+    """Who joined and left the session's media (officers, the representative) and results recorded, in order."""
+    live = await service.get(session_id)
+    ensure_enterprise_access(principal, live.enterprise_id)
+    return [
+        AuditEntryOut(at=e.at, action=e.action, actor=e.actor, detail=e.detail) for e in await service.audit_trail(live)
+    ]

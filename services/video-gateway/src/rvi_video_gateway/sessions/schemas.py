@@ -151,3 +151,55 @@ class EvidenceVerification(BaseModel):
     entries_checked: int
     files_checked: int
     key_id: str
+
+
+class ItemResultIn(BaseModel):
+    """DOMAIN 8: the result of one checklist item at one site, with the manifest steps (clips,
+    snapshots, location checks) that support it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "result": "non_conforming",
+                    "finding": "pesticide store holds chlorpyrifos, not on the permitted list",
+                    "evidence": ["<step id of the clip>", "<step id of the label still>"],
+                }
+            ]
+        },
+    )
+
+    result: Literal["conforming", "non_conforming", "not_verifiable_remotely"]
+    finding: str = Field(default="", max_length=4000, description="required for non_conforming")
+    evidence: list[str] = Field(default_factory=list, max_length=50, description="step ids on the session's manifest")
+
+
+class ItemResultOut(BaseModel):
+    item_id: str
+    result: str
+    finding: str
+    evidence: list[str]
+    recorded_by: str | None
+    recorded_at: datetime | None
+
+
+class SiteResultOut(BaseModel):
+    site_id: str
+    location_verified: bool = Field(description="a passing location check is on the manifest (GACC-RVI 4(III))")
+    items: list[ItemResultOut]
+
+
+class ResultsOut(BaseModel):
+    session_id: str
+    sites: list[SiteResultOut]
+    onsite_required: list[dict[str, str]] = Field(
+        description="site and item ids found not verifiable remotely: on-site work (GACC-RVI 3(III))"
+    )
+
+
+class AuditEntryOut(BaseModel):
+    at: datetime
+    action: str = Field(description="joined | left | result_recorded")
+    actor: str = Field(description="<role>:<subject> of the participant")
+    detail: dict[str, Any]

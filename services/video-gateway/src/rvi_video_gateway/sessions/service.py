@@ -23,7 +23,13 @@ from rvi_shared.events import payloads as p
 from rvi_shared.messaging.outbox import Outbox
 from rvi_video_gateway.instances.placement import holder_elsewhere
 from rvi_video_gateway.instances.registry import GatewayRegistry
-from rvi_video_gateway.models import InspectionSession, InspectionView, ManifestEntry
+from rvi_video_gateway.models import (
+    InspectionSession,
+    InspectionView,
+    ItemResultRow,
+    ManifestEntry,
+    SessionAuditEntry,
+)
 from rvi_video_gateway.sessions.access import team_officer
 from rvi_video_gateway.sessions.evidence import (
     GENESIS_HASH,
@@ -37,7 +43,8 @@ from rvi_video_gateway.sessions.evidence import (
 from rvi_video_gateway.sessions.lifecycle import SessionAction, transition
 from rvi_video_gateway.sessions.location import LocationCheck, check_location
 from rvi_video_gateway.sessions.repository import GatewayRepository
-from rvi_video_gateway.sessions.schemas import Escalation, LocationReport, SessionEnd, StepCreate
+from rvi_video_gateway.sessions.results import check_result, located_sites
+from rvi_video_gateway.sessions.schemas import Escalation, ItemResultIn, LocationReport, SessionEnd, StepCreate
 from rvi_video_gateway.sessions.signing import ManifestSigner
 from rvi_video_gateway.sessions.steps import checklist_item_of, is_well_formed
 from rvi_video_gateway.sessions.verification import VerificationReport, verify_manifest
@@ -369,6 +376,7 @@ class SessionService:
                 first_broken_seq=broken,
             )
         now = self.clock.now()
+        results = await self.results(live)
         live.state, live.ended_at, live.conclusion = target, now, end.conclusion
         live.manifest_digest = manifest_digest(entries)
         self._sign(live, entries, now)
@@ -383,9 +391,85 @@ class SessionService:
                 conclusion=end.conclusion,
                 steps=len(entries),
                 manifest_digest=live.manifest_digest,
+                results=results,
             ),
         )
         return live
+
+    # --- checklist results (DOMAIN 8) and the audit trail ---
+
+    async def record_result(
+        self, live: InspectionSession, principal: Principal, site_id: str, item_id: str, body: ItemResultIn
+    ) -> ItemResultRow:
+        """A team officer records (or revises) the result of a checklist item at a site; see
+        `sessions.results.check_result` for what is refused."""
+        inspection = await self.inspection_of(live)
+        officer = team_officer(principal, self.team(inspection))
+        transition(live.state, SessionAction.RECORD_STEP)
+        if site_id not in {s["site_id"] for s in inspection.sites}:
+            raise NotFound(f"site {site_id!r} is not a site of this inspection")
+        item = next((i for i in inspection.checklist_items if i["item_id"] == item_id), None)
+        if item is None:
+            raise NotFound(f"item {item_id!r} is not a checklist item of this inspection")
+        entries = [link.entry for link in await self.repo.entries(live.session_id)]
+        check_result(
+            site_id=site_id,
+            item=item,
+            result=body.result,
+            finding=body.finding,
+            evidence=body.evidence,
+            entries=entries,
+            onsite_items=inspection.onsite_items,
+        )
+        row = await self.repo.item_result(live.session_id, site_id, item_id)
+        if row is None:
+            row = ItemResultRow(session_id=live.session_id, site_id=site_id, item_id=item_id)
+            self.repo.add(row)
+        row.result, row.finding, row.evidence = body.result, body.finding, list(body.evidence)
+        row.recorded_by, row.recorded_at = str(officer["officer_id"]), self.clock.now()
+        await self.record_participation(
+            live.session_id,
+            "result_recorded",
+            _actor(principal),
+            {"site_id": site_id, "item_id": item_id, "result": body.result},
+        )
+        return row
+
+    async def results(self, live: InspectionSession) -> list[p.SiteResult]:
+        """Every site of the inspection with its location check and the item results recorded."""
+        inspection = await self.inspection_of(live)
+        located = located_sites(link.entry for link in await self.repo.entries(live.session_id))
+        rows = await self.repo.item_results(live.session_id)
+        return [
+            p.SiteResult(
+                site_id=site["site_id"],
+                location_verified=site["site_id"] in located,
+                items=[
+                    p.ItemResult(
+                        item_id=r.item_id,
+                        result=r.result,  # type: ignore[arg-type]
+                        finding=r.finding,
+                        evidence=list(r.evidence),
+                        recorded_by=r.recorded_by,
+                        recorded_at=r.recorded_at,
+                    )
+                    for r in rows
+                    if r.site_id == site["site_id"]
+                ],
+            )
+            for site in inspection.sites
+        ]
+
+    async def record_participation(
+        self, session_id: uuid.UUID, action: str, actor: str, detail: dict[str, Any]
+    ) -> None:
+        """The session's audit trail: a participant joined or left (a WHIP/WHEP session), a result."""
+        self.repo.add(
+            SessionAuditEntry(session_id=session_id, at=self.clock.now(), action=action, actor=actor, detail=detail)
+        )
+
+    async def audit_trail(self, live: InspectionSession) -> Sequence[SessionAuditEntry]:
+        return await self.repo.audit_trail(live.session_id)
 
     # --- the signed evidence manifest ---
 
