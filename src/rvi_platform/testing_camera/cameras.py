@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 SCRIPT = Path(__file__).with_name("rtsp_camera.py")
+CameraCodec = Literal["h264", "h265", "mjpeg", "vp8", "vp9"]
 SYSTEM_PYTHON = "/usr/bin/python3"
 READY = "READY "
 INSTALL_HINT = "the RTSP test camera needs GStreamer's RTSP server: run `make system-deps` (Debian 12)"
@@ -32,7 +33,7 @@ INSTALL_HINT = "the RTSP test camera needs GStreamer's RTSP server: run `make sy
 @dataclass
 class RtspCamera:
     url: str
-    codec: Literal["h264", "vp8", "vp9"]
+    codec: CameraCodec
     width: int
     height: int
     fps: int
@@ -66,7 +67,7 @@ class RtspCamera:
 
 @contextmanager
 def rtsp_camera(
-    codec: Literal["h264", "vp8", "vp9"] = "h264",
+    codec: CameraCodec = "h264",
     *,
     width: int = 1280,
     height: int = 720,
@@ -75,10 +76,12 @@ def rtsp_camera(
     key_int_max: int = 50,
     inband_parameter_sets: bool = True,
     ready_timeout_s: float = 15.0,
+    **options: Any,
 ) -> Iterator[RtspCamera]:
-    """A camera serving rtsp://127.0.0.1:<port>/cam1 until the block ends (or kill()). vp9 is
-    there as a codec the gateway refuses; inband_parameter_sets=False keeps H.264's SPS/PPS to
-    the SDP, as some cameras do."""
+    """A camera serving rtsp://127.0.0.1:<port>/cam1 until the block ends (or kill()). vp9 and
+    mjpeg are there as codecs the gateway refuses; inband_parameter_sets=False keeps H.264's
+    SPS/PPS to the SDP, as some cameras do. Options of start_camera: profile and bframes (H.264),
+    audio (pcma, pcmu, aac, opus), mislabel (H.264 under an SDP saying H265)."""
     camera = start_camera(
         codec,
         width=width,
@@ -88,6 +91,7 @@ def rtsp_camera(
         key_int_max=key_int_max,
         inband_parameter_sets=inband_parameter_sets,
         ready_timeout_s=ready_timeout_s,
+        **options,
     )
     try:
         yield camera
@@ -96,9 +100,7 @@ def rtsp_camera(
 
 
 @asynccontextmanager
-async def running_rtsp_camera(
-    codec: Literal["h264", "vp8", "vp9"] = "h264", **options: Any
-) -> AsyncIterator[RtspCamera]:
+async def running_rtsp_camera(codec: CameraCodec = "h264", **options: Any) -> AsyncIterator[RtspCamera]:
     """rtsp_camera for async tests: starting and stopping happen off the event loop's thread."""
     camera = await asyncio.to_thread(start_camera, codec, **options)
     try:
@@ -108,7 +110,7 @@ async def running_rtsp_camera(
 
 
 def start_camera(
-    codec: Literal["h264", "vp8", "vp9"] = "h264",
+    codec: CameraCodec = "h264",
     *,
     width: int = 1280,
     height: int = 720,
@@ -117,6 +119,10 @@ def start_camera(
     key_int_max: int = 50,
     inband_parameter_sets: bool = True,
     ready_timeout_s: float = 15.0,
+    profile: str = "constrained-baseline",
+    bframes: int = 0,
+    audio: str = "none",
+    mislabel: bool = False,
 ) -> RtspCamera:
     """Starts a camera and returns once its server listens; the caller stops it."""
     if not os.path.exists(SYSTEM_PYTHON):
@@ -132,6 +138,10 @@ def start_camera(
         f"--bitrate={bitrate_kbps}",
         f"--key-int-max={key_int_max}",
         *([] if inband_parameter_sets else ["--no-inband-parameter-sets"]),
+        f"--profile={profile}",
+        f"--bframes={bframes}",
+        f"--audio={audio}",
+        *(["--mislabel"] if mislabel else []),
     ]
     # The venv's variables must not steer Debian's python to the venv's packages.
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}

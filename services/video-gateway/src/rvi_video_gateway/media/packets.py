@@ -9,7 +9,10 @@ from typing import Literal, Protocol
 
 import av
 
-Codec = Literal["h264", "vp8"]
+# H.265 comes from RTSP cameras only: recorded as received, not relayed to WebRTC (aiortc has no
+# RFC 7798 packetizer; the H.265 -> H.264 transcoding pool is not built).
+Codec = Literal["h264", "vp8", "h265"]
+FFMPEG_NAME: dict[str, str] = {"h264": "h264", "vp8": "vp8", "h265": "hevc"}
 # Audio relayed as received (RFC 7874: Opus and G.711 are WebRTC's mandatory audio codecs).
 AudioCodec = Literal["opus", "pcma", "pcmu"]
 AUDIO_CLOCK: dict[AudioCodec, int] = {"opus": 48_000, "pcma": 8_000, "pcmu": 8_000}
@@ -45,9 +48,31 @@ def _h264_keyframe(annexb: bytes) -> bool:
     return False
 
 
+def h265_nal_types(annexb: bytes) -> list[int]:
+    """The NAL unit types of an H.265 Annex B access unit (RFC 7798 1.1.4: type in bits 1-6)."""
+    types = []
+    at = annexb.find(_H264_START)
+    while at != -1 and at + 3 < len(annexb):
+        types.append((annexb[at + 3] >> 1) & 0x3F)
+        at = annexb.find(_H264_START, at + 3)
+    return types
+
+
+def _h265_keyframe(annexb: bytes) -> bool:
+    """An IRAP picture (BLA, IDR, CRA: types 16-21) is where decoding can start."""
+    for kind in h265_nal_types(annexb):
+        if 16 <= kind <= 21:
+            return True
+        if kind < 16:  # a non-IRAP slice
+            return False
+    return False
+
+
 def is_keyframe(codec: Codec, data: bytes) -> bool:
     if codec == "h264":
         return _h264_keyframe(data)
+    if codec == "h265":
+        return _h265_keyframe(data)
     # VP8 (RFC 6386 9.1): bit 0 of the frame tag is 0 on a key frame.
     return bool(data) and not data[0] & 0x01
 

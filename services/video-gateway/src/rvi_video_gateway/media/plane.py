@@ -128,6 +128,12 @@ class MediaPlane:
     async def view(self, feed: Feed, offer: SessionDescription) -> tuple[Peer, str]:
         if feed.state in ("lost", "closed"):
             raise Conflict(f"the feed is {feed.state}", feed_state=feed.state)
+        if feed.codec == "h265":
+            raise Conflict(
+                "the feed carries H.265, which this gateway cannot send to WebRTC viewers (aiortc has no RFC 7798 "
+                "packetizer and the H.265 -> H.264 transcoding pool is not built); it is recorded as received",
+                feed_state=feed.state,
+            )
         if feed.kind == "rtsp":
             await self.rtsp.ensure(feed)
         if feed.codec is None and feed.audio_codec is None:

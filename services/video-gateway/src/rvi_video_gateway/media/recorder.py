@@ -3,8 +3,9 @@ cut at most every `fragment_s` seconds, so a crash loses at most the fragment be
 what is on disk stays playable.
 
 Containers (FFmpeg's muxers decide what each can hold):
-- H.264 with Opus or no audio: fragmented MP4 (Opus in ISOBMFF, the `Opus` sample entry);
-- H.264 with G.711 (PCMA/PCMU): fragmented QuickTime MOV (`alaw`/`ulaw` sample entries: MP4 has no
+- H.264 or H.265 with Opus or no audio: fragmented MP4 (Opus in ISOBMFF, the `Opus` sample
+  entry; H.265 as `hev1`, parameter sets in-band as the camera sends them);
+- H.264 or H.265 with G.711 (PCMA/PCMU): fragmented QuickTime MOV (`alaw`/`ulaw` sample entries: MP4 has no
   G.711 mapping in FFmpeg);
 - VP8 with Opus or no audio: WebM (FFmpeg's MP4 muxer has no VP8 mapping; WebM is VP8's own
   container). VP8 with G.711: WebM holds no G.711, so the clip is video only and `audio_note`

@@ -29,12 +29,14 @@ from typing import Any
 import av
 import av.error
 
-from rvi_video_gateway.media.packets import VIDEO_CLOCK, Codec, EncodedFrame, FrameSink, h264_nal_types
+from rvi_video_gateway.media.packets import VIDEO_CLOCK, Codec, EncodedFrame, FrameSink, h264_nal_types, h265_nal_types
 from rvi_video_gateway.media.url_policy import redacted
 
-_CODECS: dict[str, Codec] = {"h264": "h264", "vp8": "vp8"}
+_CODECS: dict[str, Codec] = {"h264": "h264", "vp8": "vp8", "hevc": "h265"}
 _H264_SPS = 7
 _H264_AUD = 9
+_H265_SPS = 33
+_H265_AUD = 35
 _START_CODE = b"\x00\x00\x01"
 
 
@@ -193,7 +195,8 @@ class RtspSource:
         codec = _CODECS.get(name)
         if codec is None:
             raise UnsupportedStream(
-                f"camera at {self.redacted_url} sends {name} video; the gateway relays H.264 and VP8 as received"
+                f"camera at {self.redacted_url} sends {name} video; the gateway relays H.264 and VP8 and records "
+                "H.265 as received"
             )
         extradata = bytes(context.extradata or b"")
         rate = stream.average_rate or stream.guessed_rate
@@ -203,7 +206,7 @@ class RtspSource:
             height=context.height or 0,
             fps=float(rate) if rate else None,
             parameter_sets=extradata
-            if codec == "h264" and extradata.startswith((_START_CODE, b"\x00" + _START_CODE))
+            if codec in ("h264", "h265") and extradata.startswith((_START_CODE, b"\x00" + _START_CODE))
             else b"",
         )
 
@@ -235,8 +238,12 @@ class RtspSource:
                     last_pts = pts
                     data = bytes(packet)
                     if packet.is_keyframe and info.parameter_sets:
-                        data = with_parameter_sets(data, info.parameter_sets)
-                    frame = EncodedFrame(data=data, pts=pts, keyframe=packet.is_keyframe, received_at=time.monotonic())
+                        data = with_parameter_sets(data, info.parameter_sets, info.codec)
+                    # FFmpeg's parser knows the decoding order: with B-frames dts runs behind pts.
+                    dts = round(packet.dts * to_clock) if packet.dts is not None else None
+                    frame = EncodedFrame(
+                        data=data, pts=pts, keyframe=packet.is_keyframe, received_at=time.monotonic(), dts=dts
+                    )
                     if not self._post(self._deliver, frame):
                         return None
                 return "the camera ended the stream"
@@ -291,14 +298,18 @@ class RtspSource:
             self._sink.on_lost(reason)
 
 
-def with_parameter_sets(access_unit: bytes, parameter_sets: bytes) -> bytes:
-    """An H.264 keyframe made self-contained: SPS/PPS put in front unless it carries an SPS,
-    after the access unit delimiter if there is one (it must stay first)."""
-    if _H264_SPS in h264_nal_types(access_unit):
+def with_parameter_sets(access_unit: bytes, parameter_sets: bytes, codec: Codec = "h264") -> bytes:
+    """An H.264 (or H.265) keyframe made self-contained: the parameter sets put in front unless it
+    carries an SPS, after the access unit delimiter if there is one (it must stay first)."""
+    if codec == "h265":
+        types, sps, aud = h265_nal_types(access_unit), _H265_SPS, _H265_AUD
+    else:
+        types, sps, aud = h264_nal_types(access_unit), _H264_SPS, _H264_AUD
+    if sps in types:
         return access_unit
     at = 0
     first = access_unit.find(_START_CODE)
-    if first != -1 and first + 3 < len(access_unit) and access_unit[first + 3] & 0x1F == _H264_AUD:
+    if first != -1 and first + 3 < len(access_unit) and types and types[0] == aud:
         following = access_unit.find(_START_CODE, first + 3)
         if following == -1:
             at = len(access_unit)

@@ -128,8 +128,10 @@ class MediaService:
             raise Conflict(f"the session is {live.state}; feeds are added to open sessions", current_state=live.state)
         await place(self._registry(), live, self.settings.instance_id, f"session {live.session_id}")
         source_url = None
+        probe = None
         if body.kind == "rtsp":
             source_url = await self.plane.rtsp.check(body.url or "")
+            probe = await self.plane.rtsp.probe(source_url)
         feed_id = uuid.uuid4()
         row = MediaFeed(
             feed_id=feed_id,
@@ -139,6 +141,8 @@ class MediaService:
             kind=body.kind,
             label=body.label,
             source_url=source_url,
+            codec=probe.codec if probe is not None else None,
+            probe=probe.as_dict() if probe is not None else None,
             state="created",
             created_by=self._actor(principal),
             created_at=self.clock.now(),
@@ -149,6 +153,7 @@ class MediaService:
         feed = self.plane.open_feed(str(feed_id), live.inspection_id, str(live.session_id), body.kind)
         if body.kind == "rtsp":
             feed.source_url = source_url
+            feed.codec = probe.codec if probe is not None else None
         return self._issue(row, publish=body.kind in ("webrtc", "talkback"), view=member is not None)
 
     def _issue(self, row: MediaFeed, publish: bool, view: bool, subject: str | None = None) -> IssuedFeed:
