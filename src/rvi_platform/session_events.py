@@ -20,8 +20,8 @@ SITES = [
 ]
 ITEMS = [
     # DOMAIN 8 (2): the inputs store and the labels are shown on camera and kept as a clip.
-    p.ChecklistItem(item_id="I1", description="agricultural inputs", evidence_needed=["live_view", "clip"]),
-    p.ChecklistItem(item_id="I2", description="crop conditions", evidence_needed=["still"]),
+    p.ChecklistItem(item_id="I1", description="agricultural inputs", category="agricultural_inputs"),
+    p.ChecklistItem(item_id="I2", description="crop conditions", category="crop_conditions"),
 ]
 
 

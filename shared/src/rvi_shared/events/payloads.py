@@ -30,10 +30,6 @@ class ChecklistItem(Payload):
     description: str
     category: str | None = Field(default=None, description="e.g. agricultural_inputs, laboratory_sampling")
     commodity_code: str | None = Field(default=None, description="HS code of the goods concerned, if any")
-    evidence_needed: list[Literal["live_view", "clip", "still"]] = Field(
-        default_factory=list,
-        description="DOMAIN 8: the evidence the item's result needs (live view, recorded clip, still image)",
-    )
 
 
 class Officer(Payload):

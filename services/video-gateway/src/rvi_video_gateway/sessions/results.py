@@ -13,6 +13,20 @@ from rvi_shared.errors import Conflict, Unprocessable
 
 Evidence = Literal["live_view", "clip", "still"]
 CLIP_SUFFIXES = (".mp4", ".webm", ".mov")
+# DOMAIN 8: an item states the evidence it needs. Items carry no such field in the shared
+# contract yet (adding it breaks scheduling, which stores items column by column), so an item's
+# own `evidence_needed` wins when present and these defaults per category apply otherwise: what
+# is shown and kept (stores, labels, boundaries) needs a clip, records and certificates a still.
+EVIDENCE_BY_CATEGORY: dict[str, list[Evidence]] = {
+    "agricultural_inputs": ["live_view", "clip"],
+    "land_boundaries": ["live_view", "clip"],
+    "pest_monitoring": ["live_view", "clip"],
+    "production_records": ["still"],
+    "traceability": ["still"],
+    "quality_system": ["still"],
+    "qualifications": ["still"],
+    "crop_conditions": ["live_view"],
+}
 STILL_SUFFIXES = (".jpg", ".jpeg")
 
 
@@ -23,6 +37,14 @@ def located_sites(entries: Iterable[dict[str, Any]]) -> set[str]:
         for e in entries
         if e.get("kind") == "location_verified" and (e.get("location") or {}).get("result") == "pass" and e.get("site")
     }
+
+
+def evidence_needed(item: dict[str, Any]) -> list[Evidence]:
+    """What a checklist item's result needs: its own statement, else its category's default."""
+    stated = item.get("evidence_needed")
+    if stated:
+        return list(stated)
+    return list(EVIDENCE_BY_CATEGORY.get(str(item.get("category") or ""), []))
 
 
 def evidence_kind(entry: dict[str, Any]) -> Evidence | Literal["location", "step"]:
@@ -68,7 +90,7 @@ def check_result(
         raise Unprocessable(f"evidence {unknown} is not on this session's manifest", field="evidence")
     if result == "not_verifiable_remotely":
         return
-    needed: list[Evidence] = list(item.get("evidence_needed") or [])
+    needed = evidence_needed(item)
     have = {evidence_kind(by_step[step]) for step in evidence}
     missing = [kind for kind in needed if kind != "live_view" and kind not in have]
     if missing:
