@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import av
 import httpx
+from aiortc import RTCPeerConnection
 
+from rvi_platform.media_peers.signalling import offer
 from rvi_platform.testing import Tokens
 from rvi_platform.testing_camera.cameras import running_rtsp_camera
 from rvi_video_gateway.settings import VideoGatewaySettings
@@ -36,6 +38,12 @@ async def record(
     """A key step's clip of at least `frames` frames from the feed."""
     officer = tokens.header(tokens.officer())
     sid = session["session_id"]
+
+    async def relayed() -> int:
+        feeds = (await client.get(f"/v1/sessions/{sid}/feeds", headers=officer)).json()
+        return int(next(f for f in feeds if f["feed_id"] == feed_id)["frames"])
+
+    before = await relayed()
     started = await client.post(
         f"/v1/sessions/{sid}/recordings",
         json={"feed_id": feed_id, "kind": "checklist_item:I2", "site_id": "S1", "note": "crop rows"},
@@ -44,8 +52,7 @@ async def record(
     assert started.status_code == 201, started.text
 
     async def enough() -> bool:
-        feeds = (await client.get(f"/v1/sessions/{sid}/feeds", headers=officer)).json()
-        return next(f for f in feeds if f["feed_id"] == feed_id)["frames"] >= frames
+        return await relayed() >= before + frames
 
     await eventually(enough, f"{frames} frames from the camera", 40)
     stopped = await client.post(f"/v1/sessions/{sid}/recordings/{started.json()['recording_id']}/stop", headers=officer)
@@ -147,13 +154,66 @@ async def test_cameras_that_cannot_be_used_are_refused_at_registration_with_the_
 
 
 async def _viewer_offer() -> str:
-    from aiortc import RTCPeerConnection
-
-    from rvi_platform.media_peers.signalling import offer
-
     pc = RTCPeerConnection()
     try:
         pc.addTransceiver("video", direction="recvonly")
         return await offer(pc)
     finally:
         await pc.close()
+
+
+async def test_camera_sound_g711_relayed_and_recorded_aac_recorded_as_received(
+    start_session: StartSession,
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    media: MediaPeers,
+    settings: VideoGatewaySettings,
+    eventually: Until,
+) -> None:
+    session = await start_session()
+    async with running_rtsp_camera(
+        "h264", width=320, height=240, bitrate_kbps=400, key_int_max=25, audio="pcma"
+    ) as camera:
+        registered = await register(client, tokens, session, camera.url)
+        assert registered.status_code == 201, registered.text
+        assert registered.json()["probe"]["audio_codec"] == "pcma"
+        feed = await media.with_view_token(session, registered.json())
+        viewer = await media.view(feed, audio=True)
+        await viewer.audio_arrived(50)
+        await viewer.frames(10)
+        clip = await record(client, tokens, session, feed["feed_id"], 100, eventually)
+    assert clip["file"].endswith(".mov") and clip["audio_codec"] == "pcma" and clip["audio_packets"] >= 20
+    path = Path(settings.evidence_dir) / session["session_id"] / clip["file"]
+    with av.open(str(path)) as container:
+        assert container.streams.audio[0].codec_context.name == "pcm_alaw"
+        assert sum(1 for p in container.demux(audio=0) if p.size) == clip["audio_packets"]
+
+    async with running_rtsp_camera(
+        "h264", width=320, height=240, bitrate_kbps=400, key_int_max=25, audio="aac"
+    ) as camera:
+        registered = await register(client, tokens, session, camera.url)
+        assert registered.status_code == 201, registered.text
+        probe = registered.json()["probe"]
+        assert probe["audio_codec"] == "aac" and any("AAC" in note for note in probe["notes"])
+        feed = await media.with_view_token(session, registered.json())
+        pc = RTCPeerConnection()
+        try:
+            pc.addTransceiver("video", direction="recvonly")
+            pc.addTransceiver("audio", direction="recvonly")
+            answered = await client.post(
+                feed["whep_url"],
+                content=await offer(pc),
+                headers={"Content-Type": "application/sdp", "Authorization": f"Bearer {feed['view_token']}"},
+            )
+        finally:
+            await pc.close()
+        assert answered.status_code == 201, answered.text
+        assert "the feed's audio is aac" in answered.headers["Warning"] and "\r\nm=audio 0 " in answered.text
+        clip = await record(client, tokens, session, feed["feed_id"], 100, eventually)
+    assert clip["file"].endswith(".mp4") and clip["audio_codec"] == "aac" and clip["audio_packets"] >= 20
+    path = Path(settings.evidence_dir) / session["session_id"] / clip["file"]
+    with av.open(str(path)) as container:
+        assert container.streams.audio[0].codec_context.name == "aac"
+        assert container.streams.audio[0].codec_context.sample_rate == 16000
+        decoded = sum(1 for _ in container.decode(audio=0))
+    assert decoded >= 20, "the camera's AAC as received decodes from the clip"

@@ -40,6 +40,8 @@ class Feed:
     kind: FeedKind
     codec: Codec | None = None
     audio_codec: AudioCodec | None = None
+    audio_clock_rate: int | None = None  # when it is not the codec's fixed rate (an RTSP camera's AAC)
+    audio_channels: int | None = None
     h264_profile_level_id: str | None = None  # as negotiated or read from the camera's SPS
     source_url: str | None = None  # RTSP only
     state: FeedState = "waiting"

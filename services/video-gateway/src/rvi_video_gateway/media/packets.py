@@ -14,7 +14,8 @@ import av
 Codec = Literal["h264", "vp8", "h265"]
 FFMPEG_NAME: dict[str, str] = {"h264": "h264", "vp8": "vp8", "h265": "hevc"}
 # Audio relayed as received (RFC 7874: Opus and G.711 are WebRTC's mandatory audio codecs).
-AudioCodec = Literal["opus", "pcma", "pcmu"]
+# AAC comes from RTSP cameras only: recorded as received, not relayed (WebRTC has no AAC).
+AudioCodec = Literal["opus", "pcma", "pcmu", "aac"]
 AUDIO_CLOCK: dict[AudioCodec, int] = {"opus": 48_000, "pcma": 8_000, "pcmu": 8_000}
 VIDEO_CLOCK = 90_000
 TIME_BASE = Fraction(1, VIDEO_CLOCK)

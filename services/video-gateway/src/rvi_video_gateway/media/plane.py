@@ -248,7 +248,14 @@ class MediaPlane:
 
     def start_recording(self, recording_id: str, feed: Feed, path_stem: Path) -> Recorder:
         assert feed.codec is not None
-        recorder = Recorder(path_stem, feed.codec, self.settings.recording_fragment_s, feed.audio_codec)
+        recorder = Recorder(
+            path_stem,
+            feed.codec,
+            self.settings.recording_fragment_s,
+            feed.audio_codec,
+            feed.audio_clock_rate,
+            feed.audio_channels,
+        )
         self.recordings[recording_id] = ActiveRecording(recording_id, feed.feed_id, recorder)
         feed.attach(recorder)
         if recorder.audio_codec is not None:

@@ -33,6 +33,7 @@ _FFMPEG_AUDIO: dict[AudioCodec, tuple[str, str]] = {
     "opus": ("opus", "stereo"),
     "pcma": ("pcm_alaw", "mono"),
     "pcmu": ("pcm_mulaw", "mono"),
+    "aac": ("aac", "mono"),
 }
 
 
@@ -40,6 +41,8 @@ def container_for(codec: Codec, audio: AudioCodec | None) -> tuple[str, str, Aud
     """(FFmpeg format, file extension, the audio it records) for a feed's codecs."""
     if codec == "vp8":
         return "webm", "webm", audio if audio == "opus" else None
+    if audio == "aac":
+        return "mp4", "mp4", audio  # an RTSP camera's AAC, as received (ISO 14496-3 in MP4)
     if audio in ("pcma", "pcmu"):
         return "mov", "mov", audio
     return "mp4", "mp4", audio
@@ -69,8 +72,16 @@ class Recorder:
     """A frame consumer writing one clip; it starts at the first keyframe it sees."""
 
     def __init__(
-        self, path_stem: Path, codec: Codec, fragment_s: float = 2.0, audio_codec: AudioCodec | None = None
+        self,
+        path_stem: Path,
+        codec: Codec,
+        fragment_s: float = 2.0,
+        audio_codec: AudioCodec | None = None,
+        audio_rate: int | None = None,
+        audio_channels: int | None = None,
     ) -> None:
+        self.audio_rate = audio_rate or (AUDIO_CLOCK.get(audio_codec, 8000) if audio_codec else None)
+        self.audio_channels = audio_channels
         self.format, extension, self.audio_codec = container_for(codec, audio_codec)
         self.audio_note = (
             f"audio ({audio_codec}) not recorded: a {extension.upper()} clip cannot hold it"
@@ -163,7 +174,9 @@ class Recorder:
         stream.time_base = TIME_BASE
         if self.audio_codec is not None:
             name, layout = _FFMPEG_AUDIO[self.audio_codec]
-            rate = AUDIO_CLOCK[self.audio_codec]
+            if self.audio_channels:
+                layout = "stereo" if self.audio_channels == 2 else "mono"
+            rate = self.audio_rate or 8000
             # An encoder's stream description, never fed frames: packets are muxed as received.
             audio = container.add_stream(name, rate=rate, layout=layout)
             audio.time_base = Fraction(1, rate)

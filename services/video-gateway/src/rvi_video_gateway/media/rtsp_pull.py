@@ -63,12 +63,17 @@ class RtspPulls:
                 asyncio.get_running_loop(),
                 open_timeout_s=self.settings.rtsp_open_timeout_s,
                 read_timeout_s=self.settings.rtsp_read_timeout_s,
+                audio=True,
             )
             try:
                 await source.start()
             except RtspSourceError as exc:
                 raise Conflict(str(exc), feed_state=feed.state) from None
             feed.codec = source.codec
+            if source.info is not None and source.info.audio_codec is not None:
+                feed.audio_codec = source.info.audio_codec
+                feed.audio_clock_rate = source.info.audio_rate
+                feed.audio_channels = source.info.audio_channels
             self.sources[feed.feed_id] = source
             self._idle_since.pop(feed.feed_id, None)
 

@@ -22,17 +22,27 @@ import enum
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
 import av
 import av.error
 
-from rvi_video_gateway.media.packets import VIDEO_CLOCK, Codec, EncodedFrame, FrameSink, h264_nal_types, h265_nal_types
+from rvi_video_gateway.media.packets import (
+    AUDIO_CLOCK,
+    VIDEO_CLOCK,
+    AudioCodec,
+    Codec,
+    EncodedFrame,
+    FrameSink,
+    h264_nal_types,
+    h265_nal_types,
+)
 from rvi_video_gateway.media.url_policy import redacted
 
 _CODECS: dict[str, Codec] = {"h264": "h264", "vp8": "vp8", "hevc": "h265"}
+_AUDIO: dict[str, AudioCodec] = {"pcm_alaw": "pcma", "pcm_mulaw": "pcmu", "opus": "opus", "aac": "aac"}
 _H264_SPS = 7
 _H264_AUD = 9
 _H265_SPS = 33
@@ -59,6 +69,9 @@ class StreamInfo:
     height: int
     fps: float | None
     parameter_sets: bytes  # H.264 SPS/PPS from the SDP, Annex B; empty for VP8 or when absent
+    audio_codec: AudioCodec | None = None  # the camera's sound, when the gateway carries it
+    audio_rate: int | None = None
+    audio_channels: int | None = None
 
 
 class _State(enum.Enum):
@@ -79,6 +92,7 @@ class RtspSource:
         open_timeout_s: float = 5.0,
         read_timeout_s: float = 5.0,
         stop_grace_s: float = 1.5,
+        audio: bool = False,
     ) -> None:
         self._url = url
         self._sink = sink
@@ -86,6 +100,7 @@ class RtspSource:
         self._open_timeout_s = open_timeout_s
         self._read_timeout_s = read_timeout_s
         self._stop_grace_s = stop_grace_s
+        self._audio = audio
         self._state = _State.NEW
         self._halt = threading.Event()
         self._thread: threading.Thread | None = None
@@ -162,7 +177,8 @@ class RtspSource:
             # ffmpeg's own socket timeout (microseconds, connect included) is only a backstop:
             # PyAV's interrupt below ends the waits.
             "timeout": str(int(max(self._open_timeout_s, self._read_timeout_s) * 1_000_000)),
-            "allowed_media_types": "video",  # no SETUP for audio the gateway would drop
+            # No SETUP for audio the gateway would drop.
+            **({} if self._audio else {"allowed_media_types": "video"}),
             # Stop probing at the first packet: the SDP (H.264) or the first keyframe (VP8)
             # gives the size, and ffmpeg's default probing holds the first frame back ~1 s.
             "probesize": "32",
@@ -178,6 +194,10 @@ class RtspSource:
             except RtspSourceError as exc:
                 self._post(self._open_failed, exc)
                 return
+            audio = self._audio_stream(container) if self._audio else None
+            if audio is not None:
+                name, rate, channels = audio
+                info = replace(info, audio_codec=name, audio_rate=rate, audio_channels=channels)
             if self._halt.is_set() or not self._post(self._opened, info):
                 return
             reason = self._pump(container, stream, info)
@@ -185,6 +205,17 @@ class RtspSource:
                 self._post(self._lost, reason)
         finally:
             container.close()
+
+    @staticmethod
+    def _audio_stream(container: Any) -> tuple[AudioCodec, int, int] | None:
+        """The camera's first audio stream the gateway carries as received: G.711 and Opus are
+        relayed and recorded, AAC recorded only (WebRTC has no AAC)."""
+        for stream in container.streams.audio:
+            name = _AUDIO.get(stream.codec_context.name or "")
+            if name is not None:
+                context = stream.codec_context
+                return name, int(context.sample_rate or AUDIO_CLOCK.get(name, 8000)), int(context.channels or 1)
+        return None
 
     def _video_stream(self, container: Any) -> tuple[Any, StreamInfo]:
         if not container.streams.video:
@@ -222,13 +253,23 @@ class RtspSource:
         timeouts_allowed = 1 if info.codec == "vp8" else 0
         last_pts: int | None = None
         timeouts = 0
+        audio = None
+        if info.audio_codec is not None:
+            audio = next(
+                s for s in container.streams.audio if _AUDIO.get(s.codec_context.name or "") == info.audio_codec
+            )
+        streams = [stream, audio] if audio is not None else [stream]
         while True:
             try:
-                for packet in container.demux(stream):
+                for packet in container.demux(streams):
                     if self._halt.is_set():
                         return None
                     timeouts = 0
                     if not packet.size:  # the flush packet PyAV yields at end of stream
+                        continue
+                    if audio is not None and packet.stream is audio:
+                        if not self._post(self._deliver, self._audio_frame(packet, info)):
+                            return None
                         continue
                     stamp = packet.pts if packet.pts is not None else packet.dts
                     if stamp is not None:
@@ -255,6 +296,15 @@ class RtspSource:
                     return f"no data from the camera for {self._read_timeout_s:g} s"
             except av.error.FFmpegError as exc:
                 return f"the camera connection failed: {self._describe(exc)}"
+
+    @staticmethod
+    def _audio_frame(packet: Any, info: StreamInfo) -> EncodedFrame:
+        rate = info.audio_rate or 8000
+        stamp = packet.pts if packet.pts is not None else packet.dts or 0
+        pts = round(stamp * Fraction(packet.time_base) * rate)
+        return EncodedFrame(
+            data=bytes(packet), pts=pts, keyframe=True, received_at=time.monotonic(), audio=True, clock_rate=rate
+        )
 
     def _post(self, callback: Callable[..., None], *args: Any) -> bool:
         try:
