@@ -140,6 +140,11 @@ async def test_cameras_that_cannot_be_used_are_refused_at_registration_with_the_
         response = await register(client, tokens, session, camera.url)
     assert response.status_code == 422 and "sends VP9 video" in response.json()["detail"]
     assert response.json()["field"] == "url"
+    # Issue 9: an MJPEG camera was registered (201) and failed when watched (409).
+    async with running_rtsp_camera("mjpeg", width=320, height=240) as camera:
+        response = await register(client, tokens, session, camera.url)
+    assert response.status_code == 422 and "sends MJPEG video" in response.json()["detail"]
+    assert "transcoding pool" in response.json()["detail"]
     # Issue 9: a camera whose SDP says H265 but which sends H.264 was "did not answer within 10 s".
     async with running_rtsp_camera("h264", width=320, height=240, key_int_max=10, mislabel=True) as camera:
         response = await register(client, tokens, session, camera.url)
@@ -217,3 +222,23 @@ async def test_camera_sound_g711_relayed_and_recorded_aac_recorded_as_received(
         assert container.streams.audio[0].codec_context.sample_rate == 16000
         decoded = sum(1 for _ in container.decode(audio=0))
     assert decoded >= 20, "the camera's AAC as received decodes from the clip"
+
+
+async def test_a_camera_with_parameter_sets_only_in_its_sdp_is_probed_and_recorded(
+    start_session: StartSession,
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    settings: VideoGatewaySettings,
+    eventually: Until,
+) -> None:
+    session = await start_session()
+    async with running_rtsp_camera(
+        "h264", width=320, height=240, bitrate_kbps=400, key_int_max=25, inband_parameter_sets=False
+    ) as camera:
+        registered = await register(client, tokens, session, camera.url)
+        assert registered.status_code == 201, registered.text
+        assert (registered.json()["probe"]["width"], registered.json()["probe"]["height"]) == (320, 240)
+        clip = await record(client, tokens, session, registered.json()["feed_id"], 50, eventually)
+    path = Path(settings.evidence_dir) / session["session_id"] / clip["file"]
+    with av.open(str(path)) as container:
+        assert sum(1 for _ in container.decode(video=0)) == clip["frames"] >= 40

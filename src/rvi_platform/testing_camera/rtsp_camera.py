@@ -63,7 +63,7 @@ def launch_line(
             " ! video/x-h265,profile=main ! rtph265pay name=pay0 pt=96 config-interval=1"
         )
     elif codec == "mjpeg":
-        encode = "jpegenc quality=60 ! rtpjpegpay name=pay0 pt=26"
+        encode = "videoconvert ! video/x-raw,format=I420 ! jpegenc quality=60 ! rtpjpegpay name=pay0 pt=26"
     elif codec == "vp9":  # a codec the gateway does not relay
         encode = f"vp9enc deadline=1 cpu-used=8 target-bitrate={bitrate_kbps * 1000} ! rtpvp9pay name=pay0 pt=96"
     else:
