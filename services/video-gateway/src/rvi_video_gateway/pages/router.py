@@ -36,7 +36,8 @@ def _headers(camera: bool) -> dict[str, str]:
         "Referrer-Policy": "no-referrer",
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "no-store",
-        "Permissions-Policy": f"camera=({'self' if camera else ''}), microphone=(), geolocation=()",
+        "Permissions-Policy": f"camera=({'self' if camera else ''}), microphone=({'self' if camera else ''}), "
+        "geolocation=()",
     }
 
 
