@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from rvi_shared.clock import Clock
 from rvi_shared.db import transaction
 from rvi_shared.service import ServiceRuntime, create_service_app
+from rvi_video_gateway.closing import closing_router
 from rvi_video_gateway.instances.heartbeat import Heartbeat
 from rvi_video_gateway.instances.registry import MISSED_BEATS_BEFORE_DEAD
 from rvi_video_gateway.instances.router import gateways_router
@@ -117,6 +118,7 @@ def create_app(settings: VideoGatewaySettings | None = None, clock: Clock | None
         routers=[
             inspections_router,
             sessions_router,
+            closing_router,
             gateways_router,
             media_router,
             whip_router,

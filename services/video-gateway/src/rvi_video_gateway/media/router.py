@@ -26,8 +26,7 @@ from rvi_video_gateway.media.service import IssuedFeed, MediaService, WebRtcReso
 from rvi_video_gateway.media.trickle import SDPFRAG
 from rvi_video_gateway.media.url_policy import redacted
 from rvi_video_gateway.models import EquipmentTest, MediaFeed, Recording
-from rvi_video_gateway.sessions.router import entry_out
-from rvi_video_gateway.sessions.schemas import StepRecorded
+from rvi_video_gateway.sessions.schemas import StepRecorded, entry_out
 
 media_router = APIRouter(tags=["media"])
 whip_router = APIRouter(prefix="/whip", tags=["WHIP / WHEP"])

@@ -6,29 +6,26 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from rvi_shared.auth import Principal, Role, ensure_enterprise_access, require_roles
-from rvi_video_gateway.dependencies import gateway_service, media_service
-from rvi_video_gateway.media.service import MediaService
-from rvi_video_gateway.models import InspectionSession, ManifestEntry
+from rvi_video_gateway.dependencies import gateway_service
+from rvi_video_gateway.models import InspectionSession
 from rvi_video_gateway.sessions.evidence import verify_chain
 from rvi_video_gateway.sessions.schemas import (
     AuditEntryOut,
     BrokenLinkOut,
-    Escalation,
     EvidenceVerification,
     ItemResultIn,
     ItemResultOut,
     LocationRecorded,
     LocationReport,
-    ManifestEntryOut,
     ManifestOut,
     ResultsOut,
-    SessionEnd,
     SessionOut,
     SignedManifestOut,
     SiteResultOut,
     StepCreate,
     StepRecorded,
     Verification,
+    entry_out,
 )
 from rvi_video_gateway.sessions.service import SessionService
 from rvi_video_gateway.sessions.verification import BrokenLink
@@ -37,7 +34,6 @@ inspections_router = APIRouter(prefix="/v1/inspections", tags=["sessions"])
 sessions_router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 
 Service = Annotated[SessionService, Depends(gateway_service)]
-Media = Annotated[MediaService, Depends(media_service)]
 Readers = require_roles(Role.OFFICER, Role.SUPERVISOR, Role.SYSTEM, Role.ENTERPRISE)
 Officers = require_roles(Role.OFFICER, Role.SUPERVISOR)
 Enterprise = require_roles(Role.ENTERPRISE)
@@ -62,10 +58,6 @@ def to_out(live: InspectionSession) -> SessionOut:
         closed_reason=live.closed_reason,
         instance_id=live.instance_id,
     )
-
-
-def entry_out(link: ManifestEntry) -> ManifestEntryOut:
-    return ManifestEntryOut(seq=link.seq, prev_hash=link.prev_hash, entry=link.entry, entry_hash=link.entry_hash)
 
 
 def broken_out(broken: BrokenLink) -> BrokenLinkOut:
@@ -123,32 +115,6 @@ async def verify_location(
         distance_m=round(check.distance_m, 1),
         limit_m=check.limit_m,
     )
-
-
-@sessions_router.post("/{session_id}/escalate", response_model=SessionOut)
-async def escalate_session(
-    session_id: str, body: Escalation, service: Service, media: Media, principal: Principal = Depends(Officers)
-) -> SessionOut:
-    """Shift from remote to on-site (GACC-RVI 5); emits `rvi.session.escalated.v1`. Running
-    recordings close onto the evidence chain first (what was seen before the shift is evidence)."""
-    live = await service.get(session_id, for_update=True)
-    await media.close_session_recordings(live, f"session escalated ({body.reason_code})")
-    escalated = await service.escalate(live, principal, body)
-    media.release_session(live)
-    return to_out(escalated)
-
-
-@sessions_router.post("/{session_id}/end", response_model=SessionOut)
-async def end_session(
-    session_id: str, body: SessionEnd, service: Service, media: Media, principal: Principal = Depends(Officers)
-) -> SessionOut:
-    """Close running recordings onto the chain, seal the manifest (its digest, Ed25519) and end;
-    emits `rvi.session.ended.v1`. The session's feeds and viewers are let go."""
-    live = await service.get(session_id, for_update=True)
-    await media.close_session_recordings(live, "session ended")
-    ended = await service.end(live, principal, body)
-    media.release_session(live)
-    return to_out(ended)
 
 
 @sessions_router.get("/{session_id}/manifest", response_model=ManifestOut)

@@ -203,3 +203,8 @@ class AuditEntryOut(BaseModel):
     action: str = Field(description="joined | left | result_recorded")
     actor: str = Field(description="<role>:<subject> of the participant")
     detail: dict[str, Any]
+
+
+def entry_out(link: Any) -> ManifestEntryOut:
+    """A manifest row (`models.ManifestEntry`) as the API shows it."""
+    return ManifestEntryOut(seq=link.seq, prev_hash=link.prev_hash, entry=link.entry, entry_hash=link.entry_hash)
