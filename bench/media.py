@@ -40,13 +40,13 @@ import httpx
 from rvi_platform.embedded.broker import EmbeddedBroker
 from rvi_platform.embedded.ports import free_port, wait_for_port
 from rvi_platform.embedded.postgres import EmbeddedPostgres, ensure_database
+from rvi_platform.media_peers.clips import ClipSpec, default_cache_dir, load_clip
+from rvi_platform.session_events import session_opening_events
 from rvi_shared.auth import Role, mint_token
 from rvi_shared.events import new_event, topic_for
 from rvi_shared.identifiers import example_uscc
 from rvi_shared.messaging.kafka import ensure_topics, make_producer
 from rvi_shared.settings import DEV_JWT_SECRET
-from rvi_video_gateway.peers.clips import ClipSpec, default_cache_dir, load_clip
-from rvi_video_gateway.testing.inspections import session_opening_events
 
 BENCH_DIR = Path(__file__).resolve().parent
 CLIP = ClipSpec(codec="h264", width=1280, height=720, fps=25, seconds=10.0, bitrate=2_000_000, keyframe_interval=50)

@@ -26,10 +26,10 @@ from typing import Any
 
 import httpx
 
-from rvi_video_gateway.peers.clips import ClipFrame, ClipSpec, load_clip
-from rvi_video_gateway.peers.tracks import ClipTrack
-from rvi_video_gateway.peers.whep import WhepViewer
-from rvi_video_gateway.peers.whip import WhipPublisher
+from rvi_platform.media_peers.clips import ClipFrame, ClipSpec, load_clip
+from rvi_platform.media_peers.tracks import ClipTrack
+from rvi_platform.media_peers.whep import WhepViewer
+from rvi_platform.media_peers.whip import WhipPublisher
 
 GRACE_S = 1.0  # frames sent at the window's end get this long to arrive
 CONNECTS_AT_ONCE = 4

@@ -326,6 +326,39 @@ def _raise_for(response: httpx.Response, what: str) -> httpx.Response:
     return response
 
 
+async def _record_results(
+    client: httpx.AsyncClient,
+    session_url: str,
+    enterprise: dict[str, str],
+    officer: dict[str, str],
+    evidence: list[str],
+    log: Callable[[str], None],
+) -> None:
+    """The enterprise's device confirms each site's position, then the officer records each
+    item's result per site (DOMAIN 8) with the recorded clip and snapshot as its evidence;
+    `rvi.session.ended.v1` carries them."""
+    for site_id, _name, latitude, longitude, _address in SITES:
+        report = {"site_id": site_id, "latitude": latitude, "longitude": longitude, "accuracy_m": 10}
+        _raise_for(await client.post(f"{session_url}/location", json=report, headers=enterprise), f"location {site_id}")
+    recorded = 0
+    for site_id, *_ in SITES:
+        for item_id, description, _ in ITEMS:
+            response = await client.put(
+                f"{session_url}/results/{site_id}/{item_id}",
+                json={
+                    "result": "conforming",
+                    "finding": f"{description}：与备案一致 as registered",
+                    "evidence": evidence,
+                },
+                headers=officer,
+            )
+            if response.status_code == 422 and "on-site" in response.text:
+                continue  # an item the schedule kept for the on-site visit
+            _raise_for(response, f"result {site_id}/{item_id}")
+            recorded += 1
+    log(f"{len(SITES)} site positions confirmed; {recorded} checklist results recorded (conforming)")
+
+
 async def stage_inspection(
     client: httpx.AsyncClient,
     endpoints: Endpoints,
@@ -517,14 +550,18 @@ async def run_flow(
 
         evidence_files = await record_on_camera(client, session_url, auth(tokens.enterprise), officer, log)
         steps = steps[2:]
-    for site_id, name, _lat, _lon, _address in SITES:
-        steps.append(
-            {"kind": "location_verified", "site_id": site_id, "note": f"{name}：位置已确认 position confirmed"}
-        )
+    if not video:
+        for site_id, name, _lat, _lon, _address in SITES:
+            steps.append(
+                {"kind": "location_verified", "site_id": site_id, "note": f"{name}：位置已确认 position confirmed"}
+            )
     for item_id, description, _ in ITEMS:
         steps.append({"kind": f"checklist_item:{item_id}", "note": f"{description}：符合 conforming"})
     for step in steps:
         _raise_for(await client.post(f"{session_url}/steps", json=step, headers=officer), f"step {step['kind']}")
+    if video:
+        evidence = [entry["step_id"] for entry in evidence_files]
+        await _record_results(client, session_url, auth(tokens.enterprise), officer, evidence, log)
     _raise_for(
         await client.post(
             f"{session_url}/end",

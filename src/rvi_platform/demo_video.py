@@ -1,6 +1,8 @@
-"""The demo's live video: the enterprise publishes a camera over WHIP (here aiortc sending a
-synthetic H.264 clip as a camera would), an officer records the credentials step as a clip and
-takes a snapshot of the ID card; both go on the evidence chain."""
+"""The demo's live session as people conduct it: the enterprise publishes its camera and
+microphone over WHIP (aiortc sending a synthetic H.264 clip and an Opus voice, as a phone would),
+an officer talks back over WHIP (audio only) and the enterprise's side hears it over WHEP, an
+officer records the credentials step as a clip holding video and audio and takes a snapshot of
+the ID card; both go on the evidence chain."""
 
 from __future__ import annotations
 
@@ -10,12 +12,14 @@ from typing import Any
 
 import httpx
 
-from rvi_video_gateway.peers.clips import ClipSpec, load_clip
-from rvi_video_gateway.peers.tracks import ClipTrack
-from rvi_video_gateway.peers.whip import WhipPublisher
+from rvi_platform.media_peers.clips import ClipSpec, load_clip
+from rvi_platform.media_peers.tracks import AudioClipTrack, ClipTrack, encode_audio_clip
+from rvi_platform.media_peers.whep import WhepViewer
+from rvi_platform.media_peers.whip import WhipPublisher
 
 CAMERA = ClipSpec(codec="h264", width=640, height=360, fps=25, seconds=4.0, bitrate=800_000)
 CLIP_SECONDS = 2.5
+TALK_BACK_PACKETS = 25  # half a second of the officer's voice heard on the enterprise's side
 
 
 def _ok(response: httpx.Response, what: str) -> dict[str, Any]:
@@ -37,19 +41,51 @@ async def record_on_camera(
         "feed",
     )
     clip = await asyncio.to_thread(load_clip, CAMERA)
-    publisher = WhipPublisher(
-        feed["whip_url"], feed["publish_token"], ClipTrack(clip, "h264"), codec="h264", client=client
+    microphone = await asyncio.to_thread(encode_audio_clip, "opus", 4.0, 1)
+    camera = WhipPublisher(
+        feed["whip_url"],
+        feed["publish_token"],
+        ClipTrack(clip, "h264"),
+        codec="h264",
+        client=client,
+        audio=AudioClipTrack(microphone),
     )
-    await publisher.start()
+    await camera.start()
+    talk_back: WhipPublisher | None = None
+    listener: WhepViewer | None = None
     try:
-        log(f"enterprise camera live over WHIP ({publisher.codec}); officers watch at {feed['whep_url']}")
+        log(
+            f"enterprise camera and microphone live over WHIP ({camera.codec} + opus); officers watch at {feed['whep_url']}"
+        )
+        talk = _ok(
+            await client.post(f"{session_url}/feeds", json={"kind": "talkback", "label": "Wang Li"}, headers=officer),
+            "talk-back feed",
+        )
+        voice = await asyncio.to_thread(encode_audio_clip, "opus", 4.0, 2)
+        voice_track = AudioClipTrack(voice)
+        talk_back = WhipPublisher(talk["whip_url"], talk["publish_token"], None, client=client, audio=voice_track)
+        await talk_back.start()
+        listen = _ok(
+            await client.post(
+                f"{session_url}/feeds/{talk['feed_id']}/tokens", json={"scope": "view"}, headers=enterprise
+            ),
+            "listening token",
+        )
+        listener = WhepViewer(talk["whep_url"], listen["view_token"], client=client, audio=True, video=False)
+        await listener.start()
+        await listener.audio_arrived(TALK_BACK_PACKETS)
+        identical = set(listener.audio_digests) <= voice_track.digests
+        log(
+            f"officer's talk-back heard on the enterprise's side: {listener.audio_packets} Opus packets, "
+            f"{'byte-identical to what was sent' if identical else 'NOT as sent'}"
+        )
         recording = _ok(
             await client.post(
                 f"{session_url}/recordings",
                 json={
                     "feed_id": feed["feed_id"],
                     "kind": "credentials_presented",
-                    "note": "Officers' credentials shown to camera",
+                    "note": "Officers' credentials shown to camera and read out",
                 },
                 headers=officer,
             ),
@@ -61,7 +97,8 @@ async def record_on_camera(
             "stop recording",
         )
         log(
-            f"clip {closed['file']} ({closed['frames']} frames, as received) sha256 {closed['sha256'][:16]}… on the chain"
+            f"clip {closed['file']} ({closed['frames']} video frames, {closed['audio_packets']} {closed['audio_codec']} "
+            f"packets, as received) sha256 {closed['sha256'][:16]}… on the chain"
         )
         snapshot = _ok(
             await client.post(
@@ -77,7 +114,9 @@ async def record_on_camera(
         )
         log(f"snapshot {snapshot['entry']['file']} on the chain")
     finally:
-        await publisher.close()
+        for peer in (listener, talk_back, camera):
+            if peer is not None:
+                await peer.close()
     manifest = _ok(await client.get(f"{session_url}/manifest", headers=officer), "manifest")
     return [e["entry"] for e in manifest["entries"] if e["entry"]["file"]]
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
 import uuid
@@ -18,6 +19,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from rvi_platform.embedded.ports import free_port
+from rvi_platform.media_peers.clips import ClipSpec, load_clip
+from rvi_platform.media_peers.tracks import AudioClip, AudioClipTrack, ClipTrack, encode_audio_clip
+from rvi_platform.media_peers.whep import WhepViewer
+from rvi_platform.media_peers.whip import WhipPublisher
+from rvi_platform.session_events import session_opening_events
 from rvi_platform.testing import Tokens, new_database, private_broker, serve_in_process
 from rvi_shared.clock import ManualClock
 from rvi_shared.events import CloudEvent, new_event, topic_for
@@ -25,14 +31,16 @@ from rvi_shared.messaging.kafka import ensure_topics, make_producer
 from rvi_shared.migrations import upgrade
 from rvi_video_gateway.app import create_app
 from rvi_video_gateway.media.packets import Codec
-from rvi_video_gateway.peers.clips import ClipSpec, load_clip
-from rvi_video_gateway.peers.tracks import ClipTrack
-from rvi_video_gateway.peers.whep import WhepViewer
-from rvi_video_gateway.peers.whip import WhipPublisher
 from rvi_video_gateway.settings import VideoGatewaySettings
-from rvi_video_gateway.testing.inspections import session_opening_events
 
 Publish = Callable[[CloudEvent], Awaitable[None]]
+
+
+@functools.cache
+def audio_clip(codec: str) -> AudioClip:
+    return encode_audio_clip(codec)
+
+
 OpenSession = Callable[..., Awaitable[dict[str, Any]]]
 Emitted = Callable[[str, str], Awaitable[list[dict[str, Any]]]]
 
@@ -70,6 +78,7 @@ def settings(gateway_db: str, kafka_bootstrap: str, tmp_path_factory: pytest.Tem
         rtsp_allow=["127.0.0.0/8"],
         rtsp_read_timeout_s=2.0,
         rtsp_idle_s=1.0,
+        cors_origins=["https://portal.example.gov.cn"],
     )
 
 
@@ -251,9 +260,18 @@ class MediaPeers:
         assert response.status_code == 200, response.text
         return {**feed, "view_token": response.json()["view_token"]}
 
-    async def publish(self, feed: dict[str, Any], spec: ClipSpec) -> WhipPublisher:
-        track = ClipTrack(load_clip(spec), spec.codec, fps=spec.fps)
-        publisher = WhipPublisher(feed["whip_url"], feed["publish_token"], track, codec=spec.codec, client=self.client)
+    async def publish(self, feed: dict[str, Any], spec: ClipSpec | None, audio: str | None = None) -> WhipPublisher:
+        """Video from `spec` (None: none) and, with `audio` (opus, pcma, pcmu), a microphone."""
+        track = ClipTrack(load_clip(spec), spec.codec, fps=spec.fps) if spec is not None else None
+        voice = AudioClipTrack(audio_clip(audio)) if audio is not None else None
+        publisher = WhipPublisher(
+            feed["whip_url"],
+            feed["publish_token"],
+            track,
+            codec=spec.codec if spec is not None else "h264",
+            client=self.client,
+            audio=voice,
+        )
         self.opened.append(publisher)
         await publisher.start()
         return publisher

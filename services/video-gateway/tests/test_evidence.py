@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
-from rvi_video_gateway.evidence import GENESIS_HASH, hash_entry, manifest_digest, verify_chain
+from rvi_video_gateway.sessions.evidence import GENESIS_HASH, hash_entry, manifest_digest, verify_chain
 
 
 @dataclass(frozen=True)

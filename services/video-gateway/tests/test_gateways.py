@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rvi_platform.testing import Tokens
-from rvi_video_gateway.heartbeat import CpuMeter
+from rvi_video_gateway.instances.heartbeat import CpuMeter
 from rvi_video_gateway.settings import VideoGatewaySettings
 
 StartSession = Callable[..., Awaitable[dict[str, Any]]]
@@ -135,11 +135,15 @@ async def test_operators_list_and_drain_gateways(
 
 
 def test_cpu_is_process_time_over_wall_time() -> None:
+    # Compared with the same ratio taken around it, not a fixed share: on a loaded machine a busy
+    # loop gets what the scheduler gives it.
+    cpu0, wall0 = time.process_time(), time.monotonic()
     meter = CpuMeter()
     deadline = time.monotonic() + 0.3
     while time.monotonic() < deadline:
         sum(range(1000))
     busy = meter.percent()
-    assert 20 < busy <= 105, busy
+    expected = 100 * (time.process_time() - cpu0) / (time.monotonic() - wall0)
+    assert 0 < busy <= 105 and abs(busy - expected) < 10, (busy, expected)
     time.sleep(0.2)
-    assert meter.percent() < 20
+    assert meter.percent() < busy

@@ -10,13 +10,13 @@ import httpx
 import pytest
 
 from rvi_platform.testing import Tokens
-from rvi_video_gateway.location import MEAN_EARTH_RADIUS_M, check_location, haversine_m
+from rvi_video_gateway.sessions.location import MEAN_EARTH_RADIUS_M, check_location, haversine_m
 
 StartSession = Callable[..., Awaitable[dict[str, Any]]]
 OpenSession = Callable[..., Awaitable[dict[str, Any]]]
 Emitted = Callable[[str, str], Awaitable[list[dict[str, Any]]]]
 
-ZHOUXIANG = (30.1731, 121.2698)  # site S1 of rvi_video_gateway.testing.inspections.SITES
+ZHOUXIANG = (30.1731, 121.2698)  # site S1 of rvi_platform.session_events.SITES
 GUANHAIWEI = (30.2270, 121.3921)  # site S2
 # WGS-84 geodesic between the two (Vincenty's inverse formula), computed independently.
 ZHOUXIANG_TO_GUANHAIWEI_M = 13_205.6

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from rvi_platform.testing import Tokens
+from rvi_platform.testing_camera.cameras import running_rtsp_camera
 from rvi_video_gateway.settings import VideoGatewaySettings
-from rvi_video_gateway.testing.cameras import running_rtsp_camera
 
 if TYPE_CHECKING:
     from conftest import MediaPeers

@@ -18,9 +18,9 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from rvi_platform.media_peers.clips import ClipSpec, load_clip
+from rvi_platform.media_peers.signalling import offer
 from rvi_platform.testing import Tokens
-from rvi_video_gateway.peers.clips import ClipSpec, load_clip
-from rvi_video_gateway.peers.signalling import offer
 from rvi_video_gateway.settings import VideoGatewaySettings
 
 if TYPE_CHECKING:
@@ -59,12 +59,15 @@ async def test_whip_refuses_bad_offers_and_tokens(
     publish_ok = {**SDP, **bearer(feed["publish_token"])}
 
     response = await client.post(url, content="v=0\r\nthis is not sdp", headers=publish_ok)
+    assert response.status_code == 400 and "line 2 'this is not sdp'" in response.json()["detail"]
+    no_video = "\r\n".join(line for line in good.split("m=video")[0].split("\r\n") if not line.startswith("a=group"))
+    response = await client.post(url, content=no_video, headers=publish_ok)
     assert response.status_code == 400 and "no video media section" in response.json()["detail"]
     response = await client.post(url, content="hello", headers=publish_ok)
     assert response.status_code == 400 and "v=0" in response.json()["detail"]
     vp9_only = good.replace("VP8/90000", "VP9/90000").replace("H264/90000", "AV1/90000")
     response = await client.post(url, content=vp9_only, headers=publish_ok)
-    assert response.status_code == 400 and "relays H.264" in response.json()["detail"]
+    assert response.status_code == 422 and "relays H.264" in response.json()["detail"]
     response = await client.post(
         url, content=good, headers={**bearer(feed["publish_token"]), "Content-Type": "text/plain"}
     )
@@ -113,9 +116,9 @@ async def test_publishing_to_a_session_that_is_not_open_is_refused(
 
 PUBLISHER = """
 import asyncio, sys
-from rvi_video_gateway.peers.clips import ClipSpec, load_clip
-from rvi_video_gateway.peers.tracks import ClipTrack
-from rvi_video_gateway.peers.whip import WhipPublisher
+from rvi_platform.media_peers.clips import ClipSpec, load_clip
+from rvi_platform.media_peers.tracks import ClipTrack
+from rvi_platform.media_peers.whip import WhipPublisher
 
 async def main() -> None:
     spec = ClipSpec(codec=sys.argv[3], width=640, height=360, seconds=4.0, bitrate=800_000)

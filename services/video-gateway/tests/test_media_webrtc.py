@@ -12,10 +12,10 @@ import av
 import httpx
 import pytest
 
+from rvi_platform.media_peers.clips import ClipSpec, frame_digest, load_clip
+from rvi_platform.media_peers.whep import WhepViewer
 from rvi_platform.testing import Tokens
 from rvi_video_gateway.media.packets import Codec
-from rvi_video_gateway.peers.clips import ClipSpec, frame_digest, load_clip
-from rvi_video_gateway.peers.whep import WhepViewer
 from rvi_video_gateway.settings import VideoGatewaySettings
 
 if TYPE_CHECKING:

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from playwright.async_api import Page, async_playwright
 
+from rvi_platform.media_peers.clips import ClipSpec
 from rvi_platform.testing import Tokens
-from rvi_video_gateway.peers.clips import ClipSpec
 from rvi_video_gateway.settings import VideoGatewaySettings
 
 if TYPE_CHECKING:
@@ -121,6 +121,8 @@ async def test_chromium_publishes_its_camera_over_whip(
     assert viewer.receipts[0].keyframe, "the browser answered the gateway's keyframe request"
     listed = await feed_state(client, tokens, session, fid)
     assert listed["codec"] == negotiated and listed["state"] == "live" and listed["viewers"] == 1
+    # The page publishes the microphone too (Chromium's fake device): Opus, relayed as sent.
+    assert listed["audio_codec"] == "opus" and listed["audio_packets"] > 0
 
     officer = tokens.header(tokens.officer())
     started = await client.post(
@@ -134,6 +136,7 @@ async def test_chromium_publishes_its_camera_over_whip(
     assert stopped.status_code == 200, stopped.text
     closed = stopped.json()
     assert closed["state"] == "closed" and closed["frames"] >= 25
+    assert closed["audio_codec"] == "opus" and closed["audio_packets"] >= 25, "the clip holds the voice"
 
     path = Path(settings.evidence_dir) / sid / closed["file"]
     with av.open(str(path)) as container:

@@ -15,12 +15,12 @@ import httpx
 import pytest
 
 from rvi_platform.embedded.ports import free_port, wait_for_port
+from rvi_platform.media_peers.clips import ClipFrame, ClipSpec, frame_digest, load_clip
+from rvi_platform.media_peers.signalling import SignallingError, codec_preferences, negotiated_codec
+from rvi_platform.media_peers.tracks import ClipTrack
+from rvi_platform.media_peers.whep import WhepViewer
+from rvi_platform.media_peers.whip import WhipPublisher
 from rvi_video_gateway.media.packets import Codec, h264_nal_types
-from rvi_video_gateway.peers.clips import ClipFrame, ClipSpec, frame_digest, load_clip
-from rvi_video_gateway.peers.signalling import SignallingError, codec_preferences, negotiated_codec
-from rvi_video_gateway.peers.tracks import ClipTrack
-from rvi_video_gateway.peers.whep import WhepViewer
-from rvi_video_gateway.peers.whip import WhipPublisher
 
 BASELINE = Path(__file__).resolve().parents[3] / "bench" / "media_baseline.py"
 SMALL = {"width": 640, "height": 360, "fps": 25, "seconds": 4.0, "bitrate": 800_000}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import av
 import pytest
 
+from rvi_platform.testing_camera.cameras import RtspCamera, running_rtsp_camera
 from rvi_video_gateway.media.packets import EncodedFrame, h264_nal_types, is_keyframe
 from rvi_video_gateway.media.rtsp_source import (
     CameraUnreachable,
@@ -22,7 +23,6 @@ from rvi_video_gateway.media.rtsp_source import (
     UnsupportedStream,
     with_parameter_sets,
 )
-from rvi_video_gateway.testing.cameras import RtspCamera, running_rtsp_camera
 
 FPS = 25
 KEY_INT_MAX = 25
@@ -137,8 +137,9 @@ def test_the_bytes_decode_from_the_first_keyframe(received: Received) -> None:
 
 
 def test_the_first_frame_comes_soon_after_start(received: Received) -> None:
-    assert received.start_s < 1.0
-    assert received.first_frame_s < 1.0
+    # Well under FFmpeg's default probing (5 s of analysis); generous for a loaded 2-core machine.
+    assert received.start_s < 3.0
+    assert received.first_frame_s < 3.0
 
 
 def first_keyframe_nal_types(url: str) -> list[int]:

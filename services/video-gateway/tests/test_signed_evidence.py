@@ -24,10 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from rvi_platform.testing import Tokens
 from rvi_shared.db import transaction
 from rvi_shared.errors import Unprocessable
-from rvi_video_gateway.evidence import canonical_json
-from rvi_video_gateway.service import GatewayService
+from rvi_video_gateway.sessions.evidence import canonical_json
+from rvi_video_gateway.sessions.service import SessionService
+from rvi_video_gateway.sessions.verification import verify_export
 from rvi_video_gateway.settings import VideoGatewaySettings
-from rvi_video_gateway.verification import verify_export
 
 StartSession = Callable[..., Awaitable[dict[str, Any]]]
 Emitted = Callable[[str, str], Awaitable[list[dict[str, Any]]]]
@@ -39,7 +39,7 @@ async def append_clip(app: FastAPI, session_id: str, path: Path, note: str = "in
     rt = app.state.runtime
     sha256 = hashlib.sha256(await asyncio.to_thread(path.read_bytes)).hexdigest()
     async with transaction(rt.sessions) as db_session:
-        service = GatewayService(db_session, rt.outbox, rt.clock, rt.settings, app.state.signer)
+        service = SessionService(db_session, rt.outbox, rt.clock, rt.settings, app.state.signer)
         live = await service.get(session_id, for_update=True)
         now = rt.clock.now()
         link = await service.append_evidence(
@@ -247,12 +247,12 @@ async def test_append_evidence_checks_what_the_media_plane_passes(
         ({"started_at": now + timedelta(seconds=1)}, "started_at"),
     ):
         async with transaction(rt.sessions) as db_session:
-            service = GatewayService(db_session, rt.outbox, rt.clock, rt.settings)
+            service = SessionService(db_session, rt.outbox, rt.clock, rt.settings)
             live = await service.get(session["session_id"], for_update=True)
             with pytest.raises(Unprocessable, match=field):
                 await service.append_evidence(live, **{**good, **change})
     async with transaction(rt.sessions) as db_session:
-        service = GatewayService(db_session, rt.outbox, rt.clock, rt.settings)
+        service = SessionService(db_session, rt.outbox, rt.clock, rt.settings)
         live = await service.get(session["session_id"], for_update=True)
         link = await service.append_evidence(live, **good)
     assert (link.seq, link.entry["file"], link.entry["officer"]) == (1, "snap.jpg", None)

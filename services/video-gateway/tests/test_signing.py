@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
+from rvi_video_gateway.sessions.signing import KEY_FILE, SigningKeyError, load_signer
 from rvi_video_gateway.settings import VideoGatewaySettings
-from rvi_video_gateway.signing import KEY_FILE, SigningKeyError, load_signer
 
 
 def pem(key: Ed25519PrivateKey | ec.EllipticCurvePrivateKey) -> str:
@@ -35,7 +35,7 @@ def test_a_configured_key_in_pem_or_base64_signs(monkeypatch: pytest.MonkeyPatch
 
 def test_without_a_key_one_is_generated_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     settings = VideoGatewaySettings(key_dir=str(tmp_path / "nested" / "keys"))
-    with caplog.at_level(logging.WARNING, logger="rvi_video_gateway.signing"):
+    with caplog.at_level(logging.WARNING, logger="rvi_video_gateway.sessions.signing"):
         first = load_signer(settings)
     path = tmp_path / "nested" / "keys" / KEY_FILE
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

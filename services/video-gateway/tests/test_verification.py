@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from rvi_video_gateway.evidence import (
+from rvi_video_gateway.sessions.evidence import (
     GENESIS_HASH,
     canonical_json,
     evidence_entry,
@@ -19,8 +19,8 @@ from rvi_video_gateway.evidence import (
     manifest_digest,
     signed_manifest_document,
 )
-from rvi_video_gateway.signing import ManifestSigner
-from rvi_video_gateway.verification import MalformedManifest, verify_manifest
+from rvi_video_gateway.sessions.signing import ManifestSigner
+from rvi_video_gateway.sessions.verification import MalformedManifest, verify_manifest
 
 SIGNER = ManifestSigner(Ed25519PrivateKey.generate())
 

@@ -5,25 +5,29 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from rvi_shared.clock import Clock
 from rvi_shared.db import transaction
 from rvi_shared.service import ServiceRuntime, create_service_app
-from rvi_video_gateway.handlers import build_handlers
-from rvi_video_gateway.heartbeat import Heartbeat
+from rvi_video_gateway.closing import closing_router
+from rvi_video_gateway.instances.heartbeat import Heartbeat
+from rvi_video_gateway.instances.registry import MISSED_BEATS_BEFORE_DEAD
+from rvi_video_gateway.instances.router import gateways_router
 from rvi_video_gateway.media.equipment import Measurement
 from rvi_video_gateway.media.feed import Feed
 from rvi_video_gateway.media.plane import MediaPlane
+from rvi_video_gateway.media.router import media_router, whep_router, whip_router
+from rvi_video_gateway.media.service import MediaService
 from rvi_video_gateway.media.tokens import MediaTokens, media_key
-from rvi_video_gateway.media_router import media_router, whep_router, whip_router
-from rvi_video_gateway.media_service import MediaService
+from rvi_video_gateway.media.webrtc import Peer
 from rvi_video_gateway.models import messaging
-from rvi_video_gateway.pages_router import pages_router
-from rvi_video_gateway.registry import MISSED_BEATS_BEFORE_DEAD
-from rvi_video_gateway.router import gateways_router, inspections_router, sessions_router
-from rvi_video_gateway.service import GatewayService
+from rvi_video_gateway.pages.router import pages_router
+from rvi_video_gateway.sessions.handlers import build_handlers
+from rvi_video_gateway.sessions.router import inspections_router, sessions_router
+from rvi_video_gateway.sessions.service import SessionService
+from rvi_video_gateway.sessions.signing import load_signer
 from rvi_video_gateway.settings import VideoGatewaySettings
-from rvi_video_gateway.signing import load_signer
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +40,7 @@ def _in_transaction(app: FastAPI, rt: ServiceRuntime, plane: MediaPlane) -> Call
 
     async def run(work: Work) -> None:
         async with transaction(rt.sessions) as session:
-            gateway = GatewayService(session, rt.outbox, rt.clock, plane.settings, app.state.signer)
+            gateway = SessionService(session, rt.outbox, rt.clock, plane.settings, app.state.signer)
             await work(MediaService(gateway, plane, app.state.media_tokens))
 
     return run
@@ -49,8 +53,12 @@ def _media_callbacks(plane: MediaPlane, in_transaction: Callable[[Work], Awaitab
     async def equipment_measured(feed_id: str, measurement: Measurement | None) -> None:
         await in_transaction(lambda media: media.equipment_measured(feed_id, measurement))
 
+    async def peer_left(peer: Peer, reason: str) -> None:
+        await in_transaction(lambda media: media.peer_left(peer, reason))
+
     plane.on_feed_ended = feed_ended
     plane.on_equipment_measured = equipment_measured
+    plane.on_peer_left = peer_left
 
 
 def create_app(settings: VideoGatewaySettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -98,7 +106,7 @@ def create_app(settings: VideoGatewaySettings | None = None, clock: Clock | None
 
         rt.tasks.append(asyncio.create_task(close_media(), name="video-gateway-media-shutdown"))
 
-    return create_service_app(
+    app = create_service_app(
         settings=settings,
         title="rvi video-gateway",
         description=(
@@ -112,6 +120,7 @@ def create_app(settings: VideoGatewaySettings | None = None, clock: Clock | None
         routers=[
             inspections_router,
             sessions_router,
+            closing_router,
             gateways_router,
             media_router,
             whip_router,
@@ -122,3 +131,15 @@ def create_app(settings: VideoGatewaySettings | None = None, clock: Clock | None
         clock_override=clock,
         on_startup=start_gateway,
     )
+    if settings.cors_origins:
+        # RFC 9725 4.1: a page on another origin publishes or plays and must read Location, Link
+        # and ETag; Starlette's middleware answers the preflight (OPTIONS) requests.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "If-Match"],
+            expose_headers=["Location", "Link", "ETag", "Warning", "Accept-Post", "Accept-Patch"],
+            max_age=600,
+        )
+    return app

@@ -3,11 +3,11 @@ from __future__ import annotations
 from fastapi import Depends, Request
 
 from rvi_shared.service import DbSession, ServiceRuntime, runtime
-from rvi_video_gateway.media_service import MediaService
-from rvi_video_gateway.registry import GatewayRegistry
-from rvi_video_gateway.service import GatewayService
+from rvi_video_gateway.instances.registry import GatewayRegistry
+from rvi_video_gateway.media.service import MediaService
+from rvi_video_gateway.sessions.service import SessionService
+from rvi_video_gateway.sessions.signing import ManifestSigner
 from rvi_video_gateway.settings import VideoGatewaySettings
-from rvi_video_gateway.signing import ManifestSigner
 
 
 async def gateway_settings(rt: ServiceRuntime = Depends(runtime)) -> VideoGatewaySettings:
@@ -24,8 +24,8 @@ async def gateway_service(
     rt: ServiceRuntime = Depends(runtime),
     settings: VideoGatewaySettings = Depends(gateway_settings),
     the_signer: ManifestSigner = Depends(signer),
-) -> GatewayService:
-    return GatewayService(session, rt.outbox, rt.clock, settings, the_signer)
+) -> SessionService:
+    return SessionService(session, rt.outbox, rt.clock, settings, the_signer)
 
 
 async def gateway_registry(
@@ -34,5 +34,5 @@ async def gateway_registry(
     return GatewayRegistry(session, settings.heartbeat_interval_s)
 
 
-async def media_service(request: Request, service: GatewayService = Depends(gateway_service)) -> MediaService:
+async def media_service(request: Request, service: SessionService = Depends(gateway_service)) -> MediaService:
     return MediaService(service, request.app.state.media_plane, request.app.state.media_tokens)

@@ -103,10 +103,13 @@ class MediaFeed(Base):
     inspection_id: Mapped[str] = mapped_column(ForeignKey("inspections.id"), index=True)
     session_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sessions.session_id"), index=True)
     purpose: Mapped[str] = mapped_column(String(16))  # session | equipment_test
-    kind: Mapped[str] = mapped_column(String(16))  # webrtc | rtsp
+    kind: Mapped[str] = mapped_column(String(16))  # webrtc | rtsp | talkback
     label: Mapped[str] = mapped_column(String(200), default="")
     source_url: Mapped[str | None] = mapped_column(Text)
     codec: Mapped[str | None] = mapped_column(String(16))
+    audio_codec: Mapped[str | None] = mapped_column(String(16))
+    # What the camera showed when registered (RTSP): codecs, profile, size, audio.
+    probe: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(16))  # created | live | lost | closed
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -136,6 +139,8 @@ class Recording(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     bytes: Mapped[int | None] = mapped_column(Integer)
     frames: Mapped[int | None] = mapped_column(Integer)
+    audio_codec: Mapped[str | None] = mapped_column(String(16))
+    audio_packets: Mapped[int | None] = mapped_column(Integer)
     manifest_seq: Mapped[int | None] = mapped_column(Integer)
     instance_id: Mapped[str] = mapped_column(String(128))
 
@@ -154,3 +159,33 @@ class EquipmentTest(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     measurement: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     failures: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class ItemResultRow(Base):
+    """DOMAIN 8: the result of one checklist item at one site of a session; recorded again, replaced."""
+
+    __tablename__ = "item_results"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sessions.session_id", ondelete="CASCADE"), primary_key=True
+    )
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    result: Mapped[str] = mapped_column(String(32))  # conforming | non_conforming | not_verifiable_remotely
+    finding: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[list[str]] = mapped_column(JSON, default=list)  # step ids on the manifest
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SessionAuditEntry(Base):
+    """The session's audit trail: who joined and left (officers, the representative), in order."""
+
+    __tablename__ = "session_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sessions.session_id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    action: Mapped[str] = mapped_column(String(32))  # joined | left
+    actor: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from rvi_video_gateway.verification import MalformedManifest, verify_export
+from rvi_video_gateway.sessions.verification import MalformedManifest, verify_export
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -249,7 +249,7 @@ class FeedLost(Payload):
     session_id: str | None = None
     inspection_id: str
     feed_id: str
-    kind: Literal["webrtc", "rtsp"]
+    kind: Literal["webrtc", "rtsp", "talkback"]
     reason: str
     lost_at: Rfc3339DateTime
     recordings_closed: list[str] = Field(

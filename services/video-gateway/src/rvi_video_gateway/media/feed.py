@@ -10,9 +10,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from rvi_video_gateway.media.packets import Codec, EncodedFrame
+from rvi_video_gateway.media.packets import AudioCodec, Codec, EncodedFrame
 
-FeedKind = Literal["webrtc", "rtsp"]
+FeedKind = Literal["webrtc", "rtsp", "talkback"]
 FeedState = Literal["waiting", "live", "lost", "closed"]
 
 # A GOP longer than this is not cached (a camera with a 10 s key interval): late viewers then
@@ -28,6 +28,7 @@ class FrameConsumer(Protocol):
 class FeedCounters:
     frames: int = 0
     bytes: int = 0
+    audio_packets: int = 0
     last_frame_at: float | None = None
 
 
@@ -38,6 +39,10 @@ class Feed:
     inspection_id: str
     kind: FeedKind
     codec: Codec | None = None
+    audio_codec: AudioCodec | None = None
+    audio_clock_rate: int | None = None  # when it is not the codec's fixed rate (an RTSP camera's AAC)
+    audio_channels: int | None = None
+    h264_profile_level_id: str | None = None  # as negotiated or read from the camera's SPS
     source_url: str | None = None  # RTSP only
     state: FeedState = "waiting"
     lost_reason: str | None = None
@@ -49,6 +54,7 @@ class Feed:
     keyframe_seen: asyncio.Event = field(default_factory=asyncio.Event)
     _gop: list[EncodedFrame] = field(default_factory=list)
     _consumers: list[FrameConsumer] = field(default_factory=list)
+    _audio_consumers: list[FrameConsumer] = field(default_factory=list)
 
     # --- FrameSink: called by the source ---
 
@@ -56,6 +62,16 @@ class Feed:
         if self.state in ("lost", "closed"):
             return
         c = self.counters
+        if frame.audio:
+            c.audio_packets += 1
+            c.bytes += len(frame.data)
+            if self.codec is None:  # a feed of sound only (talk-back): its packets keep it live
+                c.last_frame_at = frame.received_at
+                if self.state == "waiting":
+                    self._set_state("live")
+            for consumer in self._audio_consumers:
+                consumer.accept(frame)
+            return
         c.frames += 1
         c.bytes += len(frame.data)
         c.last_frame_at = frame.received_at
@@ -81,6 +97,7 @@ class Feed:
         if self.state not in ("lost", "closed"):
             self._set_state("closed")
         self._consumers.clear()
+        self._audio_consumers.clear()
         self._gop = []
 
     def rest(self) -> None:
@@ -104,13 +121,19 @@ class Feed:
                 consumer.accept(frame)
         self._consumers.append(consumer)
 
+    def attach_audio(self, consumer: FrameConsumer) -> None:
+        self._audio_consumers.append(consumer)
+
     def detach(self, consumer: FrameConsumer) -> None:
+        """Removes the consumer from the picture and the sound alike."""
         if consumer in self._consumers:
             self._consumers.remove(consumer)
+        if consumer in self._audio_consumers:
+            self._audio_consumers.remove(consumer)
 
     @property
     def consumers(self) -> int:
-        return len(self._consumers)
+        return len(self._consumers) + sum(1 for c in self._audio_consumers if c not in self._consumers)
 
     @property
     def latest_keyframe(self) -> EncodedFrame | None:

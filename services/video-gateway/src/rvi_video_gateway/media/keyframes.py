@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import av
 from av.video.stream import VideoStream
 
-from rvi_video_gateway.media.packets import VIDEO_CLOCK, Codec
+from rvi_video_gateway.media.packets import FFMPEG_NAME, VIDEO_CLOCK, Codec
 
 
 class KeyframeError(ValueError):
@@ -38,7 +38,7 @@ def vp8_size(data: bytes) -> tuple[int, int]:
 def keyframe_stream(codec: Codec, data: bytes) -> Iterator[VideoStream]:
     """A demuxed one-frame stream whose codec parameters (size, SPS/PPS) come from the keyframe
     itself; `add_stream_from_template(..., opaque=True)` copies them without opening a codec."""
-    raw, fmt = (data, "h264") if codec == "h264" else (_ivf(data), "ivf")
+    raw, fmt = (_ivf(data), "ivf") if codec == "vp8" else (data, FFMPEG_NAME[codec])
     try:
         container = av.open(io.BytesIO(raw), format=fmt)
     except av.FFmpegError as exc:
@@ -61,7 +61,7 @@ def picture_size(codec: Codec, data: bytes) -> tuple[int, int]:
 
 def jpeg_snapshot(codec: Codec, data: bytes, quality: int = 3) -> tuple[bytes, int, int]:
     """Decodes one keyframe and encodes it as a JPEG (`quality`: MJPEG qscale, 2 best .. 31)."""
-    decoder = av.CodecContext.create(codec, "r")
+    decoder = av.CodecContext.create(FFMPEG_NAME[codec], "r")
     try:
         frames = decoder.decode(av.Packet(data)) + decoder.decode(None)
     except av.FFmpegError as exc:

@@ -9,7 +9,14 @@ from typing import Literal, Protocol
 
 import av
 
-Codec = Literal["h264", "vp8"]
+# H.265 comes from RTSP cameras only: recorded as received, not relayed to WebRTC (aiortc has no
+# RFC 7798 packetizer; the H.265 -> H.264 transcoding pool is not built).
+Codec = Literal["h264", "vp8", "h265"]
+FFMPEG_NAME: dict[str, str] = {"h264": "h264", "vp8": "vp8", "h265": "hevc"}
+# Audio relayed as received (RFC 7874: Opus and G.711 are WebRTC's mandatory audio codecs).
+# AAC comes from RTSP cameras only: recorded as received, not relayed (WebRTC has no AAC).
+AudioCodec = Literal["opus", "pcma", "pcmu", "aac"]
+AUDIO_CLOCK: dict[AudioCodec, int] = {"opus": 48_000, "pcma": 8_000, "pcmu": 8_000}
 VIDEO_CLOCK = 90_000
 TIME_BASE = Fraction(1, VIDEO_CLOCK)
 
@@ -42,26 +49,53 @@ def _h264_keyframe(annexb: bytes) -> bool:
     return False
 
 
+def h265_nal_types(annexb: bytes) -> list[int]:
+    """The NAL unit types of an H.265 Annex B access unit (RFC 7798 1.1.4: type in bits 1-6)."""
+    types = []
+    at = annexb.find(_H264_START)
+    while at != -1 and at + 3 < len(annexb):
+        types.append((annexb[at + 3] >> 1) & 0x3F)
+        at = annexb.find(_H264_START, at + 3)
+    return types
+
+
+def _h265_keyframe(annexb: bytes) -> bool:
+    """An IRAP picture (BLA, IDR, CRA: types 16-21) is where decoding can start."""
+    for kind in h265_nal_types(annexb):
+        if 16 <= kind <= 21:
+            return True
+        if kind < 16:  # a non-IRAP slice
+            return False
+    return False
+
+
 def is_keyframe(codec: Codec, data: bytes) -> bool:
     if codec == "h264":
         return _h264_keyframe(data)
+    if codec == "h265":
+        return _h265_keyframe(data)
     # VP8 (RFC 6386 9.1): bit 0 of the frame tag is 0 on a key frame.
     return bool(data) and not data[0] & 0x01
 
 
 @dataclass(frozen=True, slots=True)
 class EncodedFrame:
-    """One access unit (H.264 Annex B) or one VP8 frame, as received."""
+    """One access unit (H.264 Annex B), one VP8 frame, or one audio packet (an Opus packet, 20 ms
+    of G.711), as received."""
 
     data: bytes
-    pts: int  # on the 90 kHz clock
-    keyframe: bool
+    pts: int  # on the media clock: 90 kHz for video, the codec's rate for audio
+    keyframe: bool  # always True for audio
     received_at: float  # time.monotonic() when the gateway got it
+    audio: bool = False
+    clock_rate: int = VIDEO_CLOCK
+    dts: int | None = None  # decoding time when the source knows it (B-frames: dts < pts)
 
     def to_av_packet(self) -> av.Packet:
         packet = av.Packet(self.data)
-        packet.pts = packet.dts = self.pts
-        packet.time_base = TIME_BASE
+        packet.pts = self.pts
+        packet.dts = self.dts if self.dts is not None else self.pts
+        packet.time_base = TIME_BASE if self.clock_rate == VIDEO_CLOCK else Fraction(1, self.clock_rate)
         packet.is_keyframe = self.keyframe
         return packet
 

@@ -18,11 +18,12 @@ from aiortc import RTCRtpReceiver
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtp import RtpPacket
 
-from rvi_video_gateway.media.packets import Codec, EncodedFrame, is_keyframe
+from rvi_video_gateway.media.packets import AudioCodec, Codec, EncodedFrame, is_keyframe
 
 _QUEUE_ATTRIBUTE = "_RTCRtpReceiver__decoder_queue"
 _JITTER_ATTRIBUTE = "_RTCRtpReceiver__jitter_buffer"
 _CODECS: dict[str, Codec] = {"video/h264": "h264", "video/vp8": "vp8"}
+_AUDIO: dict[str, AudioCodec] = {"audio/opus": "opus", "audio/pcma": "pcma", "audio/pcmu": "pcmu"}
 
 
 class UnsupportedCodec(ValueError):
@@ -49,6 +50,20 @@ class _FrameTap:
             self._stop.put(None)
             return
         codec, jitter_frame = item
+        mime = codec.mimeType.lower()
+        if mime in _AUDIO:
+            # An audio packet as received (Opus or G.711): nothing to reassemble or decode.
+            self._deliver(
+                EncodedFrame(
+                    data=jitter_frame.data,
+                    pts=jitter_frame.timestamp,
+                    keyframe=True,
+                    received_at=time.monotonic(),
+                    audio=True,
+                    clock_rate=codec.clockRate,
+                )
+            )
+            return
         try:
             name = codec_of(codec.mimeType)
         except UnsupportedCodec:
@@ -93,6 +108,14 @@ class MarkerJitterBuffer(JitterBuffer):
         return None
 
 
+class PacketJitterBuffer(JitterBuffer):
+    """Audio: every RTP packet is a whole frame (an Opus packet, 20 ms of G.711), passed on as it
+    arrives instead of after aiortc's four-packet prefetch (80 ms) and the next packet."""
+
+    def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
+        return False, JitterFrame(data=packet._data, timestamp=packet.timestamp)  # type: ignore[attr-defined]
+
+
 def tap_receiver(receiver: RTCRtpReceiver, deliver: Callable[[EncodedFrame], None]) -> None:
     """Call after setRemoteDescription and before the connection starts its receivers."""
     if not hasattr(receiver, _QUEUE_ATTRIBUTE) or not hasattr(receiver, _JITTER_ATTRIBUTE):
@@ -101,6 +124,8 @@ def tap_receiver(receiver: RTCRtpReceiver, deliver: Callable[[EncodedFrame], Non
     buffer = getattr(receiver, _JITTER_ATTRIBUTE)
     if buffer._is_video:
         setattr(receiver, _JITTER_ATTRIBUTE, MarkerJitterBuffer(capacity=buffer.capacity, is_video=True))
+    else:
+        setattr(receiver, _JITTER_ATTRIBUTE, PacketJitterBuffer(capacity=buffer.capacity))
 
 
 async def request_keyframe(receiver: RTCRtpReceiver) -> bool:

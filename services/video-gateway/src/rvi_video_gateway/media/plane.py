@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,12 +15,13 @@ from typing import Any
 from aiortc.sdp import SessionDescription
 
 from rvi_shared.errors import Conflict
-from rvi_video_gateway.heartbeat import MediaLoad
 from rvi_video_gateway.media.equipment import FrameMeter, Measurement, measure
 from rvi_video_gateway.media.feed import Feed, FeedKind
 from rvi_video_gateway.media.packets import EncodedFrame
 from rvi_video_gateway.media.recorder import ClipResult, Recorder
 from rvi_video_gateway.media.rtsp_pull import RtspPulls
+from rvi_video_gateway.media.sdp import SdpError
+from rvi_video_gateway.media.trickle import Fragment, check_not_restart
 from rvi_video_gateway.media.webrtc import (
     Peer,
     accept_publisher,
@@ -31,9 +33,20 @@ from rvi_video_gateway.media.webrtc import (
 from rvi_video_gateway.settings import VideoGatewaySettings
 
 log = logging.getLogger(__name__)
+ENDED_KEPT = 1024
 
 FeedEnded = Callable[[Feed], Awaitable[None]]
 EquipmentMeasured = Callable[[str, Measurement | None], Awaitable[None]]
+PeerLeft = Callable[[Peer, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class MediaLoad:
+    """This instance's live media, for its heartbeat (DESIGN: Scale)."""
+
+    feeds: int = 0
+    viewers: int = 0
+    bitrate_kbps: float = 0.0
 
 
 @dataclass(eq=False)
@@ -53,6 +66,10 @@ class MediaPlane:
         self.rtsp = RtspPulls(settings)
         self.on_feed_ended: FeedEnded | None = None
         self.on_equipment_measured: EquipmentMeasured | None = None
+        self.on_peer_left: PeerLeft | None = None
+        # Resources whose connection ended before their DELETE came (a page closing its peer
+        # connection first): the DELETE still succeeds. The latest ENDED_KEPT only.
+        self.ended: OrderedDict[str, tuple[str, str]] = OrderedDict()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._bytes_seen = 0
         self._bytes_at = time.monotonic()
@@ -81,7 +98,7 @@ class MediaPlane:
             except Exception:
                 log.exception("closing the recordings of feed %s failed", feed.feed_id)
         for peer in [p for p in self.peers.values() if p.feed_id == feed.feed_id]:
-            await self.close_peer(peer.resource_id)
+            await self.close_peer(peer.resource_id, f"the feed {feed.state}")
         await self.rtsp.stop(feed.feed_id)
         feed.close()
         self.feeds.pop(feed.feed_id, None)
@@ -99,39 +116,86 @@ class MediaPlane:
 
     # --- WebRTC ---
 
-    async def publish(self, feed: Feed, offer: str) -> tuple[Peer, str]:
+    async def publish(self, feed: Feed, offer: SessionDescription) -> tuple[Peer, str]:
         if any(p.feed_id == feed.feed_id and p.role == "publish" for p in self.peers.values()):
             raise Conflict("this feed already has a publisher; DELETE its WHIP resource first")
         if feed.state != "waiting":
             raise Conflict(f"the feed is {feed.state}; create a new feed to publish again", feed_state=feed.state)
-        peer, answer = await accept_publisher(feed, offer, self.configuration)
-        self.peers[peer.resource_id] = peer
+        peer, answer = await accept_publisher(feed, offer, self.configuration, audio_only=feed.kind == "talkback")
+        self._track(peer)
         return peer, answer
 
     async def view(self, feed: Feed, offer: SessionDescription) -> tuple[Peer, str]:
         if feed.state in ("lost", "closed"):
             raise Conflict(f"the feed is {feed.state}", feed_state=feed.state)
+        if feed.codec == "h265":
+            raise Conflict(
+                "the feed carries H.265, which this gateway cannot send to WebRTC viewers (aiortc has no RFC 7798 "
+                "packetizer and the H.265 -> H.264 transcoding pool is not built); it is recorded as received",
+                feed_state=feed.state,
+            )
         if feed.kind == "rtsp":
             await self.rtsp.ensure(feed)
-        if feed.codec is None:
+        if feed.codec is None and feed.audio_codec is None:
             raise Conflict("the feed has no publisher yet: its codec is not known", feed_state=feed.state)
         peer, answer = await accept_viewer(feed, offer, self.configuration)
-        self.peers[peer.resource_id] = peer
+        self._track(peer)
         return peer, answer
 
-    async def close_peer(self, resource_id: str) -> Peer | None:
+    def _track(self, peer: Peer) -> None:
+        """A peer whose connection fails or is closed by the other side is let go like a DELETE."""
+        self.peers[peer.resource_id] = peer
+
+        @peer.pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if peer.pc.connectionState in ("failed", "closed") and peer.resource_id in self.peers:
+                self._spawn(self.close_peer(peer.resource_id, f"connection {peer.pc.connectionState}"), "peer-gone")
+
+    async def trickle(self, peer: Peer, fragment: Fragment) -> None:
+        """RFC 9725 4.3.1: the client's late candidates (and end-of-candidates) for its session."""
+        remote = SessionDescription.parse(peer.pc.remoteDescription.sdp)
+        sections = [m for m in remote.media if m.kind in ("audio", "video")]
+        first = sections[0] if sections else None
+        check_not_restart(
+            fragment, first.ice.usernameFragment if first else None, first.ice.password if first else None
+        )
+        for candidate in fragment.candidates:
+            if candidate.sdpMid is None and first is not None:
+                candidate.sdpMid = first.rtp.muxId
+            try:
+                await peer.pc.addIceCandidate(candidate)
+            except Exception as exc:  # aioice refuses what it cannot use (an unresolvable name)
+                raise SdpError(f"candidate {candidate.ip}:{candidate.port} cannot be used: {exc}") from None
+        if fragment.end_of_candidates:
+            await peer.pc.addIceCandidate(None)
+
+    async def close_peer(self, resource_id: str, reason: str = "ended") -> Peer | None:
         peer = self.peers.pop(resource_id, None)
         if peer is None:
             return None
+        self.ended[resource_id] = (peer.feed_id, peer.role)
+        while len(self.ended) > ENDED_KEPT:
+            self.ended.popitem(last=False)
+        if self.on_peer_left is not None:
+            self._spawn(self._left(peer, reason), f"peer-left-{resource_id}")
         feed = self.feeds.get(peer.feed_id)
-        if feed is not None and peer.track is not None:
-            feed.detach(peer.track)
+        if feed is not None:
+            for consumer in (peer.track, peer.audio_track):
+                if consumer is not None:
+                    feed.detach(consumer)
         if feed is not None and peer.role == "publish" and feed.state in ("waiting", "live"):
             # The publisher ended the feed (WHIP DELETE): closed, before the connection's own
             # "closed" state could report it lost.
             feed.close()
         await peer.close()
         return peer
+
+    async def _left(self, peer: Peer, reason: str) -> None:
+        assert self.on_peer_left is not None
+        try:
+            await self.on_peer_left(peer, reason)
+        except Exception:
+            log.exception("recording that %s left failed", peer.resource_id)
 
     # --- pictures ---
 
@@ -178,15 +242,24 @@ class MediaPlane:
                 await self.on_equipment_measured(feed.feed_id, measurement)
             except Exception:
                 log.exception("recording the equipment test of feed %s failed", feed.feed_id)
-        await self.close_peer(peer.resource_id)
+        await self.close_peer(peer.resource_id, "equipment test over")
 
     # --- recordings ---
 
     def start_recording(self, recording_id: str, feed: Feed, path_stem: Path) -> Recorder:
         assert feed.codec is not None
-        recorder = Recorder(path_stem, feed.codec, self.settings.recording_fragment_s)
+        recorder = Recorder(
+            path_stem,
+            feed.codec,
+            self.settings.recording_fragment_s,
+            feed.audio_codec,
+            feed.audio_clock_rate,
+            feed.audio_channels,
+        )
         self.recordings[recording_id] = ActiveRecording(recording_id, feed.feed_id, recorder)
         feed.attach(recorder)
+        if recorder.audio_codec is not None:
+            feed.attach_audio(recorder)
         return recorder
 
     def stop_recording(self, recording_id: str) -> ClipResult | None:
@@ -232,7 +305,7 @@ class MediaPlane:
 
     async def shutdown(self) -> None:
         for resource_id in list(self.peers):
-            await self.close_peer(resource_id)
+            await self.close_peer(resource_id, "gateway shutting down")
         await self.rtsp.stop_all()
         for recording_id in list(self.recordings):
             self.stop_recording(recording_id)

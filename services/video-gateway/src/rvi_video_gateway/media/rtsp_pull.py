@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Mapping
 
 from rvi_shared.errors import Conflict, Unprocessable
+from rvi_video_gateway.media.camera_probe import CameraProbe, CameraUnusable, probe_camera
 from rvi_video_gateway.media.feed import Feed
 from rvi_video_gateway.media.rtsp_source import RtspSource, RtspSourceError
 from rvi_video_gateway.media.url_policy import UrlPolicy, UrlRefused
@@ -31,6 +32,19 @@ class RtspPulls:
             raise Unprocessable(str(exc), field="url") from None
         return url
 
+    async def probe(self, url: str) -> CameraProbe:
+        """The camera looked at once, at registration (DESCRIBE and the first keyframe), at the
+        address the URL policy allowed; 422 with the reason when it cannot be used."""
+        try:
+            target = await self.policy.check_async(url)
+        except UrlRefused as exc:
+            raise Unprocessable(str(exc), field="url") from None
+        pinned = target.pinned_url if target.scheme == "rtsp" else target.url
+        try:
+            return await asyncio.to_thread(probe_camera, pinned, self.settings.rtsp_open_timeout_s)
+        except CameraUnusable as exc:
+            raise Unprocessable(str(exc), field="url") from None
+
     async def ensure(self, feed: Feed) -> None:
         lock = self._starting.setdefault(feed.feed_id, asyncio.Lock())
         async with lock:
@@ -49,12 +63,17 @@ class RtspPulls:
                 asyncio.get_running_loop(),
                 open_timeout_s=self.settings.rtsp_open_timeout_s,
                 read_timeout_s=self.settings.rtsp_read_timeout_s,
+                audio=True,
             )
             try:
                 await source.start()
             except RtspSourceError as exc:
                 raise Conflict(str(exc), feed_state=feed.state) from None
             feed.codec = source.codec
+            if source.info is not None and source.info.audio_codec is not None:
+                feed.audio_codec = source.info.audio_codec
+                feed.audio_clock_rate = source.info.audio_rate
+                feed.audio_channels = source.info.audio_channels
             self.sources[feed.feed_id] = source
             self._idle_since.pop(feed.feed_id, None)
 

@@ -1,7 +1,7 @@
 """An IP camera pulled over RTSP (interleaved TCP) with PyAV: the first video stream is demuxed,
 never decoded, and each access unit goes to a FrameSink on the event loop's thread.
 
-What ffmpeg's RTSP demuxer gives (measured with GStreamer's RTSP server, see testing/):
+What ffmpeg's RTSP demuxer gives (measured with GStreamer's RTSP server, see rvi_platform.testing_camera):
 H.264 arrives as Annex B access units (ffmpeg's parser reassembles the RTP fragments, at the cost
 of one frame of delay: an access unit is complete only when the next one starts), with
 `is_keyframe` set on IDR pictures, and the stream's extradata holds the SDP's
@@ -22,19 +22,31 @@ import enum
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
 import av
 import av.error
 
-from rvi_video_gateway.media.packets import VIDEO_CLOCK, Codec, EncodedFrame, FrameSink, h264_nal_types
+from rvi_video_gateway.media.packets import (
+    AUDIO_CLOCK,
+    VIDEO_CLOCK,
+    AudioCodec,
+    Codec,
+    EncodedFrame,
+    FrameSink,
+    h264_nal_types,
+    h265_nal_types,
+)
 from rvi_video_gateway.media.url_policy import redacted
 
-_CODECS: dict[str, Codec] = {"h264": "h264", "vp8": "vp8"}
+_CODECS: dict[str, Codec] = {"h264": "h264", "vp8": "vp8", "hevc": "h265"}
+_AUDIO: dict[str, AudioCodec] = {"pcm_alaw": "pcma", "pcm_mulaw": "pcmu", "opus": "opus", "aac": "aac"}
 _H264_SPS = 7
 _H264_AUD = 9
+_H265_SPS = 33
+_H265_AUD = 35
 _START_CODE = b"\x00\x00\x01"
 
 
@@ -57,6 +69,9 @@ class StreamInfo:
     height: int
     fps: float | None
     parameter_sets: bytes  # H.264 SPS/PPS from the SDP, Annex B; empty for VP8 or when absent
+    audio_codec: AudioCodec | None = None  # the camera's sound, when the gateway carries it
+    audio_rate: int | None = None
+    audio_channels: int | None = None
 
 
 class _State(enum.Enum):
@@ -77,6 +92,7 @@ class RtspSource:
         open_timeout_s: float = 5.0,
         read_timeout_s: float = 5.0,
         stop_grace_s: float = 1.5,
+        audio: bool = False,
     ) -> None:
         self._url = url
         self._sink = sink
@@ -84,6 +100,7 @@ class RtspSource:
         self._open_timeout_s = open_timeout_s
         self._read_timeout_s = read_timeout_s
         self._stop_grace_s = stop_grace_s
+        self._audio = audio
         self._state = _State.NEW
         self._halt = threading.Event()
         self._thread: threading.Thread | None = None
@@ -160,7 +177,8 @@ class RtspSource:
             # ffmpeg's own socket timeout (microseconds, connect included) is only a backstop:
             # PyAV's interrupt below ends the waits.
             "timeout": str(int(max(self._open_timeout_s, self._read_timeout_s) * 1_000_000)),
-            "allowed_media_types": "video",  # no SETUP for audio the gateway would drop
+            # No SETUP for audio the gateway would drop.
+            **({} if self._audio else {"allowed_media_types": "video"}),
             # Stop probing at the first packet: the SDP (H.264) or the first keyframe (VP8)
             # gives the size, and ffmpeg's default probing holds the first frame back ~1 s.
             "probesize": "32",
@@ -176,6 +194,10 @@ class RtspSource:
             except RtspSourceError as exc:
                 self._post(self._open_failed, exc)
                 return
+            audio = self._audio_stream(container) if self._audio else None
+            if audio is not None:
+                name, rate, channels = audio
+                info = replace(info, audio_codec=name, audio_rate=rate, audio_channels=channels)
             if self._halt.is_set() or not self._post(self._opened, info):
                 return
             reason = self._pump(container, stream, info)
@@ -183,6 +205,17 @@ class RtspSource:
                 self._post(self._lost, reason)
         finally:
             container.close()
+
+    @staticmethod
+    def _audio_stream(container: Any) -> tuple[AudioCodec, int, int] | None:
+        """The camera's first audio stream the gateway carries as received: G.711 and Opus are
+        relayed and recorded, AAC recorded only (WebRTC has no AAC)."""
+        for stream in container.streams.audio:
+            name = _AUDIO.get(stream.codec_context.name or "")
+            if name is not None:
+                context = stream.codec_context
+                return name, int(context.sample_rate or AUDIO_CLOCK.get(name, 8000)), int(context.channels or 1)
+        return None
 
     def _video_stream(self, container: Any) -> tuple[Any, StreamInfo]:
         if not container.streams.video:
@@ -193,7 +226,8 @@ class RtspSource:
         codec = _CODECS.get(name)
         if codec is None:
             raise UnsupportedStream(
-                f"camera at {self.redacted_url} sends {name} video; the gateway relays H.264 and VP8 as received"
+                f"camera at {self.redacted_url} sends {name} video; the gateway relays H.264 and VP8 and records "
+                "H.265 as received"
             )
         extradata = bytes(context.extradata or b"")
         rate = stream.average_rate or stream.guessed_rate
@@ -203,7 +237,7 @@ class RtspSource:
             height=context.height or 0,
             fps=float(rate) if rate else None,
             parameter_sets=extradata
-            if codec == "h264" and extradata.startswith((_START_CODE, b"\x00" + _START_CODE))
+            if codec in ("h264", "h265") and extradata.startswith((_START_CODE, b"\x00" + _START_CODE))
             else b"",
         )
 
@@ -219,13 +253,23 @@ class RtspSource:
         timeouts_allowed = 1 if info.codec == "vp8" else 0
         last_pts: int | None = None
         timeouts = 0
+        audio = None
+        if info.audio_codec is not None:
+            audio = next(
+                s for s in container.streams.audio if _AUDIO.get(s.codec_context.name or "") == info.audio_codec
+            )
+        streams = [stream, audio] if audio is not None else [stream]
         while True:
             try:
-                for packet in container.demux(stream):
+                for packet in container.demux(streams):
                     if self._halt.is_set():
                         return None
                     timeouts = 0
                     if not packet.size:  # the flush packet PyAV yields at end of stream
+                        continue
+                    if audio is not None and packet.stream is audio:
+                        if not self._post(self._deliver, self._audio_frame(packet, info)):
+                            return None
                         continue
                     stamp = packet.pts if packet.pts is not None else packet.dts
                     if stamp is not None:
@@ -235,8 +279,12 @@ class RtspSource:
                     last_pts = pts
                     data = bytes(packet)
                     if packet.is_keyframe and info.parameter_sets:
-                        data = with_parameter_sets(data, info.parameter_sets)
-                    frame = EncodedFrame(data=data, pts=pts, keyframe=packet.is_keyframe, received_at=time.monotonic())
+                        data = with_parameter_sets(data, info.parameter_sets, info.codec)
+                    # FFmpeg's parser knows the decoding order: with B-frames dts runs behind pts.
+                    dts = round(packet.dts * to_clock) if packet.dts is not None else None
+                    frame = EncodedFrame(
+                        data=data, pts=pts, keyframe=packet.is_keyframe, received_at=time.monotonic(), dts=dts
+                    )
                     if not self._post(self._deliver, frame):
                         return None
                 return "the camera ended the stream"
@@ -248,6 +296,15 @@ class RtspSource:
                     return f"no data from the camera for {self._read_timeout_s:g} s"
             except av.error.FFmpegError as exc:
                 return f"the camera connection failed: {self._describe(exc)}"
+
+    @staticmethod
+    def _audio_frame(packet: Any, info: StreamInfo) -> EncodedFrame:
+        rate = info.audio_rate or 8000
+        stamp = packet.pts if packet.pts is not None else packet.dts or 0
+        pts = round(stamp * Fraction(packet.time_base) * rate)
+        return EncodedFrame(
+            data=bytes(packet), pts=pts, keyframe=True, received_at=time.monotonic(), audio=True, clock_rate=rate
+        )
 
     def _post(self, callback: Callable[..., None], *args: Any) -> bool:
         try:
@@ -291,14 +348,18 @@ class RtspSource:
             self._sink.on_lost(reason)
 
 
-def with_parameter_sets(access_unit: bytes, parameter_sets: bytes) -> bytes:
-    """An H.264 keyframe made self-contained: SPS/PPS put in front unless it carries an SPS,
-    after the access unit delimiter if there is one (it must stay first)."""
-    if _H264_SPS in h264_nal_types(access_unit):
+def with_parameter_sets(access_unit: bytes, parameter_sets: bytes, codec: Codec = "h264") -> bytes:
+    """An H.264 (or H.265) keyframe made self-contained: the parameter sets put in front unless it
+    carries an SPS, after the access unit delimiter if there is one (it must stay first)."""
+    if codec == "h265":
+        types, sps, aud = h265_nal_types(access_unit), _H265_SPS, _H265_AUD
+    else:
+        types, sps, aud = h264_nal_types(access_unit), _H264_SPS, _H264_AUD
+    if sps in types:
         return access_unit
     at = 0
     first = access_unit.find(_START_CODE)
-    if first != -1 and first + 3 < len(access_unit) and access_unit[first + 3] & 0x1F == _H264_AUD:
+    if first != -1 and first + 3 < len(access_unit) and types and types[0] == aud:
         following = access_unit.find(_START_CODE, first + 3)
         if following == -1:
             at = len(access_unit)

@@ -71,3 +71,46 @@ class ViewerTrack(MediaStreamTrack):
             except asyncio.QueueFull:
                 self._queue.get_nowait()
                 self._queue.put_nowait(None)
+
+
+# About one second of 20 ms packets: a listener further behind is cut back to the live edge.
+AUDIO_QUEUE_PACKETS = 50
+
+
+class AudioViewerTrack(MediaStreamTrack):
+    """What a WHEP listener's audio sender reads: the feed's audio packets as received (Opus or
+    G.711), which aiortc's encoder `pack`s without encoding."""
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._queue: asyncio.Queue[EncodedFrame | None] = asyncio.Queue(AUDIO_QUEUE_PACKETS)
+
+    def accept(self, frame: EncodedFrame) -> None:
+        if self.readyState != "live" or not frame.audio:
+            return
+        if self._queue.full():
+            dropped = self._queue.qsize()
+            while not self._queue.empty():
+                self._queue.get_nowait()
+            metrics.FRAMES_DROPPED.inc(dropped)
+        self._queue.put_nowait(frame)
+
+    async def recv(self) -> av.Packet:  # type: ignore[override]
+        if self.readyState != "live":
+            raise MediaStreamError
+        frame = await self._queue.get()
+        if frame is None:
+            raise MediaStreamError
+        metrics.BYTES_RELAYED.inc(len(frame.data))
+        return frame.to_av_packet()
+
+    def stop(self) -> None:
+        if self.readyState == "live":
+            super().stop()
+            try:
+                self._queue.put_nowait(None)
+            except asyncio.QueueFull:
+                self._queue.get_nowait()
+                self._queue.put_nowait(None)

@@ -1,5 +1,7 @@
-"""The gateway's WebRTC peers: a WHIP publisher's connection (its video taken before aiortc's
-decoder, into the feed) and a WHEP viewer's (the feed's frames packetized as received)."""
+"""The gateway's WebRTC peers: a WHIP publisher's connection (its video and audio taken before
+aiortc's decoder, into the feed) and a WHEP viewer's (the feed's frames and audio packets
+packetized as received). Offers are checked (`sdp.parse_offer`) before they get here; whatever
+aiortc still refuses is answered 422 with its reason, never 500."""
 
 from __future__ import annotations
 
@@ -7,18 +9,71 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
+from aiortc.codecs import CODECS
+from aiortc.rtcrtpparameters import RTCRtcpFeedback, RTCRtpCodecParameters
 from aiortc.sdp import SessionDescription
 
 from rvi_video_gateway.media.feed import Feed
 from rvi_video_gateway.media.packets import EncodedFrame
 from rvi_video_gateway.media.passthrough import request_keyframe, tap_receiver
-from rvi_video_gateway.media.sdp import SdpError, narrow_to, video_codecs
-from rvi_video_gateway.media.viewer import ViewerTrack
+from rvi_video_gateway.media.sdp import (
+    Narrowed,
+    SdpError,
+    UnusableOffer,
+    first_audio_codec,
+    first_h264_profile_level_id,
+    h264_profile_of,
+    narrow_to,
+    publisher_offer,
+    splice_rejected,
+    video_codecs,
+    with_offered_levels,
+)
+from rvi_video_gateway.media.viewer import AudioViewerTrack, ViewerTrack
 
 log = logging.getLogger(__name__)
+
+# Main, High and Constrained High (profile-level-id at level 3.1; the answer takes the offer's
+# level): what FFmpeg's WHIP muxer, GStreamer and cameras publish. aiortc knows only the two
+# Baseline entries, so an offer with only these would find no common codec (MEDIA facts).
+EXTRA_H264_PROFILES = ("4d001f", "64001f", "640c1f")
+
+
+def extend_h264_profiles() -> None:
+    """Adds the profiles to aiortc's codec table (idempotent). The relay never decodes, so any
+    profile is carried as received; only negotiation needs to know the names."""
+    video = CODECS["video"]
+    known = {str(c.parameters.get("profile-level-id", "")).lower() for c in video if c.mimeType.lower() == "video/h264"}
+    next_pt = max(c.payloadType for c in video) + 1
+    for profile in EXTRA_H264_PROFILES:
+        if profile in known:
+            continue
+        video.append(
+            RTCRtpCodecParameters(
+                mimeType="video/H264",
+                clockRate=90000,
+                payloadType=next_pt,
+                rtcpFeedback=[
+                    RTCRtcpFeedback(type="nack"),
+                    RTCRtcpFeedback(type="nack", parameter="pli"),
+                    RTCRtcpFeedback(type="goog-remb"),
+                ],
+                parameters={"level-asymmetry-allowed": "1", "packetization-mode": "1", "profile-level-id": profile},
+            )
+        )
+        video.append(
+            RTCRtpCodecParameters(
+                mimeType="video/rtx", clockRate=90000, payloadType=next_pt + 1, parameters={"apt": next_pt}
+            )
+        )
+        next_pt += 2
+
+
+extend_h264_profiles()
 
 
 def ice_configuration(ice_servers: list[str]) -> RTCConfiguration:
@@ -26,7 +81,7 @@ def ice_configuration(ice_servers: list[str]) -> RTCConfiguration:
 
 
 def _discard(frame: EncodedFrame) -> None:
-    """Audio and extra video sections of a publisher are not relayed (video only, one feed each)."""
+    """Sections of a peer the gateway does not relay (a viewer's own sending side)."""
 
 
 @dataclass(eq=False)
@@ -37,10 +92,21 @@ class Peer:
     pc: RTCPeerConnection
     receiver: RTCRtpReceiver | None = None
     track: ViewerTrack | None = None
+    audio_track: AudioViewerTrack | None = None
+    warning: str | None = None  # a section rejected in the answer, and why
+    etag: str = ""
+    subject: str | None = None  # whom the media token was issued to
+    session_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.etag:
+            self.etag = f'"{uuid.uuid4().hex}"'
 
     async def close(self) -> None:
         if self.track is not None:
             self.track.stop()
+        if self.audio_track is not None:
+            self.audio_track.stop()
         await self.pc.close()
 
 
@@ -50,30 +116,72 @@ async def _answer(pc: RTCPeerConnection) -> str:
     return pc.localDescription.sdp
 
 
-async def accept_publisher(feed: Feed, offer: str, configuration: RTCConfiguration) -> tuple[Peer, str]:
-    """WHIP: the publisher's offer answered recvonly; the first video section feeds `feed`."""
-    pc = RTCPeerConnection(configuration)
-    peer = Peer(resource_id=uuid.uuid4().hex, feed_id=feed.feed_id, role="publish", pc=pc)
+async def _close_quietly(pc: RTCPeerConnection) -> None:
+    """A connection left half set up by a refused offer may fail to close (aiortc stops
+    transports it never made); the offer's refusal is what the caller must hear."""
     try:
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+        await pc.close()
+    except Exception as exc:
+        log.info("closing a refused offer's connection failed: %s: %s", type(exc).__name__, exc)
+
+
+async def _negotiate(pc: RTCPeerConnection, prepared: Narrowed, setup: Callable[[], None]) -> str:
+    """setRemoteDescription, the caller's setup, createAnswer; aiortc's refusals become 422."""
+    try:
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=prepared.sdp, type="offer"))
+        setup()
+        return await _answer(pc)
+    except SdpError:
+        await _close_quietly(pc)
+        raise
+    except Exception as exc:  # aiortc raises assorted types for offers it cannot use
+        await _close_quietly(pc)
+        log.info("an offer aiortc refused: %s: %s", type(exc).__name__, exc)
+        raise UnusableOffer(f"the offer cannot be negotiated: {type(exc).__name__}: {exc}") from None
+
+
+async def accept_publisher(
+    feed: Feed, description: SessionDescription, configuration: RTCConfiguration, audio_only: bool = False
+) -> tuple[Peer, str]:
+    """WHIP: the publisher's offer answered recvonly; its first video section (none for talk-back)
+    and first relayable audio section feed `feed`, other sections are answered rejected."""
+    prepared = publisher_offer(description, audio_only)
+    pc = RTCPeerConnection(configuration)
+    peer = Peer(resource_id=uuid.uuid4().hex, feed_id=feed.feed_id, role="publish", pc=pc, warning=prepared.warning)
+    video_receiver: list[RTCRtpReceiver] = []
+
+    def tap() -> None:
+        audio_tapped = False
         for transceiver in pc.getTransceivers():
-            if transceiver.kind == "video" and peer.receiver is None:
-                peer.receiver = transceiver.receiver
+            if transceiver.kind == "video" and not video_receiver:
+                video_receiver.append(transceiver.receiver)
                 tap_receiver(transceiver.receiver, feed.on_frame)
+            elif transceiver.kind == "audio" and not audio_tapped:
+                audio_tapped = True
+                tap_receiver(transceiver.receiver, feed.on_frame)
+                if audio_only:
+                    peer.receiver = transceiver.receiver
             else:
                 tap_receiver(transceiver.receiver, _discard)
-        assert peer.receiver is not None, "parse_offer guarantees a video section"
-        answer = await _answer(pc)
-    except Exception:
+
+    answer = await _negotiate(pc, prepared, tap)
+    answered = SessionDescription.parse(answer)
+    codecs = video_codecs(answered)
+    if not audio_only and not codecs:
         await pc.close()
-        raise
-    codecs = video_codecs(SessionDescription.parse(answer))
-    if not codecs:
+        raise UnusableOffer("no codec in common: the gateway relays H.264 (packetization-mode=1) or VP8")
+    audio = first_audio_codec(answered)
+    if audio_only and audio is None:
         await pc.close()
-        raise SdpError("no codec in common: the gateway relays H.264 (packetization-mode=1) or VP8")
-    feed.codec = codecs[0]
-    receiver = peer.receiver
-    feed.keyframe_request = lambda: request_keyframe(receiver)
+        raise UnusableOffer("no audio codec in common: the gateway relays Opus, PCMA or PCMU")
+    answer = with_offered_levels(SessionDescription.parse(prepared.sdp), answer)
+    feed.codec = None if audio_only else codecs[0]
+    feed.audio_codec = audio
+    if feed.codec == "h264":
+        feed.h264_profile_level_id = first_h264_profile_level_id(SessionDescription.parse(answer))
+    if video_receiver:
+        receiver = peer.receiver = video_receiver[0]
+        feed.keyframe_request = lambda: request_keyframe(receiver)
 
     @pc.on("connectionstatechange")
     async def on_state() -> None:
@@ -84,43 +192,54 @@ async def accept_publisher(feed: Feed, offer: str, configuration: RTCConfigurati
         elif pc.connectionState == "failed":
             feed.on_lost("publisher connection failed")
 
-    return peer, answer
+    return peer, splice_rejected(answer, prepared.rejected)
 
 
 async def accept_viewer(
     feed: Feed, offer_description: SessionDescription, configuration: RTCConfiguration
 ) -> tuple[Peer, str]:
-    """WHEP: the viewer's offer narrowed to the feed's codec, answered sendonly with its frames."""
-    assert feed.codec is not None
-    narrowed = narrow_to(offer_description, feed.codec)
+    """WHEP: the viewer's offer narrowed to the feed's codecs (H.264 entries of the feed's profile
+    first), answered sendonly with its frames and audio packets as received."""
+    profile = h264_profile_of(feed.h264_profile_level_id) if feed.h264_profile_level_id else None
+    narrowed = narrow_to(offer_description, feed.codec, feed.audio_codec, profile)
     pc = RTCPeerConnection(configuration)
 
     def keyframe_needed() -> None:
         if feed.keyframe_request is not None:
             asyncio.ensure_future(feed.keyframe_request())
 
-    track = ViewerTrack(keyframe_needed)
-    peer = Peer(resource_id=uuid.uuid4().hex, feed_id=feed.feed_id, role="view", pc=pc, track=track)
-    try:
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=narrowed, type="offer"))
+    track = ViewerTrack(keyframe_needed) if feed.codec is not None else None
+    peer = Peer(
+        resource_id=uuid.uuid4().hex, feed_id=feed.feed_id, role="view", pc=pc, track=track, warning=narrowed.warning
+    )
+
+    def attach_tracks() -> None:
         for transceiver in pc.getTransceivers():
             tap_receiver(transceiver.receiver, _discard)
-        pc.addTrack(track)
-        answer = await _answer(pc)
-    except Exception:
-        await pc.close()
-        raise
-    feed.attach(track)
+        if track is not None:
+            pc.addTrack(track)
+        if feed.audio_codec is not None and any(t.kind == "audio" for t in pc.getTransceivers()):
+            peer.audio_track = AudioViewerTrack()
+            pc.addTrack(peer.audio_track)
+
+    answer = await _negotiate(pc, narrowed, attach_tracks)
+    answer = with_offered_levels(SessionDescription.parse(narrowed.sdp), answer)
+    if track is not None:
+        feed.attach(track)
+    if peer.audio_track is not None:
+        feed.attach_audio(peer.audio_track)
     # A late viewer of a WebRTC feed gets a fresh keyframe at once; the cached GOP covers RTSP.
     keyframe_needed()
 
     @pc.on("connectionstatechange")
     async def on_state() -> None:
         if pc.connectionState in ("failed", "closed"):
-            feed.detach(track)
-            track.stop()
+            for consumer in (track, peer.audio_track):
+                if consumer is not None:
+                    feed.detach(consumer)
+                    consumer.stop()
 
-    return peer, answer
+    return peer, splice_rejected(answer, narrowed.rejected)
 
 
 async def round_trip_ms(pc: RTCPeerConnection) -> float | None:

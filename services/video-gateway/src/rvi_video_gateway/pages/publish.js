@@ -73,15 +73,21 @@ function fail(message) {
 async function start() {
   startButton.disabled = true;
   try {
-    setStatus(status, 'connecting', 'Asking for the camera…');
-    stream = await navigator.mediaDevices.getUserMedia({
-      audio: false,
-      video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 25 } },
-    });
+    setStatus(status, 'connecting', 'Asking for the camera and microphone…');
+    const video = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 25 } };
+    try {
+      // The officers guide the camera by voice and hear the answers: camera and microphone.
+      stream = await navigator.mediaDevices.getUserMedia({ audio: true, video });
+    } catch (err) {
+      if (err.name !== 'NotFoundError') throw err;
+      stream = await navigator.mediaDevices.getUserMedia({ audio: false, video });
+    }
     preview.srcObject = stream;
     const [track] = stream.getVideoTracks();
     pc = new RTCPeerConnection();
     const transceiver = pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+    // Opus, relayed to the officers as sent.
+    stream.getAudioTracks().forEach((voice) => pc.addTransceiver(voice, { direction: 'sendonly', streams: [stream] }));
     preferRelayableCodecs(transceiver);
     await keepResolution(transceiver.sender);
     const camera = track.getSettings();

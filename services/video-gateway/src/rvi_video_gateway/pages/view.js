@@ -71,9 +71,13 @@ async function watch() {
   try {
     pc = new RTCPeerConnection();
     pc.addTransceiver('video', { direction: 'recvonly' });
+    // The enterprise's voice, as sent (the gateway rejects the section when the feed has none).
+    pc.addTransceiver('audio', { direction: 'recvonly' });
     pc.addEventListener('track', (event) => {
-      video.srcObject = event.streams[0] || new MediaStream([event.track]);
-      countPresentedFrames();
+      // Picture and sound arrive as two tracks: one stream holds both (unmute to hear).
+      if (!video.srcObject) video.srcObject = new MediaStream();
+      video.srcObject.addTrack(event.track);
+      if (event.track.kind === 'video') countPresentedFrames();
     });
     pc.addEventListener('connectionstatechange', () => {
       if (!pc) return;
