@@ -6,9 +6,10 @@ UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 
 # Debian packages the tests need: GStreamer's RTSP server as a real IP camera (run by Debian's
 # python3), ffmpeg's ffprobe, and Chromium as the real browser of the gateway's pages (driven by
-# playwright with executable_path=/usr/bin/chromium). Installed only when missing.
+# playwright with executable_path=/usr/bin/chromium), and Janus, the reference SFU that make bench-media
+# measures beside the gateway. Installed only when missing.
 SYSTEM_DEPS := python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
-	gstreamer1.0-plugins-ugly gstreamer1.0-x ffmpeg chromium
+	gstreamer1.0-plugins-ugly gstreamer1.0-x ffmpeg chromium janus
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
