@@ -1,5 +1,5 @@
-"""make bench-media: N concurrent inspection sessions through the video gateway, for rising N, and
-aiortc's decode + re-encode relay as the baseline, in the same run.
+"""make bench-media: N concurrent inspection sessions through the video gateway, for rising N,
+beside Debian's Janus carrying the same load and aiortc's decode + re-encode relay, in one run.
 
 Each session: one WHIP publisher of a 720p25 H.264 clip at 2 Mb/s (pre-encoded, sent as received
 by a camera would be) → the gateway → one WHEP viewer that does not decode, and a recording of the
@@ -11,12 +11,22 @@ Per N: gateway CPU per session (% of one core), memory per session (RSS above th
 divided by N), frames delivered / sent (matched by a digest of each frame's bytes, which a relay
 that forwards as received keeps), added latency p50/p95 (the publisher handing a frame to its
 sender → the frame's last packet reaching the viewer). Stops after the first N below 99 %
-delivered or with the machine's CPU saturated. Then the baseline (bench/media_baseline.py, aiortc
-defaults: decode, MediaRelay, re-encode) with 1 and 2 streams for its CPU per stream.
+delivered or with the machine's CPU saturated. Then the same ramp against Debian's Janus, the
+reference SFU (bench/janus_videoroom.py: generated configuration with only the VideoRoom plugin and
+the HTTP transport, one room per session, H.264 relayed as received, so frames are matched by the
+same digests), once plain and once with the rooms recording (.mjr files: the RTP packets as
+received); its CPU and RSS are read from /proc the same way. Then the baseline
+(bench/media_baseline.py, aiortc defaults: decode, MediaRelay, re-encode) with 1 and 2 streams for
+its CPU per stream.
+
+Everything the run makes lives in one temporary folder (under $TMPDIR) that is removed when it
+ends, fails or is stopped with Ctrl-C or SIGTERM; child processes are stopped with it.
 
 `--target passthrough` runs the ramp against bench/media_baseline.py --relay passthrough instead
 of the gateway (no recordings): aiortc forwarding as received, a reference and a check of the
-bench itself. The last line printed is one JSON object."""
+bench itself. The last line printed is one JSON object: the gateway's figures at the largest N it
+carried, `vs_decode_x`, and `janus_cpu_pct_per_session` / `vs_janus_x` at the largest N both the
+gateway and Janus carried at >= 99 % (null when there is none)."""
 
 from __future__ import annotations
 
