@@ -774,7 +774,7 @@ def compare_with_janus(label: str, ours: list[Round], janus: list[Round], janus_
             f"  N={r.n}: CPU/session {r.cpu_per_session:.2f} | {fmt(j, 'cpu_per_session', '.2f')} | "
             f"{fmt(jr, 'cpu_per_session', '.2f')} % of a core; MB/session {r.mb_per_session:.2f} | "
             f"{fmt(j, 'mb_per_session', '.2f')} | {fmt(jr, 'mb_per_session', '.2f')}; p95 added "
-            f"{p95(r):.1f} | {p95(j):.1f} | {p95(jr):.1f} ms; delivered {r.delivery * 100:.2f} | "
+            f"{p95(r):.1f} | {p95(j):.1f} | {p95(jr):.1f} ms; delivered {r.delivery:.2%} | "
             f"{fmt(j, 'delivery', '.2%')} | {fmt(jr, 'delivery', '.2%')}"
         )
     common = sorted({r.n for r in passing(ours)} & {r.n for r in passing(janus)})
