@@ -11,11 +11,12 @@ Per N: gateway CPU per session (% of one core), memory per session (RSS above th
 divided by N), frames delivered / sent (matched by a digest of each frame's bytes, which a relay
 that forwards as received keeps), added latency p50/p95 (the publisher handing a frame to its
 sender → the frame's last packet reaching the viewer). Stops after the first N below 99 %
-delivered or with the machine's CPU saturated. Then the same ramp against Debian's Janus, the
-reference SFU (bench/janus_videoroom.py: generated configuration with only the VideoRoom plugin and
-the HTTP transport, one room per session, H.264 relayed as received, so frames are matched by the
-same digests), once plain and once with the rooms recording (.mjr files: the RTP packets as
-received); its CPU and RSS are read from /proc the same way. Then the baseline
+delivered or with the machine's CPU saturated. Each N runs in turn on the gateway and on Debian's
+Janus, the reference SFU (bench/janus_videoroom.py: generated configuration with only the VideoRoom
+plugin and the HTTP transport, one room per session, H.264 relayed as received, so frames are
+matched by the same digests), once plain and once with the rooms recording (.mjr files: the RTP
+packets as received), so that all three meet the same minutes of the machine's other load; Janus's
+CPU and RSS are read from /proc the same way. Then the baseline
 (bench/media_baseline.py, aiortc defaults: decode, MediaRelay, re-encode) with 1 and 2 streams for
 its CPU per stream.
 
@@ -651,30 +652,39 @@ def recording_note(recordings: list[dict[str, Any]], closed: int) -> str:
 
 
 async def ramp(
-    target: Target, counts: list[int], args: argparse.Namespace, home: Path, stop_early: bool = True
-) -> list[Round]:
-    await target.start()
-    pid = target.pid
-    await asyncio.sleep(1.0)
-    quiet = sample(pid)
-    await asyncio.sleep(args.idle_window)
-    idle = sample(pid)
-    idle_cpu = core_pct(quiet, idle)
-    say(f"{target.label}: pid {pid}, idle RSS {idle.rss_mb:.0f} MB, idle CPU {idle_cpu:.1f} % of a core")
-    rounds: list[Round] = []
+    targets: list[Target], counts: list[int], args: argparse.Namespace, home: Path, stop_early: bool = True
+) -> list[list[Round]]:
+    """Each N on every target in turn (so that all of them meet the machine's other load of the
+    same minutes), each target until its first N below 99 % delivered or with the cores full."""
+    idle: list[tuple[Sample, float]] = []
+    for target in targets:
+        await target.start()
+    for target in targets:
+        quiet = sample(target.pid)
+        await asyncio.sleep(args.idle_window)
+        now = sample(target.pid)
+        idle.append((now, core_pct(quiet, now)))
+        say(f"{target.label}: pid {target.pid}, idle RSS {now.rss_mb:.0f} MB, idle CPU {idle[-1][1]:.1f} % of a core")
+    rounds: list[list[Round]] = [[] for _ in targets]
+    going = set(range(len(targets)))
     for n in counts:
-        result = await run_round(target, pid, n, idle.rss_mb, args, home)
-        result.idle_cpu_pct = idle_cpu
-        say(result.line(target.label))
-        rounds.append(result)
-        if not stop_early:
-            continue
-        if result.delivery < DELIVERY_FLOOR:
-            say(f"  stop: {result.delivery * 100:.2f} % delivered at N={n}")
-            break
-        ours = (result.cpu_pct + result.load_cpu_pct) / (100 * (os.cpu_count() or 1))
-        if ours >= SATURATED:
-            say(f"  stop: the measured process and the load fill {ours * 100:.0f} % of the machine's cores at N={n}")
+        for k, target in enumerate(targets):
+            if k not in going:
+                continue
+            result = await run_round(target, target.pid, n, idle[k][0].rss_mb, args, home)
+            result.idle_cpu_pct = idle[k][1]
+            say(result.line(target.label))
+            rounds[k].append(result)
+            if not stop_early:
+                continue
+            full = (result.cpu_pct + result.load_cpu_pct) / (100 * (os.cpu_count() or 1))
+            if result.delivery < DELIVERY_FLOOR:
+                say(f"  {target.label} stops: {result.delivery * 100:.2f} % delivered at N={n}")
+                going.discard(k)
+            elif full >= SATURATED:
+                say(f"  {target.label} stops: it and the load fill {full * 100:.0f} % of the machine's cores at N={n}")
+                going.discard(k)
+        if not going:
             break
     return rounds
 
@@ -697,13 +707,14 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         say(f"removed {home}")
 
 
-async def measure_target(
-    target: Target, counts: list[int], args: argparse.Namespace, home: Path, **kw: Any
-) -> list[Round]:
+async def measure_targets(
+    targets: list[Target], counts: list[int], args: argparse.Namespace, home: Path, **kw: Any
+) -> list[list[Round]]:
     try:
-        return await ramp(target, counts, args, home, **kw)
+        return await ramp(targets, counts, args, home, **kw)
     finally:
-        await target.close()
+        for target in targets:
+            await target.close()
 
 
 def passing(rounds: list[Round]) -> list[Round]:
@@ -720,16 +731,18 @@ async def measure(args: argparse.Namespace, home: Path) -> dict[str, Any]:
     )
 
     target: Target = GatewayTarget(home) if args.target == "gateway" else BaselineTarget("passthrough", home)
-    ours = await measure_target(target, args.sessions, args, home)
-    janus = await measure_target(JanusTarget(home, record=False), args.sessions, args, home) if args.janus else []
-    janus_rec = (
-        await measure_target(JanusTarget(home, record=True), args.sessions, args, home)
-        if args.janus and args.janus_recording
-        else []
-    )
+    targets: list[Target] = [target]
+    if args.janus:
+        targets.append(JanusTarget(home, record=False))
+        if args.janus_recording:
+            targets.append(JanusTarget(home, record=True))
+    ours, *others = await measure_targets(targets, args.sessions, args, home)
+    janus, janus_rec = (others + [[], []])[:2]
     # Only its CPU per stream is wanted: every count runs, whatever it delivers.
     theirs = (
-        await measure_target(BaselineTarget("decode", home), args.baseline_streams, args, home, stop_early=False)
+        (await measure_targets([BaselineTarget("decode", home)], args.baseline_streams, args, home, stop_early=False))[
+            0
+        ]
         if args.baseline_streams
         else []
     )
