@@ -1,9 +1,12 @@
 """Janus (Debian's `janus`, the Meetecho WebRTC server) as the reference SFU of make bench-media:
 its configuration, its process, and aiortc peers driven over its HTTP API and VideoRoom plugin.
 
-Bench only, not product. Written here because no maintained Python client of the Janus HTTP API
-exists on PyPI (the `janus` package there is an unrelated asyncio queue); the protocol is the one
-of https://janus.conf.meetecho.com/docs/rest.html and docs/videoroom.html.
+Bench only, not product. The HTTP API client is written here rather than taken from PyPI's
+`janus-client` (0.9, alpha): its HTTP transport opens a new connection for every request, destroying
+a session waits out the pending 30 s long poll, and its VideoRoom plugin owns the peer connection,
+whereas the bench needs the gateway bench's own peers (pre-encoded clip track, frames tapped before
+the decoder). The protocol is the one of https://janus.conf.meetecho.com/docs/rest.html and
+docs/videoroom.html.
 
     config = write_config(folder, port)          # janus.jcfg: VideoRoom + HTTP only
     server = JanusServer(config, port, log)      # janus -F folder; wait_ready(); stop()
@@ -351,6 +354,8 @@ class JanusSubscriber(WhepViewer):
 
 
 async def _close(peer: JanusPublisher | JanusSubscriber) -> int | None:
+    """Destroys the peer's Janus session, then closes its peer connection: 200, or Janus's error
+    code if the session could not be destroyed."""
     if peer._closed:
         return None
     peer._closed = True
@@ -359,6 +364,8 @@ async def _close(peer: JanusPublisher | JanusSubscriber) -> int | None:
         if peer.session is not None:
             await peer.session.destroy()
             status = 200
+    except JanusError as exc:  # e.g. 458, no such session: Janus timed it out
+        status = exc.code
     finally:
         await peer.pc.close()
         await peer._release()
