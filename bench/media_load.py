@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -150,6 +151,9 @@ async def main(job: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
+    # A Ctrl-C at the terminal reaches the whole process group: the bench stops this process
+    # itself (and an ended bench closes its stdin, which ends it too).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         import uvloop
     except ImportError:

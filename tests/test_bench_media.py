@@ -88,6 +88,8 @@ def test_a_short_run_reports_janus_beside_the_gateway_and_leaves_nothing(tmpdir_
     for key in ("sessions", "cpu_pct_per_session", "mb_per_session", "p95_added_ms", "vs_decode_x"):
         assert key in result
     assert "janus_cpu_pct_per_session" in result and "vs_janus_x" in result
+    # The generated configuration loads nothing but the VideoRoom plugin and the HTTP transport.
+    assert "plugins ['janus.plugin.videoroom'], transports ['janus.transport.http'], event handlers none" in run.stdout
     # Janus relayed the publisher's own H.264 frames: counted by digest, so a transcoding relay scores 0.
     for label in ("janus videoroom", "janus videoroom, recording"):
         line = re.search(rf"\] {label} N=1: .* frames (\d+)/(\d+)", run.stdout)
