@@ -693,7 +693,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     """Everything the run makes (logs, jobs, the database, the broker's, the gateway's evidence,
     Janus's configuration and recordings) lives in one temporary folder, removed when the run
     ends: normally, on an error, on Ctrl-C (SIGINT) or SIGTERM."""
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)  # type: ignore[union-attr]
+    stop_on_signals(asyncio.current_task())
     home = Path(tempfile.mkdtemp(prefix="rvi-bench-media-"))
     if not os.environ.get("XDG_RUNTIME_DIR"):
         # pgserver keeps its lock file (and maybe its socket) in the user's runtime folder, which
@@ -707,6 +707,28 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         say(f"removed {home}")
 
 
+STOPPED_BY: list[signal.Signals] = []
+
+
+def stop_on_signals(task: asyncio.Task[Any] | None) -> None:
+    """The first SIGINT or SIGTERM cancels the run, which then stops what it started; later ones
+    are ignored so they cannot cut that cleanup short (a Ctrl-C reaches the bench twice under
+    `uv run`: from the terminal and forwarded by uv)."""
+    assert task is not None
+    loop = asyncio.get_running_loop()
+
+    def stop(signum: signal.Signals) -> None:
+        if STOPPED_BY:
+            say(f"{signum.name} again: still cleaning up")
+            return
+        STOPPED_BY.append(signum)
+        say(f"{signum.name}: stopping and cleaning up")
+        task.cancel()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop, signum)
+
+
 async def measure_targets(
     targets: list[Target], counts: list[int], args: argparse.Namespace, home: Path, **kw: Any
 ) -> list[list[Round]]:
@@ -714,7 +736,10 @@ async def measure_targets(
         return await ramp(targets, counts, args, home, **kw)
     finally:
         for target in targets:
-            await target.close()
+            try:
+                await target.close()
+            except Exception as exc:  # the next ones are still closed
+                say(f"closing {target.label} failed: {type(exc).__name__}: {exc}")
 
 
 def passing(rounds: list[Round]) -> list[Round]:
@@ -849,9 +874,9 @@ if __name__ == "__main__":
     )
     try:
         print(json.dumps(asyncio.run(main(parser.parse_args()))))
-    except KeyboardInterrupt:
-        say("interrupted: temporary files and child processes removed")
-        sys.exit(130)
-    except asyncio.CancelledError:  # SIGTERM
-        say("terminated: temporary files and child processes removed")
-        sys.exit(143)
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        signum = STOPPED_BY[0] if STOPPED_BY else signal.SIGINT
+        say(
+            f"{'interrupted' if signum == signal.SIGINT else 'terminated'}: temporary files and child processes removed"
+        )
+        sys.exit(128 + signum)

@@ -108,6 +108,7 @@ def interrupt_when(args: list[str], folder: Path, pattern: str, after: str) -> s
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
     )
     assert process.stdout is not None
     output: list[str] = []
@@ -124,6 +125,10 @@ def interrupt_when(args: list[str], folder: Path, pattern: str, after: str) -> s
             output.append(line)
             seen_after = seen_after or after in line
             if seen_after and re.search(pattern, line):
+                # As a terminal's Ctrl-C under `make bench-media`: SIGINT to the whole process
+                # group, then once more to the bench (forwarded by `uv run`).
+                os.killpg(process.pid, signal.SIGINT)
+                time.sleep(0.5)
                 process.send_signal(signal.SIGINT)
                 break
         else:
