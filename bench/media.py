@@ -428,9 +428,9 @@ class JanusTarget:
             return []
         for number in self.round_rooms:
             await self.control.message(self.handle, {"request": "enable_recording", "room": number, "record": False})
-        files = sorted(self.round_dir.glob("*.mjr"))
         return [
-            {"mjr": f.name, "bytes": f.stat().st_size, "magic": f.read_bytes()[:8].decode("latin-1")} for f in files
+            {"mjr": f.name, "bytes": f.stat().st_size, "magic": mjr_magic(f)}
+            for f in sorted(self.round_dir.glob("*.mjr"))
         ]
 
     async def finish(self, pairs: list[PairSpec]) -> None:
@@ -454,6 +454,12 @@ class JanusTarget:
             await self.http.aclose()
         if self.server is not None:
             self.server.stop()
+
+
+def mjr_magic(path: Path) -> str:
+    """The first 8 bytes of a Janus recording: "MJR00002" for the current .mjr format."""
+    with path.open("rb") as f:
+        return f.read(8).decode("latin-1")
 
 
 Target = GatewayTarget | BaselineTarget | JanusTarget
