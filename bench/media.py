@@ -576,6 +576,10 @@ class Round:
         )
 
 
+class RoundFailed(RuntimeError):
+    """A round that could not be measured (its target stops; the others go on)."""
+
+
 async def run_round(target: Target, pid: int, n: int, idle_rss: float, args: argparse.Namespace, home: Path) -> Round:
     pairs = await target.prepare(n)
     processes = max(1, min(args.load_procs, n))
@@ -591,7 +595,10 @@ async def run_round(target: Target, pid: int, n: int, idle_rss: float, args: arg
                 "pairs": [asdict(pair) for pair in pairs[k::processes]],
             }
             loads.append(await Load.start(job, home / f"job-{n}-{k}.json"))
-        ready = await asyncio.gather(*(load.expect("READY", 60 + 3 * n) for load in loads))
+        try:
+            ready = await asyncio.gather(*(load.expect("READY", 60 + 3 * n) for load in loads))
+        except TimeoutError:
+            raise RoundFailed(f"the pairs were not all connected and receiving within {60 + 3 * n} s") from None
         errors = {name: error for r in ready for name, error in r["errors"].items()}
         for name, error in list(errors.items())[:3]:
             say(f"  pair {name} failed: {error}")
@@ -677,7 +684,12 @@ async def ramp(
         for k, target in enumerate(targets):
             if k not in going:
                 continue
-            result = await run_round(target, target.pid, n, idle[k][0].rss_mb, args, home)
+            try:
+                result = await run_round(target, target.pid, n, idle[k][0].rss_mb, args, home)
+            except RoundFailed as exc:
+                say(f"  {target.label} stops at N={n}: {exc}")
+                going.discard(k)
+                continue
             result.idle_cpu_pct = idle[k][1]
             say(result.line(target.label))
             rounds[k].append(result)
