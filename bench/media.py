@@ -721,8 +721,19 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     try:
         return await measure(args, home)
     finally:
+        if args.keep_logs is not None:
+            copy_logs(home, args.keep_logs)
+            say(f"logs copied to {args.keep_logs}")
         shutil.rmtree(home, ignore_errors=True)
         say(f"removed {home}")
+
+
+def copy_logs(home: Path, destination: Path) -> None:
+    for log in home.rglob("*.log"):
+        if log.is_file():
+            target = destination / log.relative_to(home)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(log, target)
 
 
 STOPPED_BY: list[signal.Signals] = []
@@ -885,6 +896,7 @@ if __name__ == "__main__":
     parser.add_argument("--load-procs", type=int, default=2, help="load processes sharing the pairs")
     parser.add_argument("--target", choices=["gateway", "passthrough"], default="gateway")
     parser.add_argument("--clip-cache", type=Path, default=default_cache_dir())
+    parser.add_argument("--keep-logs", type=Path, help="copy the servers' logs here before the temporary folder goes")
     parser.add_argument("--idle-window", type=float, default=5.0, help="seconds the idle process is measured")
     parser.add_argument("--janus", action=argparse.BooleanOptionalAction, default=True, help="ramp Debian's Janus too")
     parser.add_argument(
