@@ -7,11 +7,13 @@ UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 # Debian packages the tests need: GStreamer's RTSP server as a real IP camera (run by Debian's
 # python3), ffmpeg's ffprobe, and Chromium as the real browser of the gateway's pages and the console
 # (driven by playwright with executable_path=/usr/bin/chromium), with a CJK font for the console's
-# Chinese pages. Documents: poppler's pdfsig and pdftotext as the second verifier and text extractor,
-# OpenSSL's `ts` as the local RFC 3161 TSA, SoftHSM2 and OpenSC's pkcs11-tool for PKCS#11 signing.
-# Installed only when missing.
+# Chinese pages; GStreamer's bad set for the H.265 and AAC test cameras. Documents: poppler's pdfsig
+# and pdftotext as the second verifier and text extractor, OpenSSL's `ts` as the local RFC 3161 TSA,
+# SoftHSM2 and OpenSC's pkcs11-tool for PKCS#11 signing. Janus, the reference SFU that
+# make bench-media measures beside the gateway. Installed only when missing.
 SYSTEM_DEPS := python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
-	gstreamer1.0-plugins-ugly gstreamer1.0-x ffmpeg chromium fonts-wqy-microhei poppler-utils openssl softhsm2 opensc
+	gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-x ffmpeg chromium fonts-wqy-microhei \
+	poppler-utils openssl softhsm2 opensc janus
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv

@@ -1,5 +1,5 @@
-"""make bench-media: N concurrent inspection sessions through the video gateway, for rising N, and
-aiortc's decode + re-encode relay as the baseline, in the same run.
+"""make bench-media: N concurrent inspection sessions through the video gateway, for rising N,
+beside Debian's Janus carrying the same load and aiortc's decode + re-encode relay, in one run.
 
 Each session: one WHIP publisher of a 720p25 H.264 clip at 2 Mb/s (pre-encoded, sent as received
 by a camera would be) → the gateway → one WHEP viewer that does not decode, and a recording of the
@@ -11,19 +11,35 @@ Per N: gateway CPU per session (% of one core), memory per session (RSS above th
 divided by N), frames delivered / sent (matched by a digest of each frame's bytes, which a relay
 that forwards as received keeps), added latency p50/p95 (the publisher handing a frame to its
 sender → the frame's last packet reaching the viewer). Stops after the first N below 99 %
-delivered or with the machine's CPU saturated. Then the baseline (bench/media_baseline.py, aiortc
-defaults: decode, MediaRelay, re-encode) with 1 and 2 streams for its CPU per stream.
+delivered or with the machine's CPU saturated. Each N runs in turn on the gateway and on Debian's
+Janus, the reference SFU (bench/janus_videoroom.py: generated configuration with only the VideoRoom
+plugin and the HTTP transport, one room per session, H.264 relayed as received, so frames are
+matched by the same digests), once plain and once with the rooms recording (.mjr files: the RTP
+packets as received), so that all three meet the same minutes of the machine's other load; Janus's
+CPU and RSS are read from /proc the same way. Then the baseline
+(bench/media_baseline.py, aiortc defaults: decode, MediaRelay, re-encode) with 1 and 2 streams for
+its CPU per stream.
+
+Everything the run makes lives in one temporary folder (under $TMPDIR) that is removed when it
+ends, fails or is stopped with Ctrl-C or SIGTERM; child processes are stopped with it.
 
 `--target passthrough` runs the ramp against bench/media_baseline.py --relay passthrough instead
 of the gateway (no recordings): aiortc forwarding as received, a reference and a check of the
-bench itself. The last line printed is one JSON object."""
+bench itself. The last line printed is one JSON object: the gateway's figures at the largest N it
+carried, `vs_decode_x`, and `janus_cpu_pct_per_session` / `vs_janus_x` at the largest N both the
+gateway and Janus carried at >= 99 % (null when there is none)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import itertools
 import json
 import os
+import random
+import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -36,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from janus_videoroom import VIDEOROOM, JanusError, JanusServer, JanusSession, write_config
 
 from rvi_platform.embedded.broker import EmbeddedBroker
 from rvi_platform.embedded.ports import free_port, wait_for_port
@@ -109,6 +126,8 @@ class PairSpec:
     view_token: str
     session_id: str | None = None
     feed_id: str | None = None
+    janus_url: str | None = None  # Janus pairs: its HTTP API and the VideoRoom of the session
+    room: int | None = None
 
 
 class Server:
@@ -356,7 +375,95 @@ class GatewayTarget:
             self.postgres.stop()
 
 
-Target = GatewayTarget | BaselineTarget
+class JanusTarget:
+    """Debian's Janus (bench/janus_videoroom.py): one VideoRoom per session (one publisher, H.264
+    only, no transcoding), created before each round over the HTTP API and destroyed after it.
+    With `record`, each room records its publisher (Janus's .mjr files: the RTP packets as
+    received, in the round's folder, removed after the round)."""
+
+    def __init__(self, home: Path, record: bool) -> None:
+        self.home, self.records = home / ("janus-rec" if record else "janus"), record
+        self.port = free_port()
+        self.server: JanusServer | None = None
+        self.http: httpx.AsyncClient | None = None
+        self.control: JanusSession | None = None
+        self.handle = 0
+        self.rooms = itertools.count(random.randrange(1_000_000, 2_000_000_000, 1000))
+        self.round_dir: Path | None = None
+        self.round_rooms: list[int] = []
+
+    @property
+    def label(self) -> str:
+        return "janus videoroom, recording" if self.records else "janus videoroom"
+
+    async def start(self) -> None:
+        config = await asyncio.to_thread(write_config, self.home / "config", self.port)
+        self.server = JanusServer(config, self.port, self.home / "janus.log")
+        info = await asyncio.to_thread(self.server.wait_ready)
+        say(
+            f"{self.label}: Janus {info.get('version_string', '?')}, plugins {sorted(info.get('plugins', {}))}, "
+            f"transports {sorted(info.get('transports', {}))}, event handlers {sorted(info.get('events', {})) or 'none'}"
+        )
+        self.http = httpx.AsyncClient(timeout=60)
+        self.control = await JanusSession.create(self.http, self.server.url)
+        self.handle = await self.control.attach(VIDEOROOM)
+
+    async def prepare(self, n: int) -> list[PairSpec]:
+        assert self.server is not None and self.control is not None
+        self.round_rooms = [next(self.rooms) for _ in range(n)]
+        self.round_dir = self.home / f"recordings-{n}"
+        room: dict[str, Any] = {"request": "create", "publishers": 1, "videocodec": "h264", "notify_joining": False}
+        if self.records:
+            self.round_dir.mkdir(parents=True)
+            room |= {"record": True, "rec_dir": str(self.round_dir)}
+        for number in self.round_rooms:
+            await self.control.message(self.handle, room | {"room": number})
+        url = self.server.url
+        return [PairSpec(f"s{i}", "", "-", "", "-", janus_url=url, room=r) for i, r in enumerate(self.round_rooms)]
+
+    async def start_recordings(self, pairs: list[PairSpec]) -> None:
+        return None  # the rooms record from the publisher's first packet
+
+    async def stop_recordings(self) -> list[dict[str, Any]]:
+        if not self.records or self.control is None or self.round_dir is None:
+            return []
+        for number in self.round_rooms:
+            await self.control.message(self.handle, {"request": "enable_recording", "room": number, "record": False})
+        return [
+            {"mjr": f.name, "bytes": f.stat().st_size, "magic": mjr_magic(f)}
+            for f in sorted(self.round_dir.glob("*.mjr"))
+        ]
+
+    async def finish(self, pairs: list[PairSpec]) -> None:
+        assert self.control is not None
+        for number in self.round_rooms:
+            with contextlib.suppress(JanusError):
+                await self.control.message(self.handle, {"request": "destroy", "room": number})
+        if self.round_dir is not None:
+            await asyncio.to_thread(shutil.rmtree, self.round_dir, True)
+
+    @property
+    def pid(self) -> int:
+        assert self.server is not None
+        return self.server.pid
+
+    async def close(self) -> None:
+        if self.control is not None:
+            with contextlib.suppress(httpx.HTTPError, JanusError):
+                await self.control.destroy()
+        if self.http is not None:
+            await self.http.aclose()
+        if self.server is not None:
+            self.server.stop()
+
+
+def mjr_magic(path: Path) -> str:
+    """The first 8 bytes of a Janus recording: "MJR00002" for the current .mjr format."""
+    with path.open("rb") as f:
+        return f.read(8).decode("latin-1")
+
+
+Target = GatewayTarget | BaselineTarget | JanusTarget
 
 
 # --- the load processes ---
@@ -392,6 +499,12 @@ class Load:
         assert self.process.stdin is not None
         self.process.stdin.write((line + "\n").encode())
 
+    async def kill(self) -> None:
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+            await self.process.wait()
+
     async def stop(self) -> dict[str, Any]:
         self.send("STOP")
         try:
@@ -419,6 +532,7 @@ class Round:
     machine_busy: float
     connect_errors: int
     recordings: int = 0
+    recording_note: str = ""
     idle_cpu_pct: float = 0.0
 
     @property
@@ -458,26 +572,34 @@ class Round:
             f"frames {self.delivered}/{self.expected} ({self.delivery * 100:.2f} %, worst session "
             f"{self.worst_session * 100:.1f} %), {latency}; load processes {self.load_cpu_pct:.0f} % of a core, "
             f"machine {self.machine_busy * 100:.0f} % busy (other processes {self.others_pct:.0f} % of a core)"
-            + (f", {self.recordings} recordings closed with a sha256" if self.recordings else "")
+            + (f", {self.recording_note}" if self.recording_note else "")
             + (f", {self.connect_errors} pairs failed to connect" if self.connect_errors else "")
         )
+
+
+class RoundFailed(RuntimeError):
+    """A round that could not be measured (its target stops; the others go on)."""
 
 
 async def run_round(target: Target, pid: int, n: int, idle_rss: float, args: argparse.Namespace, home: Path) -> Round:
     pairs = await target.prepare(n)
     processes = max(1, min(args.load_procs, n))
-    match = "digest" if isinstance(target, GatewayTarget) or target.relay == "passthrough" else "count"
-    loads = []
-    for k in range(processes):
-        job = {
-            "clip": asdict(CLIP),
-            "cache_dir": str(args.clip_cache),
-            "match": match,
-            "pairs": [asdict(pair) for pair in pairs[k::processes]],
-        }
-        loads.append(await Load.start(job, home / f"job-{n}-{k}.json"))
+    # Only the decode baseline changes the bytes: every other relay must deliver the publisher's.
+    match = "count" if isinstance(target, BaselineTarget) and target.relay == "decode" else "digest"
+    loads: list[Load] = []
     try:
-        ready = await asyncio.gather(*(load.expect("READY", 60 + 3 * n) for load in loads))
+        for k in range(processes):
+            job = {
+                "clip": asdict(CLIP),
+                "cache_dir": str(args.clip_cache),
+                "match": match,
+                "pairs": [asdict(pair) for pair in pairs[k::processes]],
+            }
+            loads.append(await Load.start(job, home / f"job-{n}-{k}.json"))
+        try:
+            ready = await asyncio.gather(*(load.expect("READY", 60 + 3 * n) for load in loads))
+        except TimeoutError:
+            raise RoundFailed(f"the pairs were not all connected and receiving within {60 + 3 * n} s") from None
         errors = {name: error for r in ready for name, error in r["errors"].items()}
         for name, error in list(errors.items())[:3]:
             say(f"  pair {name} failed: {error}")
@@ -498,17 +620,20 @@ async def run_round(target: Target, pid: int, n: int, idle_rss: float, args: arg
             load.send(f"REPORT {g0.at} {g1.at}")
         results = await asyncio.gather(*(load.expect("RESULT", 120) for load in loads))
         recordings = await target.stop_recordings()
-        closed = [r for r in recordings if r.get("sha256")]
+        closed = [r for r in recordings if r.get("sha256") or r.get("magic", "").startswith("MJR")]
         for r in recordings:
             if "error" in r:
                 say(f"  recording stop failed: {r['error']}")
                 break
-    finally:
-        for load in loads:
-            with_done = await load.stop()
-            if with_done["deleted"] != with_done["of"]:
-                say(f"  DELETE outcomes: {with_done['outcomes']}")
-        await target.finish(pairs)
+    except BaseException:
+        # Failure or Ctrl-C: no graceful goodbyes, the load processes go now.
+        await asyncio.gather(*(load.kill() for load in loads), return_exceptions=True)
+        raise
+    for load in loads:
+        with_done = await load.stop()
+        if with_done["deleted"] != with_done["of"]:
+            say(f"  DELETE outcomes: {with_done['outcomes']}")
+    await target.finish(pairs)
     per_pair = [pair for r in results for pair in r["pairs"]]
     expected = sum(x["expected"] for x in per_pair)
     delivered = sum(x["delivered"] for x in per_pair)
@@ -527,40 +652,131 @@ async def run_round(target: Target, pid: int, n: int, idle_rss: float, args: arg
         machine_busy=busy / total if total else 0.0,
         connect_errors=len(errors),
         recordings=len(closed),
+        recording_note=recording_note(recordings, len(closed)),
     )
 
 
+def recording_note(recordings: list[dict[str, Any]], closed: int) -> str:
+    if not recordings:
+        return ""
+    if any("mjr" in r for r in recordings):
+        size = sum(r["bytes"] for r in recordings) / 1e6
+        return f"{closed} Janus .mjr recordings (raw RTP packets), {size:.0f} MB"
+    return f"{closed} recordings closed with a sha256 (fMP4 clips)"
+
+
 async def ramp(
-    target: Target, counts: list[int], args: argparse.Namespace, home: Path, stop_early: bool = True
-) -> list[Round]:
-    await target.start()
-    pid = target.pid
-    await asyncio.sleep(1.0)
-    quiet = sample(pid)
-    await asyncio.sleep(IDLE_WINDOW_S)
-    idle = sample(pid)
-    idle_cpu = core_pct(quiet, idle)
-    say(f"{target.label}: pid {pid}, idle RSS {idle.rss_mb:.0f} MB, idle CPU {idle_cpu:.1f} % of a core")
-    rounds: list[Round] = []
+    targets: list[Target], counts: list[int], args: argparse.Namespace, home: Path, stop_early: bool = True
+) -> list[list[Round]]:
+    """Each N on every target in turn (so that all of them meet the machine's other load of the
+    same minutes), each target until its first N below 99 % delivered or with the cores full."""
+    idle: list[tuple[Sample, float]] = []
+    for target in targets:
+        await target.start()
+    for target in targets:
+        quiet = sample(target.pid)
+        await asyncio.sleep(args.idle_window)
+        now = sample(target.pid)
+        idle.append((now, core_pct(quiet, now)))
+        say(f"{target.label}: pid {target.pid}, idle RSS {now.rss_mb:.0f} MB, idle CPU {idle[-1][1]:.1f} % of a core")
+    rounds: list[list[Round]] = [[] for _ in targets]
+    going = set(range(len(targets)))
     for n in counts:
-        result = await run_round(target, pid, n, idle.rss_mb, args, home)
-        result.idle_cpu_pct = idle_cpu
-        say(result.line(target.label))
-        rounds.append(result)
-        if not stop_early:
-            continue
-        if result.delivery < DELIVERY_FLOOR:
-            say(f"  stop: {result.delivery * 100:.2f} % delivered at N={n}")
-            break
-        ours = (result.cpu_pct + result.load_cpu_pct) / (100 * (os.cpu_count() or 1))
-        if ours >= SATURATED:
-            say(f"  stop: the measured process and the load fill {ours * 100:.0f} % of the machine's cores at N={n}")
+        for k, target in enumerate(targets):
+            if k not in going:
+                continue
+            try:
+                result = await run_round(target, target.pid, n, idle[k][0].rss_mb, args, home)
+            except RoundFailed as exc:
+                say(f"  {target.label} stops at N={n}: {exc}")
+                going.discard(k)
+                continue
+            result.idle_cpu_pct = idle[k][1]
+            say(result.line(target.label))
+            rounds[k].append(result)
+            if not stop_early:
+                continue
+            full = (result.cpu_pct + result.load_cpu_pct) / (100 * (os.cpu_count() or 1))
+            if result.delivery < DELIVERY_FLOOR:
+                say(f"  {target.label} stops: {result.delivery * 100:.2f} % delivered at N={n}")
+                going.discard(k)
+            elif full >= SATURATED:
+                say(f"  {target.label} stops: it and the load fill {full * 100:.0f} % of the machine's cores at N={n}")
+                going.discard(k)
+        if not going:
             break
     return rounds
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
+    """Everything the run makes (logs, jobs, the database, the broker's, the gateway's evidence,
+    Janus's configuration and recordings) lives in one temporary folder, removed when the run
+    ends: normally, on an error, on Ctrl-C (SIGINT) or SIGTERM."""
+    stop_on_signals(asyncio.current_task())
     home = Path(tempfile.mkdtemp(prefix="rvi-bench-media-"))
+    if not os.environ.get("XDG_RUNTIME_DIR"):
+        # pgserver keeps its lock file (and maybe its socket) in the user's runtime folder, which
+        # platformdirs otherwise makes up as $TMPDIR/runtime-<uid> and leaves behind.
+        (home / "run").mkdir(mode=0o700)
+        os.environ["XDG_RUNTIME_DIR"] = str(home / "run")
+    try:
+        return await measure(args, home)
+    finally:
+        if args.keep_logs is not None:
+            copy_logs(home, args.keep_logs)
+            say(f"logs copied to {args.keep_logs}")
+        shutil.rmtree(home, ignore_errors=True)
+        say(f"removed {home}")
+
+
+def copy_logs(home: Path, destination: Path) -> None:
+    for log in home.rglob("*.log"):
+        if log.is_file():
+            target = destination / log.relative_to(home)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(log, target)
+
+
+STOPPED_BY: list[signal.Signals] = []
+
+
+def stop_on_signals(task: asyncio.Task[Any] | None) -> None:
+    """The first SIGINT or SIGTERM cancels the run, which then stops what it started; later ones
+    are ignored so they cannot cut that cleanup short (a Ctrl-C reaches the bench twice under
+    `uv run`: from the terminal and forwarded by uv)."""
+    assert task is not None
+    loop = asyncio.get_running_loop()
+
+    def stop(signum: signal.Signals) -> None:
+        if STOPPED_BY:
+            say(f"{signum.name} again: still cleaning up")
+            return
+        STOPPED_BY.append(signum)
+        say(f"{signum.name}: stopping and cleaning up")
+        task.cancel()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop, signum)
+
+
+async def measure_targets(
+    targets: list[Target], counts: list[int], args: argparse.Namespace, home: Path, **kw: Any
+) -> list[list[Round]]:
+    try:
+        return await ramp(targets, counts, args, home, **kw)
+    finally:
+        for target in targets:
+            try:
+                await target.close()
+            except Exception as exc:  # the next ones are still closed
+                say(f"closing {target.label} failed: {type(exc).__name__}: {exc}")
+
+
+def passing(rounds: list[Round]) -> list[Round]:
+    return [r for r in rounds if r.delivery >= DELIVERY_FLOOR and not r.connect_errors]
+
+
+async def measure(args: argparse.Namespace, home: Path) -> dict[str, Any]:
     say(f"logs and jobs in {home}; {os.cpu_count()} cores")
     began = time.monotonic()
     frames = await asyncio.to_thread(load_clip, CLIP, args.clip_cache)
@@ -570,44 +786,102 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     )
 
     target: Target = GatewayTarget(home) if args.target == "gateway" else BaselineTarget("passthrough", home)
-    try:
-        ours = await ramp(target, args.sessions, args, home)
-    finally:
-        await target.close()
+    targets: list[Target] = [target]
+    if args.janus:
+        targets.append(JanusTarget(home, record=False))
+        if args.janus_recording:
+            targets.append(JanusTarget(home, record=True))
+    ours, *others = await measure_targets(targets, args.sessions, args, home)
+    janus, janus_rec = (others + [[], []])[:2]
+    # Only its CPU per stream is wanted: every count runs, whatever it delivers.
+    theirs = (
+        (await measure_targets([BaselineTarget("decode", home)], args.baseline_streams, args, home, stop_early=False))[
+            0
+        ]
+        if args.baseline_streams
+        else []
+    )
 
-    baseline = BaselineTarget("decode", home)
-    try:
-        # Only its CPU per stream is wanted: every count runs, whatever it delivers.
-        theirs = await ramp(baseline, args.baseline_streams, args, home, stop_early=False)
-    finally:
-        await baseline.close()
-
-    passing = [r for r in ours if r.delivery >= DELIVERY_FLOOR and not r.connect_errors]
-    best = passing[-1] if passing else ours[0]
-    decode_per_stream = statistics.mean(r.cpu_per_full_stream for r in theirs)
-    vs_decode = decode_per_stream / best.cpu_per_session if best.cpu_per_session > 0 else float("inf")
+    best = passing(ours)[-1] if passing(ours) else ours[0]
     say(
-        f"summary: {target.label} carried {best.n if passing else 0} sessions at >= 99 % of frames; at N={best.n}: "
+        f"summary: {target.label} carried {best.n if passing(ours) else 0} sessions at >= 99 % of frames; at N={best.n}: "
         f"{best.cpu_per_session:.2f} % of a core ({best.marginal_cpu_per_session:.2f} % above idle) and "
         f"{best.mb_per_session:.2f} MB per session, p95 added latency "
         f"{percentile(best.latencies, 95) if best.latencies else float('nan'):.1f} ms"
     )
-    say(
-        f"baseline (decode + MediaRelay + re-encode): {decode_per_stream:.1f} % of a core per stream "
-        f"({', '.join(f'N={r.n}: {r.cpu_per_full_stream:.1f}' for r in theirs)}, each scaled to all frames "
-        f"delivered); ratio {vs_decode:.1f}x"
-    )
-    say("note: the load processes (publishers, viewers) share the same cores as the process measured")
-    return {
-        "sessions": best.n if passing else 0,
+    vs_decode = None
+    if theirs:
+        decode_per_stream = statistics.mean(r.cpu_per_full_stream for r in theirs)
+        vs_decode = decode_per_stream / best.cpu_per_session if best.cpu_per_session > 0 else float("inf")
+        say(
+            f"baseline (decode + MediaRelay + re-encode): {decode_per_stream:.1f} % of a core per stream "
+            f"({', '.join(f'N={r.n}: {r.cpu_per_full_stream:.1f}' for r in theirs)}, each scaled to all frames "
+            f"delivered); ratio {vs_decode:.1f}x"
+        )
+    result: dict[str, Any] = {
+        "sessions": best.n if passing(ours) else 0,
         "cpu_pct_per_session": round(best.cpu_per_session, 2),
         "mb_per_session": round(best.mb_per_session, 2),
         "p95_added_ms": round(percentile(best.latencies, 95), 1) if best.latencies else None,
-        "vs_decode_x": round(vs_decode, 1),
+        "vs_decode_x": round(vs_decode, 1) if vs_decode is not None else None,
+    }
+    if janus:
+        result |= compare_with_janus(target.label, ours, janus, janus_rec)
+    say("note: the load processes (publishers, viewers) share the same cores as the process measured")
+    return result
+
+
+def compare_with_janus(label: str, ours: list[Round], janus: list[Round], janus_rec: list[Round]) -> dict[str, Any]:
+    """Side by side per N, and the ratio at the largest N both carried at >= 99 % of frames."""
+    by_n = {r.n: r for r in janus}
+    rec_by_n = {r.n: r for r in janus_rec}
+    say(f"side by side ({label} with its recordings | Janus VideoRoom | Janus with its recording):")
+    for r in ours:
+        j, jr = by_n.get(r.n), rec_by_n.get(r.n)
+        say(
+            f"  N={r.n}: CPU/session {r.cpu_per_session:.2f} | {fmt(j, 'cpu_per_session', '.2f')} | "
+            f"{fmt(jr, 'cpu_per_session', '.2f')} % of a core; MB/session {r.mb_per_session:.2f} | "
+            f"{fmt(j, 'mb_per_session', '.2f')} | {fmt(jr, 'mb_per_session', '.2f')}; p95 added "
+            f"{p95(r):.1f} | {p95(j):.1f} | {p95(jr):.1f} ms; delivered {r.delivery:.2%} | "
+            f"{fmt(j, 'delivery', '.2%')} | {fmt(jr, 'delivery', '.2%')}"
+        )
+    common = sorted({r.n for r in passing(ours)} & {r.n for r in passing(janus)})
+    janus_best = passing(janus)[-1] if passing(janus) else None
+    if not common:
+        say("no N carried at >= 99 % by both: no ratio")
+        return {
+            "janus_sessions": janus_best.n if janus_best else 0,
+            "janus_cpu_pct_per_session": None,
+            "vs_janus_x": None,
+        }
+    n = common[-1]
+    mine, theirs = next(r for r in ours if r.n == n), by_n[n]
+    ratio = mine.cpu_per_session / theirs.cpu_per_session if theirs.cpu_per_session > 0 else float("inf")
+    recorded = rec_by_n.get(n)
+    say(
+        f"vs Janus at N={n} (the largest both carried): {mine.cpu_per_session:.2f} vs {theirs.cpu_per_session:.2f} % of a "
+        f"core per session, ratio {ratio:.1f}x"
+        + (f" ({recorded.cpu_per_session:.2f} % with Janus recording)" if recorded else "")
+        + f"; {mine.mb_per_session:.2f} vs {theirs.mb_per_session:.2f} MB per session; p95 added "
+        f"{p95(mine):.1f} vs {p95(theirs):.1f} ms"
+    )
+    return {
+        "janus_sessions": janus_best.n if janus_best else 0,
+        "compared_at_n": n,
+        "janus_cpu_pct_per_session": round(theirs.cpu_per_session, 2),
+        "janus_recording_cpu_pct_per_session": round(recorded.cpu_per_session, 2) if recorded else None,
+        "janus_mb_per_session": round(theirs.mb_per_session, 2),
+        "janus_p95_added_ms": round(p95(theirs), 1),
+        "vs_janus_x": round(ratio, 1),
     }
 
 
-IDLE_WINDOW_S = 5.0
+def p95(r: Round | None) -> float:
+    return percentile(r.latencies, 95) if r is not None and r.latencies else float("nan")
+
+
+def fmt(r: Round | None, attribute: str, spec: str) -> str:
+    return "-" if r is None else format(getattr(r, attribute), spec)
 
 
 def counts(text: str) -> list[int]:
@@ -623,4 +897,17 @@ if __name__ == "__main__":
     parser.add_argument("--load-procs", type=int, default=2, help="load processes sharing the pairs")
     parser.add_argument("--target", choices=["gateway", "passthrough"], default="gateway")
     parser.add_argument("--clip-cache", type=Path, default=default_cache_dir())
-    print(json.dumps(asyncio.run(main(parser.parse_args()))))
+    parser.add_argument("--keep-logs", type=Path, help="copy the servers' logs here before the temporary folder goes")
+    parser.add_argument("--idle-window", type=float, default=5.0, help="seconds the idle process is measured")
+    parser.add_argument("--janus", action=argparse.BooleanOptionalAction, default=True, help="ramp Debian's Janus too")
+    parser.add_argument(
+        "--janus-recording", action=argparse.BooleanOptionalAction, default=True, help="and Janus with recording on"
+    )
+    try:
+        print(json.dumps(asyncio.run(main(parser.parse_args()))))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        signum = STOPPED_BY[0] if STOPPED_BY else signal.SIGINT
+        say(
+            f"{'interrupted' if signum == signal.SIGINT else 'terminated'}: temporary files and child processes removed"
+        )
+        sys.exit(128 + signum)

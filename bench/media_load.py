@@ -4,8 +4,9 @@ test so their CPU is not counted as its own (they still share the machine's core
     python bench/media_load.py JOB.json
 
 JOB: {"clip": ClipSpec fields, "cache_dir": ..., "match": "digest"|"count", "pairs": [{"name",
-"whip_url", "publish_token", "whep_url", "view_token"}]}. For each pair a WhipPublisher sends the
-clip and, once it is connected, a WhepViewer (decode=False) receives it. Talks over stdio, one line
+"whip_url", "publish_token", "whep_url", "view_token"} or {"name", "janus_url", "room"}]}. For each
+pair a WhipPublisher sends the clip and, once it is connected, a WhepViewer (decode=False) receives
+it; for a Janus pair the same peers join the pair's VideoRoom (bench/janus_videoroom.py). Talks over stdio, one line
 each way:
     -> READY {...}                    every pair connected (or failed) and receiving
     <- REPORT <t0> <t1>               a window on time.monotonic() (the same clock in every process)
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from janus_videoroom import JanusPublisher, JanusSubscriber
 
 from rvi_platform.media_peers.clips import ClipFrame, ClipSpec, load_clip
 from rvi_platform.media_peers.tracks import ClipTrack
@@ -43,8 +46,8 @@ def say(kind: str, body: dict[str, Any]) -> None:
 class Pair:
     name: str
     track: ClipTrack
-    publisher: WhipPublisher
-    viewer: WhepViewer
+    publisher: WhipPublisher  # or its JanusPublisher subclass
+    viewer: WhepViewer  # or its JanusSubscriber subclass
     error: str | None = None
 
     def window(self, t0: float, t1: float, match: str) -> dict[str, Any]:
@@ -95,18 +98,24 @@ async def main(job: dict[str, Any]) -> None:
     spec = ClipSpec(**job["clip"])
     frames: list[ClipFrame] = load_clip(spec, Path(job["cache_dir"]))
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+    # Janus peers hold a long-poll GET per session (two per pair) besides their requests.
+    janus_limits = httpx.Limits(max_connections=4 * len(job["pairs"]) + 16, max_keepalive_connections=64)
+    async with (
+        httpx.AsyncClient(timeout=60, limits=limits) as http,
+        httpx.AsyncClient(timeout=60, limits=janus_limits) as janus_http,
+    ):
         pairs = []
         for p in job["pairs"]:
             track = ClipTrack(frames, spec.codec, fps=spec.fps)
-            pairs.append(
-                Pair(
-                    name=p["name"],
-                    track=track,
-                    publisher=WhipPublisher(p["whip_url"], p["publish_token"], track, codec=spec.codec, client=http),
-                    viewer=WhepViewer(p["whep_url"], p["view_token"], codecs=(spec.codec,), client=http),
-                )
-            )
+            publisher: WhipPublisher
+            viewer: WhepViewer
+            if p.get("janus_url"):
+                publisher = JanusPublisher(p["janus_url"], p["room"], track, client=janus_http)
+                viewer = JanusSubscriber(p["janus_url"], p["room"], publisher, client=janus_http)
+            else:
+                publisher = WhipPublisher(p["whip_url"], p["publish_token"], track, codec=spec.codec, client=http)
+                viewer = WhepViewer(p["whep_url"], p["view_token"], codecs=(spec.codec,), client=http)
+            pairs.append(Pair(name=p["name"], track=track, publisher=publisher, viewer=viewer))
         began = time.monotonic()
         await connect(pairs, http)
         say(
@@ -142,6 +151,9 @@ async def main(job: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
+    # A Ctrl-C at the terminal reaches the whole process group: the bench stops this process
+    # itself (and an ended bench closes its stdin, which ends it too).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         import uvloop
     except ImportError:

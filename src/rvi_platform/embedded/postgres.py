@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,9 @@ class EmbeddedPostgres:
     def stop(self) -> None:
         if self._server is not None:
             self._server.cleanup()
+            # Done now: pgserver's own exit hook would only take its lock again, re-creating the
+            # lock file in the runtime folder after the caller may have removed it.
+            atexit.unregister(self._server._cleanup)
             self._server = None
 
 
