@@ -78,7 +78,7 @@ def settings(gateway_db: str, kafka_bootstrap: str, tmp_path_factory: pytest.Tem
         rtsp_allow=["127.0.0.0/8"],
         rtsp_read_timeout_s=2.0,
         rtsp_idle_s=1.0,
-        cors_origins=["https://portal.example.gov.cn"],
+        cors_origins="https://portal.example.gov.cn",
     )
 
 

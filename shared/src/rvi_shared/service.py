@@ -139,13 +139,14 @@ def create_service_app(
     app.add_middleware(InputHygieneMiddleware)
     app.add_middleware(ObservabilityMiddleware, service=service)
     if origins := settings.cors_allow_origins:
-        # Outermost, so error responses carry the headers too; Location for WHIP/WHEP resources.
+        # Outermost, so error responses carry the headers too; a page on another origin reads a
+        # WHIP/WHEP resource's Location, Link, ETag and Warning (RFC 9725 4.1).
         app.add_middleware(
             CORSMiddleware,
             allow_origins=origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
-            expose_headers=["Location", "Link", "ETag", "Retry-After"],
+            expose_headers=["Location", "Link", "ETag", "Retry-After", "Warning", "Accept-Post", "Accept-Patch"],
             max_age=600,
         )
     install_error_handlers(app)

@@ -5,7 +5,6 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from rvi_shared.clock import Clock
 from rvi_shared.db import transaction
@@ -131,15 +130,4 @@ def create_app(settings: VideoGatewaySettings | None = None, clock: Clock | None
         clock_override=clock,
         on_startup=start_gateway,
     )
-    if settings.cors_origins:
-        # RFC 9725 4.1: a page on another origin publishes or plays and must read Location, Link
-        # and ETag; Starlette's middleware answers the preflight (OPTIONS) requests.
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "If-Match"],
-            expose_headers=["Location", "Link", "ETag", "Warning", "Accept-Post", "Accept-Patch"],
-            max_age=600,
-        )
     return app

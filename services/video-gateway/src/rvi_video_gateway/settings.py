@@ -48,9 +48,6 @@ class VideoGatewaySettings(ServiceSettings):
     snapshot_quality: int = Field(default=3, ge=2, le=31)
     # STUN/TURN for WebRTC peers, e.g. ["stun:stun.example.org:3478"]; none on a local network.
     ice_servers: list[str] = Field(default_factory=list)
-    # Origins whose pages may call WHIP/WHEP and the API from a browser (CORS), e.g.
-    # ["https://portal.example.gov.cn"]; none by default (same-origin pages only).
-    cors_origins: list[str] = Field(default_factory=list)
     # RTSP cameras: networks or host names the operator allows although they are loopback,
     # link-local or private (e.g. ["10.20.0.0/16", "cam.site.example"]).
     rtsp_allow: list[str] = Field(default_factory=list)
