@@ -164,6 +164,11 @@ async def feed_tokens(
 
 # The offer is read as raw text (RFC 9725: Content-Type application/sdp); declared for the OpenAPI document.
 SDP_OFFER = {"requestBody": {"required": True, "content": {SDP: {"schema": {"type": "string"}}}}}
+# RFC 9725 4.3.1: trickle ICE and ICE restart; 412 when If-Match names another version of the resource.
+SDP_FRAGMENT = {"requestBody": {"required": True, "content": {SDPFRAG: {"schema": {"type": "string"}}}}}
+PATCH_RESPONSES: dict[int | str, dict[str, object]] = {
+    412: {"description": "If-Match names another version of the resource (its ETag changed)"}
+}
 
 
 async def _offer(request: Request, content_type: str | None) -> str:
@@ -252,7 +257,13 @@ async def whip_publish(
     return _created("whip", feed_id, resource, media)
 
 
-@whip_router.patch("/{feed_id}/{resource_id}", status_code=204, response_class=Response)
+@whip_router.patch(
+    "/{feed_id}/{resource_id}",
+    status_code=204,
+    response_class=Response,
+    openapi_extra=SDP_FRAGMENT,
+    responses=PATCH_RESPONSES,
+)
 async def whip_patch(
     feed_id: str,
     resource_id: str,
@@ -302,7 +313,13 @@ async def whep_view(
     return _created("whep", feed_id, resource, media)
 
 
-@whep_router.patch("/{feed_id}/{resource_id}", status_code=204, response_class=Response)
+@whep_router.patch(
+    "/{feed_id}/{resource_id}",
+    status_code=204,
+    response_class=Response,
+    openapi_extra=SDP_FRAGMENT,
+    responses=PATCH_RESPONSES,
+)
 async def whep_patch(
     feed_id: str,
     resource_id: str,
