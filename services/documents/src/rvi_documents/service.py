@@ -296,6 +296,13 @@ class DocumentsService:
         inspection.requested_at = requested.requested_at
         inspection.updated_at = self.clock.now()
         await self.session.flush()
+        await self._issue_overtaken_closing_sets(inspection)
+
+    async def _issue_overtaken_closing_sets(self, inspection: Inspection) -> None:
+        """Sessions whose end overtook the request or the schedule (a replay from the beginning reads
+        topics in any order): their closing set is issued once the inspection and its slot are known."""
+        if inspection.enterprise_id is None or inspection.slot_start is None:
+            return
         for row in await self.repo.ended_sessions(inspection.id):
             await self.issue_closing_set(inspection, row)
 
@@ -307,6 +314,7 @@ class DocumentsService:
             inspection, Kind.ADVANCE_NOTICE, f"notice:{scheduled.slot_start.isoformat()}", [],
             lambda base: forms.advance_notice(base, inspection, self.settings.timezone),
         )  # fmt: skip
+        await self._issue_overtaken_closing_sets(inspection)
 
     async def on_rescheduled(self, inspection: Inspection, rescheduled: p.InspectionRescheduled) -> None:
         inspection.slot_start, inspection.slot_end = rescheduled.slot_start, rescheduled.slot_end
@@ -363,6 +371,8 @@ class DocumentsService:
         session, whatever the number of deliveries. False when it had already been issued."""
         row = await self.record_session_end(ended)
         await self.session.flush()
+        if inspection.slot_start is None:  # the end overtook the schedule: issued when it arrives
+            return False
         return await self.issue_closing_set(inspection, row)
 
     async def timestamp_manifest(self, row: InspectionSession) -> bool:
