@@ -11,9 +11,11 @@ from rvi_platform.testing import Tokens
 from rvi_shared.customs import registry
 
 # Each test that needs a roster of its own takes a customs district of the registry nobody else uses
-# in the session (Ningbo and its Cixi office are the shared fixtures of the other tests): officers
-# are eligible by office or district, so distinct districts keep the rosters apart.
-_FREE_DISTRICTS = iter([d for d in registry().districts.values() if d.name_en != "Ningbo"])
+# in the session (Ningbo and its Cixi office are the shared fixtures of the other tests; RESERVED
+# ones belong to test_roster_offices): officers are eligible by office or district, so distinct
+# districts keep the rosters apart.
+RESERVED = frozenset({"Ningbo", "Shenzhen", "Urumqi", "Lhasa"})
+_FREE_DISTRICTS = iter([d for d in registry().districts.values() if d.name_en not in RESERVED])
 
 
 def officer_body(office: str, district: str, credential_no: str, **overrides: Any) -> dict[str, Any]:
