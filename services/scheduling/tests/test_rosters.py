@@ -196,14 +196,16 @@ async def test_bulk_roster_updates_over_the_personnel_topic(
     tag = uuid.uuid4().hex[:6].upper()
     system = tokens.header(tokens.system())
 
-    def record(officer_id: str, credential_no: str, active: bool = True) -> p.OfficerUpdated:
+    def record(
+        officer_id: str, credential_no: str, active: bool = True, customs_office: str = office
+    ) -> p.OfficerUpdated:
         return p.OfficerUpdated(
             officer_id=officer_id,
             name=f"Officer {officer_id}",
             credential_no=credential_no,
             credential_valid_from=date(2024, 1, 1),
             credential_valid_until=date(2029, 12, 31),
-            customs_office=office,
+            customs_office=customs_office,
             district=district,
             languages=["zh"],
             active=active,
@@ -237,7 +239,11 @@ async def test_bulk_roster_updates_over_the_personnel_topic(
     officers = await eventually(roster, "two officers on the roster")
     assert sorted(o["credential_no"] for o in officers) == [f"{tag}-C1", f"{tag}-C2"]
 
-    await send(record(f"{tag}-3", f"{tag}-C1"), record(f"{tag}-2", f"{tag}-C2", active=False))
+    await send(
+        record(f"{tag}-3", f"{tag}-C1"),
+        record(f"{tag}-4", f"{tag}-C4", customs_office="Atlantis"),
+        record(f"{tag}-2", f"{tag}-C2", active=False),
+    )
 
     async def retired() -> bool:
         return (await live_client.get(f"/v1/officers/{tag}-2", headers=system)).json()["active"] is False
@@ -250,3 +256,11 @@ async def test_bulk_roster_updates_over_the_personnel_topic(
         if r.key == f"{tag}-3".encode()
     ]
     assert dead and f"belongs to officer '{tag}-1'" in dict(dead[0].headers)["error"].decode()
+
+    async def refused() -> list | None:  # another key, maybe another partition: wait for it
+        records = await read_topic(kafka_bootstrap, "rvi.personnel.dlq", want=1000, timeout_s=5)
+        return [r for r in records if r.key == f"{tag}-4".encode()] or None
+
+    nowhere = await eventually(refused, "the record naming no customs office in the DLQ")
+    assert "'Atlantis' is no customs office" in dict(nowhere[0].headers)["error"].decode()
+    assert (await live_client.get(f"/v1/officers/{tag}-4", headers=system)).status_code == 404
