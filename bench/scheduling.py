@@ -20,6 +20,7 @@ from rvi_scheduling.calendar.working import WorkingCalendar
 from rvi_scheduling.plans.planner import Offer, SolverLimits, _at, _minutes, eligible_on, plan_offers
 from rvi_scheduling.plans.solver import SiteTask, _solve, buffer_minutes, merged
 from rvi_scheduling.rosters.assignment import Candidate
+from rvi_shared.customs import registry
 
 DISTRICTS = {
     "Shijiazhuang": (38.04, 114.51),
@@ -40,6 +41,17 @@ DISTRICTS = {
     "Chongqing": (29.56, 106.55),
     "Urumqi": (43.83, 87.62),
 }
+
+
+def subordinate_office(district: str) -> str:
+    """A subordinate office (隶属海关) of the district from the customs office registry, preferring
+    one other than the district's own office; the district itself when the registry lists none."""
+    offices = [o.name_en for o in registry().offices if o.district.name_en == district and not o.is_district]
+    others = [name for name in offices if name != f"{district} office"]
+    return (others or offices or [district])[0]
+
+
+SUBORDINATE = {district: subordinate_office(district) for district in DISTRICTS}
 START = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # Mon 09:00 in Asia/Shanghai
 WEEKS = 4
 HORIZON_DAYS = 7 * WEEKS
@@ -59,7 +71,7 @@ def officers(rng: random.Random, count: int) -> list[Candidate]:
     roster = []
     for n in range(count):
         district = names[n % len(names)]
-        office = district if n % 3 else f"{district}-sub"
+        office = district if n % 3 else SUBORDINATE[district]
         until = date(2026, 11, 20) if n % 23 == 0 else date(2029, 12, 31)  # a few credentials expire mid-period
         roster.append(Candidate(f"O{n:03d}", f"Officer {n}", f"C-{n:04d}", office, district, date(2024, 1, 1), until))
     for officer in rng.sample(roster, count // 10):  # leave for some
@@ -77,7 +89,7 @@ def requests(rng: random.Random, count: int) -> list[Request]:
             SiteTask(f"S{k}", lat + rng.uniform(-0.15, 0.15), lon + rng.uniform(-0.15, 0.15), 25)
             for k in range(rng.choice((1, 1, 1, 2, 3, 5)))
         ]
-        office = district if rng.random() < 0.6 else f"{district}-sub"
+        office = district if rng.random() < 0.6 else SUBORDINATE[district]
         arrives = START + timedelta(days=7 * WEEKS * n / count)  # arriving over four weeks
         out.append(Request(office, district, sites, arrives))
     return out

@@ -8,6 +8,14 @@ from typing import Any
 import httpx
 
 from rvi_platform.testing import Tokens
+from rvi_shared.customs import registry
+
+# Each test that needs a roster of its own takes a customs district of the registry nobody else uses
+# in the session (Ningbo and its Cixi office are the shared fixtures of the other tests; RESERVED
+# ones belong to test_roster_offices): officers are eligible by office or district, so distinct
+# districts keep the rosters apart.
+RESERVED = frozenset({"Ningbo", "Shenzhen", "Urumqi", "Lhasa"})
+_FREE_DISTRICTS = iter([d for d in registry().districts.values() if d.name_en not in RESERVED])
 
 
 def officer_body(office: str, district: str, credential_no: str, **overrides: Any) -> dict[str, Any]:
@@ -39,3 +47,10 @@ async def register(
         assert response.status_code == 200, response.text
         ids.append(officer_id)
     return ids
+
+
+def unique_office() -> tuple[str, str]:
+    """(customs office, district) of a real district no other test of the session uses: the office
+    is the district's own (直属海关), named in English as the personnel system does."""
+    district = next(_FREE_DISTRICTS)
+    return district.name_en, district.name_en

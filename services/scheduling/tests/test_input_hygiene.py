@@ -23,10 +23,6 @@ def body(**overrides: Any) -> dict[str, Any]:
         "customs": "Cixi",
         "sites": [{"site_id": "S1", "name": "Zhouxiang base", "latitude": 30.17, "longitude": 121.27}],
         "checklist_items": [{"item_id": "I1", "description": "agricultural inputs"}],
-        "officers": [
-            {"officer_id": "O1", "name": "Wang Li", "credential_no": "NB-0001"},
-            {"officer_id": "O2", "name": "Chen Jie", "credential_no": "NB-0002"},
-        ],
     }
     value.update(overrides)
     return value

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from email import message_from_bytes
@@ -111,7 +112,7 @@ async def schedule_with_channels(
     client: httpx.AsyncClient, tokens: Tokens, kafka_bootstrap: str, clock: ManualClock, webhook_port: int
 ) -> tuple[dict, str, list[str]]:
     office, district = unique_office()
-    tag = office[-6:]
+    tag = uuid.uuid4().hex[:6]
     emails = []
     for n in range(2):
         email = f"officer{n}-{tag}@customs.test"

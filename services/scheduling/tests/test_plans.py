@@ -11,6 +11,7 @@ import httpx
 from rvi_platform.testing import Tokens
 from rvi_scheduling.plans.solver import SiteTask, buffer_minutes, plan_day
 from rvi_shared.clock import ManualClock
+from rvi_shared.identifiers import example_uscc
 
 from .roster import register  # noqa: TID252
 from .test_inspections_api import inspection_body  # noqa: TID252
@@ -96,7 +97,7 @@ async def test_the_cixi_inspection_is_planned_as_one_day_and_the_enterprise_choo
         assert late.status_code == 422 and "GACC-RVI 4(I)" in late.json()["detail"]
     finally:
         clock.advance(-(datetime.fromisoformat(offers[0]["slot_start"]) - clock.now() - timedelta(hours=1)))
-    other = tokens.header(tokens.enterprise(f"E-{uuid.uuid4().hex[:6]}"))
+    other = tokens.header(tokens.enterprise(example_uscc(uuid.uuid4().hex)))
     assert (await live_client.post(url, json={"offer_id": "1"}, headers=other)).status_code == 403
 
 
@@ -105,7 +106,7 @@ async def test_the_tasks_of_one_enterprise_in_the_period_share_one_day_and_team(
 ) -> None:
     office, district = unique_office()
     await register(live_client, tokens, office, district, 4)
-    enterprise_id = f"E-{uuid.uuid4().hex[:8]}"
+    enterprise_id = example_uscc(uuid.uuid4().hex)
     system = tokens.header(tokens.system())
     sites = [{"site_id": s, "name": n, "latitude": lat, "longitude": lon} for s, n, lat, lon in CIXI_SITES]
     first = (

@@ -13,9 +13,10 @@ from rvi_platform.testing import Tokens, eventually, read_topic
 from rvi_shared.clock import ManualClock
 from rvi_shared.events import new_event, topic_for
 from rvi_shared.events import payloads as p
+from rvi_shared.identifiers import example_uscc
 from rvi_shared.messaging.kafka import ensure_topics, make_producer
 
-from .roster import officer_body, register  # noqa: TID252
+from .roster import officer_body, register, unique_office  # noqa: TID252
 from .test_inspections_api import inspection_body  # noqa: TID252
 
 
@@ -50,7 +51,7 @@ async def decide_remote(kafka_bootstrap: str, inspections: list[dict], clock: Ma
 
 
 async def create(client: httpx.AsyncClient, tokens: Tokens, office: str, **overrides: object) -> httpx.Response:
-    body = inspection_body(f"E-{uuid.uuid4().hex[:8]}", customs=office, **overrides)
+    body = inspection_body(example_uscc(uuid.uuid4().hex), customs=office, **overrides)
     return await client.post("/v1/inspections", json=body, headers=tokens.header(tokens.system()))
 
 
@@ -62,22 +63,17 @@ async def scheduled(client: httpx.AsyncClient, tokens: Tokens, ids: list[str], t
     return await eventually(check, "all scheduled", timeout_s)
 
 
-def unique_office() -> tuple[str, str]:
-    tag = uuid.uuid4().hex[:6]
-    return f"Office-{tag}", f"District-{tag}"
-
-
 async def test_the_team_is_two_officers_of_the_office_in_service_with_valid_credentials(
     live_client: httpx.AsyncClient, tokens: Tokens, kafka_bootstrap: str, clock: ManualClock
 ) -> None:
     office, district = unique_office()
     system = tokens.header(tokens.system())
-    tag = office[-6:].upper()
+    tag = uuid.uuid4().hex[:6].upper()
     officers = {
         "expired": officer_body(office, district, f"{tag}-X", credential_valid_until="2026-11-24"),
         "not-yet": officer_body(office, district, f"{tag}-Y", credential_valid_from="2027-01-01"),
         "retired": officer_body(office, district, f"{tag}-R", active=False),
-        "other-district": officer_body("Elsewhere", "Elsewhere", f"{tag}-E"),
+        "other-district": officer_body(*unique_office(), f"{tag}-E"),
         "a": officer_body(office, district, f"{tag}-A"),
         "b": officer_body(office, district, f"{tag}-B"),
     }
@@ -132,11 +128,11 @@ async def test_a_named_team_is_checked_at_request_naming_officer_and_rule(
 ) -> None:
     office, district = unique_office()
     system = tokens.header(tokens.system())
-    tag = office[-6:].upper()
+    tag = uuid.uuid4().hex[:6].upper()
     for key, body in {
         "ok": officer_body(office, district, f"{tag}-1"),
         "expired": officer_body(office, district, f"{tag}-2", credential_valid_until="2026-01-31"),
-        "far": officer_body("Far", "Far", f"{tag}-3"),
+        "far": officer_body(*unique_office(), f"{tag}-3"),
     }.items():
         assert (await client.put(f"/v1/officers/{tag}-{key}", json=body, headers=system)).status_code == 200
 
@@ -197,17 +193,19 @@ async def test_bulk_roster_updates_over_the_personnel_topic(
     live_client: httpx.AsyncClient, tokens: Tokens, kafka_bootstrap: str, clock: ManualClock
 ) -> None:
     office, district = unique_office()
-    tag = office[-6:].upper()
+    tag = uuid.uuid4().hex[:6].upper()
     system = tokens.header(tokens.system())
 
-    def record(officer_id: str, credential_no: str, active: bool = True) -> p.OfficerUpdated:
+    def record(
+        officer_id: str, credential_no: str, active: bool = True, customs_office: str = office
+    ) -> p.OfficerUpdated:
         return p.OfficerUpdated(
             officer_id=officer_id,
             name=f"Officer {officer_id}",
             credential_no=credential_no,
             credential_valid_from=date(2024, 1, 1),
             credential_valid_until=date(2029, 12, 31),
-            customs_office=office,
+            customs_office=customs_office,
             district=district,
             languages=["zh"],
             active=active,
@@ -241,7 +239,11 @@ async def test_bulk_roster_updates_over_the_personnel_topic(
     officers = await eventually(roster, "two officers on the roster")
     assert sorted(o["credential_no"] for o in officers) == [f"{tag}-C1", f"{tag}-C2"]
 
-    await send(record(f"{tag}-3", f"{tag}-C1"), record(f"{tag}-2", f"{tag}-C2", active=False))
+    await send(
+        record(f"{tag}-3", f"{tag}-C1"),
+        record(f"{tag}-4", f"{tag}-C4", customs_office="Atlantis"),
+        record(f"{tag}-2", f"{tag}-C2", active=False),
+    )
 
     async def retired() -> bool:
         return (await live_client.get(f"/v1/officers/{tag}-2", headers=system)).json()["active"] is False
@@ -254,3 +256,11 @@ async def test_bulk_roster_updates_over_the_personnel_topic(
         if r.key == f"{tag}-3".encode()
     ]
     assert dead and f"belongs to officer '{tag}-1'" in dict(dead[0].headers)["error"].decode()
+
+    async def refused() -> list | None:  # another key, maybe another partition: wait for it
+        records = await read_topic(kafka_bootstrap, "rvi.personnel.dlq", want=1000, timeout_s=5)
+        return [r for r in records if r.key == f"{tag}-4".encode()] or None
+
+    nowhere = await eventually(refused, "the record naming no customs office in the DLQ")
+    assert "'Atlantis' is no customs office" in dict(nowhere[0].headers)["error"].decode()
+    assert (await live_client.get(f"/v1/officers/{tag}-4", headers=system)).status_code == 404

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from rvi_scheduling.rosters.offices import district_key, office_key
+
 MIN_TEAM = 2
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -35,9 +37,13 @@ class Candidate:
     def free(self, start: datetime, end: datetime) -> bool:
         return all(end <= b_start or b_end <= start for b_start, b_end in self.busy)
 
+    def of_office(self, office: str) -> bool:
+        return office_key(self.customs_office) == office_key(office)
+
     def belongs_to(self, office: str, district: str | None) -> bool:
-        return self.customs_office.casefold() == office.casefold() or (
-            district is not None and self.district.casefold() == district.casefold()
+        """Of `office` or of `district`, however each is named (code, Chinese or English name)."""
+        return self.of_office(office) or (
+            district is not None and district_key(self.district) == district_key(district)
         )
 
 
@@ -90,7 +96,7 @@ def violations(
 
 def fairness_key(candidate: Candidate, office: str) -> tuple[bool, int, datetime, str]:
     return (
-        candidate.customs_office.casefold() != office.casefold(),
+        not candidate.of_office(office),
         candidate.load,
         candidate.last_assigned_at or NEVER,
         candidate.officer_id,

@@ -20,6 +20,10 @@ class RosterOfficer(Base):
     credential_valid_until: Mapped[date] = mapped_column(Date)
     customs_office: Mapped[str] = mapped_column(String(64), index=True)
     district: Mapped[str] = mapped_column(String(64), index=True)
+    # The registry's office and district as written above resolve to (rosters/offices.py), so that
+    # a roster query finds the officer however the inspection names the office.
+    office_key: Mapped[str] = mapped_column(String(64), index=True)
+    district_key: Mapped[str] = mapped_column(String(64), index=True)
     languages: Mapped[list[str]] = mapped_column(JSON)
     email: Mapped[str | None] = mapped_column(String(320))
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_scheduling.rosters.assignment import Candidate
 from rvi_scheduling.rosters.models import Assignment, OfficerAbsence, RosterOfficer
+from rvi_scheduling.rosters.offices import district_key, office_key
 
 
 class RosterRepository:
@@ -29,13 +30,18 @@ class RosterRepository:
     async def listing(self, office: str | None, district: str | None) -> Sequence[RosterOfficer]:
         stmt = select(RosterOfficer).order_by(RosterOfficer.officer_id)
         if office:
-            stmt = stmt.where(func.lower(RosterOfficer.customs_office) == office.lower())
+            stmt = stmt.where(RosterOfficer.office_key == office_key(office))
         if district:
-            stmt = stmt.where(func.lower(RosterOfficer.district) == district.lower())
+            stmt = stmt.where(RosterOfficer.district_key == district_key(district))
         return (await self.session.execute(stmt)).scalars().all()
 
     async def upsert(self, officer_id: str, values: dict[str, object]) -> RosterOfficer:
         """Insert or update in one statement: concurrent registrations of one officer never collide."""
+        values = {
+            **values,
+            "office_key": office_key(str(values["customs_office"])),
+            "district_key": district_key(str(values["district"])),
+        }
         stmt = (
             pg_insert(RosterOfficer)
             .values(officer_id=officer_id, **values)
@@ -49,16 +55,12 @@ class RosterRepository:
         self.session.add(row)
 
     async def district_of(self, office: str) -> str | None:
-        """The district of a customs office, as the roster knows it (an office is its own district
-        when officers are registered with it as their district)."""
+        """The district of an office the registry does not know, as the roster knows it (an office
+        is its own district when officers are registered with it as their district)."""
+        key = office_key(office)
         stmt = (
             select(RosterOfficer.district)
-            .where(
-                or_(
-                    func.lower(RosterOfficer.customs_office) == office.lower(),
-                    func.lower(RosterOfficer.district) == office.lower(),
-                )
-            )
+            .where(or_(RosterOfficer.office_key == key, RosterOfficer.district_key == key))
             .limit(1)
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
@@ -76,15 +78,15 @@ class RosterRepository:
         # Team choices for one district are serialised: two events handled at once never book
         # the same officer twice (released at commit).
         await self.session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"roster:{(district or office).lower()}"}
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"roster:{district_key(district or office)}"}
         )
         stmt = select(RosterOfficer)
         if officer_ids is not None:
             stmt = stmt.where(RosterOfficer.officer_id.in_(officer_ids))
         else:
-            conditions = [func.lower(RosterOfficer.customs_office) == office.lower()]
+            conditions = [RosterOfficer.office_key == office_key(office)]
             if district:
-                conditions.append(func.lower(RosterOfficer.district) == district.lower())
+                conditions.append(RosterOfficer.district_key == district_key(district))
             stmt = stmt.where(or_(*conditions))
         officers = (await self.session.execute(stmt)).scalars().all()
         if not officers:

@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from rvi_shared.customs import CustomsOfficeName
+
 
 class OfficerIn(BaseModel):
     """From the customs personnel system."""
@@ -15,8 +17,8 @@ class OfficerIn(BaseModel):
     credential_no: str = Field(min_length=1, max_length=64, description="enforcement credential number")
     credential_valid_from: date
     credential_valid_until: date
-    customs_office: str = Field(min_length=1, max_length=64, description="e.g. Cixi")
-    district: str = Field(min_length=1, max_length=64, description="customs district, e.g. Ningbo")
+    customs_office: CustomsOfficeName = Field(description="the officer's customs office, e.g. Cixi, 3105, 慈溪海关")
+    district: CustomsOfficeName = Field(description="its customs district (直属海关), e.g. Ningbo, 3100, 宁波海关")
     languages: list[str] = Field(default_factory=list, description="BCP 47 tags, e.g. zh, en")
     active: bool = True
     email: str | None = Field(default=None, max_length=320, description="where assignments are sent")
@@ -29,6 +31,8 @@ class OfficerIn(BaseModel):
 
 
 class OfficerOut(OfficerIn):
+    customs_office: str  # as registered; not validated again on the way out
+    district: str
     officer_id: str
     last_assigned_at: datetime | None
     updated_at: datetime

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rvi_scheduling.rosters import offices
 from rvi_scheduling.rosters.assignment import Candidate, Violation, violations
 from rvi_scheduling.rosters.models import Assignment, OfficerAbsence, RosterOfficer
 from rvi_scheduling.rosters.repository import RosterRepository
@@ -60,7 +61,9 @@ class RosterService:
         return row
 
     async def district_of(self, office: str) -> str | None:
-        return await self.repo.district_of(office)
+        """The office's district from the customs office registry (DOMAIN 10); for a name the
+        registry does not know (an inspection stored before it), as the roster knows it."""
+        return offices.district_of(office) or await self.repo.district_of(office)
 
     async def candidates(
         self, office: str, district: str | None, window: tuple[datetime, datetime], officer_ids: Sequence[str] | None
