@@ -328,14 +328,16 @@ async def test_a_clip_left_by_a_dead_gateway_is_closed_from_its_fragments(
 
     # The crash: the recorder vanishes from this process unclosed (kept referenced so nothing
     # flushes it), and the row belongs to an instance that never beats.
-    plane = app.state.media_plane
-    crashed = plane.recordings.pop(recording_id)
-    plane.feeds[feed["feed_id"]].detach(crashed.recorder)
+    # The row moves first: a sweep between the two steps must not see a clip of this instance
+    # missing from its plane (that is how a restart under the same instance id looks).
     async with db.begin() as conn:
         await conn.execute(
             text("UPDATE video_gateway.recordings SET instance_id = 'gw-crashed' WHERE recording_id = :id"),
             {"id": recording_id},
         )
+    plane = app.state.media_plane
+    crashed = plane.recordings.pop(recording_id)
+    plane.feeds[feed["feed_id"]].detach(crashed.recorder)
 
     async def recovered() -> dict[str, Any] | None:
         rows = (await client.get(f"/v1/sessions/{sid}/recordings", headers=officer)).json()
