@@ -18,7 +18,7 @@ import pytest
 from playwright.async_api import BrowserContext, Page, async_playwright
 
 from rvi_platform.console.links import sign_in_link
-from rvi_platform.demo import ENTERPRISE_NAME, SITES, Endpoints, stage_inspection
+from rvi_platform.demo import ENTERPRISE_NAME, REQUIRED_DOCUMENTS, SITES, Endpoints, scan_png, stage_inspection
 from rvi_platform.embedded.ports import free_port
 from rvi_platform.services import ServiceProcess, spec
 from rvi_platform.stack import Stack
@@ -170,8 +170,17 @@ async def test_console_runs_an_inspection_in_two_browsers(
 ) -> None:
     inspection_id = str(uuid.uuid4())
     async with httpx.AsyncClient(timeout=30) as client:
+        # The notice asks for three documents, which the enterprise uploads on the page; the
+        # equipment test runs over WHIP from aiortc (Chromium's fake camera misses the thresholds).
         await stage_inspection(
-            client, endpoints, platform.jwt_secret, str(platform.clock_file), ENTERPRISE_ID, inspection_id
+            client,
+            endpoints,
+            platform.jwt_secret,
+            str(platform.clock_file),
+            ENTERPRISE_ID,
+            inspection_id,
+            required_documents=REQUIRED_DOCUMENTS,
+            upload_documents=False,
         )
     ent_next = f"/enterprise/inspections/{inspection_id}"
     off_next = f"/officer/inspections/{inspection_id}"
@@ -211,14 +220,24 @@ async def test_console_runs_an_inspection_in_two_browsers(
             await ent.page.get_by_label("Language").select_option("zh-CN")
             await ent.page.get_by_role("heading", name="远程视频检查通知").wait_for()
 
-            # Readiness (GACC-RVI 4(II)): the enterprise's declaration.
-            # Bad input first: without the documents, scheduling refuses (409), shown in Chinese.
+            # Readiness (GACC-RVI 4(II)), checked from the record: what is missing is listed in
+            # Chinese, and confirming before the uploads is refused (409), explained in Chinese.
+            missing = ent.page.get_by_test_id("readiness-missing")
+            for label in ("企业代表身份证件", "授权委托书", "营业执照"):
+                await missing.get_by_text(f"材料未提交：{label}").wait_for(timeout=30_000)
             ent.expect(409, r"/readiness$")
-            await ent.page.get_by_role("checkbox", name="设备测试已通过").check()
             await ent.page.get_by_role("button", name="确认就绪").click()
-            refusal = ent.page.get_by_role("alert").filter(has_text="required documents not submitted")
+            refusal = ent.page.get_by_role("alert").filter(has_text="document not submitted")
             await refusal.get_by_text("当前状态下不能执行此操作").wait_for(timeout=30_000)
-            await ent.page.get_by_role("checkbox", name="所需材料已提交").check()
+            # The uploads, from the file picker: a PNG standing in for each scan.
+            uploads = ent.page.get_by_test_id("uploads")
+            for kind, label in zip(REQUIRED_DOCUMENTS, ("企业代表身份证件", "授权委托书", "营业执照"), strict=True):
+                await uploads.get_by_label(label).set_input_files(
+                    {"name": f"{kind}.png", "mimeType": "image/png", "buffer": scan_png([label, "Li Mei"])}
+                )
+                await uploads.get_by_text(f"已收到：{kind}.png").wait_for(timeout=30_000)
+            await ent.page.get_by_test_id("readiness-complete").wait_for(timeout=60_000)
+            await ent.check("03-enterprise-uploads-zh")
             await ent.page.get_by_role("button", name="确认就绪").click()
             await ent.page.get_by_text("已确认就绪").wait_for()
             await ent.page.get_by_role("link", name="我的检查").click()
@@ -331,19 +350,56 @@ async def test_console_runs_an_inspection_in_two_browsers(
             await off.page.get_by_text("Chain verified").wait_for(timeout=30_000)
             await off.check("07-officer-ended")
 
-            # The enterprise's page sees the session over, then it reads and signs the issued document.
+            # The documents (GACC-RVI 4(IV)): the enterprise's page lists them, each with its
+            # number, waiting for the officers; both officers sign, then the enterprise.
             await ent.page.get_by_text("检查已结束，谢谢配合。").wait_for(timeout=30_000)
             await ent.page.goto(f"{console}{ent_next}/documents")
-            await ent.page.get_by_test_id("document").first.wait_for(timeout=60_000)
-            await ent.page.get_by_role("textbox", name="印章编号").fill("CIXI-FRESH-FOOD-ORG-SEAL")
-            await ent.page.get_by_role("checkbox", name="我已阅读本记录并认可其内容").check()
-            await ent.check("08-enterprise-documents")
-            await ent.page.get_by_role("button", name="签署", exact=True).click()
-            await ent.page.get_by_text("签署", exact=False).get_by_text("于").first.wait_for(timeout=30_000)
+            record = ent.page.get_by_test_id("document").filter(
+                has=ent.page.get_by_role("heading", name="远程视频检查记录", exact=True)
+            )
+            await record.get_by_test_id("awaiting").get_by_text("待签署").wait_for(timeout=60_000)
+            assert await ent.page.get_by_role("button", name="签署", exact=True).count() == 0
+            await ent.check("08a-enterprise-documents-awaiting")
+
+            signed_kinds = ("inspection_record", "work_record")
+            for tab, persona, credential in ((off, "officer-wang", "NB-0001"), (None, "officer-chen", "NB-0002")):
+                ctx = None
+                if tab is None:
+                    ctx = await browser.new_context(**DESKTOP, locale="en-US")
+                    tab = await new_tab(ctx, persona)
+                    tabs.append(tab)
+                    await tab.page.goto(sign_in_link(console, persona, off_next))
+                else:
+                    await tab.page.goto(f"{console}{off_next}")
+                table = tab.page.get_by_test_id("officer-documents")
+                await table.wait_for(timeout=30_000)
+                for kind in signed_kinds:
+                    row = table.locator(f"tr[data-kind={kind}]")
+                    number = row.get_by_role("cell").nth(1)
+                    await row.get_by_role("button", name="Sign as officer").click(timeout=60_000)
+                    await row.get_by_text(re.compile(rf"officers signed: .*{credential}")).wait_for(timeout=30_000)
+                    assert re.search(r"\d", await number.text_content() or ""), "the document has its number"
+                if ctx is not None:
+                    assert not tab.unexpected_errors, f"{tab.name}: console errors {tab.unexpected_errors}"
+                    tabs.remove(tab)
+                    await ctx.close()
+
+            for name in ("远程视频检查记录", "核查工作记录"):
+                card = ent.page.get_by_test_id("document").filter(
+                    has=ent.page.get_by_role("heading", name=name, exact=True)
+                )
+                await card.get_by_role("textbox", name="印章编号").fill("CIXI-FRESH-FOOD-ORG-SEAL", timeout=30_000)
+                await card.get_by_role("checkbox", name="我已阅读本记录并认可其内容").check()
+                if name == "远程视频检查记录":
+                    await ent.check("08-enterprise-documents")
+                await card.get_by_role("button", name="签署", exact=True).click()
+                await card.get_by_text("Li Mei 于").wait_for(timeout=30_000)
 
             # The officer sees the enterprise's signature and seal on the inspection's page.
             await off.page.goto(f"{console}{off_next}")
-            signed = off.page.get_by_test_id("officer-documents").get_by_text("Signed by Li Mei")
+            signed = off.page.locator("[data-testid=officer-documents] tr[data-kind=inspection_record]").get_by_text(
+                "Signed by Li Mei"
+            )
             await signed.wait_for(timeout=30_000)
             assert "CIXI-FRESH-FOOD-ORG-SEAL" in (await signed.text_content() or "")
             await off.check("08b-officer-documents")
@@ -398,7 +454,15 @@ async def test_console_runs_an_inspection_in_two_browsers(
         assert verified["ok"] is True and verified["files_checked"] >= 2
         enterprise = tokens.enterprise(ENTERPRISE_ID)
         docs = await api(client, f"{endpoints.documents}/v1/inspections/{inspection_id}/documents", enterprise)
-        assert docs and docs[0]["signed_at"] and docs[0]["seal"] == "CIXI-FRESH-FOOD-ORG-SEAL"
+        by_kind = {d["kind"]: d for d in docs}
+        for kind in ("inspection_record", "work_record"):
+            doc = by_kind[kind]
+            assert doc["signed_at"] and doc["seal"] == "CIXI-FRESH-FOOD-ORG-SEAL", doc
+            assert {"officer:NB-0001", "officer:NB-0002", "enterprise"} <= set(doc["signed_slots"]), doc
+            assert doc["expected_signers"] == [] and doc["number"], doc
+        uploaded = await api(client, f"{endpoints.documents}/v1/inspections/{inspection_id}/uploads", enterprise)
+        assert {u["kind"] for u in uploaded} >= set(REQUIRED_DOCUMENTS)
+        assert all(u["content_type"] == "image/png" for u in uploaded)
         system = tokens.system()
         deadline = asyncio.get_running_loop().time() + 60
         while True:
@@ -448,9 +512,6 @@ async def test_equipment_test_shows_the_gateways_figures_and_verdict(
                 assert failure in shown
             width = f"{round(result['measurement']['width'])} px"
             await ent.page.get_by_role("cell", name=width).first.wait_for()
-            assert await ent.page.get_by_role("checkbox", name="The equipment test passed").is_checked() == (
-                result["state"] == "passed"
-            )
             if result["state"] == "failed":
                 await ent.page.get_by_text("shifted on-site").first.wait_for(timeout=60_000)
             assert not ent.unexpected_errors, ent.unexpected_errors
@@ -470,7 +531,7 @@ async def test_officer_shifts_a_session_on_site_with_a_reason_code(
         )
         ready = await client.post(
             f"{endpoints.scheduling}/v1/inspections/{inspection_id}/readiness",
-            json={"equipment_test_passed": True, "documents_submitted": True},
+            json={"contact_name": "Li Mei"},
             headers=tokens.header(tokens.enterprise(enterprise_id)),
         )
         assert ready.status_code == 200, ready.text

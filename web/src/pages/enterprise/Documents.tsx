@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useParams } from 'react-router';
 import { documents } from '../../api/documents';
-import type { DocumentRecord } from '../../api/types';
+import type { DocumentRecord, Signer } from '../../api/types';
 import { usePrincipal } from '../../App';
 import { ErrorBox, Loading, StateBadge, useLoad, When } from '../../components/ui';
 
@@ -46,9 +46,14 @@ function SignForm({ doc, onSigned }: { doc: DocumentRecord; onSigned: () => void
   );
 }
 
+/** Who may sign next, in the page's language. */
+export function signerLabels(signers: Signer[], language: string): string {
+  return signers.map((s) => (language.startsWith('zh') ? s.label_zh : s.label_en)).join(', ');
+}
+
 export function EnterpriseDocuments() {
   const { id = '' } = useParams();
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const list = useLoad(() => documents.forInspection(id), [id], 5000);
   const [error, setError] = useState<unknown>(null);
   const openPdf = (documentId: string) =>
@@ -66,6 +71,8 @@ export function EnterpriseDocuments() {
         <article key={d.document_id} className="card" data-testid="document">
           <h2>{t(`documents.kinds.${d.kind}`, { defaultValue: d.kind })}</h2>
           <dl className="facts">
+            <dt>{t('documents.number')}</dt>
+            <dd>{d.number ?? t('documents.noNumber')}</dd>
             <dt>{t('documents.state')}</dt>
             <dd>
               <StateBadge state={d.state} />
@@ -86,9 +93,13 @@ export function EnterpriseDocuments() {
             <p className="ok" role="status">
               {t('documents.signed', { name: d.signer_name, time: new Date(d.signed_at).toLocaleString() })}
             </p>
-          ) : (
+          ) : d.expected_signers.some((s) => s.key === 'enterprise') ? (
             <SignForm doc={d} onSigned={list.reload} />
-          )}
+          ) : d.expected_signers.length > 0 ? (
+            <p className="muted" data-testid="awaiting">
+              {t('documents.awaiting', { signers: signerLabels(d.expected_signers, i18n.language) })}
+            </p>
+          ) : null}
         </article>
       ))}
     </>
