@@ -9,6 +9,7 @@ import asyncio
 import re
 import subprocess
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -237,6 +238,7 @@ async def test_console_runs_an_inspection_in_two_browsers(
                 )
                 await uploads.get_by_text(f"已收到：{kind}.png").wait_for(timeout=30_000)
             await ent.page.get_by_test_id("readiness-complete").wait_for(timeout=60_000)
+            await refusal.wait_for(state="detached")  # the refusal no longer holds
             await ent.check("03-enterprise-uploads-zh")
             await ent.page.get_by_role("button", name="确认就绪").click()
             await ent.page.get_by_text("已确认就绪").wait_for()
@@ -274,6 +276,23 @@ async def test_console_runs_an_inspection_in_two_browsers(
             await off.page.wait_for_function(
                 "() => /^[0-9]/.test(document.querySelector('[data-testid=bitrate]')?.textContent || '')",
                 timeout=30_000,
+            )
+            # Talk-back: the officer's (fake) microphone over WHIP, push-to-talk then open; the
+            # enterprise's page plays it over WHEP and receives its audio.
+            await off.page.get_by_role("button", name="Start talk-back").click()
+            talk_state = off.page.get_by_test_id("talk-state")
+            await talk_state.get_by_text("Microphone off.").wait_for(timeout=30_000)
+            hold = off.page.get_by_role("button", name="Hold to talk")
+            await hold.dispatch_event("pointerdown")
+            await talk_state.get_by_text("On air").wait_for()
+            await hold.dispatch_event("pointerup")
+            await talk_state.get_by_text("Microphone off.").wait_for()
+            await off.page.get_by_role("checkbox", name="Keep the microphone open").check()
+            await talk_state.get_by_text("On air").wait_for()
+            await ent.page.get_by_text("执法人员已接入").wait_for(timeout=30_000)
+            await ent.page.wait_for_function(
+                "() => Number(document.querySelector('[data-testid=talkback-audio]')?.dataset.bytes || 0) > 1000",
+                timeout=60_000,
             )
             await ent.check("05-enterprise-publish")
             await off.check("06-officer-live")
@@ -320,6 +339,24 @@ async def test_console_runs_an_inspection_in_two_browsers(
             sites = off.page.get_by_test_id("site-locations")
             await sites.get_by_text(f"S1 {SITES[0][1]}: passed").wait_for(timeout=30_000)
             await sites.get_by_text(f"S2 {SITES[1][1]}: not checked yet").wait_for()
+
+            # Checklist results (DOMAIN 8) at the located site, with recorded steps as evidence.
+            # Bad input first: I4 (records) needs a still; none given, the gateway's 422 is shown.
+            form = off.page.get_by_test_id("results-form")
+            await form.get_by_role("combobox", name="Site inspected").select_option("S1")
+            await form.get_by_role("combobox", name="Checklist item").select_option("I4")
+            off.expect(422, r"/results/S1/I4$")
+            await form.get_by_role("button", name="Record the result").click()
+            await form.get_by_role("alert").get_by_text("needs still evidence", exact=False).wait_for(timeout=30_000)
+            # I1 (agricultural inputs) conforming, its evidence the recorded clip.
+            await form.get_by_role("combobox", name="Checklist item").select_option("I1")
+            await form.get_by_role("radio", name="Conforming", exact=True).check()
+            await form.get_by_role("checkbox", name=re.compile(r"credentials_presented.*\.(webm|mp4)")).check()
+            await form.get_by_role("button", name="Record the result").click()
+            await form.get_by_text("Result for I1 at S1 recorded.").wait_for(timeout=30_000)
+            results_row = off.page.get_by_test_id("results").get_by_role("row").filter(has_text="I1")
+            await results_row.get_by_text("Conforming").wait_for(timeout=30_000)
+            await off.check("06b-officer-results")
 
             # A refused token (here signed with another key) sends the officer to sign in and back
             # to the live page, with the conclusion typed so far still there.
@@ -448,6 +485,13 @@ async def test_console_runs_an_inspection_in_two_browsers(
         files = [e["file"] for e in entries if e.get("file")]
         assert any(f.endswith(".jpg") for f in files), files
         assert any(f.endswith((".mp4", ".webm")) for f in files), files
+        results = await api(client, f"{endpoints.video_gateway}/v1/sessions/{session['session_id']}/results", officer)
+        s1 = next(site for site in results["sites"] if site["site_id"] == "S1")
+        assert s1["location_verified"] is True
+        i1 = next(item for item in s1["items"] if item["item_id"] == "I1")
+        clip_steps = [e["step_id"] for e in entries if str(e.get("file") or "").endswith((".mp4", ".webm"))]
+        assert i1["result"] == "conforming" and i1["evidence"] == clip_steps[:1], (i1, clip_steps)
+        assert [item["item_id"] for item in s1["items"]] == ["I1"]  # the refused I4 left nothing
         verified = await api(
             client, f"{endpoints.video_gateway}/v1/sessions/{session['session_id']}/evidence/verify", officer
         )
@@ -566,3 +610,55 @@ async def test_officer_shifts_a_session_on_site_with_a_reason_code(
                 break
             await asyncio.sleep(0.5)
         assert inspection["state"] == "shifted_onsite"
+
+
+async def test_enterprise_chooses_another_day_and_the_officer_sees_its_day_plan(
+    platform: Stack, endpoints: Endpoints, console: str, tokens: Tokens
+) -> None:
+    """GACC-RVI 4(I): the enterprise picks another of the offered days on its page (Chinese, phone);
+    scheduling books it and the officer's inspection page shows the new day plan, site by site."""
+    enterprise_id, inspection_id = example_uscc("console UI 4"), str(uuid.uuid4())
+    async with httpx.AsyncClient(timeout=30) as client:
+        staged = await stage_inspection(
+            client,
+            endpoints,
+            platform.jwt_secret,
+            str(platform.clock_file),
+            enterprise_id,
+            inspection_id,
+            equipment_test=False,
+            advance_clock=False,
+        )
+    booked = datetime.fromisoformat(staged["slot_start"])
+    other = next(o for o in staged["offered_slots"] if datetime.fromisoformat(o["slot_start"]) != booked)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            ent = await new_tab(await browser.new_context(**PHONE, locale="zh-CN"), "slots")
+            await ent.page.goto(
+                sign_in_link(console, "enterprise", f"/enterprise/inspections/{inspection_id}", enterprise_id)
+            )
+            form = ent.page.get_by_test_id("slot-choice")
+            await form.wait_for(timeout=30_000)
+            await form.get_by_text("当前预约").wait_for()
+            await form.locator(f'input[value="{other["offer_id"]}"]').check()
+            await ent.check("12-enterprise-slot-choice-zh")
+            await form.get_by_role("button", name="选择此日期").click()
+            await form.get_by_text("已选定日期").wait_for(timeout=30_000)
+            assert not ent.unexpected_errors, ent.unexpected_errors
+
+            off = await new_tab(await browser.new_context(**DESKTOP, locale="en-US"), "day-plan")
+            await off.page.goto(sign_in_link(console, "officer-wang", f"/officer/inspections/{inspection_id}"))
+            plan = off.page.get_by_test_id("day-plan")
+            await plan.wait_for(timeout=30_000)
+            for site_id, name, *_ in SITES:
+                await plan.get_by_role("row").filter(has_text=f"{site_id} {name}").wait_for()
+            await off.check("13-officer-day-plan")
+        finally:
+            await browser.close()
+    async with httpx.AsyncClient(timeout=30) as client:
+        inspection = await api(client, f"{endpoints.scheduling}/v1/inspections/{inspection_id}", tokens.system())
+    chosen = datetime.fromisoformat(other["slot_start"])
+    assert datetime.fromisoformat(inspection["slot_start"]) == chosen
+    assert sorted(v["site_id"] for v in inspection["day_plan"]) == [site[0] for site in SITES]
+    assert all(datetime.fromisoformat(v["start"]) >= chosen for v in inspection["day_plan"])

@@ -372,12 +372,13 @@ async def stage_inspection(
     equipment_test: bool = True,
     required_documents: list[str] | None = None,
     upload_documents: bool = True,
+    advance_clock: bool = True,
 ) -> dict[str, Any]:
     """The Cixi inspection requested, decided, planned as one day and given a team (GACC-RVI 4(I)),
     the notice printed from the mailbox when `mailbox_dir` is given, the equipment test run over
     WHIP (4(II)) when `equipment_test`, the documents the notice asks for uploaded (unless not
     `upload_documents`: then the enterprise uploads them, e.g. in the console), and the clock
-    moved past the notice period: what the enterprise and the officers take over in the console.
+    moved past the notice period (unless not `advance_clock`: the offered days can still be chosen): what the enterprise and the officers take over in the console.
     Returns the scheduled inspection, with the upload ids by kind under `uploads`."""
     tokens = Tokens(secret, enterprise_id)
     clock = FileOffsetClock(clock_file)
@@ -463,9 +464,10 @@ async def stage_inspection(
             timeout_s,
         )
 
-    while (gap := slot_start - clock.now()) > timedelta(0):
+    while advance_clock and (gap := slot_start - clock.now()) > timedelta(0):
         clock.advance(gap + timedelta(minutes=1))
-    log(f"clock advanced past the notice period to {clock.now().isoformat()}")
+    if advance_clock:
+        log(f"clock advanced past the notice period to {clock.now().isoformat()}")
 
     return {**scheduled, "uploads": uploads}
 

@@ -14,6 +14,9 @@ const base = (id: string) => `/v1/inspections/${encodeURIComponent(id)}`;
 export const scheduling = {
   inspection: (id: string) => request<Inspection>('scheduling', base(id)),
   timeline: (id: string) => request<TimelineEntry[]>('scheduling', `${base(id)}/timeline`),
+  /** GACC-RVI 4(I): one of `offered_slots`; 422 naming `offer_id` when it no longer gives the notice. */
+  chooseSlot: (id: string, offer_id: string) =>
+    request<Inspection>('scheduling', `${base(id)}/slot-choice`, { method: 'POST', body: { offer_id } }),
   confirmReadiness: (id: string, body: Readiness) =>
     request<Inspection>('scheduling', `${base(id)}/readiness`, { method: 'POST', body }),
 };

@@ -5,7 +5,7 @@ import { eligibility } from '../../api/eligibility';
 import { documents, UPLOAD_KINDS } from '../../api/documents';
 import { gateway } from '../../api/gateway';
 import { scheduling } from '../../api/scheduling';
-import type { EquipmentTest } from '../../api/types';
+import type { EquipmentTest, Inspection } from '../../api/types';
 import { usePrincipal } from '../../App';
 import { ErrorBox, Loading, Section, StateBadge, useLoad, When } from '../../components/ui';
 import { cameraProblem, openCamera, stopStream } from '../../media/camera';
@@ -75,6 +75,53 @@ function UploadsPanel({ inspectionId, required, onUploaded }: { inspectionId: st
         })}
       </ul>
       <ErrorBox error={error ?? list.error} />
+    </Section>
+  );
+}
+
+function SlotChoice({ inspection, onChosen }: { inspection: Inspection; onChosen: () => void }) {
+  const { t } = useTranslation();
+  const booked = (o: { slot_start: string }) => Date.parse(o.slot_start) === Date.parse(inspection.slot_start ?? '');
+  const current = inspection.offered_slots.find(booked)?.offer_id ?? '';
+  const [offer, setOffer] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState(false);
+  if (inspection.offered_slots.length === 0 || !['scheduled', 'ready'].includes(inspection.state)) return null;
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    setDone(false);
+    try {
+      await scheduling.chooseSlot(inspection.id, offer);
+      setDone(true);
+      onChosen();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <Section title={t('slots.title')} id="slots">
+      <form onSubmit={(e) => void submit(e)} data-testid="slot-choice">
+        <fieldset>
+          <legend>{t('slots.intro')}</legend>
+          {inspection.offered_slots.map((o) => (
+            <label className="check" key={o.offer_id}>
+              <input type="radio" name="offer" value={o.offer_id} checked={(offer || current) === o.offer_id} onChange={() => setOffer(o.offer_id)} />
+              <When at={o.slot_start} />
+              {booked(o) ? ` (${t('slots.current')})` : ''}
+            </label>
+          ))}
+        </fieldset>
+        <button type="submit" disabled={!offer || offer === current}>
+          {t('slots.choose')}
+        </button>
+        {done && (
+          <p role="status" className="ok">
+            {t('slots.chosen')}
+          </p>
+        )}
+        <ErrorBox error={error} />
+      </form>
     </Section>
   );
 }
@@ -230,6 +277,7 @@ export function EnterpriseInspection() {
           {t('enterprise.documents')}
         </Link>
       </nav>
+      <SlotChoice inspection={i} onChosen={() => inspection.reload()} />
       <Section title={t('enterprise.requirements')} id="requirements">
         <ul>
           <li>{t('enterprise.req.equipment')}</li>
@@ -251,7 +299,14 @@ export function EnterpriseInspection() {
           </dl>
         )}
       </Section>
-      <UploadsPanel inspectionId={id} required={i.required_documents ?? []} onUploaded={() => inspection.reload()} />
+      <UploadsPanel
+        inspectionId={id}
+        required={i.required_documents ?? []}
+        onUploaded={() => {
+          setError(null); // a refusal for a missing upload no longer holds
+          inspection.reload();
+        }}
+      />
       <EquipmentTestPanel inspectionId={id} onResult={() => inspection.reload()} />
       <Section title={t('enterprise.readiness')} id="readiness">
         {confirmed || i.state === 'ready' ? (

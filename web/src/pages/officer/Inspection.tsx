@@ -153,6 +153,36 @@ export function InspectionPage() {
           </>
         )}
       </Section>
+      <Section title={t('inspection.dayPlan')} id="day-plan">
+        {(i.day_plan ?? []).length === 0 ? (
+          <p>{t('common.none')}</p>
+        ) : (
+          <table data-testid="day-plan">
+            <thead>
+              <tr>
+                <th scope="col">{t('inspection.sites')}</th>
+                <th scope="col">{t('inspection.from')}</th>
+                <th scope="col">{t('inspection.until')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {i.day_plan.map((v) => (
+                <tr key={`${v.site_id}-${v.start}`}>
+                  <td>
+                    {v.site_id} {i.sites.find((s) => s.site_id === v.site_id)?.name ?? ''}
+                  </td>
+                  <td>
+                    <When at={v.start} />
+                  </td>
+                  <td>
+                    <When at={v.end} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Section>
       <Section title={t('documents.forOfficer')} id="documents">
         <ErrorBox error={docs.error ?? pdfError} onRetry={docs.reload} />
         {(docs.data ?? []).length === 0 ? (
@@ -185,7 +215,9 @@ export function InspectionPage() {
                   <td>
                     {d.signed_at
                       ? `${t('documents.signed', { name: d.signer_name, time: new Date(d.signed_at).toLocaleString() })}${d.seal ? ` · ${d.seal}` : ''}`
-                      : t('documents.notSigned')}
+                      : d.state === 'completed'
+                        ? t('documents.sealedOnly')
+                        : t('documents.notSigned')}
                     {d.signed_slots.filter((s) => s.startsWith('officer:')).length > 0 && (
                       <span className="muted">
                         {' '}
