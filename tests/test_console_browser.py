@@ -356,6 +356,10 @@ async def test_console_runs_an_inspection_in_two_browsers(
             await form.get_by_text("Result for I1 at S1 recorded.").wait_for(timeout=30_000)
             results_row = off.page.get_by_test_id("results").get_by_role("row").filter(has_text="I1")
             await results_row.get_by_text("Conforming").wait_for(timeout=30_000)
+            # The participants audit: the enterprise's camera joined, the officer recorded I1.
+            audit = off.page.get_by_test_id("audit").get_by_role("row")
+            await audit.filter(has_text="result recorded").filter(has_text="I1").wait_for(timeout=30_000)
+            await audit.filter(has_text="joined").filter(has_text="enterprise:").first.wait_for(timeout=30_000)
             await off.check("06b-officer-results")
 
             # A refused token (here signed with another key) sends the officer to sign in and back

@@ -62,6 +62,12 @@ export const gateway = {
   manifest: (sessionId: string) => request<Manifest>('videoGateway', `${s(sessionId)}/manifest`),
   reportLocation: (sessionId: string, body: { site_id: string; latitude: number; longitude: number; accuracy_m: number }) =>
     post<ManifestEntry & { passed: boolean; distance_m: number; limit_m: number }>(`${s(sessionId)}/location`, body),
+  /** Who joined and left the session's media, and results recorded, in order. */
+  audit: (sessionId: string) =>
+    request<{ at: string; action: string; actor: string; detail: Record<string, unknown> }[]>(
+      'videoGateway',
+      `${s(sessionId)}/audit`,
+    ),
   results: (sessionId: string) => request<Results>('videoGateway', `${s(sessionId)}/results`),
   /** 409 until the site's location is verified; 422 naming the evidence the item needs. */
   recordResult: (sessionId: string, siteId: string, itemId: string, body: { result: ItemResult; finding: string; evidence: string[] }) =>

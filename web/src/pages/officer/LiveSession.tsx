@@ -8,6 +8,7 @@ import type { Feed, Inspection, Manifest, ManifestEntry, Recording, Session } fr
 import { ErrorBox, Loading, Section, StateBadge, useDraft, useLoad } from '../../components/ui';
 import { qualityMeter, type Quality } from '../../media/stats';
 import { view, type MediaSession } from '../../media/whip';
+import { AuditTrail } from './Audit';
 import { ResultsPanel } from './Results';
 import { TalkBack } from './TalkBack';
 
@@ -384,6 +385,7 @@ export function LiveSession() {
               </div>
             </div>
           )}
+          <AuditTrail session={s} />
           <Section title={t('live.evidence')} id="evidence">
             {manifest.data && (
               <>
