@@ -432,6 +432,12 @@ async def test_console_runs_an_inspection_in_two_browsers(
                 await card.get_by_role("textbox", name="印章编号").fill("CIXI-FRESH-FOOD-ORG-SEAL", timeout=30_000)
                 await card.get_by_role("checkbox", name="我已阅读本记录并认可其内容").check()
                 if name == "远程视频检查记录":
+                    # A comment on the record before signing it (not a dispute).
+                    await card.get_by_role("textbox", name="您的意见").fill("农药仓库记录已按要求补齐")
+                    await card.get_by_role("button", name="提交意见").click()
+                    await (
+                        card.get_by_test_id("comments").get_by_text("农药仓库记录已按要求补齐").wait_for(timeout=30_000)
+                    )
                     await ent.check("08-enterprise-documents")
                 await card.get_by_role("button", name="签署", exact=True).click()
                 await card.get_by_text("Li Mei 于").wait_for(timeout=30_000)
@@ -508,6 +514,12 @@ async def test_console_runs_an_inspection_in_two_browsers(
             assert doc["signed_at"] and doc["seal"] == "CIXI-FRESH-FOOD-ORG-SEAL", doc
             assert {"officer:NB-0001", "officer:NB-0002", "enterprise"} <= set(doc["signed_slots"]), doc
             assert doc["expected_signers"] == [] and doc["number"], doc
+        comments = await api(
+            client,
+            f"{endpoints.documents}/v1/documents/{by_kind['inspection_record']['document_id']}/comments",
+            enterprise,
+        )
+        assert [(c["text"], c["dispute"]) for c in comments] == [("农药仓库记录已按要求补齐", False)]
         uploaded = await api(client, f"{endpoints.documents}/v1/inspections/{inspection_id}/uploads", enterprise)
         assert {u["kind"] for u in uploaded} >= set(REQUIRED_DOCUMENTS)
         assert all(u["content_type"] == "image/png" for u in uploaded)

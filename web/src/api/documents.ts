@@ -6,6 +6,16 @@ import { config } from '../config';
 import { ApiError, request } from './http';
 import type { DocumentRecord, Upload } from './types';
 
+export interface DocumentComment {
+  comment_id: string;
+  document_id: string;
+  author: string;
+  text: string;
+  dispute: boolean;
+  major: boolean;
+  created_at: string;
+}
+
 /** The upload kinds an advance notice may ask for (GACC-RVI 4(II)). */
 export const UPLOAD_KINDS = ['identity_document', 'power_of_attorney', 'business_licence'] as const;
 
@@ -21,6 +31,14 @@ export const documents = {
   signAsOfficer: (documentId: string) =>
     request<DocumentRecord>('documents', `/v1/documents/${encodeURIComponent(documentId)}/officer-signature`, {
       method: 'POST',
+    }),
+  comments: (documentId: string) =>
+    request<DocumentComment[]>('documents', `/v1/documents/${encodeURIComponent(documentId)}/comments`),
+  /** The enterprise's comment within the window; `dispute` disputes findings or conclusions. */
+  comment: (documentId: string, text: string, dispute: boolean) =>
+    request<DocumentComment>('documents', `/v1/documents/${encodeURIComponent(documentId)}/comments`, {
+      method: 'POST',
+      body: { text, dispute, major: false },
     }),
   uploads: (inspectionId: string) =>
     request<Upload[]>('documents', `/v1/inspections/${encodeURIComponent(inspectionId)}/uploads`),

@@ -46,6 +46,49 @@ function SignForm({ doc, onSigned }: { doc: DocumentRecord; onSigned: () => void
   );
 }
 
+function Comments({ doc }: { doc: DocumentRecord }) {
+  const { t } = useTranslation();
+  const list = useLoad(() => documents.comments(doc.document_id), [doc.document_id]);
+  const [text, setText] = useState('');
+  const [dispute, setDispute] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      await documents.comment(doc.document_id, text, dispute);
+      setText('');
+      setDispute(false);
+      list.reload();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <form onSubmit={(e) => void submit(e)} aria-label={t('comments.title')}>
+      <h3>{t('comments.title')}</h3>
+      <ul data-testid="comments">
+        {(list.data ?? []).map((c) => (
+          <li key={c.comment_id}>
+            <When at={c.created_at} /> {c.dispute ? `[${t('comments.disputed')}] ` : ''}
+            {c.text}
+          </li>
+        ))}
+      </ul>
+      <label>
+        {t('comments.text')}
+        <textarea required value={text} onChange={(e) => setText(e.target.value)} rows={2} maxLength={5000} />
+      </label>
+      <label className="check">
+        <input type="checkbox" checked={dispute} onChange={(e) => setDispute(e.target.checked)} />
+        {t('comments.dispute')}
+      </label>
+      <button type="submit">{t('comments.send')}</button>
+      <ErrorBox error={error ?? list.error} />
+    </form>
+  );
+}
+
 /** Who may sign next, in the page's language. */
 export function signerLabels(signers: Signer[], language: string): string {
   return signers.map((s) => (language.startsWith('zh') ? s.label_zh : s.label_en)).join(', ');
@@ -100,6 +143,7 @@ export function EnterpriseDocuments() {
               {t('documents.awaiting', { signers: signerLabels(d.expected_signers, i18n.language) })}
             </p>
           ) : null}
+          <Comments doc={d} />
         </article>
       ))}
     </>
