@@ -9,6 +9,7 @@ import asyncio
 import re
 import subprocess
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import pytest
 from playwright.async_api import BrowserContext, Page, async_playwright
 
 from rvi_platform.console.links import sign_in_link
-from rvi_platform.demo import ENTERPRISE_NAME, SITES, Endpoints, stage_inspection
+from rvi_platform.demo import ENTERPRISE_NAME, REQUIRED_DOCUMENTS, SITES, Endpoints, scan_png, stage_inspection
 from rvi_platform.embedded.ports import free_port
 from rvi_platform.services import ServiceProcess, spec
 from rvi_platform.stack import Stack
@@ -170,8 +171,17 @@ async def test_console_runs_an_inspection_in_two_browsers(
 ) -> None:
     inspection_id = str(uuid.uuid4())
     async with httpx.AsyncClient(timeout=30) as client:
+        # The notice asks for three documents, which the enterprise uploads on the page; the
+        # equipment test runs over WHIP from aiortc (Chromium's fake camera misses the thresholds).
         await stage_inspection(
-            client, endpoints, platform.jwt_secret, str(platform.clock_file), ENTERPRISE_ID, inspection_id
+            client,
+            endpoints,
+            platform.jwt_secret,
+            str(platform.clock_file),
+            ENTERPRISE_ID,
+            inspection_id,
+            required_documents=REQUIRED_DOCUMENTS,
+            upload_documents=False,
         )
     ent_next = f"/enterprise/inspections/{inspection_id}"
     off_next = f"/officer/inspections/{inspection_id}"
@@ -211,14 +221,25 @@ async def test_console_runs_an_inspection_in_two_browsers(
             await ent.page.get_by_label("Language").select_option("zh-CN")
             await ent.page.get_by_role("heading", name="远程视频检查通知").wait_for()
 
-            # Readiness (GACC-RVI 4(II)): the enterprise's declaration.
-            # Bad input first: without the documents, scheduling refuses (409), shown in Chinese.
+            # Readiness (GACC-RVI 4(II)), checked from the record: what is missing is listed in
+            # Chinese, and confirming before the uploads is refused (409), explained in Chinese.
+            missing = ent.page.get_by_test_id("readiness-missing")
+            for label in ("企业代表身份证件", "授权委托书", "营业执照"):
+                await missing.get_by_text(f"材料未提交：{label}").wait_for(timeout=30_000)
             ent.expect(409, r"/readiness$")
-            await ent.page.get_by_role("checkbox", name="设备测试已通过").check()
             await ent.page.get_by_role("button", name="确认就绪").click()
-            refusal = ent.page.get_by_role("alert").filter(has_text="required documents not submitted")
+            refusal = ent.page.get_by_role("alert").filter(has_text="document not submitted")
             await refusal.get_by_text("当前状态下不能执行此操作").wait_for(timeout=30_000)
-            await ent.page.get_by_role("checkbox", name="所需材料已提交").check()
+            # The uploads, from the file picker: a PNG standing in for each scan.
+            uploads = ent.page.get_by_test_id("uploads")
+            for kind, label in zip(REQUIRED_DOCUMENTS, ("企业代表身份证件", "授权委托书", "营业执照"), strict=True):
+                await uploads.get_by_label(label).set_input_files(
+                    {"name": f"{kind}.png", "mimeType": "image/png", "buffer": scan_png([label, "Li Mei"])}
+                )
+                await uploads.get_by_text(f"已收到：{kind}.png").wait_for(timeout=30_000)
+            await ent.page.get_by_test_id("readiness-complete").wait_for(timeout=60_000)
+            await refusal.wait_for(state="detached")  # the refusal no longer holds
+            await ent.check("03-enterprise-uploads-zh")
             await ent.page.get_by_role("button", name="确认就绪").click()
             await ent.page.get_by_text("已确认就绪").wait_for()
             await ent.page.get_by_role("link", name="我的检查").click()
@@ -255,6 +276,23 @@ async def test_console_runs_an_inspection_in_two_browsers(
             await off.page.wait_for_function(
                 "() => /^[0-9]/.test(document.querySelector('[data-testid=bitrate]')?.textContent || '')",
                 timeout=30_000,
+            )
+            # Talk-back: the officer's (fake) microphone over WHIP, push-to-talk then open; the
+            # enterprise's page plays it over WHEP and receives its audio.
+            await off.page.get_by_role("button", name="Start talk-back").click()
+            talk_state = off.page.get_by_test_id("talk-state")
+            await talk_state.get_by_text("Microphone off.").wait_for(timeout=30_000)
+            hold = off.page.get_by_role("button", name="Hold to talk")
+            await hold.dispatch_event("pointerdown")
+            await talk_state.get_by_text("On air").wait_for()
+            await hold.dispatch_event("pointerup")
+            await talk_state.get_by_text("Microphone off.").wait_for()
+            await off.page.get_by_role("checkbox", name="Keep the microphone open").check()
+            await talk_state.get_by_text("On air").wait_for()
+            await ent.page.get_by_text("执法人员已接入").wait_for(timeout=30_000)
+            await ent.page.wait_for_function(
+                "() => Number(document.querySelector('[data-testid=talkback-audio]')?.dataset.bytes || 0) > 1000",
+                timeout=60_000,
             )
             await ent.check("05-enterprise-publish")
             await off.check("06-officer-live")
@@ -302,6 +340,28 @@ async def test_console_runs_an_inspection_in_two_browsers(
             await sites.get_by_text(f"S1 {SITES[0][1]}: passed").wait_for(timeout=30_000)
             await sites.get_by_text(f"S2 {SITES[1][1]}: not checked yet").wait_for()
 
+            # Checklist results (DOMAIN 8) at the located site, with recorded steps as evidence.
+            # Bad input first: I4 (records) needs a still; none given, the gateway's 422 is shown.
+            form = off.page.get_by_test_id("results-form")
+            await form.get_by_role("combobox", name="Site inspected").select_option("S1")
+            await form.get_by_role("combobox", name="Checklist item").select_option("I4")
+            off.expect(422, r"/results/S1/I4$")
+            await form.get_by_role("button", name="Record the result").click()
+            await form.get_by_role("alert").get_by_text("needs still evidence", exact=False).wait_for(timeout=30_000)
+            # I1 (agricultural inputs) conforming, its evidence the recorded clip.
+            await form.get_by_role("combobox", name="Checklist item").select_option("I1")
+            await form.get_by_role("radio", name="Conforming", exact=True).check()
+            await form.get_by_role("checkbox", name=re.compile(r"credentials_presented.*\.(webm|mp4)")).check()
+            await form.get_by_role("button", name="Record the result").click()
+            await form.get_by_text("Result for I1 at S1 recorded.").wait_for(timeout=30_000)
+            results_row = off.page.get_by_test_id("results").get_by_role("row").filter(has_text="I1")
+            await results_row.get_by_text("Conforming").wait_for(timeout=30_000)
+            # The participants audit: the enterprise's camera joined, the officer recorded I1.
+            audit = off.page.get_by_test_id("audit").get_by_role("row")
+            await audit.filter(has_text="result recorded").filter(has_text="I1").wait_for(timeout=30_000)
+            await audit.filter(has_text="joined").filter(has_text="enterprise:").first.wait_for(timeout=30_000)
+            await off.check("06b-officer-results")
+
             # A refused token (here signed with another key) sends the officer to sign in and back
             # to the live page, with the conclusion typed so far still there.
             await off.page.get_by_role("textbox", name="Conclusion", exact=True).fill(
@@ -331,19 +391,62 @@ async def test_console_runs_an_inspection_in_two_browsers(
             await off.page.get_by_text("Chain verified").wait_for(timeout=30_000)
             await off.check("07-officer-ended")
 
-            # The enterprise's page sees the session over, then it reads and signs the issued document.
+            # The documents (GACC-RVI 4(IV)): the enterprise's page lists them, each with its
+            # number, waiting for the officers; both officers sign, then the enterprise.
             await ent.page.get_by_text("检查已结束，谢谢配合。").wait_for(timeout=30_000)
             await ent.page.goto(f"{console}{ent_next}/documents")
-            await ent.page.get_by_test_id("document").first.wait_for(timeout=60_000)
-            await ent.page.get_by_role("textbox", name="印章编号").fill("CIXI-FRESH-FOOD-ORG-SEAL")
-            await ent.page.get_by_role("checkbox", name="我已阅读本记录并认可其内容").check()
-            await ent.check("08-enterprise-documents")
-            await ent.page.get_by_role("button", name="签署", exact=True).click()
-            await ent.page.get_by_text("签署", exact=False).get_by_text("于").first.wait_for(timeout=30_000)
+            record = ent.page.get_by_test_id("document").filter(
+                has=ent.page.get_by_role("heading", name="远程视频检查记录", exact=True)
+            )
+            await record.get_by_test_id("awaiting").get_by_text("待签署").wait_for(timeout=60_000)
+            assert await ent.page.get_by_role("button", name="签署", exact=True).count() == 0
+            await ent.check("08a-enterprise-documents-awaiting")
+
+            signed_kinds = ("inspection_record", "work_record")
+            for tab, persona, credential in ((off, "officer-wang", "NB-0001"), (None, "officer-chen", "NB-0002")):
+                ctx = None
+                if tab is None:
+                    ctx = await browser.new_context(**DESKTOP, locale="en-US")
+                    tab = await new_tab(ctx, persona)
+                    tabs.append(tab)
+                    await tab.page.goto(sign_in_link(console, persona, off_next))
+                else:
+                    await tab.page.goto(f"{console}{off_next}")
+                table = tab.page.get_by_test_id("officer-documents")
+                await table.wait_for(timeout=30_000)
+                for kind in signed_kinds:
+                    row = table.locator(f"tr[data-kind={kind}]")
+                    number = row.get_by_role("cell").nth(1)
+                    await row.get_by_role("button", name="Sign as officer").click(timeout=60_000)
+                    await row.get_by_text(re.compile(rf"officers signed: .*{credential}")).wait_for(timeout=30_000)
+                    assert re.search(r"\d", await number.text_content() or ""), "the document has its number"
+                if ctx is not None:
+                    assert not tab.unexpected_errors, f"{tab.name}: console errors {tab.unexpected_errors}"
+                    tabs.remove(tab)
+                    await ctx.close()
+
+            for name in ("远程视频检查记录", "核查工作记录"):
+                card = ent.page.get_by_test_id("document").filter(
+                    has=ent.page.get_by_role("heading", name=name, exact=True)
+                )
+                await card.get_by_role("textbox", name="印章编号").fill("CIXI-FRESH-FOOD-ORG-SEAL", timeout=30_000)
+                await card.get_by_role("checkbox", name="我已阅读本记录并认可其内容").check()
+                if name == "远程视频检查记录":
+                    # A comment on the record before signing it (not a dispute).
+                    await card.get_by_role("textbox", name="您的意见").fill("农药仓库记录已按要求补齐")
+                    await card.get_by_role("button", name="提交意见").click()
+                    await (
+                        card.get_by_test_id("comments").get_by_text("农药仓库记录已按要求补齐").wait_for(timeout=30_000)
+                    )
+                    await ent.check("08-enterprise-documents")
+                await card.get_by_role("button", name="签署", exact=True).click()
+                await card.get_by_text("Li Mei 于").wait_for(timeout=30_000)
 
             # The officer sees the enterprise's signature and seal on the inspection's page.
             await off.page.goto(f"{console}{off_next}")
-            signed = off.page.get_by_test_id("officer-documents").get_by_text("Signed by Li Mei")
+            signed = off.page.locator("[data-testid=officer-documents] tr[data-kind=inspection_record]").get_by_text(
+                "Signed by Li Mei"
+            )
             await signed.wait_for(timeout=30_000)
             assert "CIXI-FRESH-FOOD-ORG-SEAL" in (await signed.text_content() or "")
             await off.check("08b-officer-documents")
@@ -392,13 +495,34 @@ async def test_console_runs_an_inspection_in_two_browsers(
         files = [e["file"] for e in entries if e.get("file")]
         assert any(f.endswith(".jpg") for f in files), files
         assert any(f.endswith((".mp4", ".webm")) for f in files), files
+        results = await api(client, f"{endpoints.video_gateway}/v1/sessions/{session['session_id']}/results", officer)
+        s1 = next(site for site in results["sites"] if site["site_id"] == "S1")
+        assert s1["location_verified"] is True
+        i1 = next(item for item in s1["items"] if item["item_id"] == "I1")
+        clip_steps = [e["step_id"] for e in entries if str(e.get("file") or "").endswith((".mp4", ".webm"))]
+        assert i1["result"] == "conforming" and i1["evidence"] == clip_steps[:1], (i1, clip_steps)
+        assert [item["item_id"] for item in s1["items"]] == ["I1"]  # the refused I4 left nothing
         verified = await api(
             client, f"{endpoints.video_gateway}/v1/sessions/{session['session_id']}/evidence/verify", officer
         )
         assert verified["ok"] is True and verified["files_checked"] >= 2
         enterprise = tokens.enterprise(ENTERPRISE_ID)
         docs = await api(client, f"{endpoints.documents}/v1/inspections/{inspection_id}/documents", enterprise)
-        assert docs and docs[0]["signed_at"] and docs[0]["seal"] == "CIXI-FRESH-FOOD-ORG-SEAL"
+        by_kind = {d["kind"]: d for d in docs}
+        for kind in ("inspection_record", "work_record"):
+            doc = by_kind[kind]
+            assert doc["signed_at"] and doc["seal"] == "CIXI-FRESH-FOOD-ORG-SEAL", doc
+            assert {"officer:NB-0001", "officer:NB-0002", "enterprise"} <= set(doc["signed_slots"]), doc
+            assert doc["expected_signers"] == [] and doc["number"], doc
+        comments = await api(
+            client,
+            f"{endpoints.documents}/v1/documents/{by_kind['inspection_record']['document_id']}/comments",
+            enterprise,
+        )
+        assert [(c["text"], c["dispute"]) for c in comments] == [("农药仓库记录已按要求补齐", False)]
+        uploaded = await api(client, f"{endpoints.documents}/v1/inspections/{inspection_id}/uploads", enterprise)
+        assert {u["kind"] for u in uploaded} >= set(REQUIRED_DOCUMENTS)
+        assert all(u["content_type"] == "image/png" for u in uploaded)
         system = tokens.system()
         deadline = asyncio.get_running_loop().time() + 60
         while True:
@@ -448,9 +572,6 @@ async def test_equipment_test_shows_the_gateways_figures_and_verdict(
                 assert failure in shown
             width = f"{round(result['measurement']['width'])} px"
             await ent.page.get_by_role("cell", name=width).first.wait_for()
-            assert await ent.page.get_by_role("checkbox", name="The equipment test passed").is_checked() == (
-                result["state"] == "passed"
-            )
             if result["state"] == "failed":
                 await ent.page.get_by_text("shifted on-site").first.wait_for(timeout=60_000)
             assert not ent.unexpected_errors, ent.unexpected_errors
@@ -470,7 +591,7 @@ async def test_officer_shifts_a_session_on_site_with_a_reason_code(
         )
         ready = await client.post(
             f"{endpoints.scheduling}/v1/inspections/{inspection_id}/readiness",
-            json={"equipment_test_passed": True, "documents_submitted": True},
+            json={"contact_name": "Li Mei"},
             headers=tokens.header(tokens.enterprise(enterprise_id)),
         )
         assert ready.status_code == 200, ready.text
@@ -505,3 +626,55 @@ async def test_officer_shifts_a_session_on_site_with_a_reason_code(
                 break
             await asyncio.sleep(0.5)
         assert inspection["state"] == "shifted_onsite"
+
+
+async def test_enterprise_chooses_another_day_and_the_officer_sees_its_day_plan(
+    platform: Stack, endpoints: Endpoints, console: str, tokens: Tokens
+) -> None:
+    """GACC-RVI 4(I): the enterprise picks another of the offered days on its page (Chinese, phone);
+    scheduling books it and the officer's inspection page shows the new day plan, site by site."""
+    enterprise_id, inspection_id = example_uscc("console UI 4"), str(uuid.uuid4())
+    async with httpx.AsyncClient(timeout=30) as client:
+        staged = await stage_inspection(
+            client,
+            endpoints,
+            platform.jwt_secret,
+            str(platform.clock_file),
+            enterprise_id,
+            inspection_id,
+            equipment_test=False,
+            advance_clock=False,
+        )
+    booked = datetime.fromisoformat(staged["slot_start"])
+    other = next(o for o in staged["offered_slots"] if datetime.fromisoformat(o["slot_start"]) != booked)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            ent = await new_tab(await browser.new_context(**PHONE, locale="zh-CN"), "slots")
+            await ent.page.goto(
+                sign_in_link(console, "enterprise", f"/enterprise/inspections/{inspection_id}", enterprise_id)
+            )
+            form = ent.page.get_by_test_id("slot-choice")
+            await form.wait_for(timeout=30_000)
+            await form.get_by_text("当前预约").wait_for()
+            await form.locator(f'input[value="{other["offer_id"]}"]').check()
+            await ent.check("12-enterprise-slot-choice-zh")
+            await form.get_by_role("button", name="选择此日期").click()
+            await form.get_by_text("已选定日期").wait_for(timeout=30_000)
+            assert not ent.unexpected_errors, ent.unexpected_errors
+
+            off = await new_tab(await browser.new_context(**DESKTOP, locale="en-US"), "day-plan")
+            await off.page.goto(sign_in_link(console, "officer-wang", f"/officer/inspections/{inspection_id}"))
+            plan = off.page.get_by_test_id("day-plan")
+            await plan.wait_for(timeout=30_000)
+            for site_id, name, *_ in SITES:
+                await plan.get_by_role("row").filter(has_text=f"{site_id} {name}").wait_for()
+            await off.check("13-officer-day-plan")
+        finally:
+            await browser.close()
+    async with httpx.AsyncClient(timeout=30) as client:
+        inspection = await api(client, f"{endpoints.scheduling}/v1/inspections/{inspection_id}", tokens.system())
+    chosen = datetime.fromisoformat(other["slot_start"])
+    assert datetime.fromisoformat(inspection["slot_start"]) == chosen
+    assert sorted(v["site_id"] for v in inspection["day_plan"]) == [site[0] for site in SITES]
+    assert all(datetime.fromisoformat(v["start"]) >= chosen for v in inspection["day_plan"])

@@ -31,7 +31,7 @@ def test_both_catalogues_have_the_same_keys() -> None:
 
 def test_every_literal_key_used_by_the_pages_exists() -> None:
     used: set[str] = set()
-    for source in WEB.rglob("*.tsx"):
+    for source in [*WEB.rglob("*.tsx"), *WEB.rglob("*.ts")]:
         used |= set(re.findall(r"\bt\(\s*'([a-zA-Z0-9_.]+)'", source.read_text(encoding="utf-8")))
     assert len(used) > 100
     assert used - catalogue("en") == set()
@@ -41,7 +41,7 @@ def test_every_key_family_built_at_run_time_exists() -> None:
     """t(`states.${state}`) and the like: the family is a group in the catalogue."""
     tree = json.loads(CATALOGUES["en"].read_text(encoding="utf-8"))
     families: set[str] = set()
-    for source in WEB.rglob("*.tsx"):
+    for source in [*WEB.rglob("*.tsx"), *WEB.rglob("*.ts")]:
         families |= set(re.findall(r"\bt\(`([a-zA-Z0-9_.]+)\.\$\{", source.read_text(encoding="utf-8")))
     assert {"states", "roles", "live.kinds", "live.codes"} <= families
     for family in families:

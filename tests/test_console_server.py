@@ -10,6 +10,7 @@ import httpx
 from rvi_platform.console.app import create_app
 from rvi_platform.console.settings import ConsoleSettings
 from rvi_shared.auth import Authenticator, Role
+from rvi_shared.identifiers import example_uscc, parse_enterprise_id
 from rvi_shared.settings import ServiceSettings
 
 
@@ -53,9 +54,20 @@ async def test_dev_sign_in_mints_tokens_the_services_accept(tmp_path: Path) -> N
         principal = verify(officer["access_token"])
         assert principal.role is Role.OFFICER and principal.credential_no == "NB-0001"
 
-        ent = (await c.post("/dev/sign-in", json={"persona": "enterprise", "enterprise_id": "ENT-9"})).json()
+        uscc = example_uscc("console server test")
+        ent = (await c.post("/dev/sign-in", json={"persona": "enterprise", "enterprise_id": uscc})).json()
         principal = verify(ent["access_token"])
-        assert principal.role is Role.ENTERPRISE and principal.enterprise_id == "ENT-9"
+        assert principal.role is Role.ENTERPRISE and principal.enterprise_id == uscc
+
+        # Not a Unified Social Credit Code: refused naming the field, no token.
+        wrong = await c.post("/dev/sign-in", json={"persona": "enterprise", "enterprise_id": uscc[:17] + "X"})
+        assert wrong.status_code == 422 and wrong.json()["field"] == "enterprise_id"
+        assert "check character" in wrong.json()["detail"]
+        default = (await c.post("/dev/sign-in", json={"persona": "enterprise"})).json()
+        assert (
+            parse_enterprise_id(verify(default["access_token"]).enterprise_id)
+            == personas["enterprise"]["enterprise_id"]
+        )
 
         unknown = await c.post("/dev/sign-in", json={"persona": "mallory"})
         assert unknown.status_code == 422 and unknown.json()["field"] == "persona"

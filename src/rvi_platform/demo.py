@@ -153,7 +153,7 @@ def cixi_inspection(
     }
 
 
-def _scan(lines: list[str]) -> bytes:
+def scan_png(lines: list[str]) -> bytes:
     """A PNG standing in for a scanned document (the demo has no real scans), set by typst in the
     documents service's pinned fonts."""
     import typst
@@ -206,7 +206,7 @@ async def submit_documents(
             await client.post(
                 f"{endpoints.documents}/v1/inspections/{inspection_id}/uploads",
                 params={"kind": kind, "filename": f"{kind}.png"},
-                content=_scan(lines),
+                content=scan_png(lines),
                 headers={**auth(tokens.enterprise), "Content-Type": "image/png"},
             ),
             f"upload {kind}",
@@ -371,11 +371,14 @@ async def stage_inspection(
     mailbox_dir: str | None = None,
     equipment_test: bool = True,
     required_documents: list[str] | None = None,
+    upload_documents: bool = True,
+    advance_clock: bool = True,
 ) -> dict[str, Any]:
     """The Cixi inspection requested, decided, planned as one day and given a team (GACC-RVI 4(I)),
     the notice printed from the mailbox when `mailbox_dir` is given, the equipment test run over
-    WHIP (4(II)) when `equipment_test`, the documents the notice asks for uploaded, and the clock
-    moved past the notice period: what the enterprise and the officers take over in the console.
+    WHIP (4(II)) when `equipment_test`, the documents the notice asks for uploaded (unless not
+    `upload_documents`: then the enterprise uploads them, e.g. in the console), and the clock
+    moved past the notice period (unless not `advance_clock`: the offered days can still be chosen): what the enterprise and the officers take over in the console.
     Returns the scheduled inspection, with the upload ids by kind under `uploads`."""
     tokens = Tokens(secret, enterprise_id)
     clock = FileOffsetClock(clock_file)
@@ -447,9 +450,9 @@ async def stage_inspection(
         if equipment["state"] != "passed":
             raise RuntimeError(f"equipment test {equipment['state']}: {equipment.get('failures')}")
     uploads: dict[str, str] = {}
-    if required_documents:
+    if required_documents and upload_documents:
         uploads = await submit_documents(client, endpoints, tokens, inspection_id, enterprise_id, timeout_s, log)
-    if equipment_test:
+    if equipment_test and (upload_documents or not required_documents):
 
         async def nothing_missing() -> httpx.Response:
             return await client.get(inspection_url, headers=auth(tokens.enterprise))
@@ -461,9 +464,10 @@ async def stage_inspection(
             timeout_s,
         )
 
-    while (gap := slot_start - clock.now()) > timedelta(0):
+    while advance_clock and (gap := slot_start - clock.now()) > timedelta(0):
         clock.advance(gap + timedelta(minutes=1))
-    log(f"clock advanced past the notice period to {clock.now().isoformat()}")
+    if advance_clock:
+        log(f"clock advanced past the notice period to {clock.now().isoformat()}")
 
     return {**scheduled, "uploads": uploads}
 

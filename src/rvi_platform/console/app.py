@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from rvi_platform.console.personas import PERSONAS, mint_for
 from rvi_platform.console.settings import ConsoleSettings
+from rvi_shared.identifiers import parse_enterprise_id
 
 NO_STORE = {"Cache-Control": "no-store"}
 # Vite names built assets by content hash: they never change under one name.
@@ -18,7 +19,11 @@ IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable"}
 
 class DevSignIn(BaseModel):
     persona: str = Field(max_length=64, description="a persona_id from GET /dev/personas")
-    enterprise_id: str | None = Field(default=None, max_length=64, description="for the enterprise persona only")
+    enterprise_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="for the enterprise persona only: a Unified Social Credit Code (GB 32100) or customs code",
+    )
 
 
 class DevToken(BaseModel):
@@ -62,10 +67,16 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
                 {"detail": f"unknown persona {body.persona!r}; known: {sorted(PERSONAS)}", "field": "persona"},
                 status_code=422,
             )
+        enterprise_id = body.enterprise_id
+        if enterprise_id:
+            try:
+                enterprise_id = parse_enterprise_id(enterprise_id)
+            except ValueError as err:
+                return JSONResponse({"detail": str(err), "field": "enterprise_id"}, status_code=422)
         token = mint_for(
             persona,
             settings.jwt_secret,
-            enterprise_id=body.enterprise_id,
+            enterprise_id=enterprise_id,
             ttl_s=settings.dev_token_ttl_s,
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,

@@ -1,6 +1,5 @@
 // video-gateway (:8003): the live session, key steps, feeds (WHIP/WHEP), recordings, snapshots,
-// the equipment test, and the gateway instances. Audio talk-back and per-item checklist results
-// arrive with the live-session issue (9).
+// the equipment test, per-item checklist results, and the gateway instances.
 
 import { request } from './http';
 import type {
@@ -24,6 +23,25 @@ export const FIXED_STEP_KINDS = [
   'other',
 ] as const;
 
+/** DOMAIN 8: the result of a checklist item at a site. */
+export const ITEM_RESULTS = ['conforming', 'non_conforming', 'not_verifiable_remotely'] as const;
+export type ItemResult = (typeof ITEM_RESULTS)[number];
+
+export interface ItemResultRecord {
+  item_id: string;
+  result: ItemResult;
+  finding: string;
+  evidence: string[];
+  recorded_by: string | null;
+  recorded_at: string | null;
+}
+
+export interface Results {
+  session_id: string;
+  sites: { site_id: string; location_verified: boolean; items: ItemResultRecord[] }[];
+  onsite_required: { site_id: string; item_id: string }[];
+}
+
 export interface StepFields {
   kind: string;
   note: string;
@@ -44,8 +62,24 @@ export const gateway = {
   manifest: (sessionId: string) => request<Manifest>('videoGateway', `${s(sessionId)}/manifest`),
   reportLocation: (sessionId: string, body: { site_id: string; latitude: number; longitude: number; accuracy_m: number }) =>
     post<ManifestEntry & { passed: boolean; distance_m: number; limit_m: number }>(`${s(sessionId)}/location`, body),
+  /** Who joined and left the session's media, and results recorded, in order. */
+  audit: (sessionId: string) =>
+    request<{ at: string; action: string; actor: string; detail: Record<string, unknown> }[]>(
+      'videoGateway',
+      `${s(sessionId)}/audit`,
+    ),
+  results: (sessionId: string) => request<Results>('videoGateway', `${s(sessionId)}/results`),
+  /** 409 until the site's location is verified; 422 naming the evidence the item needs. */
+  recordResult: (sessionId: string, siteId: string, itemId: string, body: { result: ItemResult; finding: string; evidence: string[] }) =>
+    request<ItemResultRecord>(
+      'videoGateway',
+      `${s(sessionId)}/results/${encodeURIComponent(siteId)}/${encodeURIComponent(itemId)}`,
+      { method: 'PUT', body },
+    ),
   feeds: (sessionId: string) => request<Feed[]>('videoGateway', `${s(sessionId)}/feeds`),
-  createFeed: (sessionId: string, label: string) => post<Feed>(`${s(sessionId)}/feeds`, { kind: 'webrtc', label }),
+  /** `webrtc`: the enterprise's camera; `talkback`: an officer's voice (audio only), heard by the enterprise. */
+  createFeed: (sessionId: string, label: string, kind: 'webrtc' | 'talkback' = 'webrtc') =>
+    post<Feed>(`${s(sessionId)}/feeds`, { kind, label }),
   feedTokens: (sessionId: string, feedId: string, scope: 'publish' | 'view') =>
     post<Feed>(`${s(sessionId)}/feeds/${encodeURIComponent(feedId)}/tokens`, { scope }),
   startRecording: (sessionId: string, feedId: string, step: StepFields) =>

@@ -36,12 +36,12 @@ function detailOf(body: unknown): { detail: string; field: string | null } {
 export async function request<T>(
   api: keyof ApiOrigins,
   path: string,
-  init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+  init: { method?: string; body?: unknown; raw?: Blob; headers?: Record<string, string> } = {},
 ): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json', ...init.headers };
   const token = currentToken();
   if (token) headers.Authorization = `Bearer ${token}`;
-  let body: string | undefined;
+  let body: string | Blob | undefined = init.raw;
   if (init.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(init.body);

@@ -39,6 +39,13 @@ export interface Inspection {
   officers: Officer[];
   onsite_items: string[];
   documents: string[];
+  required_documents: string[];
+  documents_submitted: string[];
+  equipment_test_passed_at: string | null;
+  /** GACC-RVI 4(II): what keeps the inspection from being ready, one English sentence each. */
+  readiness_missing: string[];
+  day_plan: { site_id: string; start: string; end: string; [key: string]: unknown }[];
+  offered_slots: { offer_id: string; slot_start: string; [key: string]: unknown }[];
   created_at: string;
   updated_at: string;
 }
@@ -187,12 +194,24 @@ export interface Gateway {
   cpu_pct: number;
 }
 
+export interface Signer {
+  /** customs_seal, officer:<credential no.> or enterprise */
+  key: string;
+  label_zh: string;
+  label_en: string;
+}
+
 export interface DocumentRecord {
   document_id: string;
   inspection_id: string;
   enterprise_id: string;
   kind: string;
+  /** per customs office, kind and year, without gaps; null until sealed */
+  number: string | null;
   state: string;
+  signed_slots: string[];
+  /** who may sign next (empty when complete) */
+  expected_signers: Signer[];
   sha256: string;
   size_bytes: number;
   issued_at: string;
@@ -201,4 +220,15 @@ export interface DocumentRecord {
   seal: string | null;
   completed_at: string | null;
   pdf_url: string;
+}
+
+export interface Upload {
+  upload_id: string;
+  inspection_id: string;
+  kind: string;
+  filename: string | null;
+  content_type: string;
+  size_bytes: number;
+  sha256: string;
+  [key: string]: unknown;
 }

@@ -99,3 +99,24 @@ export async function view(url: string, token: string, onTrack: (stream: MediaSt
   });
   return exchange(pc, url, token);
 }
+
+/** Receives an audio-only feed (talk-back) from a WHEP endpoint. */
+export async function listen(url: string, token: string, onTrack: (stream: MediaStream) => void): Promise<MediaSession> {
+  const pc = new RTCPeerConnection();
+  pc.addTransceiver('audio', { direction: 'recvonly' });
+  const stream = new MediaStream();
+  pc.addEventListener('track', (event) => {
+    stream.addTrack(event.track);
+    onTrack(stream);
+  });
+  return exchange(pc, url, token);
+}
+
+/** Bytes of audio received so far (inbound-rtp), from getStats. */
+export async function audioBytesReceived(pc: RTCPeerConnection): Promise<number> {
+  let bytes = 0;
+  (await pc.getStats()).forEach((r: { type?: string; kind?: string; bytesReceived?: number }) => {
+    if (r.type === 'inbound-rtp' && r.kind === 'audio') bytes += r.bytesReceived ?? 0;
+  });
+  return bytes;
+}

@@ -2,15 +2,17 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router';
 import { eligibility } from '../../api/eligibility';
+import { documents, UPLOAD_KINDS } from '../../api/documents';
 import { gateway } from '../../api/gateway';
 import { scheduling } from '../../api/scheduling';
-import type { EquipmentTest } from '../../api/types';
+import type { EquipmentTest, Inspection } from '../../api/types';
 import { usePrincipal } from '../../App';
 import { ErrorBox, Loading, Section, StateBadge, useLoad, When } from '../../components/ui';
 import { cameraProblem, openCamera, stopStream } from '../../media/camera';
 import { qualityMeter, type Quality } from '../../media/stats';
 import { publish, type MediaSession } from '../../media/whip';
 import { QualityPanel } from '../officer/LiveSession';
+import { missingText } from '../../readiness';
 import { rememberInspection } from '../../recent';
 
 const FIGURES: [string, string, string][] = [
@@ -22,6 +24,107 @@ const FIGURES: [string, string, string][] = [
   ['loss_pct', 'max_loss_pct', '%'],
   ['rtt_ms', 'max_rtt_ms', 'ms'],
 ];
+
+function UploadsPanel({ inspectionId, required, onUploaded }: { inspectionId: string; required: string[]; onUploaded: () => void }) {
+  const { t } = useTranslation();
+  const list = useLoad(() => documents.uploads(inspectionId), [inspectionId]);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const send = async (kind: string, file: File | undefined) => {
+    if (!file) return;
+    setError(null);
+    setBusy(kind);
+    try {
+      await documents.upload(inspectionId, kind, file);
+      list.reload();
+      onUploaded();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(null);
+    }
+  };
+  const kinds = [...new Set([...required, ...UPLOAD_KINDS])];
+  return (
+    <Section title={t('uploads.title')} id="uploads">
+      <p>{t('uploads.intro')}</p>
+      <ul className="uploads" data-testid="uploads">
+        {kinds.map((kind) => {
+          const done = (list.data ?? []).filter((u) => u.kind === kind);
+          return (
+            <li key={kind} data-kind={kind}>
+              <label>
+                {t(`uploads.kinds.${kind}`, { defaultValue: kind })}
+                {required.includes(kind) ? ` (${t('uploads.required')})` : ''}
+                <input
+                  type="file"
+                  accept="application/pdf,image/png,image/jpeg"
+                  disabled={busy !== null}
+                  onChange={(e) => void send(kind, e.target.files?.[0])}
+                />
+              </label>
+              {busy === kind && <span role="status"> {t('uploads.sending')}</span>}
+              {done.map((u) => (
+                <span key={u.upload_id} className="ok" role="status">
+                  {' '}
+                  {t('uploads.received', { name: u.filename ?? u.kind, sha: u.sha256.slice(0, 12) })}
+                </span>
+              ))}
+            </li>
+          );
+        })}
+      </ul>
+      <ErrorBox error={error ?? list.error} />
+    </Section>
+  );
+}
+
+function SlotChoice({ inspection, onChosen }: { inspection: Inspection; onChosen: () => void }) {
+  const { t } = useTranslation();
+  const booked = (o: { slot_start: string }) => Date.parse(o.slot_start) === Date.parse(inspection.slot_start ?? '');
+  const current = inspection.offered_slots.find(booked)?.offer_id ?? '';
+  const [offer, setOffer] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState(false);
+  if (inspection.offered_slots.length === 0 || !['scheduled', 'ready'].includes(inspection.state)) return null;
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    setDone(false);
+    try {
+      await scheduling.chooseSlot(inspection.id, offer);
+      setDone(true);
+      onChosen();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <Section title={t('slots.title')} id="slots">
+      <form onSubmit={(e) => void submit(e)} data-testid="slot-choice">
+        <fieldset>
+          <legend>{t('slots.intro')}</legend>
+          {inspection.offered_slots.map((o) => (
+            <label className="check" key={o.offer_id}>
+              <input type="radio" name="offer" value={o.offer_id} checked={(offer || current) === o.offer_id} onChange={() => setOffer(o.offer_id)} />
+              <When at={o.slot_start} />
+              {booked(o) ? ` (${t('slots.current')})` : ''}
+            </label>
+          ))}
+        </fieldset>
+        <button type="submit" disabled={!offer || offer === current}>
+          {t('slots.choose')}
+        </button>
+        {done && (
+          <p role="status" className="ok">
+            {t('slots.chosen')}
+          </p>
+        )}
+        <ErrorBox error={error} />
+      </form>
+    </Section>
+  );
+}
 
 function EquipmentTestPanel({ inspectionId, onResult }: { inspectionId: string; onResult: (passed: boolean) => void }) {
   const { t } = useTranslation();
@@ -125,8 +228,6 @@ export function EnterpriseInspection() {
     () => (principal?.enterpriseId ? eligibility.enterprise(principal.enterpriseId) : Promise.resolve(null)),
     [principal?.enterpriseId],
   );
-  const [equipmentOk, setEquipmentOk] = useState(false);
-  const [documentsOk, setDocumentsOk] = useState(false);
   const [contact, setContact] = useState(principal?.name ?? '');
   const [error, setError] = useState<unknown>(null);
   const [confirmed, setConfirmed] = useState(false);
@@ -140,15 +241,12 @@ export function EnterpriseInspection() {
     e.preventDefault();
     setError(null);
     try {
-      await scheduling.confirmReadiness(id, {
-        equipment_test_passed: equipmentOk,
-        documents_submitted: documentsOk,
-        contact_name: contact || null,
-      });
+      await scheduling.confirmReadiness(id, { contact_name: contact || null });
       setConfirmed(true);
       inspection.reload();
     } catch (err) {
       setError(err);
+      inspection.reload();
     }
   };
   const consent = standing.data?.consent;
@@ -179,6 +277,7 @@ export function EnterpriseInspection() {
           {t('enterprise.documents')}
         </Link>
       </nav>
+      <SlotChoice inspection={i} onChosen={() => inspection.reload()} />
       <Section title={t('enterprise.requirements')} id="requirements">
         <ul>
           <li>{t('enterprise.req.equipment')}</li>
@@ -200,7 +299,15 @@ export function EnterpriseInspection() {
           </dl>
         )}
       </Section>
-      <EquipmentTestPanel inspectionId={id} onResult={setEquipmentOk} />
+      <UploadsPanel
+        inspectionId={id}
+        required={i.required_documents ?? []}
+        onUploaded={() => {
+          setError(null); // a refusal for a missing upload no longer holds
+          inspection.reload();
+        }}
+      />
+      <EquipmentTestPanel inspectionId={id} onResult={() => inspection.reload()} />
       <Section title={t('enterprise.readiness')} id="readiness">
         {confirmed || i.state === 'ready' ? (
           <p role="status" className="ok">
@@ -208,14 +315,20 @@ export function EnterpriseInspection() {
           </p>
         ) : (
           <form onSubmit={(e) => void confirm(e)}>
-            <label className="check">
-              <input type="checkbox" checked={equipmentOk} onChange={(e) => setEquipmentOk(e.target.checked)} name="equipment" />
-              {t('enterprise.equipmentOk')}
-            </label>
-            <label className="check">
-              <input type="checkbox" checked={documentsOk} onChange={(e) => setDocumentsOk(e.target.checked)} name="documents" />
-              {t('enterprise.documentsOk')}
-            </label>
+            {(i.readiness_missing ?? []).length > 0 ? (
+              <>
+                <p>{t('readiness.missing')}</p>
+                <ul data-testid="readiness-missing">
+                  {i.readiness_missing.map((m) => (
+                    <li key={m}>{missingText(t, m)}</li>
+                  ))}
+                </ul>
+              </>
+            ) : (
+              <p className="ok" data-testid="readiness-complete">
+                {t('readiness.complete')}
+              </p>
+            )}
             <label>
               {t('enterprise.contact')}
               <input value={contact} onChange={(e) => setContact(e.target.value)} name="contact" autoComplete="name" />

@@ -8,7 +8,7 @@ import type { Session } from '../../api/types';
 import { ErrorBox, Loading, Section, StateBadge, useLoad } from '../../components/ui';
 import { cameraProblem, openCamera, stopStream } from '../../media/camera';
 import { qualityMeter, type Quality } from '../../media/stats';
-import { publish, type MediaSession } from '../../media/whip';
+import { audioBytesReceived, listen, publish, type MediaSession } from '../../media/whip';
 import { QualityPanel } from '../officer/LiveSession';
 
 const OPEN_STATES = ['open', 'in_progress'];
@@ -66,6 +66,46 @@ function LocationCheck({ session, sites }: { session: Session; sites: { site_id:
   );
 }
 
+/** The officers' talk-back feed, played as it goes live (WHEP, audio only). */
+function OfficerVoice({ session }: { session: Session }) {
+  const { t } = useTranslation();
+  const feeds = useLoad(() => gateway.feeds(session.session_id), [session.session_id], 3000);
+  const talk = (feeds.data ?? []).find((f) => f.kind === 'talkback' && f.state === 'live') ?? null;
+  const audio = useRef<HTMLAudioElement>(null);
+  const [bytes, setBytes] = useState(0);
+  const [error, setError] = useState<unknown>(null);
+  const talkId = talk?.feed_id ?? null;
+  useEffect(() => {
+    if (!talkId) return undefined;
+    let media: MediaSession | null = null;
+    let timer: ReturnType<typeof setInterval> | undefined;
+    let cancelled = false;
+    (async () => {
+      const issued = await gateway.feedTokens(session.session_id, talkId, 'view');
+      media = await listen(issued.whep_url ?? '', issued.view_token ?? '', (stream) => {
+        if (audio.current && audio.current.srcObject !== stream) audio.current.srcObject = stream;
+      });
+      if (cancelled) return void media.close();
+      const pc = media.pc;
+      timer = setInterval(() => void audioBytesReceived(pc).then(setBytes), 1000);
+      setError(null);
+    })().catch((err) => !cancelled && setError(err));
+    return () => {
+      cancelled = true;
+      if (timer) clearInterval(timer);
+      // The officer ending the talk-back ends its viewers too: nothing left to DELETE.
+      void media?.close(false);
+    };
+  }, [session.session_id, talkId]);
+  return (
+    <Section title={t('talk.listen')} id="officer-voice">
+      <audio ref={audio} autoPlay data-testid="talkback-audio" data-bytes={bytes} />
+      <p role="status">{talk ? t('talk.hearing') : t('talk.silent')}</p>
+      <ErrorBox error={error} />
+    </Section>
+  );
+}
+
 export function Publish() {
   const { id = '' } = useParams();
   const { t } = useTranslation();
@@ -81,7 +121,6 @@ export function Publish() {
     4000,
   );
   const [rear, setRear] = useState(true);
-  // The gateway takes the audio section today and discards it; talk-back (issue 9) will relay it.
   const [withMic, setWithMic] = useState(true);
   const [live, setLive] = useState(false);
   const [quality, setQuality] = useState<Quality | null>(null);
@@ -186,6 +225,7 @@ export function Publish() {
         <ErrorBox error={error} />
       </Section>
       {s && open && <LocationCheck session={s} sites={inspection.data.sites} />}
+      {s && open && <OfficerVoice session={s} />}
     </>
   );
 }

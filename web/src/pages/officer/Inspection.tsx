@@ -7,11 +7,26 @@ import { scheduling } from '../../api/scheduling';
 import { usePrincipal } from '../../App';
 import { ErrorBox, Loading, Section, StateBadge, useLoad, When } from '../../components/ui';
 import { rememberInspection } from '../../recent';
+import { signerLabels } from '../enterprise/Documents';
 
 export function InspectionPage() {
   const { id = '' } = useParams();
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const principal = usePrincipal();
+  const [signing, setSigning] = useState<string | null>(null);
+  const signAsOfficer = async (documentId: string) => {
+    setPdfError(null);
+    setSigning(documentId);
+    try {
+      await documents.signAsOfficer(documentId);
+      docs.reload();
+    } catch (err) {
+      setPdfError(err);
+    } finally {
+      setSigning(null);
+    }
+  };
+  const myTurn = `officer:${principal?.credentialNo ?? ''}`;
   const inspection = useLoad(() => scheduling.inspection(id), [id], 10000);
   const docs = useLoad(() => documents.forInspection(id), [id], 10000);
   const [pdfError, setPdfError] = useState<unknown>(null);
@@ -138,6 +153,36 @@ export function InspectionPage() {
           </>
         )}
       </Section>
+      <Section title={t('inspection.dayPlan')} id="day-plan">
+        {(i.day_plan ?? []).length === 0 ? (
+          <p>{t('common.none')}</p>
+        ) : (
+          <table data-testid="day-plan">
+            <thead>
+              <tr>
+                <th scope="col">{t('inspection.sites')}</th>
+                <th scope="col">{t('inspection.from')}</th>
+                <th scope="col">{t('inspection.until')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {i.day_plan.map((v) => (
+                <tr key={`${v.site_id}-${v.start}`}>
+                  <td>
+                    {v.site_id} {i.sites.find((s) => s.site_id === v.site_id)?.name ?? ''}
+                  </td>
+                  <td>
+                    <When at={v.start} />
+                  </td>
+                  <td>
+                    <When at={v.end} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Section>
       <Section title={t('documents.forOfficer')} id="documents">
         <ErrorBox error={docs.error ?? pdfError} onRetry={docs.reload} />
         {(docs.data ?? []).length === 0 ? (
@@ -147,6 +192,7 @@ export function InspectionPage() {
             <thead>
               <tr>
                 <th scope="col">{t('documents.kind')}</th>
+                <th scope="col">{t('documents.number')}</th>
                 <th scope="col">{t('documents.state')}</th>
                 <th scope="col">{t('documents.issued')}</th>
                 <th scope="col">{t('documents.signedBy')}</th>
@@ -157,8 +203,9 @@ export function InspectionPage() {
             </thead>
             <tbody>
               {(docs.data ?? []).map((d) => (
-                <tr key={d.document_id}>
+                <tr key={d.document_id} data-kind={d.kind}>
                   <td>{t(`documents.kinds.${d.kind}`, { defaultValue: d.kind })}</td>
+                  <td>{d.number ?? t('documents.noNumber')}</td>
                   <td>
                     <StateBadge state={d.state} />
                   </td>
@@ -168,7 +215,21 @@ export function InspectionPage() {
                   <td>
                     {d.signed_at
                       ? `${t('documents.signed', { name: d.signer_name, time: new Date(d.signed_at).toLocaleString() })}${d.seal ? ` · ${d.seal}` : ''}`
-                      : t('documents.notSigned')}
+                      : d.state === 'completed'
+                        ? t('documents.sealedOnly')
+                        : t('documents.notSigned')}
+                    {d.signed_slots.filter((s) => s.startsWith('officer:')).length > 0 && (
+                      <span className="muted">
+                        {' '}
+                        · {t('documents.officersSigned', { who: d.signed_slots.filter((s) => s.startsWith('officer:')).map((s) => s.slice(8)).join(', ') })}
+                      </span>
+                    )}
+                    {d.expected_signers.length > 0 && (
+                      <span className="muted">
+                        {' '}
+                        · {t('documents.awaiting', { signers: signerLabels(d.expected_signers, i18n.language) })}
+                      </span>
+                    )}
                   </td>
                   <td>
                     <button
@@ -182,6 +243,16 @@ export function InspectionPage() {
                     >
                       {t('documents.read')}
                     </button>
+                    {d.expected_signers.some((s) => s.key === myTurn) && (
+                      <button
+                        type="button"
+                        className="primary"
+                        disabled={signing !== null}
+                        onClick={() => void signAsOfficer(d.document_id)}
+                      >
+                        {t('documents.signAsOfficer')}
+                      </button>
+                    )}
                   </td>
                 </tr>
               ))}

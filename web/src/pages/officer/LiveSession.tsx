@@ -8,6 +8,9 @@ import type { Feed, Inspection, Manifest, ManifestEntry, Recording, Session } fr
 import { ErrorBox, Loading, Section, StateBadge, useDraft, useLoad } from '../../components/ui';
 import { qualityMeter, type Quality } from '../../media/stats';
 import { view, type MediaSession } from '../../media/whip';
+import { AuditTrail } from './Audit';
+import { ResultsPanel } from './Results';
+import { TalkBack } from './TalkBack';
 
 function fmt(n: number | null, digits = 0): string {
   return n === null || Number.isNaN(n) ? '–' : n.toFixed(digits);
@@ -331,7 +334,8 @@ export function LiveSession() {
   const over = useRef(false);
   if (inspection.loading || session.loading) return <Loading />;
   if (!inspection.data) return <ErrorBox error={inspection.error} onRetry={inspection.reload} />;
-  const liveFeed = (feeds.data ?? []).find((f) => f.state === 'live') ?? null;
+  // The enterprise's camera; a talk-back feed is the officers' own voice.
+  const liveFeed = (feeds.data ?? []).find((f) => f.state === 'live' && f.kind !== 'talkback') ?? null;
   const refresh = () => {
     inspection.reload();
     session.reload();
@@ -366,9 +370,11 @@ export function LiveSession() {
               <Section title={t('live.camera')} id="camera">
                 {liveFeed ? <Viewer key={liveFeed.feed_id} session={s} feed={liveFeed} over={over} /> : <p role="status">{t('live.noFeed')}</p>}
               </Section>
+              <TalkBack session={s} over={over} />
               <div>
                 <StepPanel session={s} inspection={inspection.data} feed={liveFeed} onRecorded={manifest.reload} />
                 <SiteLocations inspection={inspection.data} manifest={manifest.data} />
+                <ResultsPanel session={s} inspection={inspection.data} manifest={manifest.data} />
                 <CloseForms
                   session={s}
                   onDone={() => {
@@ -379,6 +385,7 @@ export function LiveSession() {
               </div>
             </div>
           )}
+          <AuditTrail session={s} />
           <Section title={t('live.evidence')} id="evidence">
             {manifest.data && (
               <>
