@@ -254,3 +254,27 @@ async def test_a_document_not_served_by_its_deadline_is_flagged_by_the_timer(
             break
         await asyncio.sleep(0.2)
     assert body["service_overdue_at"] is not None
+
+
+async def test_service_inputs_a_fuzzer_found_are_refused_or_served_never_500(
+    client: httpx.AsyncClient, tokens: Tokens, feed: Feed
+) -> None:
+    """schemathesis: a mail service with empty strings and an epoch number, a refusal at an epoch
+    number, and two refusals of one document with text outside the Basic Multilingual Plane."""
+    issued = await feed.issue()
+    record = await _record(feed, issued)
+    officer = tokens.header(tokens.officer())
+    posted = await client.post(
+        f"/v1/documents/{record.document_id}/deliveries",
+        json={"address": "", "channel": "mail", "posted_at": 0, "tracking_number": ""},
+        headers=officer,
+    )
+    assert posted.status_code == 422 and posted.json()["field"] in {"address", "posted_at", "tracking_number"}
+    refusal = f"/v1/documents/{record.document_id}/refusal"
+    epoch = await client.post(refusal, json={"reason": "0", "refused_at": 0, "witness": "0"}, headers=officer)
+    assert epoch.status_code == 422 and epoch.json()["field"] == "refused_at"
+    for _ in range(2):
+        refused = await client.post(
+            refusal, json={"witness": "0", "reason": "à#¼ÅZYIÞÆMÉS\U000f3303íÆsJ"}, headers=officer
+        )
+        assert refused.status_code in (201, 409), refused.text

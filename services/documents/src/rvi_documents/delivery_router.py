@@ -13,6 +13,7 @@ from rvi_documents.dependencies import documents_service
 from rvi_documents.models import Comment, Delivery, ServiceAddress
 from rvi_documents.service import DocumentsService
 from rvi_shared.auth import Principal, Role, ensure_enterprise_access, require_roles
+from rvi_shared.datetimes import Rfc3339DateTime
 from rvi_shared.errors import Unprocessable
 
 router = APIRouter(prefix="/v1", tags=["service of documents"])
@@ -47,9 +48,11 @@ class ServeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     channel: Literal["electronic", "mail"]
-    tracking_number: str | None = Field(default=None, max_length=64, description="registered mail (mail only)")
-    posted_at: datetime | None = Field(default=None, description="posting date (mail only)")
-    address: str | None = Field(default=None, max_length=500, description="postal address (mail only)")
+    tracking_number: str | None = Field(
+        default=None, min_length=1, max_length=64, description="registered mail (mail only)"
+    )
+    posted_at: Rfc3339DateTime | None = Field(default=None, description="posting date (mail only)")
+    address: str | None = Field(default=None, min_length=1, max_length=500, description="postal address (mail only)")
 
 
 class RefusalIn(BaseModel):
@@ -57,7 +60,7 @@ class RefusalIn(BaseModel):
 
     reason: str = Field(min_length=1, max_length=1000)
     witness: str = Field(min_length=1, max_length=255)
-    refused_at: datetime | None = None
+    refused_at: Rfc3339DateTime | None = None
 
 
 class DeliveryOut(BaseModel):
@@ -146,9 +149,8 @@ async def serve(
     for name in ("tracking_number", "posted_at", "address"):
         if getattr(body, name) is None:
             raise Unprocessable(f"{name} is required for service by mail", field=name)
-    assert body.tracking_number and body.posted_at and body.address
     return _delivery(
-        await service.post(document, body.tracking_number, body.posted_at, body.address, principal.subject)
+        await service.post(document, body.tracking_number or "", body.posted_at, body.address or "", principal.subject)  # type: ignore[arg-type]
     )
 
 
@@ -171,7 +173,7 @@ async def proof_returned(
     request: Request,
     documents: Documents,
     kind: Literal["returned_proof_of_service", "registered_mail_receipt"] = Query(),
-    served_at: datetime | None = Query(default=None, description="the date on the proof; default now"),
+    served_at: Rfc3339DateTime | None = Query(default=None, description="the date on the proof; default now"),
     principal: Principal = Depends(Customs),
 ) -> DeliveryOut:
     """The scan of the returned proof of service (送达回证) or the registered-mail receipt."""

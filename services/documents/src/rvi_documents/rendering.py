@@ -14,6 +14,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,39 @@ def font_directory() -> Path:
         if digest != expected:
             raise FontMismatch(f"{name}: SHA-256 {digest}, pinned {expected}")
     return directory
+
+
+# PDF/A embeds every glyph it shows, so a character the pinned fonts lack cannot be printed at
+# all; it prints as this mark (the text as received stays in the database and the events).
+MISSING_GLYPH = "\u25a1"
+
+
+@cache
+def _displayable() -> frozenset[int]:
+    """Code points the pinned fonts can display (typst falls back from one to the other)."""
+    from fontTools.ttLib import TTFont
+
+    directory = font_directory()
+    covered: set[int] = set()
+    for name in FONT_SHA256:
+        with TTFont(directory / name, lazy=True) as font:
+            covered.update(font.getBestCmap())
+    return frozenset(covered)
+
+
+def printable(value: Any) -> Any:
+    """`value` (str, or lists and mappings of them) with each character the pinned fonts cannot
+    display replaced by `MISSING_GLYPH` (white space kept)."""
+    if isinstance(value, str):
+        covered = _displayable()
+        if all(ord(c) in covered or c in "\n\r\t" for c in value):
+            return value
+        return "".join(c if ord(c) in covered or c in "\n\r\t" else MISSING_GLYPH for c in value)
+    if isinstance(value, Mapping):
+        return {k: printable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [printable(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -106,7 +140,7 @@ class Renderer:
         seconds are kept, as PDF dates have no finer unit)."""
         compiler, lock = self._compiler(template)
         document_date = document_date.astimezone(UTC).replace(microsecond=0)
-        payload = json.dumps(data, ensure_ascii=False, sort_keys=True)
+        payload = json.dumps(printable(data), ensure_ascii=False, sort_keys=True)
         with lock:
             result = compiler.compile(
                 sys_inputs={"data": payload}, pdf_standards="a-2b", timestamp=document_date, pdf_tags=False
@@ -118,7 +152,13 @@ class Renderer:
         """The visible appearance of a signature as a one-page PDF of the box's size."""
         compiler, lock = self._compiler("stamp")
         payload = json.dumps(
-            {"width_mm": width_mm, "height_mm": height_mm, "title": title, "lines": list(lines), "size_pt": size_pt},
+            {
+                "width_mm": width_mm,
+                "height_mm": height_mm,
+                "title": printable(title),
+                "lines": printable(list(lines)),
+                "size_pt": size_pt,
+            },
             ensure_ascii=False,
         )
         with lock:

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rvi_shared.customs import CustomsOfficeName
+from rvi_shared.datetimes import Rfc3339Date, Rfc3339DateTime
 
 
 class OfficerIn(BaseModel):
@@ -15,8 +16,8 @@ class OfficerIn(BaseModel):
 
     name: str = Field(min_length=1, max_length=255)
     credential_no: str = Field(min_length=1, max_length=64, description="enforcement credential number")
-    credential_valid_from: date
-    credential_valid_until: date
+    credential_valid_from: Rfc3339Date
+    credential_valid_until: Rfc3339Date
     customs_office: CustomsOfficeName = Field(description="the officer's customs office, e.g. Cixi, 3105, 慈溪海关")
     district: CustomsOfficeName = Field(description="its customs district (直属海关), e.g. Ningbo, 3100, 宁波海关")
     languages: list[str] = Field(default_factory=list, description="BCP 47 tags, e.g. zh, en")
@@ -42,8 +43,8 @@ class AbsenceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["leave", "training", "other_inspection", "other"]
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Rfc3339DateTime
+    ends_at: Rfc3339DateTime
     note: str | None = Field(default=None, max_length=2000)
 
     @model_validator(mode="after")
