@@ -906,6 +906,8 @@ if __name__ == "__main__":
     try:
         print(json.dumps(asyncio.run(main(parser.parse_args()))))
     except (KeyboardInterrupt, asyncio.CancelledError):
+        for late in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C after the loop closed
+            signal.signal(late, signal.SIG_IGN)
         signum = STOPPED_BY[0] if STOPPED_BY else signal.SIGINT
         say(
             f"{'interrupted' if signum == signal.SIGINT else 'terminated'}: temporary files and child processes removed"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,8 +17,8 @@ from rvi_platform.stack import Stack
 from rvi_platform.testing import Tokens, new_database
 
 
-@pytest.fixture(scope="session")
-async def platform(postgres_admin_url: str) -> AsyncIterator[Stack]:
+@asynccontextmanager
+async def running_platform(postgres_admin_url: str) -> AsyncIterator[Stack]:
     """All four services as real processes on a fresh database and a broker of their own
     (service tests elsewhere run consumers in the same groups against other databases)."""
     broker = EmbeddedBroker(free_port())
@@ -29,11 +30,19 @@ async def platform(postgres_admin_url: str) -> AsyncIterator[Stack]:
         bootstrap=broker.bootstrap,
         console=False,  # the browser tests start it (it needs web/dist built)
     )
-    await stack.start(lambda _: None)
-    await _enter_the_years_the_test_clock_reaches(stack)
-    yield stack
-    stack.stop()
-    broker.stop()
+    try:
+        await stack.start(lambda _: None)
+        await _enter_the_years_the_test_clock_reaches(stack)
+        yield stack
+    finally:
+        stack.stop()
+        broker.stop()
+
+
+@pytest.fixture(scope="session")
+async def platform(postgres_admin_url: str) -> AsyncIterator[Stack]:
+    async with running_platform(postgres_admin_url) as stack:
+        yield stack
 
 
 async def _enter_the_years_the_test_clock_reaches(stack: Stack) -> None:

@@ -139,7 +139,9 @@ def interrupt_when(args: list[str], folder: Path, pattern: str, after: str) -> s
             process.kill()
             process.wait()
     text = "".join(output) + rest
-    assert process.returncode == 130, text[-3000:]
+    # 130 from the bench's own exit; -SIGINT if a repeated Ctrl-C lands in the instant between the
+    # event loop closing and that exit (what is checked below is what matters: nothing left).
+    assert process.returncode in (130, -signal.SIGINT), text[-3000:]
     return text
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,19 @@ import pytest
 from rvi_platform.stack import Stack
 from rvi_shared.auth import Role, mint_token
 
+from .conftest import running_platform  # noqa: TID252
+
 SERVICES = ["eligibility", "scheduling", "video-gateway", "documents"]
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 MAX_EXAMPLES = int(os.environ.get("RVI_CONTRACT_MAX_EXAMPLES", "8"))
+
+
+@pytest.fixture(scope="module")
+async def platform(postgres_admin_url: str) -> AsyncIterator[Stack]:
+    """A platform of the contract run's own: schemathesis writes whatever the schemas allow (absences
+    of the demo's officers, rosters, calendars), which must not reach the other tests' platform."""
+    async with running_platform(postgres_admin_url) as stack:
+        yield stack
 
 
 def token(platform: Stack, who: str) -> str:

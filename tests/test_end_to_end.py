@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+import pytest
 from aiokafka import AIOKafkaConsumer
 
 from rvi_platform.demo import Endpoints, FlowResult, auth, run_flow
@@ -15,6 +17,8 @@ from rvi_platform.stack import Stack
 from rvi_shared.auth import Role, mint_token
 from rvi_shared.events import decode_payload, parse_event
 from rvi_shared.events.registry import TOPICS, topic_for
+
+from .conftest import running_platform  # noqa: TID252
 
 CAUSAL_ORDER = [
     "rvi.inspection.requested.v1",
@@ -30,6 +34,24 @@ CAUSAL_ORDER = [
     "rvi.document.completed.v1",
     "rvi.inspection.completed.v1",
 ]
+
+
+@pytest.fixture(scope="module")
+async def platform(postgres_admin_url: str) -> AsyncIterator[Stack]:
+    """The end-to-end flows on a platform of their own: the rosters, bookings and clock that other
+    tests' flows leave on the shared one are not the demo's starting point."""
+    async with running_platform(postgres_admin_url) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def endpoints(platform: Stack) -> Endpoints:
+    return Endpoints(
+        platform.url("eligibility"),
+        platform.url("scheduling"),
+        platform.url("video-gateway"),
+        platform.url("documents"),
+    )
 
 
 async def events_on_topics(bootstrap: str, subjects: set[str], settle_s: float = 2.0) -> list:
