@@ -17,12 +17,37 @@ from rvi_video_gateway.media.packets import EncodedFrame
 QUEUE_FRAMES = 50
 
 
-class ViewerTrack(MediaStreamTrack):
+class _QueuedTrack(MediaStreamTrack):
+    """Hands the sender what `accept` queued; `None` in the queue ends the track."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self._queue: asyncio.Queue[EncodedFrame | None] = asyncio.Queue(size)
+
+    async def recv(self) -> av.Packet:  # type: ignore[override]
+        if self.readyState != "live":
+            raise MediaStreamError
+        frame = await self._queue.get()
+        if frame is None:
+            raise MediaStreamError
+        metrics.BYTES_RELAYED.inc(len(frame.data))
+        return frame.to_av_packet()
+
+    def stop(self) -> None:
+        if self.readyState == "live":
+            super().stop()
+            try:
+                self._queue.put_nowait(None)
+            except asyncio.QueueFull:
+                self._queue.get_nowait()
+                self._queue.put_nowait(None)
+
+
+class ViewerTrack(_QueuedTrack):
     kind = "video"
 
     def __init__(self, on_keyframe_needed: Callable[[], None], joined_at: float | None = None) -> None:
-        super().__init__()
-        self._queue: asyncio.Queue[EncodedFrame | None] = asyncio.Queue(QUEUE_FRAMES)
+        super().__init__(QUEUE_FRAMES)
         self._needs_keyframe = True
         self._keyframe_needed = on_keyframe_needed
         self._joined_at = joined_at or time.monotonic()
@@ -54,38 +79,19 @@ class ViewerTrack(MediaStreamTrack):
     def _drop(self, count: int) -> None:
         metrics.FRAMES_DROPPED.inc(count)
 
-    async def recv(self) -> av.Packet:  # type: ignore[override]
-        if self.readyState != "live":
-            raise MediaStreamError
-        frame = await self._queue.get()
-        if frame is None:
-            raise MediaStreamError
-        metrics.BYTES_RELAYED.inc(len(frame.data))
-        return frame.to_av_packet()
-
-    def stop(self) -> None:
-        if self.readyState == "live":
-            super().stop()
-            try:
-                self._queue.put_nowait(None)
-            except asyncio.QueueFull:
-                self._queue.get_nowait()
-                self._queue.put_nowait(None)
-
 
 # About one second of 20 ms packets: a listener further behind is cut back to the live edge.
 AUDIO_QUEUE_PACKETS = 50
 
 
-class AudioViewerTrack(MediaStreamTrack):
+class AudioViewerTrack(_QueuedTrack):
     """What a WHEP listener's audio sender reads: the feed's audio packets as received (Opus or
     G.711), which aiortc's encoder `pack`s without encoding."""
 
     kind = "audio"
 
     def __init__(self) -> None:
-        super().__init__()
-        self._queue: asyncio.Queue[EncodedFrame | None] = asyncio.Queue(AUDIO_QUEUE_PACKETS)
+        super().__init__(AUDIO_QUEUE_PACKETS)
 
     def accept(self, frame: EncodedFrame) -> None:
         if self.readyState != "live" or not frame.audio:
@@ -96,21 +102,3 @@ class AudioViewerTrack(MediaStreamTrack):
                 self._queue.get_nowait()
             metrics.FRAMES_DROPPED.inc(dropped)
         self._queue.put_nowait(frame)
-
-    async def recv(self) -> av.Packet:  # type: ignore[override]
-        if self.readyState != "live":
-            raise MediaStreamError
-        frame = await self._queue.get()
-        if frame is None:
-            raise MediaStreamError
-        metrics.BYTES_RELAYED.inc(len(frame.data))
-        return frame.to_av_packet()
-
-    def stop(self) -> None:
-        if self.readyState == "live":
-            super().stop()
-            try:
-                self._queue.put_nowait(None)
-            except asyncio.QueueFull:
-                self._queue.get_nowait()
-                self._queue.put_nowait(None)
