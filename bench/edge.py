@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 
-from rvi_eligibility.task_schemas import HYBRID_TASK, TaskIn
+from rvi_eligibility.decisions.schemas import HYBRID_TASK, TaskIn
 from rvi_shared.errors import install_error_handlers
 from rvi_shared.hygiene import InputHygieneMiddleware
 from rvi_shared.identifiers import example_uscc

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from rvi_eligibility.coalesce import Coalescer
+from rvi_eligibility.decisions.coalesce import Coalescer
 
 
 class Recorder:

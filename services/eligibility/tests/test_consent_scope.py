@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from rvi_eligibility.consent_scope import covered_matters, covers_remote_video, scope_out, stored_scope
-from rvi_eligibility.evaluation import evaluate
-from rvi_eligibility.facts import EnterpriseStanding
 from rvi_eligibility.rules import Result, TaskFacts
+from rvi_eligibility.rules.consent_scope import covered_matters, covers_remote_video, scope_out, stored_scope
+from rvi_eligibility.rules.evaluation import evaluate
+from rvi_eligibility.rules.standing import EnterpriseStanding
 from rvi_platform.testing import Tokens
 from rvi_shared.events.payloads import ChecklistItem
 from rvi_shared.identifiers import example_uscc

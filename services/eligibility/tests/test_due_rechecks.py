@@ -17,9 +17,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rvi_eligibility.app import create_app
-from rvi_eligibility.facts import moments_ahead
-from rvi_eligibility.rechecks import DueRechecks
-from rvi_eligibility.service import EligibilityService
+from rvi_eligibility.decisions.rechecks import DueRechecks
+from rvi_eligibility.decisions.service import EligibilityService
+from rvi_eligibility.facts.changes import moments_ahead
 from rvi_eligibility.settings import EligibilitySettings
 from rvi_platform.testing import Tokens, serve_in_process
 from rvi_shared.clock import ManualClock

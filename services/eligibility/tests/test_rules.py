@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from rvi_eligibility.catalogue import HIGH_RISK_CHAPTERS, NON_VIDEO_CATEGORIES
-from rvi_eligibility.districts import PILOT_DISTRICTS, district_of
-from rvi_eligibility.evaluation import Evaluation, evaluate
-from rvi_eligibility.facts import EnterpriseStanding, FactChange, fold
+from rvi_eligibility.facts.changes import FactChange, fold
 from rvi_eligibility.rules import ALL_RULES, RULE_SET_VERSION, Result, TaskFacts
+from rvi_eligibility.rules.catalogue import HIGH_RISK_CHAPTERS, NON_VIDEO_CATEGORIES
+from rvi_eligibility.rules.districts import PILOT_DISTRICTS, district_of
+from rvi_eligibility.rules.evaluation import Evaluation, evaluate
+from rvi_eligibility.rules.standing import EnterpriseStanding
 from rvi_shared.events.payloads import ChecklistItem
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)

@@ -8,10 +8,16 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from rvi_eligibility.evaluation import OFFICER_JUDGEMENT, Evaluation, OfficerOverride, evaluate, evaluate_enterprise
-from rvi_eligibility.facts import EnterpriseStanding
-from rvi_eligibility.rule_model import Result, TaskFacts, TaskRule, failed
-from rvi_eligibility.rulesets import BASELINE, NOVEMBER_2026_SET, REGISTRY, RuleSetRegistry, UnknownRuleSet
+from rvi_eligibility.rules.evaluation import (
+    OFFICER_JUDGEMENT,
+    Evaluation,
+    OfficerOverride,
+    evaluate,
+    evaluate_enterprise,
+)
+from rvi_eligibility.rules.model import Result, TaskFacts, TaskRule, failed
+from rvi_eligibility.rules.rulesets import BASELINE, NOVEMBER_2026_SET, REGISTRY, RuleSetRegistry, UnknownRuleSet
+from rvi_eligibility.rules.standing import EnterpriseStanding
 from rvi_shared.events.payloads import ChecklistItem
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)

@@ -4,12 +4,12 @@ import asyncio
 
 from fastapi import FastAPI
 
-from rvi_eligibility.handlers import build_handlers
+from rvi_eligibility.api import routers
+from rvi_eligibility.decisions.handlers import build_handlers
+from rvi_eligibility.decisions.rechecks import DueRechecks
+from rvi_eligibility.decisions.single_decisions import SingleDecisions
 from rvi_eligibility.models import messaging
-from rvi_eligibility.rechecks import DueRechecks
-from rvi_eligibility.router import routers
 from rvi_eligibility.settings import EligibilitySettings
-from rvi_eligibility.single_decisions import SingleDecisions
 from rvi_shared.clock import Clock
 from rvi_shared.service import ServiceRuntime, create_service_app
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from rvi_eligibility.repository import EligibilityRepository
-from rvi_eligibility.service import EligibilityService
+from rvi_eligibility.decisions.repository import EligibilityRepository
+from rvi_eligibility.decisions.service import EligibilityService
 from rvi_eligibility.settings import EligibilitySettings
 from rvi_shared.db import transaction
 from rvi_shared.service import ServiceRuntime

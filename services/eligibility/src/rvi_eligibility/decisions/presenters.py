@@ -11,14 +11,14 @@ from typing import Any
 from fastapi import Response
 from pydantic_core import to_json
 
-from rvi_eligibility.consent_scope import covers_remote_video, scope_out
-from rvi_eligibility.evaluation import Evaluation, TraceEntry, evaluate_enterprise
+from rvi_eligibility.decisions.schemas import EvaluationOut, TraceEntryOut
+from rvi_eligibility.decisions.service import EnterpriseView
+from rvi_eligibility.decisions.tasks import AdHocDecision, BatchResult
+from rvi_eligibility.facts.schemas import ConsentOut, EnterpriseOut, FactChangeOut
 from rvi_eligibility.models import Decision, EnterpriseFactChange
-from rvi_eligibility.rule_model import Result
-from rvi_eligibility.schemas import ConsentOut, EnterpriseOut, FactChangeOut
-from rvi_eligibility.service import EnterpriseView
-from rvi_eligibility.task_schemas import EvaluationOut, TraceEntryOut
-from rvi_eligibility.tasks import AdHocDecision, BatchResult
+from rvi_eligibility.rules.consent_scope import covers_remote_video, scope_out
+from rvi_eligibility.rules.evaluation import Evaluation, TraceEntry, evaluate_enterprise
+from rvi_eligibility.rules.model import Result
 from rvi_shared.events.payloads import Reason
 
 SUMMARY_FIELDS = (

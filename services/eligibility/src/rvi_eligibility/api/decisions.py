@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from rvi_eligibility.dependencies import (
+from rvi_eligibility.api.dependencies import (
     Officers,
     Overrides,
     Readers,
@@ -15,17 +15,14 @@ from rvi_eligibility.dependencies import (
     Tasks,
     transactional_service,
 )
-from rvi_eligibility.models import Decision
-from rvi_eligibility.presenters import (
+from rvi_eligibility.decisions.presenters import (
     batch_response,
     decision_json,
     decision_response,
     evaluation_out,
     json_response,
 )
-from rvi_eligibility.service import EligibilityService
-from rvi_eligibility.single_decisions import SingleDecisions
-from rvi_eligibility.task_schemas import (
+from rvi_eligibility.decisions.schemas import (
     BatchIn,
     BatchOut,
     DecisionOut,
@@ -34,7 +31,10 @@ from rvi_eligibility.task_schemas import (
     OverrideIn,
     TaskIn,
 )
-from rvi_eligibility.tasks import AdHocDecision, TaskDecider
+from rvi_eligibility.decisions.service import EligibilityService
+from rvi_eligibility.decisions.single_decisions import SingleDecisions
+from rvi_eligibility.decisions.tasks import AdHocDecision, TaskDecider
+from rvi_eligibility.models import Decision
 from rvi_shared.auth import Principal, ensure_enterprise_access
 from rvi_shared.json_body import documented_body, json_body
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
 
-from rvi_eligibility.catalogue import PILOT_START
-from rvi_eligibility.dependencies import Anyone
-from rvi_eligibility.evaluation import OFFICER_JUDGEMENT, OFFICER_REFERENCE
-from rvi_eligibility.rule_schemas import RuleCatalogueOut, RuleOut, RuleSetSummary, catalogue_out, summary_out
-from rvi_eligibility.rulesets import REGISTRY, UnknownRuleSet
+from rvi_eligibility.api.dependencies import Anyone
+from rvi_eligibility.rules.catalogue import PILOT_START
+from rvi_eligibility.rules.evaluation import OFFICER_JUDGEMENT, OFFICER_REFERENCE
+from rvi_eligibility.rules.rulesets import REGISTRY, UnknownRuleSet
+from rvi_eligibility.rules.schemas import RuleCatalogueOut, RuleOut, RuleSetSummary, catalogue_out, summary_out
 from rvi_shared.auth import Principal
 from rvi_shared.clock import Clock
 from rvi_shared.datetimes import Rfc3339DateTime

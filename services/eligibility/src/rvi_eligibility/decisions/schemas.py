@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from rvi_eligibility.consent_scope import MATTERS_DESCRIPTION, CoveredMatter, stored_scope
-from rvi_eligibility.rule_model import Result
+from rvi_eligibility.facts.schemas import ConsentIn
+from rvi_eligibility.rules.schemas import TraceEntryOut
 from rvi_shared.datetimes import Rfc3339DateTime
 from rvi_shared.events.payloads import ChecklistItem, CreditStatus, ItemDecision, Outcome, Reason
 from rvi_shared.identifiers import EnterpriseId
@@ -72,38 +72,6 @@ class TaskIn(TaskFields):
     inspection_id: Identifier | None = None
 
 
-class ConsentIn(BaseModel):
-    """The enterprise's consent (GACC-RVI 2). Its scope, as a list of covered matters or as free
-    text, is explained in consent_scope.py: only a list without remote_video_inspection fails."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"given": True, "scope": ["remote_video_inspection", "key_step_recording"]},
-                {"given": True, "scope": "export food planting sites"},
-                {"given": True, "scope": ["remote_video_inspection"], "revoked_at": "2026-12-01T00:00:00+08:00"},
-            ]
-        },
-    )
-
-    given: StrictBool
-    scope: Annotated[list[CoveredMatter], Field(min_length=1)] | Annotated[str, Field(max_length=2000)] | None = Field(
-        default=None,
-        description="what the consent covers: a list of matters, one or more of "
-        f"{MATTERS_DESCRIPTION}; or free text naming the sites or matters of a consent to remote video "
-        "inspection (the earlier form: it covers remote video inspection); none: no limits",
-    )
-    revoked_at: Rfc3339DateTime | None = Field(default=None, description="from when the consent no longer holds")
-
-    def values(self) -> dict[str, Any]:
-        return {
-            "consent_given": self.given,
-            "consent_scope": stored_scope(self.scope),
-            "consent_revoked_at": self.revoked_at,
-        }
-
-
 class WhatIfFacts(BaseModel):
     """Alternative enterprise facts: each field given replaces the recorded one."""
 
@@ -142,16 +110,6 @@ class EvaluationRequest(TaskFields):
         default=None, description="apply this published rule set instead of the one in force at as_at"
     )
     facts: WhatIfFacts | None = Field(default=None, description="alternative enterprise facts")
-
-
-class TraceEntryOut(BaseModel):
-    rule_id: str
-    reference: str
-    scope: str
-    item_id: str | None = None
-    result: Result
-    message: str
-    facts: dict[str, object]
 
 
 class EvaluationOut(BaseModel):

@@ -7,9 +7,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from rvi_eligibility.decisions.schemas import OverrideIn
+from rvi_eligibility.decisions.service import EligibilityService
 from rvi_eligibility.models import Decision, InspectionRequest, Override
-from rvi_eligibility.service import EligibilityService
-from rvi_eligibility.task_schemas import OverrideIn
 from rvi_shared.auth import Principal
 from rvi_shared.errors import Conflict, Unprocessable
 from rvi_shared.events.payloads import Reason

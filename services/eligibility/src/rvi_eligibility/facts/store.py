@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Row
 
-from rvi_eligibility.facts import (
+from rvi_eligibility.facts.changes import (
     FACT_FIELDS,
     EnterpriseStanding,
     FactChange,
@@ -18,13 +18,13 @@ from rvi_eligibility.facts import (
     to_changes,
     values_to_json,
 )
+from rvi_eligibility.facts.repository import FactsRepository, Lock
 from rvi_eligibility.models import EnterpriseFactChange, EnterpriseFacts
-from rvi_eligibility.repository import EligibilityRepository, Lock
 from rvi_shared.clock import Clock
 
 
 class StandingSource(Protocol):
-    """Where standings are read from: the request's session (EligibilityRepository), or a pooled
+    """Where standings are read from: the request's session (FactsRepository), or a pooled
     driver connection on the single-decision hot path (driver_store.py)."""
 
     async def current_standings(self, enterprise_ids: Collection[str]) -> dict[str, EnterpriseStanding]:
@@ -53,7 +53,7 @@ async def standings_at(
 
 
 class FactStore:
-    def __init__(self, repo: EligibilityRepository, clock: Clock) -> None:
+    def __init__(self, repo: FactsRepository, clock: Clock) -> None:
         self.repo = repo
         self.clock = clock
 

@@ -11,10 +11,10 @@ from functools import cached_property, lru_cache
 
 from pydantic_core import to_json
 
-from rvi_eligibility.facts import EnterpriseStanding
-from rvi_eligibility.rule_model import ItemFacts, Result, TaskFacts
-from rvi_eligibility.rulesets import REGISTRY, ActiveRules, RuleSet, active_rules
-from rvi_eligibility.verdicts import (
+from rvi_eligibility.rules.model import ItemFacts, Result, TaskFacts
+from rvi_eligibility.rules.rulesets import REGISTRY, ActiveRules, RuleSet, active_rules
+from rvi_eligibility.rules.standing import EnterpriseStanding
+from rvi_eligibility.rules.verdicts import (
     OFFICER_JUDGEMENT,
     OFFICER_REFERENCE,
     OfficerOverride,

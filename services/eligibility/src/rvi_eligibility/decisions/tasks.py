@@ -15,15 +15,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from rvi_eligibility.districts import customs_office
-from rvi_eligibility.evaluation import Evaluation, evaluate
-from rvi_eligibility.facts import EnterpriseStanding
-from rvi_eligibility.facts_store import StandingSource, standings_at
+from rvi_eligibility.decisions.schemas import EvaluationRequest, TaskFields, TaskIn
+from rvi_eligibility.decisions.service import EligibilityService
+from rvi_eligibility.facts.store import StandingSource, standings_at
 from rvi_eligibility.models import AD_HOC_DECISION, Decision, InspectionRequest
-from rvi_eligibility.rule_model import TaskFacts
-from rvi_eligibility.rulesets import REGISTRY, RuleSet, UnknownRuleSet
-from rvi_eligibility.service import EligibilityService
-from rvi_eligibility.task_schemas import EvaluationRequest, TaskFields, TaskIn
+from rvi_eligibility.rules.districts import customs_office
+from rvi_eligibility.rules.evaluation import Evaluation, evaluate
+from rvi_eligibility.rules.model import TaskFacts
+from rvi_eligibility.rules.rulesets import REGISTRY, RuleSet, UnknownRuleSet
+from rvi_eligibility.rules.standing import EnterpriseStanding
 from rvi_shared.auth import Principal
 from rvi_shared.errors import Conflict, DomainError, Unprocessable
 

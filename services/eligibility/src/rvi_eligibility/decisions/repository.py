@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic_core import to_json
 from sqlalchemy import ARRAY, String, any_, bindparam, delete, select, text, update
@@ -10,20 +10,16 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import UserDefinedType
 
-from rvi_eligibility.facts import EnterpriseStanding, FactChange, standing_of, to_changes
+from rvi_eligibility.facts.repository import FactsRepository
 from rvi_eligibility.models import (
     DECISION_OF_INSPECTION,
     Decision,
     DecisionTrace,
     DueRecheck,
-    EnterpriseFactChange,
-    EnterpriseFacts,
     InspectionRequest,
     Override,
     ParkedClosure,
 )
-
-Lock = Literal["update", "share"] | None
 
 
 class SerializedJSON(UserDefinedType[str]):
@@ -76,61 +72,17 @@ def ad_hoc_parameters(traces: Mapping[str, bytes], rows: Sequence[Mapping[str, A
     return {"traces": f"[{stored.decode()}]", "decisions": f"[{decisions.decode()}]"}
 
 
-FACTS = EnterpriseFacts.__table__
-# One statement (and one prepared statement) for any number of enterprises or inspections. These and
-# INSERT_AD_HOC are also run on a driver connection by the single-decision hot path (driver_store.py).
-FACTS_OF = select(FACTS).where(FACTS.c.enterprise_id == any_(bindparam("ids", type_=ARRAY(String))))
-CHANGES_OF = (
-    select(EnterpriseFactChange.effective_from, EnterpriseFactChange.changes)
-    .where(EnterpriseFactChange.enterprise_id == bindparam("enterprise_id", type_=String))
-    .order_by(EnterpriseFactChange.seq)
-)
+# One statement (and one prepared statement) for any number of inspections.
 FOLLOWED_OF = select(InspectionRequest.inspection_id).where(
     InspectionRequest.inspection_id == any_(bindparam("ids", type_=ARRAY(String)))
 )
 
 
-class EligibilityRepository:
+class EligibilityRepository(FactsRepository):
+    """The statements of decisions, followed inspections, due re-checks and 3(V) overrides (and, inherited, of facts)."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    # --- enterprise facts ---
-
-    async def facts(self, enterprise_id: str, lock: Lock = None) -> EnterpriseFacts | None:
-        stmt = select(EnterpriseFacts).where(EnterpriseFacts.enterprise_id == enterprise_id)
-        if lock is not None:
-            stmt = stmt.with_for_update(read=lock == "share")
-        return (await self.session.execute(stmt.execution_options(populate_existing=True))).scalar_one_or_none()
-
-    async def current_standings(self, enterprise_ids: Collection[str]) -> dict[str, EnterpriseStanding]:
-        """The current rows, read without the ORM (the hot path of every decision)."""
-        result = await self.session.execute(FACTS_OF, {"ids": list(enterprise_ids)})
-        return {row.enterprise_id: standing_of(row) for row in result}
-
-    async def fact_changes(self, enterprise_id: str) -> list[FactChange]:
-        return to_changes(await self.session.execute(CHANGES_OF, {"enterprise_id": enterprise_id}))
-
-    async def lock_facts_creating(self, enterprise_id: str, now: datetime) -> EnterpriseFacts:
-        """The enterprise's row, locked for update; created bare (no facts yet) if absent."""
-        await self.session.execute(
-            insert(EnterpriseFacts)
-            .values(enterprise_id=enterprise_id, mandatory_onsite=False, updated_at=now)
-            .on_conflict_do_nothing()
-        )
-        row = await self.facts(enterprise_id, lock="update")
-        assert row is not None
-        return row
-
-    def add_change(self, change: EnterpriseFactChange) -> None:
-        self.session.add(change)
-
-    async def changes(self, enterprise_id: str) -> Sequence[EnterpriseFactChange]:
-        result = await self.session.execute(
-            select(EnterpriseFactChange)
-            .where(EnterpriseFactChange.enterprise_id == enterprise_id)
-            .order_by(EnterpriseFactChange.seq)
-        )
-        return result.scalars().all()
 
     # --- inspections followed from rvi.inspection.requested.v1 ---
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic_core import to_json
 
-from rvi_eligibility.rule_model import Result, Rule, Verdict
+from rvi_eligibility.rules.model import Result, Rule, Verdict
 from rvi_shared.events.payloads import Reason
 
 OFFICER_JUDGEMENT = "officer-judgement"

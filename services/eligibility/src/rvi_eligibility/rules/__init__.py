@@ -3,7 +3,7 @@ vocabulary live in rule_model, their checks in checks, the versions in rulesets.
 
 from __future__ import annotations
 
-from rvi_eligibility.rule_model import (
+from rvi_eligibility.rules.model import (
     Catalogues,
     ItemFacts,
     ItemRule,
@@ -14,7 +14,7 @@ from rvi_eligibility.rule_model import (
     TaskRule,
     Verdict,
 )
-from rvi_eligibility.rulesets import REGISTRY, ActiveRules, RuleSet, UnknownRuleSet, active_rules
+from rvi_eligibility.rules.rulesets import REGISTRY, ActiveRules, RuleSet, UnknownRuleSet, active_rules
 
 LATEST: RuleSet = REGISTRY.latest
 RULE_SET_VERSION: str = LATEST.version

@@ -12,13 +12,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rvi_eligibility.evaluation import Evaluation, OfficerOverride, evaluate, stricter
-from rvi_eligibility.facts import EnterpriseStanding, moments_ahead
-from rvi_eligibility.facts_store import FactStore
+from rvi_eligibility.decisions.repository import EligibilityRepository
+from rvi_eligibility.facts.changes import moments_ahead
+from rvi_eligibility.facts.repository import Lock
+from rvi_eligibility.facts.store import FactStore
 from rvi_eligibility.models import DECISION_OF_INSPECTION, Decision, EnterpriseFactChange, InspectionRequest
-from rvi_eligibility.repository import EligibilityRepository, Lock
-from rvi_eligibility.rule_model import TaskFacts
-from rvi_eligibility.rulesets import RuleSet
+from rvi_eligibility.rules.evaluation import Evaluation, OfficerOverride, evaluate, stricter
+from rvi_eligibility.rules.model import TaskFacts
+from rvi_eligibility.rules.rulesets import RuleSet
+from rvi_eligibility.rules.standing import EnterpriseStanding
 from rvi_eligibility.settings import EligibilitySettings
 from rvi_shared.auth import Principal
 from rvi_shared.clock import Clock

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rvi_eligibility.facts import values_from_update
-from rvi_eligibility.service import EligibilityService
+from rvi_eligibility.decisions.service import EligibilityService
+from rvi_eligibility.facts.changes import values_from_update
 from rvi_eligibility.settings import EligibilitySettings
 from rvi_shared.clock import Clock
 from rvi_shared.events import payloads as p

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from rvi_eligibility.overrides import OverrideService
-from rvi_eligibility.service import EligibilityService
+from rvi_eligibility.decisions.overrides import OverrideService
+from rvi_eligibility.decisions.service import EligibilityService
+from rvi_eligibility.decisions.tasks import TaskDecider
 from rvi_eligibility.settings import EligibilitySettings
-from rvi_eligibility.tasks import TaskDecider
 from rvi_shared.auth import Role, require_roles
 from rvi_shared.service import DbSession, ServiceRuntime, runtime
 

@@ -8,8 +8,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
-from rvi_eligibility.catalogue import CatalogueEntry, in_force_on
-from rvi_eligibility.facts import EnterpriseStanding
+from rvi_eligibility.rules.catalogue import CatalogueEntry, in_force_on
+from rvi_eligibility.rules.standing import EnterpriseStanding
 
 Scope = Literal["task", "item"]
 

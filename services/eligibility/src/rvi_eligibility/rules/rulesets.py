@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 
-from rvi_eligibility import checks
-from rvi_eligibility.catalogue import (
+from rvi_eligibility.rules import checks
+from rvi_eligibility.rules.catalogue import (
     BASELINE_HIGH_RISK_CATEGORIES,
     BASELINE_HIGH_RISK_CHAPTERS,
     BASELINE_NON_VIDEO_CATEGORIES,
@@ -24,7 +24,7 @@ from rvi_eligibility.catalogue import (
     in_force_on,
     legal_date,
 )
-from rvi_eligibility.rule_model import Catalogues, ItemRule, Rule, TaskRule
+from rvi_eligibility.rules.model import Catalogues, ItemRule, Rule, TaskRule
 
 TASK_RULES: tuple[TaskRule, ...] = (
     TaskRule(

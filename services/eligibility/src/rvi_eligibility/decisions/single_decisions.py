@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rvi_eligibility.coalesce import Coalescer
-from rvi_eligibility.driver_store import DriverStore
-from rvi_eligibility.task_schemas import TaskIn
-from rvi_eligibility.tasks import AdHocDecision, AdHocTask, check_task, decide_unfollowed
+from rvi_eligibility.decisions.coalesce import Coalescer
+from rvi_eligibility.decisions.driver_store import DriverStore
+from rvi_eligibility.decisions.schemas import TaskIn
+from rvi_eligibility.decisions.tasks import AdHocDecision, AdHocTask, check_task, decide_unfollowed
 from rvi_shared.auth import Principal
 from rvi_shared.db import driver_connection
 from rvi_shared.service import ServiceRuntime

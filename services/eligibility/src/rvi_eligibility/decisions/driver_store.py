@@ -14,8 +14,10 @@ import asyncpg
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.sql import ClauseElement
 
-from rvi_eligibility.facts import FACT_FIELDS, EnterpriseStanding, FactChange, values_from_json
-from rvi_eligibility.repository import CHANGES_OF, FACTS_OF, FOLLOWED_OF, INSERT_AD_HOC, ad_hoc_parameters
+from rvi_eligibility.decisions.repository import FOLLOWED_OF, INSERT_AD_HOC, ad_hoc_parameters
+from rvi_eligibility.facts.changes import FactChange, values_from_json
+from rvi_eligibility.facts.repository import CHANGES_OF, FACTS_OF
+from rvi_eligibility.rules.standing import FACT_FIELDS, EnterpriseStanding
 
 _DIALECT = asyncpg_dialect()
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from rvi_eligibility.dependencies import Readers, Service, Supervisors, Systems
-from rvi_eligibility.presenters import enterprise_out
-from rvi_eligibility.schemas import EnterpriseOut, FactsUpdate, MandatoryOnsiteLift
+from rvi_eligibility.api.dependencies import Readers, Service, Supervisors, Systems
+from rvi_eligibility.decisions.presenters import enterprise_out
+from rvi_eligibility.facts.schemas import EnterpriseOut, FactsUpdate, MandatoryOnsiteLift
 from rvi_shared.auth import Principal, ensure_enterprise_access
 from rvi_shared.identifiers import EnterpriseId
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from rvi_eligibility.catalogue import category_key, hs_chapter, legal_date
-from rvi_eligibility.consent_scope import covered_matters, covers_remote_video, scope_out
-from rvi_eligibility.districts import customs_office, district_of
-from rvi_eligibility.facts import EnterpriseStanding
-from rvi_eligibility.rule_model import Catalogues, ItemFacts, Result, TaskFacts, Verdict, failed, passed
+from rvi_eligibility.rules.catalogue import category_key, hs_chapter, legal_date
+from rvi_eligibility.rules.consent_scope import covered_matters, covers_remote_video, scope_out
+from rvi_eligibility.rules.districts import customs_office, district_of
+from rvi_eligibility.rules.model import Catalogues, ItemFacts, Result, TaskFacts, Verdict, failed, passed
+from rvi_eligibility.rules.standing import EnterpriseStanding
 
 FACTS_UNKNOWN = "enterprise facts unknown"
 
