@@ -13,13 +13,12 @@ import json
 import time
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 
 from rvi_eligibility.decisions.schemas import HYBRID_TASK, TaskIn
 from rvi_shared.errors import install_error_handlers
 from rvi_shared.hygiene import InputHygieneMiddleware
 from rvi_shared.identifiers import example_uscc
-from rvi_shared.json_body import json_body
 
 
 def app(with_hygiene: bool) -> FastAPI:
@@ -29,8 +28,7 @@ def app(with_hygiene: bool) -> FastAPI:
         application.add_middleware(InputHygieneMiddleware)
 
     @application.post("/v1/decisions")
-    async def decide(request: Request) -> dict[str, int]:
-        task = await json_body(request, TaskIn)
+    async def decide(task: TaskIn) -> dict[str, int]:
         return {"items": len(task.checklist_items)}
 
     return application

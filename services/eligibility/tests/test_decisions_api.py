@@ -101,7 +101,8 @@ async def test_post_decision_stores_an_ad_hoc_decision(
 async def test_concurrent_decisions_are_each_stored_and_share_their_trace(
     client: httpx.AsyncClient, tokens: Tokens, db: AsyncEngine
 ) -> None:
-    """Concurrent single decisions are read and written together (see single_decisions.py): each is stored."""
+    """Concurrent single decisions, each in its own transaction, are each stored; new identical traces
+    inserted concurrently are stored once."""
     eid = new_enterprise()
     await put_facts(client, tokens, eid, **CIXI_FACTS)
     responses = await asyncio.gather(*(decide(client, tokens, task(eid)) for _ in range(40)))

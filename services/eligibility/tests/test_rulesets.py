@@ -16,7 +16,15 @@ from rvi_eligibility.rules.evaluation import (
     evaluate_enterprise,
 )
 from rvi_eligibility.rules.model import Result, TaskFacts, TaskRule, failed
-from rvi_eligibility.rules.rulesets import BASELINE, NOVEMBER_2026_SET, REGISTRY, RuleSetRegistry, UnknownRuleSet
+from rvi_eligibility.rules.rulesets import (
+    BASELINE,
+    MAX_JUDGEMENTS,
+    NOVEMBER_2026_SET,
+    REGISTRY,
+    RuleSet,
+    RuleSetRegistry,
+    UnknownRuleSet,
+)
 from rvi_eligibility.rules.standing import EnterpriseStanding
 from rvi_shared.events.payloads import ChecklistItem
 
@@ -297,3 +305,20 @@ def test_shared_traces_serialize_as_fresh_ones() -> None:
     assert first.trace_bytes == again.trace_bytes == expected
     assert overridden.trace_digest != first.trace_digest
     assert [t.rule_id for t in overridden.trace].count(OFFICER_JUDGEMENT) == 1
+
+
+def test_the_rule_set_keeps_one_bounded_cache_of_judgements() -> None:
+    """The same facts are judged once per rule set (the evaluations share the judgement); other facts,
+    another day or a 3(V) override are judged anew; the least recently used judgement goes first."""
+    rule_set = replace(NOVEMBER_2026_SET)  # a cache of its own
+    assert isinstance(rule_set, RuleSet) and rule_set is not NOVEMBER_2026_SET
+    first = evaluate(task(), ITEMS, rule_set)
+    assert evaluate(task(as_at=NOW + timedelta(minutes=5)), ITEMS, rule_set).judgement is first.judgement
+    assert evaluate(task(customs="Xiamen"), ITEMS, rule_set).judgement is not first.judgement
+    assert evaluate(task(as_at=NOW + timedelta(days=1)), ITEMS, rule_set).judgement is not first.judgement
+    overridden = evaluate(task(), ITEMS, rule_set, overrides=[override("I1")])
+    assert overridden.judgement is not first.judgement and overridden.outcome != first.outcome
+    for n in range(MAX_JUDGEMENTS):
+        evaluate(task(enterprise=replace(ELIGIBLE, name=f"enterprise {n}")), ITEMS, rule_set)
+    assert len(rule_set._judgements) == MAX_JUDGEMENTS
+    assert evaluate(task(), ITEMS, rule_set).judgement is not first.judgement  # dropped, judged anew

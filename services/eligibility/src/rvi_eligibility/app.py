@@ -7,7 +7,6 @@ from fastapi import FastAPI
 from rvi_eligibility.api import routers
 from rvi_eligibility.decisions.handlers import build_handlers
 from rvi_eligibility.decisions.rechecks import DueRechecks
-from rvi_eligibility.decisions.single_decisions import SingleDecisions
 from rvi_eligibility.models import messaging
 from rvi_eligibility.settings import EligibilitySettings
 from rvi_shared.clock import Clock
@@ -16,7 +15,6 @@ from rvi_shared.service import ServiceRuntime, create_service_app
 
 async def on_startup(app: FastAPI, rt: ServiceRuntime) -> None:
     assert isinstance(rt.settings, EligibilitySettings)
-    app.state.single_decisions = SingleDecisions(rt)
     rechecks = DueRechecks(rt, rt.settings.recheck_interval_s)
     rt.tasks.append(asyncio.create_task(rechecks.run(rt.stop), name="eligibility-due-rechecks"))
 

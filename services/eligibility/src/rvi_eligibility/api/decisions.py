@@ -4,24 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends
 
-from rvi_eligibility.api.dependencies import (
-    Officers,
-    Overrides,
-    Readers,
-    Service,
-    Staff,
-    Tasks,
-    transactional_service,
-)
-from rvi_eligibility.decisions.presenters import (
-    batch_response,
-    decision_json,
-    decision_response,
-    evaluation_out,
-    json_response,
-)
+from rvi_eligibility.api.dependencies import Officers, Overrides, Readers, Service, Staff, Tasks
+from rvi_eligibility.decisions.presenters import batch_out, decision_out, evaluation_out
 from rvi_eligibility.decisions.schemas import (
     BatchIn,
     BatchOut,
@@ -31,12 +17,7 @@ from rvi_eligibility.decisions.schemas import (
     OverrideIn,
     TaskIn,
 )
-from rvi_eligibility.decisions.service import EligibilityService
-from rvi_eligibility.decisions.single_decisions import SingleDecisions
-from rvi_eligibility.decisions.tasks import AdHocDecision, TaskDecider
-from rvi_eligibility.models import Decision
 from rvi_shared.auth import Principal, ensure_enterprise_access
-from rvi_shared.json_body import documented_body, json_body
 
 router = APIRouter(tags=["decisions"])
 
@@ -66,37 +47,12 @@ OVERRIDE_REFUSED = _error(
 )
 
 
-@router.post(
-    "/v1/decisions",
-    status_code=201,
-    response_model=DecisionOut,
-    responses={422: UNKNOWN_CUSTOMS},
-    openapi_extra={**documented_body(TaskIn), **Staff.openapi_security},
-)
-async def decide(request: Request) -> Response:
+@router.post("/v1/decisions", status_code=201, response_model=DecisionOut, responses={422: UNKNOWN_CUSTOMS})
+async def decide(body: TaskIn, tasks: Tasks, principal: Principal = Depends(Staff)) -> DecisionOut:
     """Evaluate a task and store the decision. With the id of an open inspection this service
     follows, the decision supersedes that inspection's previous one and is emitted as
     `rvi.eligibility.decided.v1`; any other task is stored ad hoc and not emitted."""
-    # The hot path: its token and its body are read here, not by FastAPI's dependency and body
-    # parameter machinery, which cost more than the rules (see rvi_shared.json_body).
-    principal = await Staff(request)
-    body = await json_body(request, TaskIn)
-    single: SingleDecisions = request.app.state.single_decisions
-    decision = await single.decide(body, principal)
-    if decision is not None:
-        return decision_response(decision, 201)
-    async with transactional_service(request) as service:
-        decided = await TaskDecider(service).decide(body, principal)
-        return await _with_trace(service, decided, 201)
-
-
-async def _with_trace(
-    service: EligibilityService, decision: Decision | AdHocDecision, status_code: int = 200
-) -> Response:
-    if isinstance(decision, AdHocDecision):
-        return decision_response(decision, status_code)
-    traces = await service.traces([decision])
-    return decision_response(decision, status_code, traces[decision.trace_digest])
+    return decision_out(await tasks.decide(body, principal))
 
 
 @router.post("/v1/evaluations", response_model=EvaluationOut, responses={422: UNKNOWN_CUSTOMS})
@@ -108,38 +64,42 @@ async def what_if(body: EvaluationRequest, tasks: Tasks, principal: Principal = 
 
 
 @router.post("/v1/decisions:batch", response_model=BatchOut)
-async def decide_batch(body: BatchIn, tasks: Tasks, principal: Principal = Depends(Staff)) -> Response:
+async def decide_batch(body: BatchIn, tasks: Tasks, principal: Principal = Depends(Staff)) -> BatchOut:
     """Decide and store up to 1,000 tasks in one transaction. The results come in order, one per
     task: a decision summary (read the full trace with GET /v1/decisions/{id}) or an error, e.g.
     422 for a customs office outside the pilot; the other tasks are stored all the same."""
-    return batch_response(await tasks.decide_batch(body.tasks, principal))
+    return batch_out(await tasks.decide_batch(body.tasks, principal))
 
 
 @router.get("/v1/decisions/{decision_id}", response_model=DecisionOut)
-async def get_decision(decision_id: str, service: Service, principal: Principal = Depends(Readers)) -> Response:
+async def get_decision(decision_id: str, service: Service, principal: Principal = Depends(Readers)) -> DecisionOut:
     decision = await service.decision(decision_id)
     ensure_enterprise_access(principal, decision.enterprise_id)
-    return await _with_trace(service, decision)
+    traces = await service.traces([decision])
+    return decision_out(decision, traces[decision.trace_digest])
 
 
 @router.get("/v1/inspections/{inspection_id}/decision", response_model=DecisionOut)
 async def get_latest_decision(
     inspection_id: str, service: Service, principal: Principal = Depends(Readers)
-) -> Response:
+) -> DecisionOut:
     """The inspection's decision in force: the latest of its chain of superseding decisions."""
     decision = await service.latest_decision(inspection_id)
     ensure_enterprise_access(principal, decision.enterprise_id)
-    return await _with_trace(service, decision)
+    traces = await service.traces([decision])
+    return decision_out(decision, traces[decision.trace_digest])
 
 
 @router.get("/v1/inspections/{inspection_id}/decisions", response_model=list[DecisionOut])
-async def list_decisions(inspection_id: str, service: Service, principal: Principal = Depends(Readers)) -> Response:
+async def list_decisions(
+    inspection_id: str, service: Service, principal: Principal = Depends(Readers)
+) -> list[DecisionOut]:
     """Every decision of the inspection, oldest first, each superseding the one before."""
     latest = await service.latest_decision(inspection_id)
     ensure_enterprise_access(principal, latest.enterprise_id)
     chain = await service.chain(inspection_id)
     traces = await service.traces(chain)
-    return json_response([decision_json(d, traces[d.trace_digest]) for d in chain])
+    return [decision_out(d, traces[d.trace_digest]) for d in chain]
 
 
 @router.post(
@@ -149,15 +109,10 @@ async def list_decisions(inspection_id: str, service: Service, principal: Princi
     responses={409: OVERRIDE_REFUSED},
 )
 async def override(
-    inspection_id: str,
-    body: OverrideIn,
-    overrides: Overrides,
-    service: Service,
-    principal: Principal = Depends(Officers),
-) -> Response:
+    inspection_id: str, body: OverrideIn, overrides: Overrides, principal: Principal = Depends(Officers)
+) -> DecisionOut:
     """GACC-RVI 3(V): an officer or supervisor sends the inspection (or some items) on-site with a
     reason and legal basis, or lifts such an override. Each creates a new decision superseding
     the previous one, emitted as `rvi.eligibility.decided.v1`. Toward remote is refused (409,
     naming the rules) while 3(I), 3(II) or 3(IV) applies."""
-    decision = await overrides.apply(inspection_id, body, principal)
-    return await _with_trace(service, decision, 201)
+    return decision_out(await overrides.apply(inspection_id, body, principal))

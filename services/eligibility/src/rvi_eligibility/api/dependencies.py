@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from rvi_eligibility.decisions.overrides import OverrideService
 from rvi_eligibility.decisions.service import EligibilityService
@@ -12,15 +10,6 @@ from rvi_eligibility.decisions.tasks import TaskDecider
 from rvi_eligibility.settings import EligibilitySettings
 from rvi_shared.auth import Role, require_roles
 from rvi_shared.service import DbSession, ServiceRuntime, runtime
-
-
-@asynccontextmanager
-async def transactional_service(request: Request) -> AsyncIterator[EligibilityService]:
-    """For a handler that needs the transactional path only sometimes (see single_decisions.py)."""
-    rt: ServiceRuntime = request.app.state.runtime
-    assert isinstance(rt.settings, EligibilitySettings)
-    async with rt.sessions() as session, session.begin():
-        yield EligibilityService(session, rt.outbox, rt.clock, rt.settings)
 
 
 async def eligibility_service(session: DbSession, rt: ServiceRuntime = Depends(runtime)) -> EligibilityService:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from rvi_eligibility.decisions.records import NewDecision
 from rvi_eligibility.decisions.schemas import OverrideIn
 from rvi_eligibility.decisions.service import EligibilityService
-from rvi_eligibility.models import Decision, InspectionRequest, Override
+from rvi_eligibility.models import InspectionRequest, Override
 from rvi_shared.auth import Principal
 from rvi_shared.errors import Conflict, Unprocessable
 from rvi_shared.events.payloads import Reason
@@ -23,14 +24,14 @@ class OverrideService:
         self.repo = service.repo
         self.clock = service.clock
 
-    async def apply(self, inspection_id: str, body: OverrideIn, officer: Principal) -> Decision:
+    async def apply(self, inspection_id: str, body: OverrideIn, officer: Principal) -> NewDecision:
         request = await self.service.open_request(inspection_id)
         _check_items(request, body.items)
         if body.direction == "onsite":
             return await self._onsite(request, body, officer)
         return await self._lift(request, body, officer)
 
-    async def _onsite(self, request: InspectionRequest, body: OverrideIn, officer: Principal) -> Decision:
+    async def _onsite(self, request: InspectionRequest, body: OverrideIn, officer: Principal) -> NewDecision:
         now = self.clock.now()
         for item_id in body.items or [None]:
             self.repo.add_override(
@@ -49,7 +50,7 @@ class OverrideService:
         what = f"items {', '.join(body.items)}" if body.items else "the whole task"
         return await self._redecide(request, f"3(V) override on-site ({what}) by {officer.subject}", officer)
 
-    async def _lift(self, request: InspectionRequest, body: OverrideIn, officer: Principal) -> Decision:
+    async def _lift(self, request: InspectionRequest, body: OverrideIn, officer: Principal) -> NewDecision:
         rules_alone = await self.service.evaluate_request(request, self.clock.now(), with_overrides=False)
         blocking = _blocking(rules_alone.reasons, body.items)
         if blocking:
@@ -79,7 +80,7 @@ class OverrideService:
         await self.repo.session.flush()
         return await self._redecide(request, f"3(V) override lifted by {officer.subject}: {body.reason}", officer)
 
-    async def _redecide(self, request: InspectionRequest, trigger: str, officer: Principal) -> Decision:
+    async def _redecide(self, request: InspectionRequest, trigger: str, officer: Principal) -> NewDecision:
         evaluation = await self.service.evaluate_request(request, self.clock.now())
         return await self.service.decide(
             request, evaluation, trigger, supersedes=request.latest_decision_id, decided_by=officer.subject

@@ -1,6 +1,4 @@
-"""Responses. Decisions are served as JSON built directly from their stored (already JSON-shaped)
-columns or from their serialized parts: re-validating a full trace through pydantic would cost
-more than the rest of a request."""
+"""Responses: the pydantic models the routes declare, served and validated by FastAPI."""
 
 from __future__ import annotations
 
@@ -8,12 +6,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from fastapi import Response
-from pydantic_core import to_json
-
-from rvi_eligibility.decisions.schemas import EvaluationOut, TraceEntryOut
+from rvi_eligibility.decisions.records import NewDecision
+from rvi_eligibility.decisions.schemas import (
+    BatchItemOut,
+    BatchOut,
+    DecisionOut,
+    DecisionSummary,
+    EvaluationOut,
+    ItemError,
+)
 from rvi_eligibility.decisions.service import EnterpriseView
-from rvi_eligibility.decisions.tasks import AdHocDecision, BatchResult
+from rvi_eligibility.decisions.tasks import BatchResult
 from rvi_eligibility.facts.schemas import ConsentOut, EnterpriseOut, FactChangeOut
 from rvi_eligibility.models import Decision, EnterpriseFactChange
 from rvi_eligibility.rules.consent_scope import covers_remote_video, scope_out
@@ -21,90 +24,53 @@ from rvi_eligibility.rules.evaluation import Evaluation, TraceEntry, evaluate_en
 from rvi_eligibility.rules.model import Result
 from rvi_shared.events.payloads import Reason
 
-SUMMARY_FIELDS = (
-    "id",
-    "kind",
-    "inspection_id",
-    "enterprise_id",
-    "remote_allowed",
-    "outcome",
-    "items",
-    "reasons",
-    "rule_set_version",
-    "as_at",
-    "supersedes",
-)
 
-
-AD_HOC_SCALARS = (
-    *(name for name in SUMMARY_FIELDS if name not in ("items", "reasons")),
-    "customs",
-    "evaluated_at",
-    "trigger",
-    "decided_by",
-)
-
-
-def json_response(content: Any, status_code: int = 200) -> Response:
-    return Response(to_json(content), status_code=status_code, media_type="application/json")
-
-
-def decision_response(
-    d: Decision | AdHocDecision, status_code: int = 200, trace: list[dict[str, Any]] | None = None
-) -> Response:
-    """A stored decision with its trace (`trace`: the stored one of a Decision row)."""
-    if isinstance(d, Decision):
-        assert trace is not None
-        return json_response(decision_json(d, trace), status_code)
-    # Items, reasons and trace are serialized already (for the row): spliced in, not serialized again.
-    evaluation = d.evaluation
-    scalars = to_json({name: d.row[name] for name in AD_HOC_SCALARS})
-    body = b"".join(
-        (
-            scalars[:-1],
-            b',"items":',
-            evaluation.items_bytes,
-            b',"reasons":',
-            evaluation.reasons_bytes,
-            b',"trace":',
-            evaluation.trace_bytes,
-            b"}",
-        )
-    )
-    return Response(body, status_code=status_code, media_type="application/json")
-
-
-def decision_summary(d: Decision | AdHocDecision) -> dict[str, Any]:
-    if isinstance(d, AdHocDecision):
-        # The row's JSON columns are serialized text; the evaluation holds the same as objects.
-        return {name: d.row[name] for name in SUMMARY_FIELDS} | {
-            "items": d.evaluation.items,
-            "reasons": d.evaluation.reasons,
-        }
-    return {name: getattr(d, name) for name in SUMMARY_FIELDS}
-
-
-def decision_json(d: Decision, trace: list[dict[str, Any]]) -> dict[str, Any]:
-    return decision_summary(d) | {
-        "customs": d.customs,
-        "trace": trace,
-        "evaluated_at": d.evaluated_at,
-        "trigger": d.trigger,
-        "decided_by": d.decided_by,
+def _summary(d: NewDecision | Decision) -> dict[str, Any]:
+    """A decision's fields but its trace: a new one's (with its evaluation) or a stored one's."""
+    if isinstance(d, NewDecision):
+        e = d.evaluation
+        made = {"remote_allowed": e.remote_allowed, "outcome": e.outcome, "items": e.judgement.items}
+        made |= {"reasons": e.judgement.reasons, "rule_set_version": e.rule_set_version, "as_at": e.as_at}
+    else:
+        made = {"remote_allowed": d.remote_allowed, "outcome": d.outcome, "items": d.items, "reasons": d.reasons}
+        made |= {"rule_set_version": d.rule_set_version, "as_at": d.as_at}
+    return made | {
+        "id": d.id,
+        "kind": d.kind,
+        "inspection_id": d.inspection_id,
+        "enterprise_id": d.enterprise_id,
+        "supersedes": d.supersedes,
     }
 
 
-def batch_response(results: Sequence[BatchResult]) -> Response:
-    out: list[dict[str, Any]] = []
+def decision_out(d: NewDecision | Decision, trace: Sequence[TraceEntry | dict[str, Any]] | None = None) -> DecisionOut:
+    """With its trace: a new decision's evaluation's, or `trace` (the stored one of a Decision row)."""
+    if isinstance(d, NewDecision):
+        trace = d.evaluation.judgement.trace
+    assert trace is not None
+    return DecisionOut.model_validate(
+        _summary(d)
+        | {
+            "customs": d.customs,
+            "trace": trace,
+            "evaluated_at": d.evaluated_at,
+            "trigger": d.trigger,
+            "decided_by": d.decided_by,
+        }
+    )
+
+
+def batch_out(results: Sequence[BatchResult]) -> BatchOut:
+    out: list[BatchItemOut] = []
     for r in results:
         if r.error is not None:
-            error = {"status": r.error.status_code, "detail": r.error.message}
-            out.append({"index": r.index, "decision": None, "error": error})
+            error = ItemError(status=r.error.status_code, detail=r.error.message)
+            out.append(BatchItemOut(index=r.index, error=error))
         else:
             assert r.decision is not None
-            out.append({"index": r.index, "decision": decision_summary(r.decision), "error": None})
+            out.append(BatchItemOut(index=r.index, decision=DecisionSummary.model_validate(_summary(r.decision))))
     failed = sum(1 for r in results if r.error is not None)
-    return json_response({"stored": len(results) - failed, "failed": failed, "results": out})
+    return BatchOut(stored=len(results) - failed, failed=failed, results=out)
 
 
 def evaluation_out(enterprise_id: str, customs: str, evaluation: Evaluation, now: datetime) -> EvaluationOut:
@@ -115,7 +81,7 @@ def evaluation_out(enterprise_id: str, customs: str, evaluation: Evaluation, now
         outcome=evaluation.outcome,
         items=evaluation.items,
         reasons=evaluation.reasons,
-        trace=[TraceEntryOut.model_validate(t.as_json()) for t in evaluation.trace],
+        trace=evaluation.trace,
         rule_set_version=evaluation.rule_set_version,
         as_at=evaluation.as_at,
         evaluated_at=now,
@@ -165,7 +131,7 @@ def enterprise_out(view: EnterpriseView, now: datetime) -> EnterpriseOut:
         mandatory_onsite_reason=standing.mandatory_onsite_reason,
         remote_eligible=not blocking,
         blocking=blocking,
-        enterprise_rules=[TraceEntryOut.model_validate(t.as_json()) for t in rules],
+        enterprise_rules=rules,
         falsification_history=[_change_out(c) for c in view.history if "mandatory_onsite" in c.changes],
         scheduled_changes=[_change_out(c) for c in view.history if c.effective_from > now],
     )

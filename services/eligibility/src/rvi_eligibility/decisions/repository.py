@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -8,8 +8,8 @@ from pydantic_core import to_json
 from sqlalchemy import ARRAY, String, any_, bindparam, delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.types import UserDefinedType
 
+from rvi_eligibility.decisions.records import NewDecision
 from rvi_eligibility.facts.repository import FactsRepository
 from rvi_eligibility.models import (
     DECISION_OF_INSPECTION,
@@ -21,55 +21,49 @@ from rvi_eligibility.models import (
     ParkedClosure,
 )
 
-
-class SerializedJSON(UserDefinedType[str]):
-    """A JSON value serialized already: bound as text, PostgreSQL parses it into the json column."""
-
-    cache_ok = True
-
-    def get_col_spec(self, **kw: Any) -> str:
-        return "JSON"
-
-    def bind_processor(self, dialect: Any) -> None:
-        return None
-
-
-_SERIALIZED = SerializedJSON()
-INSERT_TRACES = (
-    insert(DecisionTrace.__table__).values(trace=bindparam("trace", type_=_SERIALIZED)).on_conflict_do_nothing()
-)
 _DECISIONS = f"{Decision.__table__.schema}.{Decision.__tablename__}"
 _TRACES = f"{DecisionTrace.__table__.schema}.{DecisionTrace.__tablename__}"
 _DECISION_COLUMNS = ", ".join(c.name for c in Decision.__table__.columns)
-# Any number of ad-hoc decisions and their new traces in one statement with two parameters: each
-# a JSON array of rows, expanded by PostgreSQL. Bound column by column (arrays) or row by row
+# Any number of decisions and their new traces in one statement with two parameters: each a JSON
+# array of rows, expanded by PostgreSQL. Bound column by column (arrays) or row by row
 # (executemany, multi-row VALUES), the rows cost the driver more than the decisions cost to make.
-INSERT_AD_HOC = text(
+INSERT_DECISIONS = text(
     f"WITH stored_traces AS (INSERT INTO {_TRACES} (digest, trace) "
     "SELECT digest, trace FROM json_to_recordset(CAST(:traces AS json)) AS t(digest varchar, trace json) "
     "ON CONFLICT DO NOTHING) "
     f"INSERT INTO {_DECISIONS} ({_DECISION_COLUMNS}) SELECT {_DECISION_COLUMNS} "
     f"FROM json_populate_recordset(NULL::{_DECISIONS}, CAST(:decisions AS json))"
 )
-JSON_COLUMNS = ("items", "reasons")
 
 
-def ad_hoc_parameters(traces: Mapping[str, bytes], rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
-    """INSERT_AD_HOC's two JSON documents; the rows' items and reasons, and the traces, spliced in as
-    they are serialized already. The traces in digest order: concurrent statements inserting the same
-    new traces wait for each other, never deadlock."""
-    decisions = b",".join(
-        b"".join(
-            (
-                to_json({k: v for k, v in row.items() if k not in JSON_COLUMNS})[:-1],
-                *(b',"%s":%s' % (name.encode(), row[name]) for name in JSON_COLUMNS),
-                b"}",
-            )
-        )
-        for row in rows
-    )
-    stored = b",".join(b'{"digest":"%s","trace":%s}' % (d.encode(), traces[d]) for d in sorted(traces))
-    return {"traces": f"[{stored.decode()}]", "decisions": f"[{decisions.decode()}]"}
+def _row(d: NewDecision) -> bytes:
+    """The decision's row as a JSON object; its items and reasons as the evaluation serialized them."""
+    e = d.evaluation
+    scalars = {
+        "id": d.id,
+        "kind": d.kind,
+        "inspection_id": d.inspection_id,
+        "enterprise_id": d.enterprise_id,
+        "customs": d.customs,
+        "remote_allowed": e.remote_allowed,
+        "outcome": e.outcome,
+        "trace_digest": e.trace_digest,
+        "rule_set_version": e.rule_set_version,
+        "as_at": e.as_at,
+        "evaluated_at": d.evaluated_at,
+        "supersedes": d.supersedes,
+        "trigger": d.trigger,
+        "decided_by": d.decided_by,
+    }
+    return b'%s,"items":%s,"reasons":%s}' % (to_json(scalars)[:-1], e.items_bytes, e.reasons_bytes)
+
+
+def insert_parameters(decisions: Sequence[NewDecision]) -> dict[str, str]:
+    """INSERT_DECISIONS's two JSON documents. The traces in digest order: concurrent statements
+    inserting the same new traces wait for each other, never deadlock."""
+    traces = {d.evaluation.trace_digest: d.evaluation.trace_bytes for d in decisions}
+    stored = b",".join(b'{"digest":"%s","trace":%s}' % (k.encode(), traces[k]) for k in sorted(traces))
+    return {"traces": f"[{stored.decode()}]", "decisions": f"[{b','.join(map(_row, decisions)).decode()}]"}
 
 
 # One statement (and one prepared statement) for any number of inspections.
@@ -141,28 +135,17 @@ class EligibilityRepository(FactsRepository):
 
     # --- decisions ---
 
-    def add_decision(self, decision: Decision) -> None:
-        self.session.add(decision)
-
-    async def insert_traces(self, traces: Mapping[str, str]) -> None:
-        """Serialized traces by digest; one already stored is left as it is (same content)."""
-        params = [{"digest": digest, "trace": trace} for digest, trace in traces.items()]
-        if len(params) == 1:
-            await self.session.execute(INSERT_TRACES, params[0])
-        elif params:
-            await self.session.execute(INSERT_TRACES, params)
+    async def insert_decisions(self, decisions: Sequence[NewDecision]) -> None:
+        """Every decision is stored by this one statement, with its trace (one already stored is
+        left as it is: same content), in the caller's transaction."""
+        if decisions:
+            await self.session.execute(INSERT_DECISIONS, insert_parameters(decisions))
 
     async def traces(self, digests: Collection[str]) -> dict[str, list[dict[str, Any]]]:
         result = await self.session.execute(
             select(DecisionTrace.digest, DecisionTrace.trace).where(DecisionTrace.digest.in_(list(digests)))
         )
         return {row.digest: row.trace for row in result}
-
-    async def insert_ad_hoc(self, traces: Mapping[str, bytes], rows: Sequence[Mapping[str, Any]]) -> None:
-        """Immutable decisions (their JSON columns serialized already) and their traces by digest
-        (one already stored is left as it is: same content), in one statement, no ORM objects."""
-        if rows:
-            await self.session.execute(INSERT_AD_HOC, ad_hoc_parameters(traces, rows))
 
     async def decision(self, decision_id: str) -> Decision | None:
         return await self.session.get(Decision, decision_id)

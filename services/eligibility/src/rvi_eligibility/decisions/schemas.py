@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from rvi_eligibility.facts.schemas import ConsentIn
-from rvi_eligibility.rules.schemas import TraceEntryOut
+from rvi_eligibility.rules.verdicts import TraceEntry
 from rvi_shared.datetimes import Rfc3339DateTime
 from rvi_shared.events.payloads import ChecklistItem, CreditStatus, ItemDecision, Outcome, Reason
 from rvi_shared.identifiers import EnterpriseId
@@ -119,7 +119,7 @@ class EvaluationOut(BaseModel):
     outcome: Outcome
     items: list[ItemDecision]
     reasons: list[Reason] = Field(description="every failing rule, with its legal reference and the facts it saw")
-    trace: list[TraceEntryOut] = Field(description="every rule evaluated")
+    trace: list[TraceEntry] = Field(description="every rule evaluated")
     rule_set_version: str
     as_at: datetime
     evaluated_at: datetime

@@ -4,7 +4,6 @@ The request or event handler owns the transaction; nothing here commits."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rvi_eligibility.decisions.records import NewDecision, new_decision
 from rvi_eligibility.decisions.repository import EligibilityRepository
 from rvi_eligibility.facts.changes import moments_ahead
 from rvi_eligibility.facts.repository import Lock
@@ -37,6 +37,15 @@ class EnterpriseView:
     standing: EnterpriseStanding
     known_now: bool
     history: Sequence[EnterpriseFactChange]
+
+
+def ensure_open(request: InspectionRequest) -> None:
+    """409 once the inspection is closed (escalated, cancelled, done): it is not decided again."""
+    if request.closed_at is not None:
+        raise Conflict(
+            f"inspection {request.inspection_id!r} is closed ({request.closed_reason}): it is not decided again",
+            current_state=request.closed_reason or "closed",
+        )
 
 
 class EligibilityService:
@@ -128,31 +137,22 @@ class EligibilityService:
         trigger: str,
         supersedes: str | None = None,
         decided_by: str | None = None,
-    ) -> Decision:
+    ) -> NewDecision:
         """A new immutable decision in the inspection's chain, emitted in the same transaction."""
         now = self.clock.now()
-        await self.repo.insert_traces({evaluation.trace_digest: evaluation.trace_text()})
-        decision = Decision(
-            id=str(uuid.uuid4()),
-            kind=DECISION_OF_INSPECTION,
-            inspection_id=request.inspection_id,
-            enterprise_id=request.enterprise_id,
-            customs=request.customs,
-            remote_allowed=evaluation.remote_allowed,
-            outcome=evaluation.outcome,
-            items=[i.model_dump(mode="json") for i in evaluation.items],
-            reasons=[r.model_dump(mode="json") for r in evaluation.reasons],
-            trace_digest=evaluation.trace_digest,
-            rule_set_version=evaluation.rule_set_version,
-            as_at=evaluation.as_at,
-            evaluated_at=now,
-            supersedes=supersedes,
-            trigger=trigger[:255],
-            decided_by=decided_by,
+        decision = new_decision(
+            DECISION_OF_INSPECTION,
+            request.inspection_id,
+            request.enterprise_id,
+            request.customs,
+            evaluation,
+            now,
+            trigger,
+            decided_by,
+            supersedes,
         )
-        self.repo.add_decision(decision)
+        await self.repo.insert_decisions([decision])
         request.latest_decision_id = decision.id
-        await self.session.flush()
         await self.outbox.emit(
             self.session,
             DECIDED,
@@ -178,11 +178,7 @@ class EligibilityService:
         request = await self.repo.request(inspection_id, for_update=True)
         if request is None:
             raise NotFound(f"inspection {inspection_id!r} is not known to eligibility")
-        if request.closed_at is not None:
-            raise Conflict(
-                f"inspection {inspection_id!r} is closed ({request.closed_reason}): it is not decided again",
-                current_state=request.closed_reason or "closed",
-            )
+        ensure_open(request)
         return request
 
     async def reevaluate_open(self, enterprise_id: str, trigger: str) -> None:
@@ -219,7 +215,7 @@ class EligibilityService:
 
     # --- reactions to other services' events ---
 
-    async def on_requested(self, event: CloudEvent, requested: p.InspectionRequested) -> Decision | None:
+    async def on_requested(self, event: CloudEvent, requested: p.InspectionRequested) -> NewDecision | None:
         """Store the request facts and decide once per inspection, whatever the event id."""
         now = self.clock.now()
         request = InspectionRequest(

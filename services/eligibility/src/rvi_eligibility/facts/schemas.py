@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from rvi_eligibility.rules.consent_scope import MATTERS_DESCRIPTION, CoveredMatter, stored_scope
-from rvi_eligibility.rules.schemas import TraceEntryOut
+from rvi_eligibility.rules.verdicts import TraceEntry
 from rvi_shared.datetimes import Rfc3339DateTime
 from rvi_shared.events.payloads import CreditStatus, Reason
 
@@ -151,7 +151,7 @@ class EnterpriseOut(BaseModel):
         "a task's own rules (1, 3(I)-(III)) are not part of it"
     )
     blocking: list[Reason] = Field(description="the enterprise rules that fail now")
-    enterprise_rules: list[TraceEntryOut] = Field(description="every enterprise rule evaluated now")
+    enterprise_rules: list[TraceEntry] = Field(description="every enterprise rule evaluated now")
     falsification_history: list[FactChangeOut] = Field(
         description="GACC-RVI 3(IV): when mandatory on-site verification was imposed or lifted, and why"
     )

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Row
 
 from rvi_eligibility.facts.changes import (
     FACT_FIELDS,
     EnterpriseStanding,
-    FactChange,
     fold,
     standing_of,
     to_changes,
@@ -21,35 +20,6 @@ from rvi_eligibility.facts.changes import (
 from rvi_eligibility.facts.repository import FactsRepository, Lock
 from rvi_eligibility.models import EnterpriseFactChange, EnterpriseFacts
 from rvi_shared.clock import Clock
-
-
-class StandingSource(Protocol):
-    """Where standings are read from: the request's session (FactsRepository), or a pooled
-    driver connection on the single-decision hot path (driver_store.py)."""
-
-    async def current_standings(self, enterprise_ids: Collection[str]) -> dict[str, EnterpriseStanding]:
-        """Every change folded, whatever its date: `effective_from` is that of the latest."""
-        ...
-
-    async def fact_changes(self, enterprise_id: str) -> list[FactChange]: ...
-
-
-async def standings_at(
-    source: StandingSource, wanted: Collection[tuple[str, datetime]]
-) -> dict[tuple[str, datetime], EnterpriseStanding | None]:
-    """Each (enterprise, moment) wanted: the current rows of all in one query, the history only of
-    an enterprise with a change dated after the moment. None where no fact is in effect then."""
-    current = await source.current_standings({eid for eid, _ in wanted})
-    standings: dict[tuple[str, datetime], EnterpriseStanding | None] = {}
-    for eid, at in wanted:
-        standing = current.get(eid)
-        if standing is None or standing.effective_from is None:
-            standings[eid, at] = None
-        elif at >= standing.effective_from:
-            standings[eid, at] = standing
-        else:
-            standings[eid, at] = fold(eid, await source.fact_changes(eid), as_at=at)
-    return standings
 
 
 class FactStore:
@@ -72,7 +42,19 @@ class FactStore:
     async def standings_at(
         self, wanted: Collection[tuple[str, datetime]]
     ) -> dict[tuple[str, datetime], EnterpriseStanding | None]:
-        return await standings_at(self.repo, wanted)
+        """Each (enterprise, moment) wanted: the current rows of all in one query, the history only of
+        an enterprise with a change dated after the moment. None where no fact is in effect then."""
+        current = await self.repo.current_standings({eid for eid, _ in wanted})
+        standings: dict[tuple[str, datetime], EnterpriseStanding | None] = {}
+        for eid, at in wanted:
+            standing = current.get(eid)
+            if standing is None or standing.effective_from is None:
+                standings[eid, at] = None
+            elif at >= standing.effective_from:
+                standings[eid, at] = standing
+            else:
+                standings[eid, at] = fold(eid, await self.repo.fact_changes(eid), as_at=at)
+        return standings
 
     async def _as_at(
         self, enterprise_id: str, row: EnterpriseFacts | Row[Any] | None, as_at: datetime

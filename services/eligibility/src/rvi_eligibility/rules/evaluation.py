@@ -1,16 +1,17 @@
 """Evaluate every rule in force (not just the first failing), add officers' 3(V) overrides, and
-derive the per-item methods and the task outcome."""
+derive the per-item methods and the task outcome (GACC-RVI 1, 2, 3(I)-(V))."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 from pydantic_core import to_json
 
+from rvi_eligibility.rules.catalogue import legal_date
 from rvi_eligibility.rules.model import ItemFacts, Result, TaskFacts
 from rvi_eligibility.rules.rulesets import REGISTRY, ActiveRules, RuleSet, active_rules
 from rvi_eligibility.rules.standing import EnterpriseStanding
@@ -18,7 +19,6 @@ from rvi_eligibility.rules.verdicts import (
     OFFICER_JUDGEMENT,
     OFFICER_REFERENCE,
     OfficerOverride,
-    Part,
     TraceEntry,
     reason_of,
     trace_of,
@@ -28,115 +28,79 @@ from rvi_shared.events.payloads import ChecklistItem, ItemDecision, Outcome, Rea
 __all__ = ["OFFICER_JUDGEMENT", "OFFICER_REFERENCE", "Evaluation", "OfficerOverride", "TraceEntry", "evaluate"]
 
 
-@dataclass(frozen=True, slots=True)
-class Serialized:
-    items: bytes
-    reasons: bytes
-    trace: bytes
-    digest: str
+@dataclass(frozen=True, eq=False)
+class Judgement:
+    """The verdicts of one rule set on a task and its items: the outcome, each item's method, the
+    failing rules (reasons) and every rule evaluated (trace). Shared by the evaluations of the same
+    facts (see RuleSet.judgement), so never changed."""
+
+    outcome: Outcome
+    items: tuple[ItemDecision, ...]
+    reasons: tuple[Reason, ...]
+    trace: tuple[TraceEntry, ...]
+
+    @cached_property
+    def items_json(self) -> bytes:
+        return to_json(self.items)
+
+    @cached_property
+    def reasons_json(self) -> bytes:
+        return to_json(self.reasons)
+
+    @cached_property
+    def trace_json(self) -> bytes:
+        return b"[" + b",".join(t.json for t in self.trace) + b"]"
+
+    @cached_property
+    def trace_digest(self) -> str:
+        """SHA-256 (hex) of the serialized trace: the key it is stored under."""
+        return hashlib.sha256(self.trace_json).hexdigest()
 
 
 @dataclass(frozen=True)
 class Evaluation:
     as_at: datetime
-    outcome: Outcome
-    items: list[ItemDecision]
-    reasons: list[Reason]
-    trace: list[TraceEntry]
     rule_set_version: str
-    parts: tuple[Part, ...] = field(default=(), repr=False)  # the trace's memoized parts, if all are
+    judgement: Judgement
+
+    @property
+    def outcome(self) -> Outcome:
+        return self.judgement.outcome
+
+    @property
+    def items(self) -> list[ItemDecision]:
+        return list(self.judgement.items)
+
+    @property
+    def reasons(self) -> list[Reason]:
+        return list(self.judgement.reasons)
+
+    @property
+    def trace(self) -> list[TraceEntry]:
+        return list(self.judgement.trace)
 
     @property
     def remote_allowed(self) -> bool:
         return self.outcome != "onsite"
 
-    @cached_property
-    def _serialized(self) -> Serialized:
-        """Items, reasons and trace as stored (JSON), and the trace's digest: a function of the
-        memoized parts when all are, serialized once per distinct set of parts."""
-        if self.parts and (known := _serialized.get(self.parts)) is not None:
-            return known
-        trace = b"[" + b",".join(t.json for t in self.trace) + b"]"
-        known = Serialized(to_json(self.items), to_json(self.reasons), trace, hashlib.sha256(trace).hexdigest())
-        if self.parts:
-            if len(_serialized) >= MAX_SERIALIZED:
-                del _serialized[next(iter(_serialized))]
-            _serialized[self.parts] = known
-        return known
-
     @property
     def items_bytes(self) -> bytes:
-        return self._serialized.items
+        return self.judgement.items_json
 
     @property
     def reasons_bytes(self) -> bytes:
-        return self._serialized.reasons
+        return self.judgement.reasons_json
 
     @property
     def trace_bytes(self) -> bytes:
-        return self._serialized.trace
+        return self.judgement.trace_json
 
     @property
     def trace_digest(self) -> str:
-        return self._serialized.digest
+        return self.judgement.trace_digest
 
     def trace_text(self) -> str:
         return self.trace_bytes.decode()
-
-
-# The rules are pure functions of their facts, so each distinct set of facts is judged once per
-# (version, day): item verdicts do not depend on the moment at all, and task verdicts only through
-# the consent in effect then (see TaskFacts). The memos are bounded; their keys repeat.
-MAX_TASK_PARTS = 1024
-MAX_SERIALIZED = 1024
-_task_parts: dict[tuple[object, ...], Part] = {}
-_serialized: dict[tuple[Part, ...], Serialized] = {}
-
-
-def _memo_task_part(active: ActiveRules, task: TaskFacts) -> Part:
-    consents = task.enterprise.consents_at(task.as_at) if task.enterprise is not None else None
-    key = (active, task.enterprise_id, task.enterprise, task.customs, task.special_campaign, task.directives, consents)
-    part = _task_parts.get(key)
-    if part is None:
-        if len(_task_parts) >= MAX_TASK_PARTS:
-            del _task_parts[next(iter(_task_parts))]
-        part = _task_parts[key] = _task_part(active, task)
-    return part
-
-
-def _task_part(active: ActiveRules, task: TaskFacts) -> Part:
-    trace: list[TraceEntry] = []
-    reasons: list[Reason] = []
-    for rule in active.task_rules:
-        verdict = rule.check(task, active.catalogues)
-        trace.append(trace_of(rule, "task", verdict))
-        if verdict.result is Result.FAIL:
-            reasons.append(reason_of(rule.id, rule.reference, verdict))
-    return Part(tuple(trace), tuple(reasons))
-
-
-@lru_cache(maxsize=4096)
-def _item_part(active: ActiveRules, item_id: str, category: str | None, commodity_code: str | None) -> Part:
-    facts = ItemFacts(item_id, category, commodity_code)
-    trace: list[TraceEntry] = []
-    reasons: list[Reason] = []
-    for rule in active.item_rules:
-        verdict = rule.check(facts, active.catalogues)
-        trace.append(trace_of(rule, "item", verdict, item_id))
-        if verdict.result is Result.FAIL:
-            reasons.append(reason_of(rule.id, rule.reference, verdict))
-    return Part(tuple(trace), tuple(reasons))
-
-
-def _override_part(overrides: Sequence[OfficerOverride], scope: str, item_id: str | None) -> Part:
-    verdicts = [o.verdict() for o in overrides]
-    return Part(
-        tuple(
-            TraceEntry(OFFICER_JUDGEMENT, OFFICER_REFERENCE, scope, item_id, v.result, v.message, v.facts)
-            for v in verdicts
-        ),
-        tuple(reason_of(OFFICER_JUDGEMENT, OFFICER_REFERENCE, v) for v in verdicts),
-    )
 
 
 def evaluate(
@@ -145,75 +109,91 @@ def evaluate(
     rule_set: RuleSet | None = None,
     overrides: Sequence[OfficerOverride] = (),
 ) -> Evaluation:
-    """`rule_set` defaults to the version in force at `task.as_at` (UnknownRuleSet before the pilot)."""
+    """`rule_set` defaults to the version in force at `task.as_at` (UnknownRuleSet before the pilot).
+    Without overrides the judgement is the rule set's for the same facts, if it judged them before:
+    the rules are pure functions of the task's facts, its day and the consent in effect then."""
     rule_set = rule_set or REGISTRY.at(task.as_at)
-    active = active_rules(rule_set, rule_set.rules_day(task.as_at))
-    parts = (
-        _memo_task_part(active, task),
-        *(_item_part(active, item.item_id, item.category, item.commodity_code) for item in items),
-    )
     if overrides:
-        assembled = _assemble(parts, items, overrides)
-    elif (assembled := _assembled.get(parts)) is None:
-        if len(_assembled) >= MAX_ASSEMBLED:
-            del _assembled[next(iter(_assembled))]
-        assembled = _assembled[parts] = _assemble(parts, items, ())
-    outcome, decisions, reasons, trace = assembled
-    return Evaluation(
-        as_at=task.as_at,
-        outcome=outcome,
-        items=list(decisions),
-        reasons=list(reasons),
-        trace=list(trace),
-        rule_set_version=active.version,
-        parts=() if overrides else parts,
-    )
+        judgement = _judge(rule_set, task, items, overrides)
+    else:
+        consents = task.enterprise.consents_at(task.as_at) if task.enterprise is not None else None
+        key = (
+            legal_date(task.as_at),
+            task.enterprise_id,
+            task.enterprise,
+            task.customs,
+            task.special_campaign,
+            task.directives,
+            consents,
+            tuple((i.item_id, i.category, i.commodity_code) for i in items),
+        )
+        judgement = rule_set.judgement(key, lambda: _judge(rule_set, task, items, ()))
+    return Evaluation(as_at=task.as_at, rule_set_version=rule_set.version, judgement=judgement)
 
 
-Assembled = tuple[Outcome, tuple[ItemDecision, ...], tuple[Reason, ...], tuple[TraceEntry, ...]]
-# Without overrides an evaluation is a function of its parts (the item parts name their items):
-# assembled once per distinct set of parts.
-MAX_ASSEMBLED = 1024
-_assembled: dict[tuple[Part, ...], Assembled] = {}
-
-
-def _assemble(
-    parts: tuple[Part, ...], items: Sequence[ChecklistItem], overrides: Sequence[OfficerOverride]
-) -> Assembled:
+def _judge(
+    rule_set: RuleSet, task: TaskFacts, items: Sequence[ChecklistItem], overrides: Sequence[OfficerOverride]
+) -> Judgement:
+    active = active_rules(rule_set, rule_set.rules_day(task.as_at))
     by_item: dict[str | None, list[OfficerOverride]] = {}
     for override in overrides:
         by_item.setdefault(override.item_id, []).append(override)
-    task_part, item_parts = parts[0], parts[1:]
-    trace = list(task_part.trace)
-    task_reasons = list(task_part.reasons)
-    if None in by_item:
-        whole = _override_part(by_item[None], "task", None)
-        trace.extend(whole.trace)
-        task_reasons.extend(whole.reasons)
+
+    trace: list[TraceEntry] = []
+    task_reasons: list[Reason] = []
+    for rule in active.task_rules:
+        verdict = rule.check(task, active.catalogues)
+        trace.append(trace_of(rule, "task", verdict))
+        if verdict.result is Result.FAIL:
+            task_reasons.append(reason_of(rule.id, rule.reference, verdict))
+    _officer(by_item.get(None, ()), "task", None, trace, task_reasons)
 
     decisions: list[ItemDecision] = []
     item_reasons: list[Reason] = []
-    for item, part in zip(items, item_parts, strict=True):
-        trace.extend(part.trace)
-        own = list(part.reasons)
-        if item.item_id in by_item:
-            officer = _override_part(by_item[item.item_id], "item", item.item_id)
-            trace.extend(officer.trace)
-            own.extend(officer.reasons)
+    for item in items:
+        own = _item_verdicts(active, item, trace)
+        _officer(by_item.get(item.item_id, ()), "item", item.item_id, trace, own)
         item_reasons.extend(own)
         # A whole-task exclusion (1, 2, 3(II), 3(IV), a whole-task 3(V)) sends every item on-site, and says why.
         why = [*task_reasons, *own] if task_reasons else own
-        decisions.append(
-            ItemDecision(item_id=item.item_id, method="onsite", reasons=why) if why else _video(item.item_id)
-        )
+        decisions.append(ItemDecision(item_id=item.item_id, method="onsite" if why else "video", reasons=why))
     outcome = _outcome(bool(task_reasons), decisions)
-    return outcome, tuple(decisions), (*task_reasons, *item_reasons), tuple(trace)
+    return Judgement(outcome, tuple(decisions), (*task_reasons, *item_reasons), tuple(trace))
 
 
-@lru_cache(maxsize=4096)
-def _video(item_id: str) -> ItemDecision:
-    """Shared, as the decisions holding it never change it."""
-    return ItemDecision(item_id=item_id, method="video")
+def _item_verdicts(active: ActiveRules, item: ChecklistItem, trace: list[TraceEntry]) -> list[Reason]:
+    facts = ItemFacts(item.item_id, item.category, item.commodity_code)
+    reasons: list[Reason] = []
+    for rule in active.item_rules:
+        verdict = rule.check(facts, active.catalogues)
+        trace.append(trace_of(rule, "item", verdict, item.item_id))
+        if verdict.result is Result.FAIL:
+            reasons.append(reason_of(rule.id, rule.reference, verdict))
+    return reasons
+
+
+def _officer(
+    overrides: Sequence[OfficerOverride],
+    scope: str,
+    item_id: str | None,
+    trace: list[TraceEntry],
+    reasons: list[Reason],
+) -> None:
+    """GACC-RVI 3(V) overrides enter the trace and the reasons like failing rules."""
+    for override in overrides:
+        verdict = override.verdict()
+        trace.append(
+            TraceEntry(
+                rule_id=OFFICER_JUDGEMENT,
+                reference=OFFICER_REFERENCE,
+                scope=scope,
+                item_id=item_id,
+                result=verdict.result,
+                message=verdict.message,
+                facts=verdict.facts,
+            )
+        )
+        reasons.append(reason_of(OFFICER_JUDGEMENT, OFFICER_REFERENCE, verdict))
 
 
 def _outcome(whole_task_excluded: bool, items: Sequence[ItemDecision]) -> Outcome:

@@ -4,9 +4,11 @@ effective period; an evaluation "as at" a moment uses the version in force on th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
+from typing import Any, TypeVar
 
 from rvi_eligibility.rules import checks
 from rvi_eligibility.rules.catalogue import (
@@ -118,9 +120,14 @@ class UnknownRuleSet(LookupError):
     pass
 
 
+J = TypeVar("J")
+MAX_JUDGEMENTS = 4096
+
+
 @dataclass(frozen=True, eq=False)
 class RuleSet:
-    """Compared by identity: a published version is one object (and hashing it stays cheap)."""
+    """Compared by identity: a published version is one object. It keeps the judgements of the
+    facts it judged (its rules are pure functions of them), the least recently used dropped first."""
 
     version: str
     effective_from: date
@@ -132,6 +139,18 @@ class RuleSet:
     high_risk_categories: tuple[CatalogueEntry, ...]
     non_video_categories: tuple[CatalogueEntry, ...]
     physical_directive_keywords: tuple[str, ...]
+    _judgements: OrderedDict[Hashable, Any] = field(default_factory=OrderedDict, init=False, repr=False)
+
+    def judgement(self, facts: Hashable, judge: Callable[[], J]) -> J:
+        """The judgement of `facts` (everything the rules read), made by `judge` the first time."""
+        try:
+            self._judgements.move_to_end(facts)
+            return self._judgements[facts]  # type: ignore[no-any-return]
+        except KeyError:
+            made = self._judgements[facts] = judge()
+            if len(self._judgements) > MAX_JUDGEMENTS:
+                self._judgements.popitem(last=False)
+            return made
 
     @property
     def rules(self) -> tuple[Rule, ...]:
@@ -146,10 +165,9 @@ class RuleSet:
         return max(legal_date(as_at), self.effective_from)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class ActiveRules:
-    """What one evaluation applies: a version's rules and catalogue entries in force on one day.
-    One object per (version, day), compared by identity: it keys the evaluation's memos."""
+    """What one evaluation applies: a version's rules and catalogue entries in force on one day."""
 
     version: str
     task_rules: tuple[TaskRule, ...]
@@ -212,7 +230,6 @@ class RuleSetRegistry:
 REGISTRY = RuleSetRegistry((BASELINE, NOVEMBER_2026_SET))
 
 
-@lru_cache(maxsize=256)
 def active_rules(rule_set: RuleSet, day: date) -> ActiveRules:
     return ActiveRules(
         version=rule_set.version,

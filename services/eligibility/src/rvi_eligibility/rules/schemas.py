@@ -8,18 +8,8 @@ from pydantic import BaseModel, Field
 
 from rvi_eligibility.rules.catalogue import CatalogueEntry
 from rvi_eligibility.rules.districts import PILOT_DISTRICTS, SUBORDINATE_CUSTOMS
-from rvi_eligibility.rules.model import Result, Rule, TaskRule
+from rvi_eligibility.rules.model import Rule, TaskRule
 from rvi_eligibility.rules.rulesets import RuleSet
-
-
-class TraceEntryOut(BaseModel):
-    rule_id: str
-    reference: str
-    scope: str
-    item_id: str | None = None
-    result: Result
-    message: str
-    facts: dict[str, object]
 
 
 class RuleOut(BaseModel):

@@ -1,5 +1,5 @@
-"""The parts of a decision's trace: an entry per rule evaluated, the parts memoized per task or
-item, and officers' 3(V) overrides, which enter a trace like a failing rule."""
+"""The entries of a decision's trace: one per rule evaluated, and officers' 3(V) overrides, which
+enter a trace like a failing rule."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from pydantic_core import to_json
+from pydantic import BaseModel, ConfigDict
 
 from rvi_eligibility.rules.model import Result, Rule, Verdict
 from rvi_shared.events.payloads import Reason
@@ -42,40 +42,27 @@ class OfficerOverride:
         )
 
 
-@dataclass(frozen=True)
-class TraceEntry:
+class TraceEntry(BaseModel):
+    """One rule evaluated (or one 3(V) override): its verdict and the facts it saw. Served as it
+    is in decisions, evaluations and enterprise standings."""
+
+    model_config = ConfigDict(frozen=True)
+
     rule_id: str
     reference: str
     scope: str
-    item_id: str | None
+    item_id: str | None = None
     result: Result
     message: str
     facts: dict[str, object]
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "rule_id": self.rule_id,
-            "reference": self.reference,
-            "scope": self.scope,
-            "item_id": self.item_id,
-            "result": self.result.value,
-            "message": self.message,
-            "facts": self.facts,
-        }
+        return self.model_dump(mode="json")
 
     @cached_property
     def json(self) -> bytes:
-        """Serialized once: memoized entries recur in many decisions."""
-        return to_json(self.as_json())
-
-
-@dataclass(frozen=True, eq=False)
-class Part:
-    """The verdicts of the task rules, or of the item rules for one item. Compared by identity:
-    memoized parts recur, and so do the traces made of them (serialized once, see evaluation.py)."""
-
-    trace: tuple[TraceEntry, ...]
-    reasons: tuple[Reason, ...]
+        """Serialized once: an entry recurs in every evaluation of the same facts."""
+        return self.__pydantic_serializer__.to_json(self)
 
 
 def reason_of(rule_id: str, reference: str, verdict: Verdict) -> Reason:
@@ -83,4 +70,12 @@ def reason_of(rule_id: str, reference: str, verdict: Verdict) -> Reason:
 
 
 def trace_of(rule: Rule, scope: str, verdict: Verdict, item_id: str | None = None) -> TraceEntry:
-    return TraceEntry(rule.id, rule.reference, scope, item_id, verdict.result, verdict.message, verdict.facts)
+    return TraceEntry(
+        rule_id=rule.id,
+        reference=rule.reference,
+        scope=scope,
+        item_id=item_id,
+        result=verdict.result,
+        message=verdict.message,
+        facts=verdict.facts,
+    )
