@@ -17,6 +17,8 @@ from rvi_eligibility.decisions.schemas import (
     OverrideIn,
     TaskIn,
 )
+from rvi_eligibility.decisions.service import EligibilityService
+from rvi_eligibility.models import Decision
 from rvi_shared.auth import Principal, ensure_enterprise_access
 
 router = APIRouter(tags=["decisions"])
@@ -73,10 +75,7 @@ async def decide_batch(body: BatchIn, tasks: Tasks, principal: Principal = Depen
 
 @router.get("/v1/decisions/{decision_id}", response_model=DecisionOut)
 async def get_decision(decision_id: str, service: Service, principal: Principal = Depends(Readers)) -> DecisionOut:
-    decision = await service.decision(decision_id)
-    ensure_enterprise_access(principal, decision.enterprise_id)
-    traces = await service.traces([decision])
-    return decision_out(decision, traces[decision.trace_digest])
+    return await _stored(service, await service.decision(decision_id), principal)
 
 
 @router.get("/v1/inspections/{inspection_id}/decision", response_model=DecisionOut)
@@ -84,7 +83,10 @@ async def get_latest_decision(
     inspection_id: str, service: Service, principal: Principal = Depends(Readers)
 ) -> DecisionOut:
     """The inspection's decision in force: the latest of its chain of superseding decisions."""
-    decision = await service.latest_decision(inspection_id)
+    return await _stored(service, await service.latest_decision(inspection_id), principal)
+
+
+async def _stored(service: EligibilityService, decision: Decision, principal: Principal) -> DecisionOut:
     ensure_enterprise_access(principal, decision.enterprise_id)
     traces = await service.traces([decision])
     return decision_out(decision, traces[decision.trace_digest])
