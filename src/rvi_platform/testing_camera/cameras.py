@@ -78,8 +78,8 @@ def rtsp_camera(
     ready_timeout_s: float = 15.0,
     **options: Any,
 ) -> Iterator[RtspCamera]:
-    """A camera serving rtsp://127.0.0.1:<port>/cam1 until the block ends (or kill()). vp9 and
-    mjpeg are there as codecs the gateway refuses; inband_parameter_sets=False keeps H.264's
+    """A camera serving rtsp://127.0.0.1:<port>/cam1 until the block ends (or kill()). vp9 is
+    there as a codec the gateway refuses, mjpeg as one it transcodes; inband_parameter_sets=False keeps H.264's
     SPS/PPS to the SDP, as some cameras do. Options of start_camera: profile and bframes (H.264),
     audio (pcma, pcmu, aac, opus), mislabel (H.264 under an SDP saying H265)."""
     camera = start_camera(

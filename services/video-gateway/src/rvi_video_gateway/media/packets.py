@@ -9,12 +9,12 @@ from typing import Literal, Protocol
 
 import av
 
-# H.265 comes from RTSP cameras only: recorded as received, not relayed to WebRTC (aiortc has no
-# RFC 7798 packetizer; the H.265 -> H.264 transcoding pool is not built).
-Codec = Literal["h264", "vp8", "h265"]
-FFMPEG_NAME: dict[str, str] = {"h264": "h264", "vp8": "vp8", "h265": "hevc"}
+# H.265 and MJPEG come from RTSP cameras only: recorded as received; WebRTC viewers get H.264 from
+# the transcoding pool (media.transcode).
+Codec = Literal["h264", "vp8", "h265", "mjpeg"]
+FFMPEG_NAME: dict[str, str] = {"h264": "h264", "vp8": "vp8", "h265": "hevc", "mjpeg": "mjpeg"}
 # Audio relayed as received (RFC 7874: Opus and G.711 are WebRTC's mandatory audio codecs).
-# AAC comes from RTSP cameras only: recorded as received, not relayed (WebRTC has no AAC).
+# AAC comes from RTSP cameras only: recorded as received; WebRTC viewers get it as Opus (media.transcode).
 AudioCodec = Literal["opus", "pcma", "pcmu", "aac"]
 AUDIO_CLOCK: dict[AudioCodec, int] = {"opus": 48_000, "pcma": 8_000, "pcmu": 8_000}
 VIDEO_CLOCK = 90_000
@@ -74,6 +74,8 @@ def is_keyframe(codec: Codec, data: bytes) -> bool:
         return _h264_keyframe(data)
     if codec == "h265":
         return _h265_keyframe(data)
+    if codec == "mjpeg":
+        return True  # every JPEG picture stands alone
     # VP8 (RFC 6386 9.1): bit 0 of the frame tag is 0 on a key frame.
     return bool(data) and not data[0] & 0x01
 

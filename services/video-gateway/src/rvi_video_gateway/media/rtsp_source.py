@@ -41,7 +41,7 @@ from rvi_video_gateway.media.packets import (
 )
 from rvi_video_gateway.media.url_policy import redacted
 
-_CODECS: dict[str, Codec] = {"h264": "h264", "vp8": "vp8", "hevc": "h265"}
+_CODECS: dict[str, Codec] = {"h264": "h264", "vp8": "vp8", "hevc": "h265", "mjpeg": "mjpeg"}
 _AUDIO: dict[str, AudioCodec] = {"pcm_alaw": "pcma", "pcm_mulaw": "pcmu", "opus": "opus", "aac": "aac"}
 _H264_SPS = 7
 _H264_AUD = 9
@@ -72,6 +72,7 @@ class StreamInfo:
     audio_codec: AudioCodec | None = None  # the camera's sound, when the gateway carries it
     audio_rate: int | None = None
     audio_channels: int | None = None
+    audio_config: bytes | None = None  # the audio decoder's extradata (AAC: AudioSpecificConfig)
 
 
 class _State(enum.Enum):
@@ -196,8 +197,8 @@ class RtspSource:
                 return
             audio = self._audio_stream(container) if self._audio else None
             if audio is not None:
-                name, rate, channels = audio
-                info = replace(info, audio_codec=name, audio_rate=rate, audio_channels=channels)
+                name, rate, channels, config = audio
+                info = replace(info, audio_codec=name, audio_rate=rate, audio_channels=channels, audio_config=config)
             if self._halt.is_set() or not self._post(self._opened, info):
                 return
             reason = self._pump(container, stream, info)
@@ -207,14 +208,15 @@ class RtspSource:
             container.close()
 
     @staticmethod
-    def _audio_stream(container: Any) -> tuple[AudioCodec, int, int] | None:
-        """The camera's first audio stream the gateway carries as received: G.711 and Opus are
-        relayed and recorded, AAC recorded only (WebRTC has no AAC)."""
+    def _audio_stream(container: Any) -> tuple[AudioCodec, int, int, bytes | None] | None:
+        """The camera's first audio stream the gateway carries: G.711 and Opus are relayed and
+        recorded as received, AAC recorded as received and transcoded to Opus for viewers."""
         for stream in container.streams.audio:
             name = _AUDIO.get(stream.codec_context.name or "")
             if name is not None:
                 context = stream.codec_context
-                return name, int(context.sample_rate or AUDIO_CLOCK.get(name, 8000)), int(context.channels or 1)
+                rate = int(context.sample_rate or AUDIO_CLOCK.get(name, 8000))
+                return name, rate, int(context.channels or 1), bytes(context.extradata or b"") or None
         return None
 
     def _video_stream(self, container: Any) -> tuple[Any, StreamInfo]:
@@ -226,8 +228,8 @@ class RtspSource:
         codec = _CODECS.get(name)
         if codec is None:
             raise UnsupportedStream(
-                f"camera at {self.redacted_url} sends {name} video; the gateway relays H.264 and VP8 and records "
-                "H.265 as received"
+                f"camera at {self.redacted_url} sends {name} video; the gateway relays H.264 and VP8, and records "
+                "H.265 and MJPEG as received"
             )
         extradata = bytes(context.extradata or b"")
         rate = stream.average_rate or stream.guessed_rate
@@ -250,7 +252,7 @@ class RtspSource:
         read_timeout_s of silence."""
         to_clock = Fraction(stream.time_base) * VIDEO_CLOCK
         step = round(VIDEO_CLOCK / info.fps) if info.fps else VIDEO_CLOCK // 25
-        timeouts_allowed = 1 if info.codec == "vp8" else 0
+        timeouts_allowed = 1 if info.codec in ("vp8", "mjpeg") else 0
         last_pts: int | None = None
         timeouts = 0
         audio = None
@@ -283,7 +285,11 @@ class RtspSource:
                     # FFmpeg's parser knows the decoding order: with B-frames dts runs behind pts.
                     dts = round(packet.dts * to_clock) if packet.dts is not None else None
                     frame = EncodedFrame(
-                        data=data, pts=pts, keyframe=packet.is_keyframe, received_at=time.monotonic(), dts=dts
+                        data=data,
+                        pts=pts,
+                        keyframe=packet.is_keyframe or info.codec == "mjpeg",
+                        received_at=time.monotonic(),
+                        dts=dts,
                     )
                     if not self._post(self._deliver, frame):
                         return None

@@ -9,16 +9,17 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
 from aiortc.codecs import CODECS
 from aiortc.rtcrtpparameters import RTCRtcpFeedback, RTCRtpCodecParameters
 from aiortc.sdp import SessionDescription
 
-from rvi_video_gateway.media.feed import Feed
-from rvi_video_gateway.media.packets import EncodedFrame
+from rvi_video_gateway.media.feed import Feed, FrameConsumer
+from rvi_video_gateway.media.packets import AudioCodec, Codec, EncodedFrame
 from rvi_video_gateway.media.passthrough import request_keyframe, tap_receiver
 from rvi_video_gateway.media.sdp import (
     Narrowed,
@@ -84,6 +85,29 @@ def _discard(frame: EncodedFrame) -> None:
     """Sections of a peer the gateway does not relay (a viewer's own sending side)."""
 
 
+class ViewerSource(Protocol):
+    """Where a viewer's tracks take frames from: the feed itself, or a transcode standing in for
+    what WebRTC cannot carry as received (media.transcode)."""
+
+    @property
+    def codec(self) -> Codec | None: ...
+
+    @property
+    def audio_codec(self) -> AudioCodec | None: ...
+
+    @property
+    def h264_profile_level_id(self) -> str | None: ...
+
+    @property
+    def keyframe_request(self) -> Callable[[], Awaitable[object]] | None: ...
+
+    def attach(self, consumer: FrameConsumer, from_cached_keyframe: bool = True) -> None: ...
+
+    def attach_audio(self, consumer: FrameConsumer) -> None: ...
+
+    def detach(self, consumer: FrameConsumer) -> None: ...
+
+
 @dataclass(eq=False)
 class Peer:
     resource_id: str
@@ -97,12 +121,17 @@ class Peer:
     etag: str = ""
     subject: str | None = None  # whom the media token was issued to
     session_id: str | None = None
+    # Let go of the sources the tracks were attached to (a transcode stops with its last viewer).
+    detachers: list[Callable[[], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.etag:
             self.etag = f'"{uuid.uuid4().hex}"'
 
     async def close(self) -> None:
+        for detach in self.detachers:
+            detach()
+        self.detachers.clear()
         if self.track is not None:
             self.track.stop()
         if self.audio_track is not None:
@@ -196,19 +225,28 @@ async def accept_publisher(
 
 
 async def accept_viewer(
-    feed: Feed, offer_description: SessionDescription, configuration: RTCConfiguration
+    feed: Feed,
+    offer_description: SessionDescription,
+    configuration: RTCConfiguration,
+    video: ViewerSource | None = None,
+    audio: ViewerSource | None = None,
 ) -> tuple[Peer, str]:
-    """WHEP: the viewer's offer narrowed to the feed's codecs (H.264 entries of the feed's profile
-    first), answered sendonly with its frames and audio packets as received."""
-    profile = h264_profile_of(feed.h264_profile_level_id) if feed.h264_profile_level_id else None
-    narrowed = narrow_to(offer_description, feed.codec, feed.audio_codec, profile)
+    """WHEP: the viewer's offer narrowed to the codecs of its sources (the feed's own unless a
+    transcode stands in for its video or audio; H.264 entries of the source's profile first),
+    answered sendonly with their frames and audio packets."""
+    video_source: ViewerSource = video or feed
+    audio_source: ViewerSource = audio or feed
+    level_id = video_source.h264_profile_level_id
+    profile = h264_profile_of(level_id) if level_id else None
+    narrowed = narrow_to(offer_description, video_source.codec, audio_source.audio_codec, profile)
     pc = RTCPeerConnection(configuration)
 
     def keyframe_needed() -> None:
-        if feed.keyframe_request is not None:
-            asyncio.ensure_future(feed.keyframe_request())
+        request = video_source.keyframe_request
+        if request is not None:
+            asyncio.ensure_future(request())
 
-    track = ViewerTrack(keyframe_needed) if feed.codec is not None else None
+    track = ViewerTrack(keyframe_needed) if video_source.codec is not None else None
     peer = Peer(
         resource_id=uuid.uuid4().hex, feed_id=feed.feed_id, role="view", pc=pc, track=track, warning=narrowed.warning
     )
@@ -218,25 +256,30 @@ async def accept_viewer(
             tap_receiver(transceiver.receiver, _discard)
         if track is not None:
             pc.addTrack(track)
-        if feed.audio_codec is not None and any(t.kind == "audio" for t in pc.getTransceivers()):
+        if audio_source.audio_codec is not None and any(t.kind == "audio" for t in pc.getTransceivers()):
             peer.audio_track = AudioViewerTrack()
             pc.addTrack(peer.audio_track)
 
     answer = await _negotiate(pc, narrowed, attach_tracks)
     answer = with_offered_levels(SessionDescription.parse(narrowed.sdp), answer)
     if track is not None:
-        feed.attach(track)
+        video_source.attach(track)
+        peer.detachers.append(lambda: video_source.detach(track))
     if peer.audio_track is not None:
-        feed.attach_audio(peer.audio_track)
+        audio_track = peer.audio_track
+        audio_source.attach_audio(audio_track)
+        peer.detachers.append(lambda: audio_source.detach(audio_track))
     # A late viewer of a WebRTC feed gets a fresh keyframe at once; the cached GOP covers RTSP.
     keyframe_needed()
 
     @pc.on("connectionstatechange")
     async def on_state() -> None:
         if pc.connectionState in ("failed", "closed"):
+            for detach in peer.detachers:
+                detach()
+            peer.detachers.clear()
             for consumer in (track, peer.audio_track):
                 if consumer is not None:
-                    feed.detach(consumer)
                     consumer.stop()
 
     return peer, splice_rejected(answer, narrowed.rejected)
