@@ -1,7 +1,8 @@
 """Every common camera, each a real GStreamer RTSP camera: probed at registration (DESCRIBE and
 the first keyframe) with what was found stored, refused with the reason when unusable; B-frames
-recorded with every frame and its decoding order; H.265 recorded as received; a camera whose
-codec contradicts its SDP label named as such."""
+recorded with every frame and its decoding order; H.265 recorded as received and relayed as
+received (RFC 7798) or through the transcoding pool; MJPEG through the pool, which answers 503
+when full; AAC heard as Opus; a camera whose codec contradicts its SDP label named as such."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ import httpx
 from aiortc import RTCPeerConnection
 from fastapi import FastAPI
 
+from rvi_platform.media_peers.clips import frame_digest
 from rvi_platform.media_peers.signalling import offer
 from rvi_platform.testing import Tokens
 from rvi_platform.testing_camera.cameras import running_rtsp_camera
+from rvi_video_gateway.media.packets import EncodedFrame
+from rvi_video_gateway.media.rtsp_source import RtspSource
 from rvi_video_gateway.settings import VideoGatewaySettings
 
 if TYPE_CHECKING:
@@ -133,6 +137,47 @@ async def test_an_h265_camera_is_recorded_as_received_and_reaches_webrtc_viewers
         assert stream.codec_context.name == "hevc"
         assert stream.codec_context.codec_tag in ("hev1", "hvc1")
         assert sum(1 for _ in container.decode(stream)) == clip["frames"] >= 50
+
+
+async def test_an_h265_camera_reaches_a_viewer_offering_h265_as_received(
+    start_session: StartSession, client: httpx.AsyncClient, tokens: Tokens, media: MediaPeers, app: FastAPI
+) -> None:
+    """RFC 7798 both ways (media.h265): every frame the camera sent, in order, its coded slices
+    byte-identical, and no transcode."""
+    session = await start_session()
+    async with running_rtsp_camera("h265", width=640, height=360, bitrate_kbps=800, key_int_max=25) as camera:
+        sent: list[bytes] = []
+        witness = RtspSource(camera.url, _Collect(sent))
+        await witness.start()
+        try:
+            registered = await register(client, tokens, session, camera.url)
+            assert registered.status_code == 201, registered.text
+            feed = await media.with_view_token(session, registered.json())
+            viewer = await media.view(feed, codecs=("h265",))
+            await viewer.frames(75, within_s=30)
+        finally:
+            await witness.stop()
+        assert viewer.codec == "h265" and not app.state.media_plane.transcodes.video
+    received = [r.digest for r in viewer.receipts]
+    assert received[0] in sent, "the viewer's first frame is one the camera sent"
+    start = sent.index(received[0])
+    # Both kept receiving while the other stopped: the frames both saw.
+    seen = min(len(received), len(sent) - start)
+    assert seen >= 70 and received[:seen] == sent[start : start + seen], "every frame, in order, as sent"
+
+
+class _Collect:
+    """What the camera sent, seen by a second RTSP client of its shared stream."""
+
+    def __init__(self, digests: list[bytes]) -> None:
+        self.digests = digests
+
+    def on_frame(self, frame: EncodedFrame) -> None:
+        if not frame.audio:
+            self.digests.append(frame_digest("h265", frame.data))
+
+    def on_lost(self, reason: str) -> None:
+        pass
 
 
 def _metric(text: str, name: str) -> float:

@@ -23,10 +23,12 @@ from aiortc.rtp import RtpPacket
 
 from rvi_platform.media_peers import signalling
 from rvi_platform.media_peers.clips import frame_digest
+from rvi_video_gateway.media.h265 import register_h265
 from rvi_video_gateway.media.packets import Codec, EncodedFrame
 from rvi_video_gateway.media.passthrough import tap_receiver
 
 AUDIO_KEPT = 500
+register_h265()  # H.265 cameras' frames as received (RFC 7798): aiortc has no payload format for it
 
 
 @dataclass(frozen=True, slots=True)

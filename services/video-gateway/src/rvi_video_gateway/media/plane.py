@@ -20,7 +20,7 @@ from rvi_video_gateway.media.feed import Feed, FeedKind
 from rvi_video_gateway.media.packets import EncodedFrame
 from rvi_video_gateway.media.recorder import ClipResult, Recorder
 from rvi_video_gateway.media.rtsp_pull import RtspPulls
-from rvi_video_gateway.media.sdp import SdpError
+from rvi_video_gateway.media.sdp import SdpError, offers_video
 from rvi_video_gateway.media.transcode import TRANSCODED_AUDIO, TRANSCODED_VIDEO, TranscodePool
 from rvi_video_gateway.media.trickle import Fragment, check_not_restart
 from rvi_video_gateway.media.webrtc import (
@@ -135,10 +135,11 @@ class MediaPlane:
             await self.rtsp.ensure(feed)
         if feed.codec is None and feed.audio_codec is None:
             raise Conflict("the feed has no publisher yet: its codec is not known", feed_state=feed.state)
-        # What WebRTC cannot carry as received goes through the pool (TranscodePoolFull: 503).
+        # What the viewer cannot take as received goes through the pool (TranscodePoolFull: 503);
+        # H.265 goes as received to a viewer that offers it (RFC 7798, media.h265).
         video: ViewerSource | None = None
         audio: ViewerSource | None = None
-        if feed.codec in TRANSCODED_VIDEO:
+        if feed.codec in TRANSCODED_VIDEO and not (feed.codec == "h265" and offers_video(offer, "h265")):
             source = self.rtsp.sources.get(feed.feed_id)
             fps = source.info.fps if source is not None and source.info is not None else None
             video = self.transcodes.video_for(feed, fps)

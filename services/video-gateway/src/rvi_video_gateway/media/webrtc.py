@@ -13,12 +13,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription, rtp
 from aiortc.codecs import CODECS
 from aiortc.rtcrtpparameters import RTCRtcpFeedback, RTCRtpCodecParameters
 from aiortc.sdp import SessionDescription
 
 from rvi_video_gateway.media.feed import Feed, FrameConsumer
+from rvi_video_gateway.media.h265 import register_h265
 from rvi_video_gateway.media.packets import AudioCodec, Codec, EncodedFrame
 from rvi_video_gateway.media.passthrough import request_keyframe, tap_receiver
 from rvi_video_gateway.media.sdp import (
@@ -74,7 +75,17 @@ def extend_h264_profiles() -> None:
         next_pt += 2
 
 
+def answer_with_offered_payload_types() -> None:
+    """RFC 3264 6.1: the answer names each codec it takes by the offer's payload type. aiortc
+    does so only for 96-127 and keeps its own number otherwise, but browsers also number codecs
+    in 35-63 (RFC 5761 4 leaves them free with rtcp-mux): aiortc's own number could then be one
+    the offer gave another format (an answer with H.264 and RTX under one payload type)."""
+    rtp.DYNAMIC_PAYLOAD_TYPES = (*range(35, 64), *range(96, 128))  # type: ignore[assignment]
+
+
 extend_h264_profiles()
+register_h265()
+answer_with_offered_payload_types()
 
 
 def ice_configuration(ice_servers: list[str]) -> RTCConfiguration:
