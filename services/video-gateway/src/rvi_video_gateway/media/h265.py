@@ -20,8 +20,9 @@ from aiortc import rtcrtpreceiver, rtcrtpsender
 from aiortc.codecs import CODECS
 from aiortc.codecs.base import Decoder, Encoder
 from aiortc.jitterbuffer import JitterFrame
-from aiortc.rtcrtpparameters import RTCRtcpFeedback, RTCRtpCodecParameters
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
+from rvi_video_gateway.media.codec_table import add_video_codec
 from rvi_video_gateway.media.packets import TIME_BASE
 
 MIME = "video/h265"
@@ -163,26 +164,8 @@ def _wrapped(original: Callable[..., Any], h265: Callable[..., Any]) -> Callable
 def register_h265() -> None:
     """Idempotent: H265 in aiortc's video codec table (with its retransmission format) and its
     packetizer, depacketizer and decoder where aiortc's sender and receiver look them up."""
-    video = CODECS["video"]
-    if not any(c.mimeType.lower() == MIME for c in video):
-        payload_type = max(c.payloadType for c in video) + 1
-        video.append(
-            RTCRtpCodecParameters(
-                mimeType="video/H265",
-                clockRate=90000,
-                payloadType=payload_type,
-                rtcpFeedback=[
-                    RTCRtcpFeedback(type="nack"),
-                    RTCRtcpFeedback(type="nack", parameter="pli"),
-                    RTCRtcpFeedback(type="goog-remb"),
-                ],
-            )
-        )
-        video.append(
-            RTCRtpCodecParameters(
-                mimeType="video/rtx", clockRate=90000, payloadType=payload_type + 1, parameters={"apt": payload_type}
-            )
-        )
+    if not any(c.mimeType.lower() == MIME for c in CODECS["video"]):
+        add_video_codec("video/H265")
     if not getattr(rtcrtpsender.get_encoder, "h265", False):
         rtcrtpsender.get_encoder = _wrapped(rtcrtpsender.get_encoder, H265Encoder)  # type: ignore[assignment]
     if not getattr(rtcrtpreceiver.get_decoder, "h265", False):

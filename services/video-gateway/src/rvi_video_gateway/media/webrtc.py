@@ -15,9 +15,9 @@ from typing import Protocol
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription, rtp
 from aiortc.codecs import CODECS
-from aiortc.rtcrtpparameters import RTCRtcpFeedback, RTCRtpCodecParameters
 from aiortc.sdp import SessionDescription
 
+from rvi_video_gateway.media.codec_table import add_video_codec
 from rvi_video_gateway.media.feed import Feed, FrameConsumer
 from rvi_video_gateway.media.h265 import register_h265
 from rvi_video_gateway.media.packets import AudioCodec, Codec, EncodedFrame
@@ -50,29 +50,12 @@ def extend_h264_profiles() -> None:
     profile is carried as received; only negotiation needs to know the names."""
     video = CODECS["video"]
     known = {str(c.parameters.get("profile-level-id", "")).lower() for c in video if c.mimeType.lower() == "video/h264"}
-    next_pt = max(c.payloadType for c in video) + 1
     for profile in EXTRA_H264_PROFILES:
-        if profile in known:
-            continue
-        video.append(
-            RTCRtpCodecParameters(
-                mimeType="video/H264",
-                clockRate=90000,
-                payloadType=next_pt,
-                rtcpFeedback=[
-                    RTCRtcpFeedback(type="nack"),
-                    RTCRtcpFeedback(type="nack", parameter="pli"),
-                    RTCRtcpFeedback(type="goog-remb"),
-                ],
-                parameters={"level-asymmetry-allowed": "1", "packetization-mode": "1", "profile-level-id": profile},
+        if profile not in known:
+            add_video_codec(
+                "video/H264",
+                {"level-asymmetry-allowed": "1", "packetization-mode": "1", "profile-level-id": profile},
             )
-        )
-        video.append(
-            RTCRtpCodecParameters(
-                mimeType="video/rtx", clockRate=90000, payloadType=next_pt + 1, parameters={"apt": next_pt}
-            )
-        )
-        next_pt += 2
 
 
 def answer_with_offered_payload_types() -> None:
