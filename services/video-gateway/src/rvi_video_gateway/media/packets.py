@@ -69,6 +69,23 @@ def _h265_keyframe(annexb: bytes) -> bool:
     return False
 
 
+def sequence_parameter_set(codec: Codec, annexb: bytes) -> bytes | None:
+    """The access unit's first SPS NAL unit (H.264 type 7, H.265 type 33) without its start code;
+    None when it carries none (or for VP8 and MJPEG, which have none)."""
+    if codec not in ("h264", "h265"):
+        return None
+    at = annexb.find(_H264_START)
+    while at != -1 and at + 3 < len(annexb):
+        header = annexb[at + 3]
+        kind = (header >> 1) & 0x3F if codec == "h265" else header & 0x1F
+        following = annexb.find(_H264_START, at + 3)
+        if kind == (33 if codec == "h265" else _H264_SPS):
+            end = len(annexb) if following == -1 else following
+            return annexb[at + 3 : end].rstrip(b"\x00")
+        at = following
+    return None
+
+
 def is_keyframe(codec: Codec, data: bytes) -> bool:
     if codec == "h264":
         return _h264_keyframe(data)

@@ -29,6 +29,7 @@ from typing import Any
 import av
 import av.error
 
+from rvi_video_gateway.media.keyframes import KeyframeError, picture_size
 from rvi_video_gateway.media.packets import (
     AUDIO_CLOCK,
     VIDEO_CLOCK,
@@ -38,6 +39,7 @@ from rvi_video_gateway.media.packets import (
     FrameSink,
     h264_nal_types,
     h265_nal_types,
+    sequence_parameter_set,
 )
 from rvi_video_gateway.media.url_policy import redacted
 
@@ -254,6 +256,7 @@ class RtspSource:
         step = round(VIDEO_CLOCK / info.fps) if info.fps else VIDEO_CLOCK // 25
         timeouts_allowed = 1 if info.codec in ("vp8", "mjpeg") else 0
         last_pts: int | None = None
+        first_sps: tuple[bytes, bytes] | None = None  # (the first in-band SPS, its keyframe)
         timeouts = 0
         audio = None
         if info.audio_codec is not None:
@@ -280,6 +283,12 @@ class RtspSource:
                         pts = last_pts + step if last_pts is not None else 0
                     last_pts = pts
                     data = bytes(packet)
+                    sps = sequence_parameter_set(info.codec, data) if packet.is_keyframe else None
+                    if sps is not None:
+                        if first_sps is None:
+                            first_sps = (sps, data)
+                        elif sps != first_sps[0]:
+                            return self._changed(info.codec, first_sps[1], data)
                     if packet.is_keyframe and info.parameter_sets:
                         data = with_parameter_sets(data, info.parameter_sets, info.codec)
                     # FFmpeg's parser knows the decoding order: with B-frames dts runs behind pts.
@@ -302,6 +311,20 @@ class RtspSource:
                     return f"no data from the camera for {self._read_timeout_s:g} s"
             except av.error.FFmpegError as exc:
                 return f"the camera connection failed: {self._describe(exc)}"
+
+    @staticmethod
+    def _changed(codec: Codec, before: bytes, after: bytes) -> str:
+        """Why the stream cannot go on: a clip, a viewer's decoder and the probe stored at
+        registration all hold the old parameters, so the feed ends (lost) with what changed."""
+        try:
+            old, new = picture_size(codec, before), picture_size(codec, after)
+            change = f"{old[0]}x{old[1]} -> {new[0]}x{new[1]}" if old != new else "same size, other parameters"
+        except KeyframeError:
+            change = "its sequence parameter set differs"
+        return (
+            f"the camera changed its video parameters mid-stream ({change}); the feed ends here and its recordings "
+            "are closed: register the camera again to go on"
+        )
 
     @staticmethod
     def _audio_frame(packet: Any, info: StreamInfo) -> EncodedFrame:
