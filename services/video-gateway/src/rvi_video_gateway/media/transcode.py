@@ -197,7 +197,8 @@ class VideoTranscode(_Transcode):
         super().__init__(feed, on_idle)
         assert feed.codec is not None
         self.source_codec: Codec = feed.codec
-        self._fps = fps
+        # What a camera's RTP stream suggests can be its clock rate (90000) rather than a frame rate.
+        self._fps = fps if 1 <= fps <= 60 else 25.0
         self._decoder: av.CodecContext | None = None
         self._encoder: av.VideoCodecContext | None = None
         self._size: tuple[int, int] | None = None
