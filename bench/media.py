@@ -26,7 +26,9 @@ ends, fails or is stopped with Ctrl-C or SIGTERM; child processes are stopped wi
 `--target passthrough` runs the ramp against bench/media_baseline.py --relay passthrough instead
 of the gateway (no recordings): aiortc forwarding as received, a reference and a check of the
 bench itself. The last line printed is one JSON object: the gateway's figures at the largest N it
-carried, `vs_decode_x`, and `janus_cpu_pct_per_session` / `vs_janus_x` at the largest N both the
+carried, `vs_decode_x`, `transcode_pct_per_stream` (bench/media_transcode.py: the gateway's
+transcoding pool for one 720p25 H.265 camera watched as H.264, measured on the gateway of the run
+after its ramp), and `janus_cpu_pct_per_session` / `vs_janus_x` at the largest N both the
 gateway and Janus carried at >= 99 % (null when there is none)."""
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -53,6 +56,7 @@ from typing import Any
 
 import httpx
 from janus_videoroom import VIDEOROOM, JanusError, JanusServer, JanusSession, write_config
+from media_transcode import transcode_pct
 
 from rvi_platform.embedded.broker import EmbeddedBroker
 from rvi_platform.embedded.ports import free_port, wait_for_port
@@ -260,6 +264,8 @@ class GatewayTarget:
                 "RVI_JWT_SECRET": self.secret,
                 "RVI_VIDEO_GATEWAY_KEY_DIR": str(self.home / "keys"),
                 "RVI_VIDEO_GATEWAY_EVIDENCE_DIR": str(self.home / "evidence"),
+                # The transcoding figure's camera is a GStreamer RTSP server on this machine.
+                "RVI_VIDEO_GATEWAY_RTSP_ALLOW": '["127.0.0.0/8"]',
                 "RVI_LOG_LEVEL": "WARNING",
             },
             port,
@@ -349,6 +355,12 @@ class GatewayTarget:
         stopped = list(await asyncio.gather(*(one(s, r) for s, r in self.recordings)))
         self.recordings = []
         return stopped
+
+    async def transcode_pct(self, window_s: float) -> float:
+        """The transcoding pool's CPU for one 720p25 H.265 camera watched as H.264, in a session of its own."""
+        assert self.http is not None
+        own = await self.open_session(10_000)
+        return await transcode_pct(self.http, f"/v1/sessions/{own.session_id}/feeds", self.auth(self.officer), window_s)
 
     async def finish(self, pairs: list[PairSpec]) -> None:
         assert self.http is not None
@@ -760,10 +772,19 @@ def stop_on_signals(task: asyncio.Task[Any] | None) -> None:
 
 
 async def measure_targets(
-    targets: list[Target], counts: list[int], args: argparse.Namespace, home: Path, **kw: Any
+    targets: list[Target],
+    counts: list[int],
+    args: argparse.Namespace,
+    home: Path,
+    last: Callable[[Target], Awaitable[None]] | None = None,
+    **kw: Any,
 ) -> list[list[Round]]:
+    """The ramp on every target, then `last` on the first before they are closed."""
     try:
-        return await ramp(targets, counts, args, home, **kw)
+        rounds = await ramp(targets, counts, args, home, **kw)
+        if last is not None:
+            await last(targets[0])
+        return rounds
     finally:
         for target in targets:
             try:
@@ -791,7 +812,16 @@ async def measure(args: argparse.Namespace, home: Path) -> dict[str, Any]:
         targets.append(JanusTarget(home, record=False))
         if args.janus_recording:
             targets.append(JanusTarget(home, record=True))
-    ours, *others = await measure_targets(targets, args.sessions, args, home)
+    transcoding: dict[str, float] = {}
+
+    async def transcode_figure(measured: Target) -> None:
+        if isinstance(measured, GatewayTarget) and args.transcode_window > 0:
+            try:
+                transcoding["pct"] = await measured.transcode_pct(args.transcode_window)
+            except Exception as exc:  # the other figures stand; this one is reported missing
+                say(f"transcoding figure failed: {type(exc).__name__}: {exc}")
+
+    ours, *others = await measure_targets(targets, args.sessions, args, home, last=transcode_figure)
     janus, janus_rec = (others + [[], []])[:2]
     # Only its CPU per stream is wanted: every count runs, whatever it delivers.
     theirs = (
@@ -824,6 +854,7 @@ async def measure(args: argparse.Namespace, home: Path) -> dict[str, Any]:
         "mb_per_session": round(best.mb_per_session, 2),
         "p95_added_ms": round(percentile(best.latencies, 95), 1) if best.latencies else None,
         "vs_decode_x": round(vs_decode, 1) if vs_decode is not None else None,
+        "transcode_pct_per_stream": round(transcoding["pct"], 1) if "pct" in transcoding else None,
     }
     if janus:
         result |= compare_with_janus(target.label, ours, janus, janus_rec)
@@ -899,6 +930,9 @@ if __name__ == "__main__":
     parser.add_argument("--clip-cache", type=Path, default=default_cache_dir())
     parser.add_argument("--keep-logs", type=Path, help="copy the servers' logs here before the temporary folder goes")
     parser.add_argument("--idle-window", type=float, default=5.0, help="seconds the idle process is measured")
+    parser.add_argument(
+        "--transcode-window", type=float, default=10.0, help="seconds the transcoding pool is measured (0: skip)"
+    )
     parser.add_argument("--janus", action=argparse.BooleanOptionalAction, default=True, help="ramp Debian's Janus too")
     parser.add_argument(
         "--janus-recording", action=argparse.BooleanOptionalAction, default=True, help="and Janus with recording on"

@@ -78,6 +78,8 @@ def settings(gateway_db: str, kafka_bootstrap: str, tmp_path_factory: pytest.Tem
         rtsp_allow=["127.0.0.0/8"],
         rtsp_read_timeout_s=2.0,
         rtsp_idle_s=1.0,
+        transcode_limit=2,
+        transcode_retry_after_s=15,
         cors_origins="https://portal.example.gov.cn",
     )
 

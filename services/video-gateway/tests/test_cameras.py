@@ -1,7 +1,8 @@
 """Every common camera, each a real GStreamer RTSP camera: probed at registration (DESCRIBE and
 the first keyframe) with what was found stored, refused with the reason when unusable; B-frames
-recorded with every frame and its decoding order; H.265 recorded as received; a camera whose
-codec contradicts its SDP label named as such."""
+recorded with every frame and its decoding order; H.265 recorded as received and relayed as
+received (RFC 7798) or through the transcoding pool; MJPEG through the pool, which answers 503
+when full; AAC heard as Opus; a camera whose codec contradicts its SDP label named as such."""
 
 from __future__ import annotations
 
@@ -12,10 +13,14 @@ from typing import TYPE_CHECKING, Any
 import av
 import httpx
 from aiortc import RTCPeerConnection
+from fastapi import FastAPI
 
+from rvi_platform.media_peers.clips import frame_digest
 from rvi_platform.media_peers.signalling import offer
 from rvi_platform.testing import Tokens
 from rvi_platform.testing_camera.cameras import running_rtsp_camera
+from rvi_video_gateway.media.packets import EncodedFrame
+from rvi_video_gateway.media.rtsp_source import RtspSource
 from rvi_video_gateway.settings import VideoGatewaySettings
 
 if TYPE_CHECKING:
@@ -99,37 +104,145 @@ async def test_b_frames_are_probed_and_every_frame_is_recorded(
     assert types[0] == "I"
 
 
-async def test_an_h265_camera_is_recorded_as_received_and_not_sent_to_webrtc_viewers(
+async def test_an_h265_camera_is_recorded_as_received_and_reaches_webrtc_viewers_as_h264(
     start_session: StartSession,
     client: httpx.AsyncClient,
     tokens: Tokens,
     media: MediaPeers,
-    settings: VideoGatewaySettings,
     eventually: Until,
+    app: FastAPI,
 ) -> None:
+    """Issue 9: an H.265 camera's viewers got 409. Now the clip keeps the camera's H.265 and the
+    viewers get H.264 from one transcode of the feed, shared."""
     session = await start_session()
     async with running_rtsp_camera("h265", width=640, height=360, bitrate_kbps=800, key_int_max=25) as camera:
         registered = await register(client, tokens, session, camera.url)
         assert registered.status_code == 201, registered.text
         feed = registered.json()
         assert feed["codec"] == "h265" and feed["probe"]["video_codec"] == "hevc"
-        assert feed["probe"]["relayed_to_webrtc"] is False and "transcoding" in feed["probe"]["notes"][0]
+        assert feed["probe"]["relayed_to_webrtc"] is False and "transcoded to H.264" in feed["probe"]["notes"][0]
         viewer_feed = await media.with_view_token(session, feed)
-        offer = await _viewer_offer()
-        refused = await client.post(
-            viewer_feed["whep_url"],
-            content=offer,
-            headers={"Content-Type": "application/sdp", "Authorization": f"Bearer {viewer_feed['view_token']}"},
-        )
-        assert refused.status_code == 409 and "H.265" in refused.json()["detail"]
+        watching = await media.view(viewer_feed, decode=True)
+        await watching.frames(25, within_s=30)
+        assert watching.codec == "h264" and (watching.width, watching.height) == (640, 360)
+        relayed = await media.view(viewer_feed)
+        await relayed.frames(25, within_s=30)
+        assert relayed.codec == "h264" and relayed.keyframes >= 1
+        assert len(app.state.media_plane.transcodes.video) == 1, "one transcode per feed, shared by its viewers"
         clip = await record(client, tokens, session, feed["feed_id"], 60, eventually)
-    path = Path(settings.evidence_dir) / session["session_id"] / clip["file"]
+    path = Path(app.state.media_plane.settings.evidence_dir) / session["session_id"] / clip["file"]
     assert path.suffix == ".mp4"
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         assert stream.codec_context.name == "hevc"
         assert stream.codec_context.codec_tag in ("hev1", "hvc1")
         assert sum(1 for _ in container.decode(stream)) == clip["frames"] >= 50
+
+
+async def test_an_h265_camera_reaches_a_viewer_offering_h265_as_received(
+    start_session: StartSession, client: httpx.AsyncClient, tokens: Tokens, media: MediaPeers, app: FastAPI
+) -> None:
+    """RFC 7798 both ways (media.h265): every frame the camera sent, in order, its coded slices
+    byte-identical, and no transcode."""
+    session = await start_session()
+    async with running_rtsp_camera("h265", width=640, height=360, bitrate_kbps=800, key_int_max=25) as camera:
+        sent: list[bytes] = []
+        witness = RtspSource(camera.url, _Collect(sent))
+        await witness.start()
+        try:
+            registered = await register(client, tokens, session, camera.url)
+            assert registered.status_code == 201, registered.text
+            feed = await media.with_view_token(session, registered.json())
+            viewer = await media.view(feed, codecs=("h265",))
+            await viewer.frames(75, within_s=30)
+        finally:
+            await witness.stop()
+        assert viewer.codec == "h265" and not app.state.media_plane.transcodes.video
+    received = [r.digest for r in viewer.receipts]
+    assert received[0] in sent, "the viewer's first frame is one the camera sent"
+    start = sent.index(received[0])
+    # Both kept receiving while the other stopped: the frames both saw.
+    seen = min(len(received), len(sent) - start)
+    assert seen >= 70 and received[:seen] == sent[start : start + seen], "every frame, in order, as sent"
+
+
+class _Collect:
+    """What the camera sent, seen by a second RTSP client of its shared stream."""
+
+    def __init__(self, digests: list[bytes]) -> None:
+        self.digests = digests
+
+    def on_frame(self, frame: EncodedFrame) -> None:
+        if not frame.audio:
+            self.digests.append(frame_digest("h265", frame.data))
+
+    def on_lost(self, reason: str) -> None:
+        pass
+
+
+def _metric(text: str, name: str) -> float:
+    line = next(line for line in text.splitlines() if line.startswith(name + " ") or line.startswith(name + "{"))
+    return float(line.rsplit(" ", 1)[1])
+
+
+async def test_mjpeg_cameras_are_accepted_and_a_full_transcoding_pool_answers_503(
+    start_session: StartSession,
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    media: MediaPeers,
+    eventually: Until,
+    app: FastAPI,
+) -> None:
+    """Issue 9: MJPEG cameras were refused (422). Now they are recorded as received and watched
+    as H.264 through the pool; with every slot taken the next viewer needing a transcode gets
+    503 with the reason and Retry-After, and a freed slot admits it."""
+    settings = app.state.media_plane.settings
+    assert settings.transcode_limit == 2
+    session = await start_session()
+    small = {"width": 320, "height": 240}
+    async with (
+        running_rtsp_camera("mjpeg", **small) as mjpeg,
+        running_rtsp_camera("h265", bitrate_kbps=300, key_int_max=25, **small) as h265,
+        running_rtsp_camera("mjpeg", **small) as third,
+    ):
+        feeds = []
+        for camera in (mjpeg, h265, third):
+            registered = await register(client, tokens, session, camera.url)
+            assert registered.status_code == 201, registered.text
+            feeds.append(await media.with_view_token(session, registered.json()))
+        assert feeds[0]["codec"] == "mjpeg" and "MJPEG is recorded as received" in feeds[0]["probe"]["notes"][0]
+        first = await media.view(feeds[0], decode=True)
+        await first.frames(20, within_s=30)
+        assert first.codec == "h264" and (first.width, first.height) == (320, 240)
+        second = await media.view(feeds[1], decode=True)
+        await second.frames(20, within_s=30)
+        refused = await client.post(
+            feeds[2]["whep_url"],
+            content=await _viewer_offer(),
+            headers={"Content-Type": "application/sdp", "Authorization": f"Bearer {feeds[2]['view_token']}"},
+        )
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert refused.headers["Retry-After"] == "15" and refused.json()["retry_after_s"] == 15
+        assert "transcoding pool of this gateway instance is full (2 of 2" in refused.json()["detail"]
+        exposition = (await client.get("/metrics")).text
+        assert _metric(exposition, "rvi_gateway_transcodes") == 2
+        assert _metric(exposition, 'rvi_gateway_transcode_cpu_seconds_total{kind="video"}') > 0
+        clip = await record(client, tokens, session, feeds[0]["feed_id"], 25, eventually)
+
+        await second.close()
+
+        async def freed() -> bool:
+            return len(app.state.media_plane.transcodes.video) == 1
+
+        await eventually(freed, "the closed viewer's transcode stopped", 10)
+        admitted = await media.view(feeds[2], decode=True)
+        await admitted.frames(10, within_s=30)
+    path = Path(settings.evidence_dir) / session["session_id"] / clip["file"]
+    assert path.suffix == ".mov"
+    with av.open(str(path)) as container:
+        assert container.streams.video[0].codec_context.name == "mjpeg"
+        assert sum(1 for _ in container.decode(video=0)) == clip["frames"] >= 25
 
 
 async def test_cameras_that_cannot_be_used_are_refused_at_registration_with_the_reason(
@@ -140,11 +253,6 @@ async def test_cameras_that_cannot_be_used_are_refused_at_registration_with_the_
         response = await register(client, tokens, session, camera.url)
     assert response.status_code == 422 and "sends VP9 video" in response.json()["detail"]
     assert response.json()["field"] == "url"
-    # Issue 9: an MJPEG camera was registered (201) and failed when watched (409).
-    async with running_rtsp_camera("mjpeg", width=320, height=240) as camera:
-        response = await register(client, tokens, session, camera.url)
-    assert response.status_code == 422 and "sends MJPEG video" in response.json()["detail"]
-    assert "transcoding pool" in response.json()["detail"]
     # Issue 9: a camera whose SDP says H265 but which sends H.264 was "did not answer within 10 s".
     async with running_rtsp_camera("h264", width=320, height=240, key_int_max=10, mislabel=True) as camera:
         response = await register(client, tokens, session, camera.url)
@@ -201,19 +309,11 @@ async def test_camera_sound_g711_relayed_and_recorded_aac_recorded_as_received(
         probe = registered.json()["probe"]
         assert probe["audio_codec"] == "aac" and any("AAC" in note for note in probe["notes"])
         feed = await media.with_view_token(session, registered.json())
-        pc = RTCPeerConnection()
-        try:
-            pc.addTransceiver("video", direction="recvonly")
-            pc.addTransceiver("audio", direction="recvonly")
-            answered = await client.post(
-                feed["whep_url"],
-                content=await offer(pc),
-                headers={"Content-Type": "application/sdp", "Authorization": f"Bearer {feed['view_token']}"},
-            )
-        finally:
-            await pc.close()
-        assert answered.status_code == 201, answered.text
-        assert "the feed's audio is aac" in answered.headers["Warning"] and "\r\nm=audio 0 " in answered.text
+        # Issue 9: the viewer's audio section was rejected; now the camera's AAC reaches it as Opus.
+        listener = await media.view(feed, audio=True)
+        await listener.audio_arrived(50)
+        assert listener.warning is None and "opus/48000" in (listener.answer or "").lower()
+        assert _loudness(listener.audio_payloads) > 0.05, "the Opus decodes to the camera's tone, not silence"
         clip = await record(client, tokens, session, feed["feed_id"], 100, eventually)
     assert clip["file"].endswith(".mp4") and clip["audio_codec"] == "aac" and clip["audio_packets"] >= 20
     path = Path(settings.evidence_dir) / session["session_id"] / clip["file"]
@@ -222,6 +322,20 @@ async def test_camera_sound_g711_relayed_and_recorded_aac_recorded_as_received(
         assert container.streams.audio[0].codec_context.sample_rate == 16000
         decoded = sum(1 for _ in container.decode(audio=0))
     assert decoded >= 20, "the camera's AAC as received decodes from the clip"
+
+
+def _loudness(opus_packets: list[bytes]) -> float:
+    """RMS of the decoded packets, full scale 1.0."""
+    decoder = av.CodecContext.create("opus", "r")
+    squares = samples = 0.0
+    for payload in opus_packets:
+        for frame in decoder.decode(av.Packet(payload)):
+            pcm = frame.to_ndarray().astype("float64")
+            if frame.format.name.startswith("s16"):
+                pcm /= 32768.0
+            squares += float((pcm**2).sum())
+            samples += pcm.size
+    return (squares / samples) ** 0.5 if samples else 0.0
 
 
 async def test_a_camera_with_parameter_sets_only_in_its_sdp_is_probed_and_recorded(

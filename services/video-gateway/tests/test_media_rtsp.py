@@ -4,6 +4,7 @@ checked, pulled over TCP only while watched or recorded, relayed and recorded as
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -132,3 +133,48 @@ async def test_an_unwatched_camera_is_let_go(
 
 async def _released(plane: Any, feed_id: str) -> bool:
     return feed_id not in plane.rtsp.sources and plane.feeds[feed_id].state == "waiting"
+
+
+async def test_a_camera_changing_its_picture_size_mid_stream_is_lost_with_the_reason_and_its_clip_kept(
+    start_session: StartSession,
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    settings: VideoGatewaySettings,
+    emitted: Emitted,
+    eventually: Until,
+) -> None:
+    """Issue 9: a camera whose parameters change mid-session (new SPS on the same RTSP session)
+    ends its feed with the reason (feed_lost); the running clip is closed at the old size, whole,
+    hashed onto the chain."""
+    session = await start_session()
+    sid = session["session_id"]
+    officer = tokens.header(tokens.officer())
+    async with running_rtsp_camera(
+        "h264", width=640, height=360, bitrate_kbps=500, key_int_max=25, resize_after_s=4, resize_to=(320, 240)
+    ) as camera:
+        registered = await register(client, tokens, session, camera.url)
+        assert registered.status_code == 201, registered.text
+        started = await client.post(
+            f"/v1/sessions/{sid}/recordings",
+            json={"feed_id": registered.json()["feed_id"], "kind": "checklist_item:I2", "note": "crop rows"},
+            headers=officer,
+        )
+        assert started.status_code == 201, started.text
+
+        async def closed() -> dict[str, Any] | None:
+            rows = (await client.get(f"/v1/sessions/{sid}/recordings", headers=officer)).json()
+            return rows[0] if rows[0]["state"] == "closed" else None
+
+        recording = await eventually(closed, "the recording to close when the camera changed", deadline_s=20)
+    change = "the camera changed its video parameters mid-stream (640x360 -> 320x240)"
+    assert recording["close_reason"].startswith("feed lost: " + change), recording["close_reason"]
+    lost = await eventually(lambda: emitted(session["inspection_id"], "rvi.session.feed_lost.v1"), "feed_lost")
+    assert lost[0]["reason"].startswith(change) and lost[0]["recordings_closed"] == [recording["recording_id"]]
+    feeds = (await client.get(f"/v1/sessions/{sid}/feeds", headers=officer)).json()
+    assert feeds[0]["state"] == "lost" and feeds[0]["lost_reason"].startswith(change)
+    path = Path(settings.evidence_dir) / sid / recording["file"]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == recording["sha256"] and recording["manifest_seq"]
+    with av.open(str(path)) as container:
+        pictures = list(container.decode(video=0))
+    assert len(pictures) == recording["frames"] >= 25
+    assert {(p.width, p.height) for p in pictures} == {(640, 360)}, "only pictures of the size it was registered at"

@@ -92,13 +92,16 @@ def encode_clip(spec: ClipSpec) -> list[ClipFrame]:
 
 
 def frame_digest(codec: Codec, data: bytes) -> bytes:
-    """Identifies a frame across a relay: for H.264 the coded slices only (a packetizer may change
-    start code lengths and parameter sets may be sent apart), for VP8 the frame itself."""
+    """Identifies a frame across a relay: for H.264 and H.265 the coded slices only (a packetizer
+    may change start code lengths and parameter sets may be sent apart), for VP8 the frame itself."""
     if codec == "vp8":
         return hashlib.sha1(data).digest()
     digest = hashlib.sha1()
     for nal in _nal_units(data):
-        if nal and nal[0] & 0x1F in _VCL_NAL_TYPES:
+        # H.265's type is bits 1-6 of its two-byte header; its coded slices are types 0-31.
+        if not nal:
+            continue
+        if ((nal[0] >> 1) & 0x3F < 32) if codec == "h265" else (nal[0] & 0x1F in _VCL_NAL_TYPES):
             digest.update(len(nal).to_bytes(4, "big"))
             digest.update(nal)
     return digest.digest()

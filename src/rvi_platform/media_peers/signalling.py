@@ -16,7 +16,7 @@ from aiortc.sdp import SessionDescription
 
 from rvi_video_gateway.media.packets import Codec
 
-_MIME: dict[Codec, str] = {"h264": "video/h264", "vp8": "video/vp8"}
+_MIME: dict[Codec, str] = {"h264": "video/h264", "vp8": "video/vp8", "h265": "video/h265"}
 # Constrained baseline first: what browsers and the synthetic clips send.
 _H264_PROFILES = ("42e01f", "42001f")
 

@@ -23,8 +23,12 @@ from aiortc.rtp import RtpPacket
 
 from rvi_platform.media_peers import signalling
 from rvi_platform.media_peers.clips import frame_digest
+from rvi_video_gateway.media.h265 import register_h265
 from rvi_video_gateway.media.packets import Codec, EncodedFrame
 from rvi_video_gateway.media.passthrough import tap_receiver
+
+AUDIO_KEPT = 500
+register_h265()  # H.265 cameras' frames as received (RFC 7798): aiortc has no payload format for it
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +107,7 @@ class WhepViewer(signalling.ResourceClient):
         self.audio, self.video = audio, video
         self.audio_packets = 0
         self.audio_digests: list[bytes] = []
+        self.audio_payloads: list[bytes] = []  # the first AUDIO_KEPT packets as received, to decode
         self.audio_codec: str | None = None
         self.warning: str | None = None
         self.decode, self.codecs = decode, codecs
@@ -143,6 +148,8 @@ class WhepViewer(signalling.ResourceClient):
             return
         self.audio_packets += 1
         self.audio_digests.append(hashlib.sha1(frame.data).digest())
+        if len(self.audio_payloads) < AUDIO_KEPT:
+            self.audio_payloads.append(frame.data)
         self._arrived.set()
 
     async def audio_arrived(self, at_least: int, within_s: float = 20.0) -> None:

@@ -78,10 +78,11 @@ def rtsp_camera(
     ready_timeout_s: float = 15.0,
     **options: Any,
 ) -> Iterator[RtspCamera]:
-    """A camera serving rtsp://127.0.0.1:<port>/cam1 until the block ends (or kill()). vp9 and
-    mjpeg are there as codecs the gateway refuses; inband_parameter_sets=False keeps H.264's
+    """A camera serving rtsp://127.0.0.1:<port>/cam1 until the block ends (or kill()). vp9 is
+    there as a codec the gateway refuses, mjpeg as one it transcodes; inband_parameter_sets=False keeps H.264's
     SPS/PPS to the SDP, as some cameras do. Options of start_camera: profile and bframes (H.264),
-    audio (pcma, pcmu, aac, opus), mislabel (H.264 under an SDP saying H265)."""
+    audio (pcma, pcmu, aac, opus), mislabel (H.264 under an SDP saying H265), resize_after_s and
+    resize_to (the picture size changes mid-stream, new parameter sets on the same session)."""
     camera = start_camera(
         codec,
         width=width,
@@ -123,6 +124,8 @@ def start_camera(
     bframes: int = 0,
     audio: str = "none",
     mislabel: bool = False,
+    resize_after_s: float = 0,
+    resize_to: tuple[int, int] | None = None,
 ) -> RtspCamera:
     """Starts a camera and returns once its server listens; the caller stops it."""
     if not os.path.exists(SYSTEM_PYTHON):
@@ -142,6 +145,7 @@ def start_camera(
         f"--bframes={bframes}",
         f"--audio={audio}",
         *(["--mislabel"] if mislabel else []),
+        *([f"--resize-after={resize_after_s}", f"--resize-to={resize_to[0]}x{resize_to[1]}"] if resize_to else []),
     ]
     # The venv's variables must not steer Debian's python to the venv's packages.
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}

@@ -19,6 +19,7 @@ gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
 READY = "READY"
+RESIZE = "resize"
 
 
 def launch_line(
@@ -33,6 +34,7 @@ def launch_line(
     bframes: int = 0,
     audio: str = "none",
     mislabel: bool = False,
+    resizable: bool = False,
 ) -> str:
     # The clock keeps every picture different, so the encoder works as it would on a real scene.
     overlay = " ! clockoverlay" if Gst.ElementFactory.find("clockoverlay") else ""
@@ -40,6 +42,9 @@ def launch_line(
         f"videotestsrc is-live=true pattern=smpte ! video/x-raw,width={width},height={height},framerate={fps}/1"
         f"{overlay}"
     )
+    if resizable:  # the picture size changes mid-stream when `resize` sets this filter's caps
+        source += f' ! videoscale ! capsfilter name={RESIZE} caps="video/x-raw,width={width},height={height}"'
+
     # mislabel: H.264 payload under an SDP that says H265 (a camera whose firmware lies).
     pay0 = "name=h264pay" if mislabel else "name=pay0"
     relabel = ' ! capssetter name=pay0 caps="application/x-rtp,encoding-name=(string)H265"' if mislabel else ""
@@ -83,6 +88,18 @@ def launch_line(
     return f"( {source} ! {encode}{sound} )"
 
 
+def _resize_later(factory: object, media: object, after_s: float, width: int, height: int) -> None:
+    """A camera whose operator changes the resolution mid-stream: the encoder restarts with new
+    parameter sets (a new SPS) on the same RTSP session."""
+    size = media.get_element().get_by_name(RESIZE)  # type: ignore[attr-defined]
+
+    def resize() -> bool:
+        size.set_property("caps", Gst.Caps.from_string(f"video/x-raw,width={width},height={height}"))
+        return False
+
+    GLib.timeout_add(int(after_s * 1000), resize)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -93,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bframes", type=int, default=0, help="H.264 B-frames between references")
     parser.add_argument("--audio", choices=("none", "pcma", "pcmu", "aac", "opus"), default="none")
     parser.add_argument("--mislabel", action="store_true", help="H.264 sent under an SDP saying H265")
+    parser.add_argument(
+        "--resize-after", type=float, default=0, help="seconds after the first client: the picture size changes"
+    )
+    parser.add_argument("--resize-to", default="", help="WIDTHxHEIGHT of the picture after --resize-after")
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=720)
     parser.add_argument("--fps", type=int, default=25)
@@ -124,9 +145,13 @@ def main(argv: list[str] | None = None) -> int:
             bframes=args.bframes,
             audio=args.audio,
             mislabel=args.mislabel,
+            resizable=args.resize_after > 0,
         )
     )
     factory.set_shared(True)
+    if args.resize_after > 0:
+        width, height = (int(n) for n in args.resize_to.split("x"))
+        factory.connect("media-configure", _resize_later, args.resize_after, width, height)
     server.get_mount_points().add_factory(args.path, factory)
     if server.attach(None) == 0:
         print(f"cannot listen on {args.host}:{args.port}", file=sys.stderr)

@@ -4,10 +4,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from rvi_shared.clock import Clock
 from rvi_shared.db import transaction
+from rvi_shared.errors import problem
 from rvi_shared.service import ServiceRuntime, create_service_app
 from rvi_video_gateway.closing import closing_router
 from rvi_video_gateway.instances.heartbeat import Heartbeat
@@ -19,6 +21,7 @@ from rvi_video_gateway.media.plane import MediaPlane
 from rvi_video_gateway.media.router import media_router, whep_router, whip_router
 from rvi_video_gateway.media.service import MediaService
 from rvi_video_gateway.media.tokens import MediaTokens, media_key
+from rvi_video_gateway.media.transcode import TranscodePoolFull
 from rvi_video_gateway.media.webrtc import Peer
 from rvi_video_gateway.models import messaging
 from rvi_video_gateway.pages.router import pages_router
@@ -58,6 +61,18 @@ def _media_callbacks(plane: MediaPlane, in_transaction: Callable[[Work], Awaitab
     plane.on_feed_ended = feed_ended
     plane.on_equipment_measured = equipment_measured
     plane.on_peer_left = peer_left
+
+
+async def _pool_full(request: Request, exc: Exception) -> JSONResponse:
+    """503 Problem Details with Retry-After (RFC 9110 10.2.3): the transcoding pool is full."""
+    assert isinstance(exc, TranscodePoolFull)
+    return problem(
+        503,
+        exc.message,
+        instance=request.url.path,
+        headers={"Retry-After": str(exc.retry_after_s)},
+        **exc.context,
+    )
 
 
 def create_app(settings: VideoGatewaySettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -130,4 +145,5 @@ def create_app(settings: VideoGatewaySettings | None = None, clock: Clock | None
         clock_override=clock,
         on_startup=start_gateway,
     )
+    app.add_exception_handler(TranscodePoolFull, _pool_full)
     return app

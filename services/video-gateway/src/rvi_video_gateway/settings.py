@@ -56,6 +56,12 @@ class VideoGatewaySettings(ServiceSettings):
     # A camera nobody watches or records is let go after this long.
     rtsp_idle_s: float = Field(default=10.0, gt=0)
 
+    # The transcoding pool (media.transcode): video transcodes (H.265 or MJPEG to H.264 for WebRTC
+    # viewers) running at once on this instance; one more viewer needing one gets 503 with
+    # Retry-After. About a quarter of a core each at 720p25; 0 turns transcoding off.
+    transcode_limit: int = Field(default=2, ge=0)
+    transcode_retry_after_s: int = Field(default=30, gt=0)
+
     # Equipment test (GACC-RVI 4(II)): the window measured and the thresholds to pass.
     equipment_window_s: float = Field(default=10.0, gt=0)
     equipment_deadline_s: float = Field(default=120.0, gt=0)

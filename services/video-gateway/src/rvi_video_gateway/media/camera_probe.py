@@ -20,7 +20,7 @@ import av.logging
 from rvi_video_gateway.media.packets import Codec, is_keyframe
 from rvi_video_gateway.media.url_policy import redacted
 
-RECORDABLE: dict[str, Codec] = {"h264": "h264", "vp8": "vp8", "hevc": "h265"}
+RECORDABLE: dict[str, Codec] = {"h264": "h264", "vp8": "vp8", "hevc": "h265", "mjpeg": "mjpeg"}
 RELAYABLE_TO_WEBRTC = ("h264", "vp8")
 AUDIO_NAMES = {"pcm_alaw": "pcma", "pcm_mulaw": "pcmu", "opus": "opus", "aac": "aac"}
 _LABELS = {"hevc": "H265", "h264": "H264"}
@@ -92,8 +92,8 @@ def _read_first_keyframe(
     codec = RECORDABLE.get(name)
     if codec is None:
         raise CameraUnusable(
-            f"camera at {shown} sends {name.upper()} video; the gateway relays H.264 and VP8 and records H.265 as "
-            f"received ({name.upper()} would need the transcoding pool, which this gateway does not have)"
+            f"camera at {shown} sends {name.upper()} video; the gateway relays H.264 and VP8, records H.265 and MJPEG "
+            "as received and transcodes them to H.264 for WebRTC viewers; set the camera to one of these"
         )
     audio = container.streams.audio[0] if container.streams.audio else None
     keyframe_at: float | None = None
@@ -104,7 +104,7 @@ def _read_first_keyframe(
                 break
             if not packet.size:
                 continue
-            if packet.is_keyframe and (codec == "vp8" or is_keyframe(codec, bytes(packet))):
+            if codec == "mjpeg" or packet.is_keyframe and (codec == "vp8" or is_keyframe(codec, bytes(packet))):
                 keyframe_at = time.monotonic() - started
                 break
     except (av.error.ExitError, av.error.TimeoutError):
@@ -124,10 +124,13 @@ def _read_first_keyframe(
     rate = video.average_rate or video.guessed_rate
     audio_name = audio.codec_context.name if audio is not None else None
     notes = []
-    if codec == "h265":
-        notes.append("H.265 is recorded as received; WebRTC viewers need H.264 (transcoding pool not available)")
+    if codec in ("h265", "mjpeg"):
+        notes.append(
+            f"{'H.265' if codec == 'h265' else 'MJPEG'} is recorded as received; WebRTC viewers get it transcoded to H.264 "
+            "(the instance's transcoding pool: 503 when full)"
+        )
     if audio_name == "aac":
-        notes.append("AAC audio is recorded as received; WebRTC viewers get no sound (AAC to Opus not available)")
+        notes.append("AAC audio is recorded as received; WebRTC viewers get it transcoded to Opus")
     return CameraProbe(
         video_codec=name,
         codec=codec,

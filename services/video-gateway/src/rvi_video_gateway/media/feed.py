@@ -42,6 +42,7 @@ class Feed:
     audio_codec: AudioCodec | None = None
     audio_clock_rate: int | None = None  # when it is not the codec's fixed rate (an RTSP camera's AAC)
     audio_channels: int | None = None
+    audio_config: bytes | None = None  # the decoder's extradata (AAC's AudioSpecificConfig), when it has one
     h264_profile_level_id: str | None = None  # as negotiated or read from the camera's SPS
     source_url: str | None = None  # RTSP only
     state: FeedState = "waiting"

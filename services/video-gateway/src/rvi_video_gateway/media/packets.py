@@ -9,12 +9,12 @@ from typing import Literal, Protocol
 
 import av
 
-# H.265 comes from RTSP cameras only: recorded as received, not relayed to WebRTC (aiortc has no
-# RFC 7798 packetizer; the H.265 -> H.264 transcoding pool is not built).
-Codec = Literal["h264", "vp8", "h265"]
-FFMPEG_NAME: dict[str, str] = {"h264": "h264", "vp8": "vp8", "h265": "hevc"}
+# H.265 and MJPEG come from RTSP cameras only: recorded as received; WebRTC viewers get H.264 from
+# the transcoding pool (media.transcode).
+Codec = Literal["h264", "vp8", "h265", "mjpeg"]
+FFMPEG_NAME: dict[str, str] = {"h264": "h264", "vp8": "vp8", "h265": "hevc", "mjpeg": "mjpeg"}
 # Audio relayed as received (RFC 7874: Opus and G.711 are WebRTC's mandatory audio codecs).
-# AAC comes from RTSP cameras only: recorded as received, not relayed (WebRTC has no AAC).
+# AAC comes from RTSP cameras only: recorded as received; WebRTC viewers get it as Opus (media.transcode).
 AudioCodec = Literal["opus", "pcma", "pcmu", "aac"]
 AUDIO_CLOCK: dict[AudioCodec, int] = {"opus": 48_000, "pcma": 8_000, "pcmu": 8_000}
 VIDEO_CLOCK = 90_000
@@ -69,11 +69,30 @@ def _h265_keyframe(annexb: bytes) -> bool:
     return False
 
 
+def sequence_parameter_set(codec: Codec, annexb: bytes) -> bytes | None:
+    """The access unit's first SPS NAL unit (H.264 type 7, H.265 type 33) without its start code;
+    None when it carries none (or for VP8 and MJPEG, which have none)."""
+    if codec not in ("h264", "h265"):
+        return None
+    at = annexb.find(_H264_START)
+    while at != -1 and at + 3 < len(annexb):
+        header = annexb[at + 3]
+        kind = (header >> 1) & 0x3F if codec == "h265" else header & 0x1F
+        following = annexb.find(_H264_START, at + 3)
+        if kind == (33 if codec == "h265" else _H264_SPS):
+            end = len(annexb) if following == -1 else following
+            return annexb[at + 3 : end].rstrip(b"\x00")
+        at = following
+    return None
+
+
 def is_keyframe(codec: Codec, data: bytes) -> bool:
     if codec == "h264":
         return _h264_keyframe(data)
     if codec == "h265":
         return _h265_keyframe(data)
+    if codec == "mjpeg":
+        return True  # every JPEG picture stands alone
     # VP8 (RFC 6386 9.1): bit 0 of the frame tag is 0 on a key frame.
     return bool(data) and not data[0] & 0x01
 

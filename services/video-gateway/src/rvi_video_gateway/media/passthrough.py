@@ -22,7 +22,7 @@ from rvi_video_gateway.media.packets import AudioCodec, Codec, EncodedFrame, is_
 
 _QUEUE_ATTRIBUTE = "_RTCRtpReceiver__decoder_queue"
 _JITTER_ATTRIBUTE = "_RTCRtpReceiver__jitter_buffer"
-_CODECS: dict[str, Codec] = {"video/h264": "h264", "video/vp8": "vp8"}
+_CODECS: dict[str, Codec] = {"video/h264": "h264", "video/vp8": "vp8", "video/h265": "h265"}
 _AUDIO: dict[str, AudioCodec] = {"audio/opus": "opus", "audio/pcma": "pcma", "audio/pcmu": "pcmu"}
 
 

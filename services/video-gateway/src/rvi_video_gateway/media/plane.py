@@ -20,10 +20,12 @@ from rvi_video_gateway.media.feed import Feed, FeedKind
 from rvi_video_gateway.media.packets import EncodedFrame
 from rvi_video_gateway.media.recorder import ClipResult, Recorder
 from rvi_video_gateway.media.rtsp_pull import RtspPulls
-from rvi_video_gateway.media.sdp import SdpError
+from rvi_video_gateway.media.sdp import SdpError, offers_video
+from rvi_video_gateway.media.transcode import TRANSCODED_AUDIO, TRANSCODED_VIDEO, TranscodePool
 from rvi_video_gateway.media.trickle import Fragment, check_not_restart
 from rvi_video_gateway.media.webrtc import (
     Peer,
+    ViewerSource,
     accept_publisher,
     accept_viewer,
     ice_configuration,
@@ -64,6 +66,7 @@ class MediaPlane:
         self.peers: dict[str, Peer] = {}
         self.recordings: dict[str, ActiveRecording] = {}
         self.rtsp = RtspPulls(settings)
+        self.transcodes = TranscodePool(settings.transcode_limit, settings.transcode_retry_after_s)
         self.on_feed_ended: FeedEnded | None = None
         self.on_equipment_measured: EquipmentMeasured | None = None
         self.on_peer_left: PeerLeft | None = None
@@ -128,17 +131,25 @@ class MediaPlane:
     async def view(self, feed: Feed, offer: SessionDescription) -> tuple[Peer, str]:
         if feed.state in ("lost", "closed"):
             raise Conflict(f"the feed is {feed.state}", feed_state=feed.state)
-        if feed.codec == "h265":
-            raise Conflict(
-                "the feed carries H.265, which this gateway cannot send to WebRTC viewers (aiortc has no RFC 7798 "
-                "packetizer and the H.265 -> H.264 transcoding pool is not built); it is recorded as received",
-                feed_state=feed.state,
-            )
         if feed.kind == "rtsp":
             await self.rtsp.ensure(feed)
         if feed.codec is None and feed.audio_codec is None:
             raise Conflict("the feed has no publisher yet: its codec is not known", feed_state=feed.state)
-        peer, answer = await accept_viewer(feed, offer, self.configuration)
+        # What the viewer cannot take as received goes through the pool (TranscodePoolFull: 503);
+        # H.265 goes as received to a viewer that offers it (RFC 7798, media.h265).
+        video: ViewerSource | None = None
+        audio: ViewerSource | None = None
+        if feed.codec in TRANSCODED_VIDEO and not (feed.codec == "h265" and offers_video(offer, "h265")):
+            source = self.rtsp.sources.get(feed.feed_id)
+            fps = source.info.fps if source is not None and source.info is not None else None
+            video = self.transcodes.video_for(feed, fps)
+        if feed.audio_codec in TRANSCODED_AUDIO and any(m.kind == "audio" and m.port for m in offer.media):
+            audio = self.transcodes.audio_for(feed)
+        try:
+            peer, answer = await accept_viewer(feed, offer, self.configuration, video, audio)
+        except BaseException:
+            self.transcodes.release_unused(feed.feed_id)
+            raise
         self._track(peer)
         return peer, answer
 
@@ -306,6 +317,7 @@ class MediaPlane:
     async def shutdown(self) -> None:
         for resource_id in list(self.peers):
             await self.close_peer(resource_id, "gateway shutting down")
+        self.transcodes.stop_all()
         await self.rtsp.stop_all()
         for recording_id in list(self.recordings):
             self.stop_recording(recording_id)

@@ -7,6 +7,7 @@ Containers (FFmpeg's muxers decide what each can hold):
   entry; H.265 as `hev1`, parameter sets in-band as the camera sends them);
 - H.264 or H.265 with G.711 (PCMA/PCMU): fragmented QuickTime MOV (`alaw`/`ulaw` sample entries: MP4 has no
   G.711 mapping in FFmpeg);
+- MJPEG: QuickTime MOV (with G.711 or AAC; Opus is left out and `audio_note` says so);
 - VP8 with Opus or no audio: WebM (FFmpeg's MP4 muxer has no VP8 mapping; WebM is VP8's own
   container). VP8 with G.711: WebM holds no G.711, so the clip is video only and `audio_note`
   says so (it goes into the manifest entry's note).
@@ -41,6 +42,8 @@ def container_for(codec: Codec, audio: AudioCodec | None) -> tuple[str, str, Aud
     """(FFmpeg format, file extension, the audio it records) for a feed's codecs."""
     if codec == "vp8":
         return "webm", "webm", audio if audio == "opus" else None
+    if codec == "mjpeg":  # an RTSP camera's JPEG pictures, as received (QuickTime's `jpeg` sample entry)
+        return "mov", "mov", audio if audio in ("pcma", "pcmu", "aac") else None
     if audio == "aac":
         return "mp4", "mp4", audio  # an RTSP camera's AAC, as received (ISO 14496-3 in MP4)
     if audio in ("pcma", "pcmu"):

@@ -74,6 +74,7 @@ class RtspPulls:
                 feed.audio_codec = source.info.audio_codec
                 feed.audio_clock_rate = source.info.audio_rate
                 feed.audio_channels = source.info.audio_channels
+                feed.audio_config = source.info.audio_config
             self.sources[feed.feed_id] = source
             self._idle_since.pop(feed.feed_id, None)
 

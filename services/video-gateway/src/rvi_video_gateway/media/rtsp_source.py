@@ -29,6 +29,7 @@ from typing import Any
 import av
 import av.error
 
+from rvi_video_gateway.media.keyframes import KeyframeError, picture_size
 from rvi_video_gateway.media.packets import (
     AUDIO_CLOCK,
     VIDEO_CLOCK,
@@ -38,10 +39,11 @@ from rvi_video_gateway.media.packets import (
     FrameSink,
     h264_nal_types,
     h265_nal_types,
+    sequence_parameter_set,
 )
 from rvi_video_gateway.media.url_policy import redacted
 
-_CODECS: dict[str, Codec] = {"h264": "h264", "vp8": "vp8", "hevc": "h265"}
+_CODECS: dict[str, Codec] = {"h264": "h264", "vp8": "vp8", "hevc": "h265", "mjpeg": "mjpeg"}
 _AUDIO: dict[str, AudioCodec] = {"pcm_alaw": "pcma", "pcm_mulaw": "pcmu", "opus": "opus", "aac": "aac"}
 _H264_SPS = 7
 _H264_AUD = 9
@@ -72,6 +74,7 @@ class StreamInfo:
     audio_codec: AudioCodec | None = None  # the camera's sound, when the gateway carries it
     audio_rate: int | None = None
     audio_channels: int | None = None
+    audio_config: bytes | None = None  # the audio decoder's extradata (AAC: AudioSpecificConfig)
 
 
 class _State(enum.Enum):
@@ -196,8 +199,8 @@ class RtspSource:
                 return
             audio = self._audio_stream(container) if self._audio else None
             if audio is not None:
-                name, rate, channels = audio
-                info = replace(info, audio_codec=name, audio_rate=rate, audio_channels=channels)
+                name, rate, channels, config = audio
+                info = replace(info, audio_codec=name, audio_rate=rate, audio_channels=channels, audio_config=config)
             if self._halt.is_set() or not self._post(self._opened, info):
                 return
             reason = self._pump(container, stream, info)
@@ -207,14 +210,15 @@ class RtspSource:
             container.close()
 
     @staticmethod
-    def _audio_stream(container: Any) -> tuple[AudioCodec, int, int] | None:
-        """The camera's first audio stream the gateway carries as received: G.711 and Opus are
-        relayed and recorded, AAC recorded only (WebRTC has no AAC)."""
+    def _audio_stream(container: Any) -> tuple[AudioCodec, int, int, bytes | None] | None:
+        """The camera's first audio stream the gateway carries: G.711 and Opus are relayed and
+        recorded as received, AAC recorded as received and transcoded to Opus for viewers."""
         for stream in container.streams.audio:
             name = _AUDIO.get(stream.codec_context.name or "")
             if name is not None:
                 context = stream.codec_context
-                return name, int(context.sample_rate or AUDIO_CLOCK.get(name, 8000)), int(context.channels or 1)
+                rate = int(context.sample_rate or AUDIO_CLOCK.get(name, 8000))
+                return name, rate, int(context.channels or 1), bytes(context.extradata or b"") or None
         return None
 
     def _video_stream(self, container: Any) -> tuple[Any, StreamInfo]:
@@ -226,8 +230,8 @@ class RtspSource:
         codec = _CODECS.get(name)
         if codec is None:
             raise UnsupportedStream(
-                f"camera at {self.redacted_url} sends {name} video; the gateway relays H.264 and VP8 and records "
-                "H.265 as received"
+                f"camera at {self.redacted_url} sends {name} video; the gateway relays H.264 and VP8, and records "
+                "H.265 and MJPEG as received"
             )
         extradata = bytes(context.extradata or b"")
         rate = stream.average_rate or stream.guessed_rate
@@ -250,8 +254,9 @@ class RtspSource:
         read_timeout_s of silence."""
         to_clock = Fraction(stream.time_base) * VIDEO_CLOCK
         step = round(VIDEO_CLOCK / info.fps) if info.fps else VIDEO_CLOCK // 25
-        timeouts_allowed = 1 if info.codec == "vp8" else 0
+        timeouts_allowed = 1 if info.codec in ("vp8", "mjpeg") else 0
         last_pts: int | None = None
+        first_sps: tuple[bytes, bytes] | None = None  # (the first in-band SPS, its keyframe)
         timeouts = 0
         audio = None
         if info.audio_codec is not None:
@@ -278,12 +283,22 @@ class RtspSource:
                         pts = last_pts + step if last_pts is not None else 0
                     last_pts = pts
                     data = bytes(packet)
+                    sps = sequence_parameter_set(info.codec, data) if packet.is_keyframe else None
+                    if sps is not None:
+                        if first_sps is None:
+                            first_sps = (sps, data)
+                        elif sps != first_sps[0]:
+                            return self._changed(info.codec, first_sps[1], data)
                     if packet.is_keyframe and info.parameter_sets:
                         data = with_parameter_sets(data, info.parameter_sets, info.codec)
                     # FFmpeg's parser knows the decoding order: with B-frames dts runs behind pts.
                     dts = round(packet.dts * to_clock) if packet.dts is not None else None
                     frame = EncodedFrame(
-                        data=data, pts=pts, keyframe=packet.is_keyframe, received_at=time.monotonic(), dts=dts
+                        data=data,
+                        pts=pts,
+                        keyframe=packet.is_keyframe or info.codec == "mjpeg",
+                        received_at=time.monotonic(),
+                        dts=dts,
                     )
                     if not self._post(self._deliver, frame):
                         return None
@@ -296,6 +311,20 @@ class RtspSource:
                     return f"no data from the camera for {self._read_timeout_s:g} s"
             except av.error.FFmpegError as exc:
                 return f"the camera connection failed: {self._describe(exc)}"
+
+    @staticmethod
+    def _changed(codec: Codec, before: bytes, after: bytes) -> str:
+        """Why the stream cannot go on: a clip, a viewer's decoder and the probe stored at
+        registration all hold the old parameters, so the feed ends (lost) with what changed."""
+        try:
+            old, new = picture_size(codec, before), picture_size(codec, after)
+            change = f"{old[0]}x{old[1]} -> {new[0]}x{new[1]}" if old != new else "same size, other parameters"
+        except KeyframeError:
+            change = "its sequence parameter set differs"
+        return (
+            f"the camera changed its video parameters mid-stream ({change}); the feed ends here and its recordings "
+            "are closed: register the camera again to go on"
+        )
 
     @staticmethod
     def _audio_frame(packet: Any, info: StreamInfo) -> EncodedFrame:

@@ -24,6 +24,8 @@ from rvi_video_gateway.media.packets import AudioCodec, Codec
 
 MAX_SDP_BYTES = 64 * 1024
 RELAYABLE: dict[str, Codec] = {"video/h264": "h264", "video/vp8": "vp8"}
+# What a viewer may receive as received: also H.265 (RFC 7798, media.h265) from H.265 cameras.
+VIEWABLE: dict[str, Codec] = {**RELAYABLE, "video/h265": "h265"}
 # Relayed as received to WebRTC peers (RFC 7874: Opus and G.711 are the mandatory WebRTC audio codecs).
 RELAYABLE_AUDIO: dict[str, AudioCodec] = {"audio/opus": "opus", "audio/pcma": "pcma", "audio/pcmu": "pcmu"}
 # What aiortc can verify a DTLS certificate against (RFC 8122 5; aiortc's X509_DIGEST_ALGORITHMS).
@@ -218,10 +220,10 @@ def _listed(media: MediaDescription) -> None:
     media.rtp.codecs = [c for c in media.rtp.codecs if c.payloadType in media.fmt]
 
 
-def _relayable(media: MediaDescription) -> list[Codec]:
+def _relayable(media: MediaDescription, table: dict[str, Codec] = RELAYABLE) -> list[Codec]:
     codecs: list[Codec] = []
     for codec in media.rtp.codecs:
-        name = RELAYABLE.get(codec.mimeType.lower())
+        name = table.get(codec.mimeType.lower())
         if name == "h264" and str(codec.parameters.get("packetization-mode", "0")) != "1":
             continue  # the relay packetizes with FU-A (packetization-mode 1)
         if name is not None and name not in codecs:
@@ -282,7 +284,7 @@ def parse_offer(sdp: str, role: Role, *, audio_only: bool = False) -> SessionDes
         direction = media.direction or "sendrecv"
         if direction not in wanted:
             raise SdpError(f"the video section is {direction!r}; an offer to {verb} video is expected")
-        if not _relayable(media):
+        if not _relayable(media, VIEWABLE if role == "view" else RELAYABLE):
             offered = sorted({c.mimeType for c in media.rtp.codecs}) or ["none"]
             raise UnusableOffer(
                 f"the video section offers {', '.join(offered)}; the gateway relays H.264 "
@@ -388,7 +390,7 @@ def _narrow_video(media: MediaDescription, codec: Codec, h264_profile: str | Non
     chosen = [
         c
         for c in media.rtp.codecs
-        if RELAYABLE.get(c.mimeType.lower()) == codec
+        if VIEWABLE.get(c.mimeType.lower()) == codec
         and (codec != "h264" or str(c.parameters.get("packetization-mode", "0")) == "1")
     ]
     if not chosen:
@@ -451,6 +453,14 @@ def publisher_offer(description: SessionDescription, audio_only: bool = False) -
         media.rtp.codecs = [c for c in media.rtp.codecs if c.payloadType in keep]
         media.fmt = [f for f in media.fmt if f in keep]
     return _without(description, reject, "; ".join(warnings) or None)
+
+
+def offers_video(description: SessionDescription, codec: Codec) -> bool:
+    """Whether the first video section offers `codec` (H.264 with packetization-mode=1)."""
+    for media in description.media:
+        if media.kind == "video" and media.port != 0:
+            return codec in _relayable(media, VIEWABLE)
+    return False
 
 
 def video_codecs(description: SessionDescription) -> list[Codec]:

@@ -9,16 +9,18 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
 
-from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription, rtp
 from aiortc.codecs import CODECS
-from aiortc.rtcrtpparameters import RTCRtcpFeedback, RTCRtpCodecParameters
 from aiortc.sdp import SessionDescription
 
-from rvi_video_gateway.media.feed import Feed
-from rvi_video_gateway.media.packets import EncodedFrame
+from rvi_video_gateway.media.codec_table import add_video_codec
+from rvi_video_gateway.media.feed import Feed, FrameConsumer
+from rvi_video_gateway.media.h265 import register_h265
+from rvi_video_gateway.media.packets import AudioCodec, Codec, EncodedFrame
 from rvi_video_gateway.media.passthrough import request_keyframe, tap_receiver
 from rvi_video_gateway.media.sdp import (
     Narrowed,
@@ -48,32 +50,25 @@ def extend_h264_profiles() -> None:
     profile is carried as received; only negotiation needs to know the names."""
     video = CODECS["video"]
     known = {str(c.parameters.get("profile-level-id", "")).lower() for c in video if c.mimeType.lower() == "video/h264"}
-    next_pt = max(c.payloadType for c in video) + 1
     for profile in EXTRA_H264_PROFILES:
-        if profile in known:
-            continue
-        video.append(
-            RTCRtpCodecParameters(
-                mimeType="video/H264",
-                clockRate=90000,
-                payloadType=next_pt,
-                rtcpFeedback=[
-                    RTCRtcpFeedback(type="nack"),
-                    RTCRtcpFeedback(type="nack", parameter="pli"),
-                    RTCRtcpFeedback(type="goog-remb"),
-                ],
-                parameters={"level-asymmetry-allowed": "1", "packetization-mode": "1", "profile-level-id": profile},
+        if profile not in known:
+            add_video_codec(
+                "video/H264",
+                {"level-asymmetry-allowed": "1", "packetization-mode": "1", "profile-level-id": profile},
             )
-        )
-        video.append(
-            RTCRtpCodecParameters(
-                mimeType="video/rtx", clockRate=90000, payloadType=next_pt + 1, parameters={"apt": next_pt}
-            )
-        )
-        next_pt += 2
+
+
+def answer_with_offered_payload_types() -> None:
+    """RFC 3264 6.1: the answer names each codec it takes by the offer's payload type. aiortc
+    does so only for 96-127 and keeps its own number otherwise, but browsers also number codecs
+    in 35-63 (RFC 5761 4 leaves them free with rtcp-mux): aiortc's own number could then be one
+    the offer gave another format (an answer with H.264 and RTX under one payload type)."""
+    rtp.DYNAMIC_PAYLOAD_TYPES = (*range(35, 64), *range(96, 128))  # type: ignore[assignment]
 
 
 extend_h264_profiles()
+register_h265()
+answer_with_offered_payload_types()
 
 
 def ice_configuration(ice_servers: list[str]) -> RTCConfiguration:
@@ -82,6 +77,29 @@ def ice_configuration(ice_servers: list[str]) -> RTCConfiguration:
 
 def _discard(frame: EncodedFrame) -> None:
     """Sections of a peer the gateway does not relay (a viewer's own sending side)."""
+
+
+class ViewerSource(Protocol):
+    """Where a viewer's tracks take frames from: the feed itself, or a transcode standing in for
+    what WebRTC cannot carry as received (media.transcode)."""
+
+    @property
+    def codec(self) -> Codec | None: ...
+
+    @property
+    def audio_codec(self) -> AudioCodec | None: ...
+
+    @property
+    def h264_profile_level_id(self) -> str | None: ...
+
+    @property
+    def keyframe_request(self) -> Callable[[], Awaitable[object]] | None: ...
+
+    def attach(self, consumer: FrameConsumer, from_cached_keyframe: bool = True) -> None: ...
+
+    def attach_audio(self, consumer: FrameConsumer) -> None: ...
+
+    def detach(self, consumer: FrameConsumer) -> None: ...
 
 
 @dataclass(eq=False)
@@ -97,12 +115,17 @@ class Peer:
     etag: str = ""
     subject: str | None = None  # whom the media token was issued to
     session_id: str | None = None
+    # Let go of the sources the tracks were attached to (a transcode stops with its last viewer).
+    detachers: list[Callable[[], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.etag:
             self.etag = f'"{uuid.uuid4().hex}"'
 
     async def close(self) -> None:
+        for detach in self.detachers:
+            detach()
+        self.detachers.clear()
         if self.track is not None:
             self.track.stop()
         if self.audio_track is not None:
@@ -196,19 +219,28 @@ async def accept_publisher(
 
 
 async def accept_viewer(
-    feed: Feed, offer_description: SessionDescription, configuration: RTCConfiguration
+    feed: Feed,
+    offer_description: SessionDescription,
+    configuration: RTCConfiguration,
+    video: ViewerSource | None = None,
+    audio: ViewerSource | None = None,
 ) -> tuple[Peer, str]:
-    """WHEP: the viewer's offer narrowed to the feed's codecs (H.264 entries of the feed's profile
-    first), answered sendonly with its frames and audio packets as received."""
-    profile = h264_profile_of(feed.h264_profile_level_id) if feed.h264_profile_level_id else None
-    narrowed = narrow_to(offer_description, feed.codec, feed.audio_codec, profile)
+    """WHEP: the viewer's offer narrowed to the codecs of its sources (the feed's own unless a
+    transcode stands in for its video or audio; H.264 entries of the source's profile first),
+    answered sendonly with their frames and audio packets."""
+    video_source: ViewerSource = video or feed
+    audio_source: ViewerSource = audio or feed
+    level_id = video_source.h264_profile_level_id
+    profile = h264_profile_of(level_id) if level_id else None
+    narrowed = narrow_to(offer_description, video_source.codec, audio_source.audio_codec, profile)
     pc = RTCPeerConnection(configuration)
 
     def keyframe_needed() -> None:
-        if feed.keyframe_request is not None:
-            asyncio.ensure_future(feed.keyframe_request())
+        request = video_source.keyframe_request
+        if request is not None:
+            asyncio.ensure_future(request())
 
-    track = ViewerTrack(keyframe_needed) if feed.codec is not None else None
+    track = ViewerTrack(keyframe_needed) if video_source.codec is not None else None
     peer = Peer(
         resource_id=uuid.uuid4().hex, feed_id=feed.feed_id, role="view", pc=pc, track=track, warning=narrowed.warning
     )
@@ -218,25 +250,30 @@ async def accept_viewer(
             tap_receiver(transceiver.receiver, _discard)
         if track is not None:
             pc.addTrack(track)
-        if feed.audio_codec is not None and any(t.kind == "audio" for t in pc.getTransceivers()):
+        if audio_source.audio_codec is not None and any(t.kind == "audio" for t in pc.getTransceivers()):
             peer.audio_track = AudioViewerTrack()
             pc.addTrack(peer.audio_track)
 
     answer = await _negotiate(pc, narrowed, attach_tracks)
     answer = with_offered_levels(SessionDescription.parse(narrowed.sdp), answer)
     if track is not None:
-        feed.attach(track)
+        video_source.attach(track)
+        peer.detachers.append(lambda: video_source.detach(track))
     if peer.audio_track is not None:
-        feed.attach_audio(peer.audio_track)
+        audio_track = peer.audio_track
+        audio_source.attach_audio(audio_track)
+        peer.detachers.append(lambda: audio_source.detach(audio_track))
     # A late viewer of a WebRTC feed gets a fresh keyframe at once; the cached GOP covers RTSP.
     keyframe_needed()
 
     @pc.on("connectionstatechange")
     async def on_state() -> None:
         if pc.connectionState in ("failed", "closed"):
+            for detach in peer.detachers:
+                detach()
+            peer.detachers.clear()
             for consumer in (track, peer.audio_track):
                 if consumer is not None:
-                    feed.detach(consumer)
                     consumer.stop()
 
     return peer, splice_rejected(answer, narrowed.rejected)
