@@ -22,6 +22,7 @@ from rvi_video_gateway.media.tokens import MediaTokens, media_key
 from rvi_video_gateway.media.webrtc import Peer
 from rvi_video_gateway.models import messaging
 from rvi_video_gateway.pages.router import pages_router
+from rvi_video_gateway.sessions.focus_router import focus_router
 from rvi_video_gateway.sessions.handlers import build_handlers
 from rvi_video_gateway.sessions.router import inspections_router, sessions_router
 from rvi_video_gateway.sessions.service import SessionService
@@ -119,6 +120,7 @@ def create_app(settings: VideoGatewaySettings | None = None, clock: Clock | None
         routers=[
             inspections_router,
             sessions_router,
+            focus_router,
             closing_router,
             gateways_router,
             media_router,
