@@ -66,6 +66,9 @@ async def test_the_office_day_and_week_lists_its_booked_inspections_in_slot_orde
     assert (await live_client.get("/v1/inspections", params=after_all, headers=officer)).json()["items"] == []
     ready = {**query, "state": "ready"}
     assert (await live_client.get("/v1/inspections", params=ready, headers=officer)).json()["items"] == []
+    by_district = {k: v for k, v in query.items() if k != "office"} | {"district": found.district.name_zh}
+    listed_by_district = (await live_client.get("/v1/inspections", params=by_district, headers=officer)).json()
+    assert [i["id"] for i in listed_by_district["items"]] == [b["id"] for b in expected]
     supervisor = tokens.header(tokens.supervisor())
     assert (await live_client.get("/v1/inspections", params=query, headers=supervisor)).status_code == 200
 
@@ -82,6 +85,8 @@ async def test_bad_queries_are_named_and_only_customs_staff_list(
         ({"to": "2026-11-22T00:00:00+08:00"}, "to"),
         ({"to": "2027-01-30T00:00:00+08:00"}, "to"),
         ({"office": "Atlantis"}, "office"),
+        ({"district": "Ningbo"}, "office"),
+        ({"district": "Atlantis"}, "district"),
         ({"state": "sleeping"}, "state"),
         ({"cursor": "not-a-cursor"}, "cursor"),
     ]

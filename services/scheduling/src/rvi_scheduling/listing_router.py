@@ -32,23 +32,30 @@ class InspectionPage(BaseModel):
 @router.get("", response_model=InspectionPage)
 async def list_inspections(
     service: Annotated[SchedulingService, Depends(scheduling_service)],
-    office: Annotated[CustomsOfficeName, Query(description="customs code, Chinese or English name")],
     start: Annotated[Rfc3339DateTime, Query(alias="from", description="slots starting at or after")],
     end: Annotated[Rfc3339DateTime, Query(alias="to", description="slots starting before")],
+    office: Annotated[CustomsOfficeName | None, Query(description="customs code, Chinese or English name")] = None,
+    district: Annotated[
+        CustomsOfficeName | None, Query(description="every office of this district (直属海关), instead of `office`")
+    ] = None,
     state: Annotated[list[State] | None, Query(description="only these states (repeatable)")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     principal: Principal = Depends(require_roles(Role.OFFICER, Role.SUPERVISOR)),
 ) -> InspectionPage:
-    """The office's inspections whose slot starts in [`from`, `to`) (at most 31 days), by slot start,
-    with their day plans; a page of `limit` and `next_cursor`. 422 naming `from`, `to`, `office`,
-    `state` or `cursor` when one is malformed; inspections without a booked slot are not listed."""
+    """The inspections of an office (or of every office of a district) whose slot starts in [`from`,
+    `to`) (at most 31 days), by slot start, with their day plans; a page of `limit` and
+    `next_cursor`. Exactly one of `office` and `district`. 422 naming `from`, `to`, `office`,
+    `district`, `state` or `cursor` when one is malformed; inspections without a booked slot are
+    not listed."""
+    if (office is None) == (district is None):
+        raise Unprocessable("give exactly one of office and district", field="office")
     if end <= start:
         raise Unprocessable("to must be after from", field="to")
     if end - start > MAX_WINDOW:
         raise Unprocessable(f"the window is at most {MAX_WINDOW.days} days", field="to")
     after = Cursor.decode(cursor) if cursor else None
     rows, following = await office_inspections(
-        service.session, office, start, end, [s.value for s in state or []], limit, after
+        service.session, office, district, start, end, [s.value for s in state or []], limit, after
     )
     return InspectionPage(items=[to_out(row) for row in rows], next_cursor=following.encode() if following else None)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from rvi_scheduling.models import Inspection
-from rvi_scheduling.rosters.offices import office_key
+from rvi_scheduling.rosters.offices import district_key, office_key
 from rvi_shared.errors import Unprocessable
 
 BATCH = 200
@@ -46,18 +46,24 @@ class Cursor:
 
 async def office_inspections(
     session: AsyncSession,
-    office: str,
+    office: str | None,
+    district: str | None,
     start: datetime,
     end: datetime,
     states: Sequence[str],
     limit: int,
     after: Cursor | None,
 ) -> tuple[list[Inspection], Cursor | None]:
-    """Inspections of `office` whose slot starts in [`start`, `end`), by slot start then id, at most
-    `limit`, after `after`; and the cursor of the next page (None on the last). The office is
-    compared through the registry (`3105`, `慈溪海关` and `Cixi` are one office), so rows are read
-    by window in batches and matched here."""
-    wanted = office_key(office)
+    """Inspections of `office` (or of every office of `district`) whose slot starts in [`start`,
+    `end`), by slot start then id, at most `limit`, after `after`; and the cursor of the next page
+    (None on the last). Offices are compared through the registry (`3105`, `慈溪海关` and `Cixi` are
+    one office), so rows are read by window in batches and matched here."""
+
+    def wanted(customs: str) -> bool:
+        if office is not None:
+            return office_key(customs) == office_key(office)
+        return district is not None and district_key(customs) == district_key(district)
+
     found: list[Inspection] = []
     position = after
     while len(found) <= limit:
@@ -78,7 +84,7 @@ async def office_inspections(
                 )
             )
         rows = (await session.execute(stmt)).scalars().all()
-        found.extend(row for row in rows if office_key(row.customs) == wanted)
+        found.extend(row for row in rows if wanted(row.customs))
         if len(rows) < BATCH:
             break
         last = rows[-1]
