@@ -6,12 +6,14 @@ pages, then the APIs show the state the pages produced."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import subprocess
 import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import jwt
@@ -160,12 +162,34 @@ def start_second_gateway(platform: Stack) -> ServiceProcess:
     return process
 
 
+LOCAL_DAY = """s => { const d = new Date(s); const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`; }"""
+
+
+async def record_document_id(endpoints: Endpoints, inspection_id: str, tokens: Tokens) -> str:
+    async with httpx.AsyncClient(timeout=30) as client:
+        docs = await api(client, f"{endpoints.documents}/v1/inspections/{inspection_id}/documents", tokens.system())
+    return next(d["document_id"] for d in docs if d["kind"] == "inspection_record")
+
+
+async def fetch_pdf(endpoints: Endpoints, document_id: str, tokens: Tokens) -> bytes:
+    async with httpx.AsyncClient(timeout=30) as client:
+        response = await client.get(
+            f"{endpoints.documents}/v1/documents/{document_id}/pdf", headers=tokens.header(tokens.system())
+        )
+    assert response.status_code == 200, response.text
+    return response.content
+
+
 async def api(client: httpx.AsyncClient, url: str, token: str) -> Any:
     response = await client.get(url, headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, f"{url}: {response.status_code} {response.text[:300]}"
     return response.json()
 
 
+# A whole inspection through two browsers, the platform's start included: more than the default 300 s
+# on a loaded machine.
+@pytest.mark.timeout(900)
 async def test_console_runs_an_inspection_in_two_browsers(
     platform: Stack, endpoints: Endpoints, console: str, tokens: Tokens
 ) -> None:
@@ -173,7 +197,7 @@ async def test_console_runs_an_inspection_in_two_browsers(
     async with httpx.AsyncClient(timeout=30) as client:
         # The notice asks for three documents, which the enterprise uploads on the page; the
         # equipment test runs over WHIP from aiortc (Chromium's fake camera misses the thresholds).
-        await stage_inspection(
+        staged = await stage_inspection(
             client,
             endpoints,
             platform.jwt_secret,
@@ -211,6 +235,12 @@ async def test_console_runs_an_inspection_in_two_browsers(
             await ent.page.get_by_role("heading", name="远程视频检查通知").wait_for(timeout=30_000)
             await ent.page.get_by_text("开发环境登录").first.wait_for()  # shown as development sign-in
             await ent.check("02-enterprise-notice-zh")
+            # Consent (GACC-RVI 2) from the portal: the matters ticked (all by default).
+            consent = ent.page.get_by_test_id("consent-form")
+            await consent.get_by_role("checkbox", name="关键环节录像（GACC-RVI 第四条（三））").check()
+            await consent.get_by_role("button", name="同意", exact=True).click()
+            await consent.get_by_text("已记录同意。").wait_for(timeout=30_000)
+            await ent.check("02b-enterprise-consent-zh")
 
             # Not run here: Chromium's fake camera sends 640x360 at about 240 kb/s, below the
             # equipment test's thresholds, and a failed test records the enterprise's technical
@@ -254,9 +284,16 @@ async def test_console_runs_an_inspection_in_two_browsers(
             await off.page.get_by_text("rvi.inspection.scheduled.v1").wait_for()
             await off.check("04-officer-inspection")
 
-            # The officer's list: the inspections opened in this browser, with their state.
+            # The officer's home: the district's inspections booked on the slot's day (from
+            # scheduling, the district from the officer's token), with state and day plan.
             await off.page.get_by_role("link", name="Inspections", exact=True).click()
-            row = off.page.get_by_role("row").filter(has_text=ENTERPRISE_NAME)
+            slot_day = await off.page.evaluate(LOCAL_DAY, staged["slot_start"])
+            await off.page.get_by_label("Day", exact=True).fill(slot_day)
+            listed = off.page.get_by_test_id("office-inspections")
+            row = listed.get_by_role("row").filter(has=off.page.locator(f'a[href="{off_next}"]'))
+            await row.get_by_text("ready").wait_for(timeout=30_000)
+            await row.get_by_text(SITES[0][1]).wait_for()  # the day plan, site by site
+            await off.page.get_by_role("radio", name="That week").check()
             await row.get_by_text("ready").wait_for(timeout=30_000)
             await off.check("04a-officer-list")
             await row.get_by_role("link", name=ENTERPRISE_NAME).click()
@@ -451,6 +488,39 @@ async def test_console_runs_an_inspection_in_two_browsers(
             assert "CIXI-FRESH-FOOD-ORG-SEAL" in (await signed.text_content() or "")
             await off.check("08b-officer-documents")
 
+            # The record's own page: the enterprise's comment, where service stands, and the check of
+            # its signatures, seal and the session's evidence chain.
+            record_row = off.page.locator("[data-testid=officer-documents] tr[data-kind=inspection_record]")
+            await record_row.get_by_role("link", name="Service, comments and signatures").click()
+            await (
+                off.page.get_by_test_id("officer-comments")
+                .get_by_text("农药仓库记录已按要求补齐")
+                .wait_for(timeout=30_000)
+            )
+            await off.page.get_by_test_id("service-status").wait_for()
+            shown_valid = off.page.get_by_test_id("verification").get_by_role("status")
+            await shown_valid.wait_for(timeout=60_000)
+            shown_valid_text = await shown_valid.text_content() or ""
+            await (
+                off.page.get_by_test_id("evidence-check")
+                .get_by_text("Evidence chain of the session verified")
+                .wait_for(timeout=60_000)
+            )
+            await off.check("08c-officer-document-details")
+
+            # Anyone with the PDF checks it on the verification page.
+            record_row_id = await record_document_id(endpoints, inspection_id, tokens)
+            record_pdf = await fetch_pdf(endpoints, record_row_id, tokens)
+            await off.page.get_by_role("link", name="Verify a document").click()
+            await off.page.get_by_label("Choose the PDF").set_input_files(
+                {"name": "record.pdf", "mimeType": "application/pdf", "buffer": record_pdf}
+            )
+            await off.page.get_by_role("button", name="Check the document").click()
+            verification = off.page.get_by_test_id("verification")
+            await verification.wait_for(timeout=60_000)
+            pdf_sha = await verification.locator("code").text_content()
+            await off.check("08d-verify")
+
             # The operator's page: the gateway instances with their load; a second instance (a real
             # gateway process on this database, taking no events) is drained from the page.
             operator_ctx = await browser.new_context(**DESKTOP, locale="en-US")
@@ -531,6 +601,21 @@ async def test_console_runs_an_inspection_in_two_browsers(
                 break
             await asyncio.sleep(0.5)
         assert inspection["state"] == "completed"
+        # The pages showed what the APIs say: the district list, the consent, the verification.
+        listed = await api(
+            client,
+            f"{endpoints.scheduling}/v1/inspections?"
+            + urlencode({"district": "Ningbo", "from": staged["slot_start"], "to": staged["slot_end"]}),
+            officer,
+        )
+        assert inspection_id in [i["id"] for i in listed["items"]]
+        standing = await api(client, f"{endpoints.eligibility}/v1/enterprises/{ENTERPRISE_ID}", enterprise)
+        assert standing["consent"]["in_effect"] is True
+        assert "key_step_recording" in standing["consent"]["scope"]
+        assert "remote_video_inspection" in standing["consent"]["scope"]
+        report = await api(client, f"{endpoints.documents}/v1/documents/{record_row_id}/verification", officer)
+        assert shown_valid_text.startswith("Valid") == report["valid"], (shown_valid_text, report)
+        assert pdf_sha == hashlib.sha256(record_pdf).hexdigest()
 
 
 async def test_equipment_test_shows_the_gateways_figures_and_verdict(
@@ -587,7 +672,13 @@ async def test_officer_shifts_a_session_on_site_with_a_reason_code(
     enterprise_id, inspection_id = example_uscc("console UI 3"), str(uuid.uuid4())
     async with httpx.AsyncClient(timeout=30) as client:
         await stage_inspection(
-            client, endpoints, platform.jwt_secret, str(platform.clock_file), enterprise_id, inspection_id
+            client,
+            endpoints,
+            platform.jwt_secret,
+            str(platform.clock_file),
+            enterprise_id,
+            inspection_id,
+            required_documents=REQUIRED_DOCUMENTS,
         )
         ready = await client.post(
             f"{endpoints.scheduling}/v1/inspections/{inspection_id}/readiness",
@@ -605,12 +696,38 @@ async def test_officer_shifts_a_session_on_site_with_a_reason_code(
             await start.click()
             reason = off.page.get_by_role("combobox", name="理由（GACC-RVI 第五条）")
             await reason.wait_for(timeout=30_000)
+
+            # The uploaded identity document and power of attorney beside the picture; the officer
+            # marks the identity document as checked against the original shown on camera.
+            beside = off.page.get_by_test_id("uploads-beside")
+            await beside.get_by_role("img", name="已上传的企业代表身份证件").wait_for(timeout=30_000)
+            await beside.get_by_role("img", name="已上传的授权委托书").wait_for()
+            identity = beside.locator("li[data-kind=identity_document]")
+            await identity.get_by_role("textbox").fill("Li Mei holds it, shown on camera")
+            await identity.get_by_role("button", name="标记企业代表身份证件已与原件核对").click()
+            await identity.get_by_text("已由 陈杰").wait_for(timeout=60_000)
+            await off.check("06c-officer-uploads-beside-zh")
+
+            # The officer shows site S2 and item I1 on the enterprise's screen, which waits for it.
+            ent = await new_tab(await browser.new_context(**PHONE, locale="zh-CN"), "focus")
+            await ent.page.goto(
+                sign_in_link(console, "enterprise", f"/enterprise/inspections/{inspection_id}/publish", enterprise_id)
+            )
+            shown = ent.page.get_by_test_id("current-focus")
+            await shown.get_by_text("执法人员尚未选择地点。").wait_for(timeout=30_000)
+            await off.page.get_by_role("combobox", name="当前地点").select_option("S2")
+            await off.page.get_by_role("combobox", name="当前检查项目").select_option("I1")
+            await off.page.get_by_role("button", name="显示在企业屏幕上").click()
+            await shown.get_by_text(SITES[1][1]).wait_for(timeout=10_000)
+            await shown.get_by_text("agricultural inputs", exact=False).wait_for()
+            await ent.check("05b-enterprise-focus-zh")
             await reason.select_option("5(II)")
             await off.page.get_by_role("textbox", name="说明").fill("Pesticide records do not match the store")
             await off.check("11-officer-escalate-zh")
             await off.page.get_by_role("button", name="转为现场检查").click()
             await off.page.get_by_text("已转为现场检查（5(II)）").wait_for(timeout=30_000)
             assert not off.unexpected_errors, off.unexpected_errors
+            assert not ent.unexpected_errors, ent.unexpected_errors
         finally:
             await browser.close()
     async with httpx.AsyncClient(timeout=30) as client:
@@ -618,6 +735,12 @@ async def test_officer_shifts_a_session_on_site_with_a_reason_code(
         session = await api(client, f"{endpoints.video_gateway}/v1/inspections/{inspection_id}/session", officer)
         assert (session["state"], session["escalation_code"]) == ("escalated", "5(II)")
         assert session["escalation_reason"] == "Pesticide records do not match the store"
+        focus = await api(client, f"{endpoints.video_gateway}/v1/sessions/{session['session_id']}/focus", officer)
+        assert (focus["site_id"], focus["item_id"], focus["version"]) == ("S2", "I1", 1)
+        uploads = await api(client, f"{endpoints.documents}/v1/inspections/{inspection_id}/uploads", officer)
+        identity = next(u for u in uploads if u["kind"] == "identity_document")
+        assert identity["verified_at"] and "NB-0002" in identity["verified_by"] and identity["marked_copy_id"]
+        assert not next(u for u in uploads if u["kind"] == "power_of_attorney")["verified_at"]
         system = tokens.system()
         deadline = asyncio.get_running_loop().time() + 60
         while True:

@@ -8,10 +8,12 @@ import { EnterpriseHome } from './pages/enterprise/Home';
 import { EnterpriseInspection } from './pages/enterprise/Inspection';
 import { Publish } from './pages/enterprise/Publish';
 import { InspectionPage } from './pages/officer/Inspection';
-import { InspectionsList } from './pages/officer/Inspections';
 import { LiveSession } from './pages/officer/LiveSession';
 import { Gateways } from './pages/operator/Gateways';
+import { DocumentDetails } from './pages/DocumentDetails';
+import { OfficerHome } from './pages/officer/Home';
 import { OidcCallback, SignIn } from './pages/SignIn';
+import { Verify } from './pages/Verify';
 
 let cached: { key: string; value: Principal | null } = { key: '', value: null };
 function snapshot(): Principal | null {
@@ -68,6 +70,7 @@ function Header() {
           )}
           {principal.role === 'enterprise' && <Link to="/enterprise">{t('app.nav.enterprise')}</Link>}
           {principal.role === 'operator' && <Link to="/operator">{t('app.nav.operator')}</Link>}
+          {principal.role !== 'operator' && <Link to="/verify">{t('app.nav.verify')}</Link>}
         </nav>
       )}
       <div className="who">
@@ -89,6 +92,7 @@ function Header() {
 }
 
 const STAFF: Role[] = ['officer', 'supervisor'];
+const READERS: Role[] = ['officer', 'supervisor', 'enterprise', 'system'];
 
 export function App() {
   const { t } = useTranslation();
@@ -117,13 +121,15 @@ export function App() {
           <Route path="/" element={<Navigate to={homeFor(principal?.role)} replace />} />
           <Route path="/sign-in" element={<SignIn />} />
           <Route path="/auth/callback" element={<OidcCallback />} />
-          <Route path="/officer" element={<RequireRole roles={STAFF}><InspectionsList /></RequireRole>} />
+          <Route path="/officer" element={<RequireRole roles={STAFF}><OfficerHome /></RequireRole>} />
           <Route path="/officer/inspections/:id" element={<RequireRole roles={STAFF}><InspectionPage /></RequireRole>} />
           <Route path="/officer/inspections/:id/live" element={<RequireRole roles={STAFF}><LiveSession /></RequireRole>} />
           <Route path="/enterprise" element={<RequireRole roles={['enterprise']}><EnterpriseHome /></RequireRole>} />
           <Route path="/enterprise/inspections/:id" element={<RequireRole roles={['enterprise']}><EnterpriseInspection /></RequireRole>} />
           <Route path="/enterprise/inspections/:id/publish" element={<RequireRole roles={['enterprise']}><Publish /></RequireRole>} />
           <Route path="/enterprise/inspections/:id/documents" element={<RequireRole roles={['enterprise']}><EnterpriseDocuments /></RequireRole>} />
+          <Route path="/documents/:documentId" element={<RequireRole roles={READERS}><DocumentDetails /></RequireRole>} />
+          <Route path="/verify" element={<RequireRole roles={READERS}><Verify /></RequireRole>} />
           <Route path="/operator" element={<RequireRole roles={['operator', 'system']}><Gateways /></RequireRole>} />
           <Route path="*" element={<Navigate to="/" replace />} />
         </Routes>

@@ -4,7 +4,7 @@
 import { currentToken } from '../auth/session';
 import { config } from '../config';
 import { ApiError, request } from './http';
-import type { DocumentRecord, Upload } from './types';
+import type { Delivery, DocumentRecord, Upload, Verification } from './types';
 
 export interface DocumentComment {
   comment_id: string;
@@ -19,7 +19,37 @@ export interface DocumentComment {
 /** The upload kinds an advance notice may ask for (GACC-RVI 4(II)). */
 export const UPLOAD_KINDS = ['identity_document', 'power_of_attorney', 'business_licence'] as const;
 
+async function blobUrl(path: string): Promise<string> {
+  const response = await fetch(`${config().apis.documents}${path}`, {
+    headers: { Authorization: `Bearer ${currentToken() ?? ''}` },
+  });
+  if (!response.ok) throw new ApiError(response.status, await response.text(), null);
+  return URL.createObjectURL(await response.blob());
+}
+
+const doc = (id: string) => `/v1/documents/${encodeURIComponent(id)}`;
+
 export const documents = {
+  get: (documentId: string) => request<DocumentRecord>('documents', doc(documentId)),
+  /** How the document was served (electronic or mail), read, refused. */
+  deliveries: (documentId: string) => request<Delivery[]>('documents', `${doc(documentId)}/deliveries`),
+  /** Signatures, chain, time-stamps and seal of the latest revision. */
+  verification: (documentId: string) => request<Verification>('documents', `${doc(documentId)}/verification`),
+  /** Any PDF, checked against the configured trust roots. */
+  verifyPdf: (file: Blob) =>
+    request<Verification>('documents', '/v1/verifications', {
+      method: 'POST',
+      raw: file,
+      headers: { 'Content-Type': 'application/pdf' },
+    }),
+  /** An officer checked the upload against the original: the marked copy is issued; 409 when done twice. */
+  markChecked: (uploadId: string, original_location: string | null) =>
+    request<DocumentRecord>('documents', `/v1/uploads/${encodeURIComponent(uploadId)}/verification`, {
+      method: 'POST',
+      body: { original_location: original_location || null },
+    }),
+  /** The uploaded file as an object URL (the API needs the bearer token). */
+  uploadUrl: (uploadId: string) => blobUrl(`/v1/uploads/${encodeURIComponent(uploadId)}/content`),
   forInspection: (inspectionId: string) =>
     request<DocumentRecord[]>('documents', `/v1/inspections/${encodeURIComponent(inspectionId)}/documents`),
   sign: (documentId: string, signer_name: string, seal: string | null) =>
@@ -50,11 +80,5 @@ export const documents = {
       { method: 'POST', raw: file, headers: { 'Content-Type': file.type || 'application/octet-stream' } },
     ),
   /** The PDF as an object URL (the API needs the bearer token, so no plain link). */
-  async pdfUrl(documentId: string): Promise<string> {
-    const response = await fetch(`${config().apis.documents}/v1/documents/${encodeURIComponent(documentId)}/pdf`, {
-      headers: { Authorization: `Bearer ${currentToken() ?? ''}` },
-    });
-    if (!response.ok) throw new ApiError(response.status, await response.text(), null);
-    return URL.createObjectURL(await response.blob());
-  },
+  pdfUrl: (documentId: string) => blobUrl(`${doc(documentId)}/pdf`),
 };

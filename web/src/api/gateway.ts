@@ -4,7 +4,9 @@
 import { request } from './http';
 import type {
   EquipmentTest,
+  EvidenceVerification,
   Feed,
+  Focus,
   Gateway,
   Manifest,
   ManifestEntry,
@@ -92,6 +94,12 @@ export const gateway = {
     post<EquipmentTest>(`/v1/inspections/${encodeURIComponent(inspectionId)}/equipment-tests`),
   equipmentTest: (testId: string) =>
     request<EquipmentTest>('videoGateway', `/v1/equipment-tests/${encodeURIComponent(testId)}`),
+  /** Long-poll: answers once the focus version passes `after`, or after `waitS` seconds unchanged. */
+  focus: (sessionId: string, after = 0, waitS = 0) =>
+    request<Focus>('videoGateway', `${s(sessionId)}/focus?after=${after}&wait=${waitS}`),
+  setFocus: (sessionId: string, site_id: string, item_id: string | null) =>
+    request<void>('videoGateway', `${s(sessionId)}/focus`, { method: 'PUT', body: { site_id, item_id } }),
+  verifyEvidence: (sessionId: string) => request<EvidenceVerification>('videoGateway', `${s(sessionId)}/evidence/verify`),
   instances: () => request<Gateway[]>('videoGateway', '/v1/gateways'),
   drain: (instanceId: string) => post<Gateway>(`/v1/gateways/${encodeURIComponent(instanceId)}/drain`),
 };

@@ -2,7 +2,7 @@
 // the gateway's equipment test and the uploads), the day plan.
 
 import { request } from './http';
-import type { Inspection, TimelineEntry } from './types';
+import type { Inspection, InspectionPage, TimelineEntry } from './types';
 
 /** The equipment test and the uploads count from the record; only the contact is taken. */
 export interface Readiness {
@@ -11,7 +11,22 @@ export interface Readiness {
 
 const base = (id: string) => `/v1/inspections/${encodeURIComponent(id)}`;
 
+/** One of `office` and `district` (a code, Chinese or English name); slots in [from, to), at most 31 days. */
+export interface ListQuery {
+  office?: string;
+  district?: string;
+  from: string;
+  to: string;
+  cursor?: string;
+}
+
 export const scheduling = {
+  /** An office's (or district's) booked inspections in a window, by slot start, a page at a time. */
+  list: (q: ListQuery) => {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(q)) if (v) params.set(k, v);
+    return request<InspectionPage>('scheduling', `/v1/inspections?${params}`);
+  },
   inspection: (id: string) => request<Inspection>('scheduling', base(id)),
   timeline: (id: string) => request<TimelineEntry[]>('scheduling', `${base(id)}/timeline`),
   /** GACC-RVI 4(I): one of `offered_slots`; 422 naming `offer_id` when it no longer gives the notice. */

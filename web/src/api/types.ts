@@ -219,6 +219,12 @@ export interface DocumentRecord {
   signer_name: string | null;
   seal: string | null;
   completed_at: string | null;
+  session_id?: string | null;
+  /** service (GACC-RVI 4(IV)): when it is due, served, read by the enterprise, overdue */
+  service_due_at?: string | null;
+  served_at?: string | null;
+  read_at?: string | null;
+  service_overdue_at?: string | null;
   pdf_url: string;
 }
 
@@ -230,5 +236,73 @@ export interface Upload {
   content_type: string;
   size_bytes: number;
   sha256: string;
+  uploaded_at?: string;
+  /** an officer checked it against the original (who and when), and the marked copy issued */
+  verified_at?: string | null;
+  verified_by?: string | null;
+  marked_copy_id?: string | null;
+  content_url?: string;
   [key: string]: unknown;
+}
+
+export interface InspectionPage {
+  items: Inspection[];
+  next_cursor: string | null;
+}
+
+export interface Delivery {
+  delivery_id: string;
+  document_id: string;
+  channel: string;
+  /** served, read, posted or refused */
+  state: string;
+  address: string | null;
+  notified_at: string | null;
+  served_at: string | null;
+  read_at: string | null;
+  tracking_number: string | null;
+  posted_at: string | null;
+  proof_kind: string | null;
+  refused_reason: string | null;
+}
+
+export interface SignatureCheck {
+  field: string;
+  signer: string;
+  intact: boolean;
+  valid: boolean;
+  trusted: boolean;
+  timestamped: boolean;
+  timestamp_valid: boolean;
+  signed_at: string | null;
+  coverage: string;
+}
+
+export interface Verification {
+  valid: boolean;
+  sha256: string;
+  signatures: SignatureCheck[];
+  problems: string[];
+  validation_data: boolean;
+}
+
+export interface EvidenceVerification {
+  ok: boolean;
+  first_broken: { seq: number | null; check: string; detail: string } | null;
+  entries_checked: number;
+  files_checked: number;
+  key_id: string;
+}
+
+/** The site and checklist item the officers are on now (the enterprise's screen shows it). */
+export interface Focus {
+  session_id: string;
+  state: string;
+  version: number;
+  site_id: string | null;
+  site_name: string | null;
+  item_id: string | null;
+  item_description: string | null;
+  set_by: string | null;
+  set_at: string | null;
 }

@@ -9,6 +9,8 @@ export interface Principal {
   name: string | null;
   enterpriseId: string | null;
   credentialNo: string | null;
+  /** the customs district an officer belongs to (token claim), e.g. Ningbo */
+  district: string | null;
   expiresAt: number; // epoch seconds
   source: 'oidc' | 'dev';
 }
@@ -33,6 +35,7 @@ export function principalOf(token: string, source: Principal['source']): Princip
     name: (c.name as string) ?? null,
     enterpriseId: (c.enterprise_id as string) ?? null,
     credentialNo: (c.credential_no as string) ?? null,
+    district: (c.district as string) ?? null,
     expiresAt: Number(c.exp ?? 0),
     source,
   };

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from rvi_scheduling.calendar.router import router as calendar_router
 from rvi_scheduling.handlers import build_handlers
+from rvi_scheduling.listing_router import router as listing_router
 from rvi_scheduling.models import messaging
 from rvi_scheduling.notifications.dispatcher import Dispatcher
 from rvi_scheduling.notifications.router import router as notifications_router
@@ -31,7 +32,7 @@ def create_app(settings: SchedulingSettings | None = None, clock: Clock | None =
             "the official working calendar (DOMAIN 9), officer rosters and team assignment."
         ),
         tables=messaging,
-        routers=[router, calendar_router, rosters_router, notifications_router],
+        routers=[listing_router, router, calendar_router, rosters_router, notifications_router],
         handlers=lambda outbox, the_clock: build_handlers(outbox, the_clock, settings),
         clock_override=clock,
         on_startup=start_dispatcher,

@@ -25,6 +25,7 @@ from rvi_video_gateway.media.transcode import TranscodePoolFull
 from rvi_video_gateway.media.webrtc import Peer
 from rvi_video_gateway.models import messaging
 from rvi_video_gateway.pages.router import pages_router
+from rvi_video_gateway.sessions.focus_router import focus_router
 from rvi_video_gateway.sessions.handlers import build_handlers
 from rvi_video_gateway.sessions.router import inspections_router, sessions_router
 from rvi_video_gateway.sessions.service import SessionService
@@ -134,6 +135,7 @@ def create_app(settings: VideoGatewaySettings | None = None, clock: Clock | None
         routers=[
             inspections_router,
             sessions_router,
+            focus_router,
             closing_router,
             gateways_router,
             media_router,

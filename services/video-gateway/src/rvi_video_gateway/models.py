@@ -189,3 +189,19 @@ class SessionAuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))  # joined | left
     actor: Mapped[str] = mapped_column(String(200))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SessionFocus(Base):
+    """The site and checklist item the officers are on now, for the enterprise's screen; `version`
+    grows by one at each change so readers can wait for the next one."""
+
+    __tablename__ = "session_focus"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("sessions.session_id", ondelete="CASCADE"), primary_key=True
+    )
+    site_id: Mapped[str] = mapped_column(String(64))
+    item_id: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

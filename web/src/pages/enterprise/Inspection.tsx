@@ -14,6 +14,7 @@ import { publish, type MediaSession } from '../../media/whip';
 import { QualityPanel } from '../officer/LiveSession';
 import { missingText } from '../../readiness';
 import { rememberInspection } from '../../recent';
+import { ConsentForm } from './ConsentForm';
 
 const FIGURES: [string, string, string][] = [
   // measurement key, threshold key, unit
@@ -298,6 +299,7 @@ export function EnterpriseInspection() {
             <dd>{Array.isArray(consent.scope) ? consent.scope.join(', ') : consent.scope ?? t('common.none')}</dd>
           </dl>
         )}
+        <ConsentForm enterpriseId={i.enterprise_id} consent={consent} onSaved={standing.reload} />
       </Section>
       <UploadsPanel
         inspectionId={id}

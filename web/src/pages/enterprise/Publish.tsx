@@ -10,6 +10,7 @@ import { cameraProblem, openCamera, stopStream } from '../../media/camera';
 import { qualityMeter, type Quality } from '../../media/stats';
 import { audioBytesReceived, listen, publish, type MediaSession } from '../../media/whip';
 import { QualityPanel } from '../officer/LiveSession';
+import { CurrentFocus } from './CurrentFocus';
 
 const OPEN_STATES = ['open', 'in_progress'];
 
@@ -188,6 +189,7 @@ export function Publish() {
       )}
       {!s && <p role="status">{t('publish.waitSession')}</p>}
       {s && !open && <p role="status">{t('publish.sessionOver')}</p>}
+      {s && open && <CurrentFocus session={s} />}
       <Section title={t('publish.camera')} id="camera">
         <video ref={preview} autoPlay playsInline muted className="preview" aria-label={t('publish.preview')} data-testid="preview" />
         {!live ? (

@@ -8,6 +8,7 @@ import { usePrincipal } from '../../App';
 import { ErrorBox, Loading, Section, StateBadge, useLoad, When } from '../../components/ui';
 import { rememberInspection } from '../../recent';
 import { signerLabels } from '../enterprise/Documents';
+import { signatureLine } from '../../components/signature';
 
 export function InspectionPage() {
   const { id = '' } = useParams();
@@ -213,11 +214,7 @@ export function InspectionPage() {
                     <When at={d.issued_at} />
                   </td>
                   <td>
-                    {d.signed_at
-                      ? `${t('documents.signed', { name: d.signer_name, time: new Date(d.signed_at).toLocaleString() })}${d.seal ? ` · ${d.seal}` : ''}`
-                      : d.state === 'completed'
-                        ? t('documents.sealedOnly')
-                        : t('documents.notSigned')}
+                    {signatureLine(t, d)}
                     {d.signed_slots.filter((s) => s.startsWith('officer:')).length > 0 && (
                       <span className="muted">
                         {' '}
@@ -243,6 +240,9 @@ export function InspectionPage() {
                     >
                       {t('documents.read')}
                     </button>
+                    <Link to={`/documents/${encodeURIComponent(d.document_id)}`} className="button">
+                      {t('documents.details')}
+                    </Link>
                     {d.expected_signers.some((s) => s.key === myTurn) && (
                       <button
                         type="button"

@@ -21,7 +21,7 @@ function inRange(slot: string | null, range: Range): boolean {
 }
 
 /** The inspections list for officers (`base` /officer) and the enterprise (`base` /enterprise). */
-export function InspectionsList({ base = '/officer' }: { base?: string }) {
+export function InspectionsList({ base = '/officer', embedded = false }: { base?: string; embedded?: boolean }) {
   const { t } = useTranslation();
   const principal = usePrincipal();
   const navigate = useNavigate();
@@ -39,7 +39,11 @@ export function InspectionsList({ base = '/officer' }: { base?: string }) {
   };
   return (
     <>
-      <h1>{base === '/enterprise' ? t('list.enterpriseTitle') : t('list.officerTitle')}</h1>
+      {embedded ? (
+        <h2>{t('list.recentTitle')}</h2>
+      ) : (
+        <h1>{base === '/enterprise' ? t('list.enterpriseTitle') : t('list.officerTitle')}</h1>
+      )}
       <p>{t('list.intro')}</p>
       <form className="inline" onSubmit={open} aria-label={t('list.openById')}>
         <label>
@@ -63,7 +67,7 @@ export function InspectionsList({ base = '/officer' }: { base?: string }) {
       ) : rows.length === 0 ? (
         <p>{t('list.empty')}</p>
       ) : (
-        <table>
+        <table data-testid="recent-inspections">
           <thead>
             <tr>
               <th scope="col">{t('list.enterprise')}</th>

@@ -9,8 +9,11 @@ import { ErrorBox, Loading, Section, StateBadge, useDraft, useLoad } from '../..
 import { qualityMeter, type Quality } from '../../media/stats';
 import { view, type MediaSession } from '../../media/whip';
 import { AuditTrail } from './Audit';
+import { FocusPanel } from './FocusPanel';
 import { ResultsPanel } from './Results';
 import { TalkBack } from './TalkBack';
+import { UploadsBeside } from './UploadsBeside';
+import { SiteSelect } from '../../components/SiteSelect';
 
 function fmt(n: number | null, digits = 0): string {
   return n === null || Number.isNaN(n) ? '–' : n.toFixed(digits);
@@ -139,17 +142,14 @@ function StepPanel({ session, inspection, feed, onRecorded }: {
             ))}
           </select>
         </label>
-        <label>
-          {t('live.site')}
-          <select value={siteId} onChange={(e) => setSiteId(e.target.value)} name="site">
-            <option value="">{t('live.noSite')}</option>
-            {inspection.sites.map((s) => (
-              <option key={s.site_id} value={s.site_id}>
-                {s.site_id} {s.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SiteSelect
+          label={t('live.site')}
+          sites={inspection.sites}
+          value={siteId}
+          onChange={setSiteId}
+          name="site"
+          empty={t('live.noSite')}
+        />
       </div>
       <label>
         {t('live.note')}
@@ -370,8 +370,10 @@ export function LiveSession() {
               <Section title={t('live.camera')} id="camera">
                 {liveFeed ? <Viewer key={liveFeed.feed_id} session={s} feed={liveFeed} over={over} /> : <p role="status">{t('live.noFeed')}</p>}
               </Section>
+              <UploadsBeside inspectionId={id} />
               <TalkBack session={s} over={over} />
               <div>
+                <FocusPanel session={s} inspection={inspection.data} />
                 <StepPanel session={s} inspection={inspection.data} feed={liveFeed} onRecorded={manifest.reload} />
                 <SiteLocations inspection={inspection.data} manifest={manifest.data} />
                 <ResultsPanel session={s} inspection={inspection.data} manifest={manifest.data} />

@@ -7,6 +7,7 @@ import { useTranslation } from 'react-i18next';
 import { gateway, ITEM_RESULTS, type ItemResult } from '../../api/gateway';
 import type { Inspection, Manifest, Session } from '../../api/types';
 import { ErrorBox, Section, useLoad } from '../../components/ui';
+import { SiteSelect } from '../../components/SiteSelect';
 
 export function ResultsPanel({ session, inspection, manifest }: { session: Session; inspection: Inspection; manifest: Manifest | null }) {
   const { t } = useTranslation();
@@ -38,16 +39,7 @@ export function ResultsPanel({ session, inspection, manifest }: { session: Sessi
   return (
     <Section title={t('results.title')} id="results">
       <form onSubmit={(e) => void submit(e)} data-testid="results-form" aria-label={t('results.title')}>
-        <label>
-          {t('results.site')}
-          <select value={site} onChange={(e) => setSite(e.target.value)}>
-            {inspection.sites.map((s) => (
-              <option key={s.site_id} value={s.site_id}>
-                {s.site_id} {s.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SiteSelect label={t('results.site')} sites={inspection.sites} value={site} onChange={setSite} />
         <label>
           {t('results.item')}
           <select value={item} onChange={(e) => setItem(e.target.value)}>

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends
 
 from rvi_eligibility.api.dependencies import Readers, Service, Supervisors, Systems
 from rvi_eligibility.decisions.presenters import enterprise_out
-from rvi_eligibility.facts.schemas import EnterpriseOut, FactsUpdate, MandatoryOnsiteLift
-from rvi_shared.auth import Principal, ensure_enterprise_access
+from rvi_eligibility.facts.schemas import ConsentIn, EnterpriseOut, FactsUpdate, MandatoryOnsiteLift
+from rvi_shared.auth import Principal, Role, ensure_enterprise_access, require_roles
 from rvi_shared.identifiers import EnterpriseId
 
 router = APIRouter(prefix="/v1/enterprises", tags=["enterprises"])
@@ -49,4 +49,20 @@ async def lift_mandatory_onsite(
     """A supervisor lifts the mandatory on-site verification imposed after a falsification
     (GACC-RVI 3(IV)), with a reason kept in the history. Decisions already taken stay as they are."""
     await service.lift_mandatory_onsite(enterprise_id, body.reason, principal)
+    return enterprise_out(await service.enterprise(enterprise_id), service.clock.now())
+
+
+@router.put("/{enterprise_id}/consent", response_model=EnterpriseOut)
+async def put_consent(
+    enterprise_id: EnterpriseId,
+    body: ConsentIn,
+    service: Service,
+    principal: Principal = Depends(require_roles(Role.ENTERPRISE)),
+) -> EnterpriseOut:
+    """The enterprise's representative gives (`given` true, with the `scope` it covers) or withdraws
+    (`given` false, or `revoked_at`) its consent (GACC-RVI 2), effective now and recorded as the
+    enterprise's own statement (source `enterprise`, the representative as reference). Open
+    inspections are re-checked as for any change of facts. 403 for another enterprise's id."""
+    ensure_enterprise_access(principal, enterprise_id)
+    await service.record_facts(enterprise_id, body.values(), service.clock.now(), "enterprise", principal.subject)
     return enterprise_out(await service.enterprise(enterprise_id), service.clock.now())
