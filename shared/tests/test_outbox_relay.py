@@ -32,11 +32,7 @@ async def write_events(sessions: async_sessionmaker[AsyncSession], outbox: Outbo
         enterprise_id = f"E-{uuid.uuid4().hex[:8]}"
         async with sessions() as session, session.begin():
             event = await outbox.emit(
-                session,
-                "rvi.enterprise.updated.v1",
-                enterprise_id,
-                enterprise_updated(enterprise_id),
-                datetime.now(UTC),
+                session, enterprise_updated(enterprise_id), subject=enterprise_id, time=datetime.now(UTC)
             )
         ids.append(event.id)
     return ids
@@ -130,9 +126,7 @@ async def test_an_intact_broker_is_not_refilled(
     outbox, relay = make_relay(schema, sessions, messaging_db, own_broker)
     async with sessions() as session, session.begin():
         for i in range(30):
-            await outbox.emit(
-                session, "rvi.enterprise.updated.v1", "E-same", enterprise_updated(f"E-{i}"), datetime.now(UTC)
-            )
+            await outbox.emit(session, enterprise_updated(f"E-{i}"), subject="E-same", time=datetime.now(UTC))
     async with running_relay(relay):
         await eventually(lambda: _none_unsent(sessions, schema), "published")
         await asyncio.sleep(2.0)  # four loss checks

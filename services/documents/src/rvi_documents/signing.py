@@ -137,7 +137,6 @@ class Signatures:
         document.signed_at = now
         await self.documents.outbox.emit(
             self.documents.session,
-            "rvi.document.signed.v1",
             subject=document.inspection_id,
             data=p.DocumentSigned(
                 document_id=str(document.document_id),

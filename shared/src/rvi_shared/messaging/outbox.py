@@ -9,7 +9,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_shared.events.envelope import CloudEvent, new_event
-from rvi_shared.events.registry import lookup
+from rvi_shared.events.registry import lookup, type_of
 from rvi_shared.messaging.tables import MessagingTables
 from rvi_shared.observability.tracing import current_traceparent
 
@@ -29,17 +29,16 @@ class Outbox:
     async def emit(
         self,
         session: AsyncSession,
-        type_name: str,
-        subject: str,
         data: BaseModel,
+        *,
+        subject: str,
         time: datetime,
         correlationid: str | None = None,
     ) -> CloudEvent:
-        event_type = lookup(type_name)
-        if not isinstance(data, event_type.model):
-            raise TypeError(f"{type_name} carries {event_type.model.__name__}, not {type(data).__name__}")
+        """The event whose payload is `data`, its type named by the payload's model (registry),
+        written in `session`'s transaction. UnknownEventType for a model that is no payload."""
         event = new_event(
-            type=type_name,
+            type=type_of(data).name,
             source=self.source,
             subject=subject,
             data=data,
