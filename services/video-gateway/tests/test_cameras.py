@@ -5,7 +5,6 @@ codec contradicts its SDP label named as such."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,14 +13,12 @@ import httpx
 from aiortc import RTCPeerConnection
 
 from rvi_platform.media_peers.signalling import offer
-from rvi_platform.testing import Tokens
+from rvi_platform.testing import Tokens, eventually
 from rvi_platform.testing_camera.cameras import running_rtsp_camera
 from rvi_video_gateway.settings import VideoGatewaySettings
 
 if TYPE_CHECKING:
     from conftest import MediaPeers, StartSession
-
-Until = Callable[..., Awaitable[Any]]
 
 
 async def register(client: httpx.AsyncClient, tokens: Tokens, session: dict[str, Any], url: str) -> httpx.Response:
@@ -33,7 +30,7 @@ async def register(client: httpx.AsyncClient, tokens: Tokens, session: dict[str,
 
 
 async def record(
-    client: httpx.AsyncClient, tokens: Tokens, session: dict[str, Any], feed_id: str, frames: int, eventually: Until
+    client: httpx.AsyncClient, tokens: Tokens, session: dict[str, Any], feed_id: str, frames: int
 ) -> dict[str, Any]:
     """A key step's clip of at least `frames` frames from the feed."""
     officer = tokens.header(tokens.officer())
@@ -65,7 +62,6 @@ async def test_b_frames_are_probed_and_every_frame_is_recorded(
     client: httpx.AsyncClient,
     tokens: Tokens,
     settings: VideoGatewaySettings,
-    eventually: Until,
 ) -> None:
     """Issue 9: an x264 High camera with bframes=2 gave a clip of only I and P frames (53 frames in
     5.2 s) signed as evidence; now every frame is in it, in decoding order, with its own pts."""
@@ -78,7 +74,7 @@ async def test_b_frames_are_probed_and_every_frame_is_recorded(
         probe = registered.json()["probe"]
         assert probe["video_codec"] == "h264" and probe["profile"] == "High" and probe["b_frames"] is True
         assert (probe["width"], probe["height"]) == (640, 360) and probe["relayed_to_webrtc"] is True
-        clip = await record(client, tokens, session, registered.json()["feed_id"], 100, eventually)
+        clip = await record(client, tokens, session, registered.json()["feed_id"], 100)
     assert "not written" not in clip["note"], clip["note"]
     path = Path(settings.evidence_dir) / session["session_id"] / clip["file"]
     with av.open(str(path)) as container:
@@ -105,7 +101,6 @@ async def test_an_h265_camera_is_recorded_as_received_and_not_sent_to_webrtc_vie
     tokens: Tokens,
     media: MediaPeers,
     settings: VideoGatewaySettings,
-    eventually: Until,
 ) -> None:
     session = await start_session()
     async with running_rtsp_camera("h265", width=640, height=360, bitrate_kbps=800, key_int_max=25) as camera:
@@ -122,7 +117,7 @@ async def test_an_h265_camera_is_recorded_as_received_and_not_sent_to_webrtc_vie
             headers={"Content-Type": "application/sdp", "Authorization": f"Bearer {viewer_feed['view_token']}"},
         )
         assert refused.status_code == 409 and "H.265" in refused.json()["detail"]
-        clip = await record(client, tokens, session, feed["feed_id"], 60, eventually)
+        clip = await record(client, tokens, session, feed["feed_id"], 60)
     path = Path(settings.evidence_dir) / session["session_id"] / clip["file"]
     assert path.suffix == ".mp4"
     with av.open(str(path)) as container:
@@ -173,7 +168,6 @@ async def test_camera_sound_g711_relayed_and_recorded_aac_recorded_as_received(
     tokens: Tokens,
     media: MediaPeers,
     settings: VideoGatewaySettings,
-    eventually: Until,
 ) -> None:
     session = await start_session()
     async with running_rtsp_camera(
@@ -186,7 +180,7 @@ async def test_camera_sound_g711_relayed_and_recorded_aac_recorded_as_received(
         viewer = await media.view(feed, audio=True)
         await viewer.audio_arrived(50)
         await viewer.frames(10)
-        clip = await record(client, tokens, session, feed["feed_id"], 100, eventually)
+        clip = await record(client, tokens, session, feed["feed_id"], 100)
     assert clip["file"].endswith(".mov") and clip["audio_codec"] == "pcma" and clip["audio_packets"] >= 20
     path = Path(settings.evidence_dir) / session["session_id"] / clip["file"]
     with av.open(str(path)) as container:
@@ -214,7 +208,7 @@ async def test_camera_sound_g711_relayed_and_recorded_aac_recorded_as_received(
             await pc.close()
         assert answered.status_code == 201, answered.text
         assert "the feed's audio is aac" in answered.headers["Warning"] and "\r\nm=audio 0 " in answered.text
-        clip = await record(client, tokens, session, feed["feed_id"], 100, eventually)
+        clip = await record(client, tokens, session, feed["feed_id"], 100)
     assert clip["file"].endswith(".mp4") and clip["audio_codec"] == "aac" and clip["audio_packets"] >= 20
     path = Path(settings.evidence_dir) / session["session_id"] / clip["file"]
     with av.open(str(path)) as container:
@@ -229,7 +223,6 @@ async def test_a_camera_with_parameter_sets_only_in_its_sdp_is_probed_and_record
     client: httpx.AsyncClient,
     tokens: Tokens,
     settings: VideoGatewaySettings,
-    eventually: Until,
 ) -> None:
     session = await start_session()
     async with running_rtsp_camera(
@@ -238,7 +231,7 @@ async def test_a_camera_with_parameter_sets_only_in_its_sdp_is_probed_and_record
         registered = await register(client, tokens, session, camera.url)
         assert registered.status_code == 201, registered.text
         assert (registered.json()["probe"]["width"], registered.json()["probe"]["height"]) == (320, 240)
-        clip = await record(client, tokens, session, registered.json()["feed_id"], 50, eventually)
+        clip = await record(client, tokens, session, registered.json()["feed_id"], 50)
     path = Path(settings.evidence_dir) / session["session_id"] / clip["file"]
     with av.open(str(path)) as container:
         assert sum(1 for _ in container.decode(video=0)) == clip["frames"] >= 40

@@ -14,7 +14,7 @@ import pytest
 
 from rvi_platform.media_peers.clips import ClipSpec, frame_digest, load_clip
 from rvi_platform.media_peers.whep import WhepViewer
-from rvi_platform.testing import Tokens
+from rvi_platform.testing import Tokens, eventually
 from rvi_video_gateway.media.packets import Codec
 from rvi_video_gateway.settings import VideoGatewaySettings
 
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 StartSession = Callable[..., Awaitable[dict[str, Any]]]
 Emitted = Callable[[str, str], Awaitable[list[dict[str, Any]]]]
-Until = Callable[..., Awaitable[Any]]
 
 
 def annexb(avcc: bytes) -> bytes:
@@ -55,7 +54,6 @@ async def test_relayed_and_recorded_as_received(
     settings: VideoGatewaySettings,
     media: MediaPeers,
     clip: Callable[..., ClipSpec],
-    eventually: Until,
 ) -> None:
     session = await start_session()
     sid = session["session_id"]
@@ -119,7 +117,6 @@ async def test_load_and_media_metrics_are_reported(
     settings: VideoGatewaySettings,
     media: MediaPeers,
     clip: Callable[..., ClipSpec],
-    eventually: Until,
 ) -> None:
     session = await start_session()
     feed = await media.create_feed(session)
