@@ -87,6 +87,8 @@ async def test_relayed_and_recorded_as_received(
     assert stopped.status_code == 200, stopped.text
     closed = stopped.json()
     assert closed["state"] == "closed" and closed["frames"] > 25 and closed["manifest_seq"] >= 1
+    again = await client.post(f"/v1/sessions/{sid}/recordings/{recording['recording_id']}/stop", headers=officer)
+    assert again.status_code == 409 and again.json()["current_state"] == "closed", again.text
 
     path = Path(settings.evidence_dir) / sid / closed["file"]
     assert path.suffix == (".mp4" if codec == "h264" else ".webm")

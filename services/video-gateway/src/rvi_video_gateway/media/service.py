@@ -26,6 +26,7 @@ from rvi_video_gateway.media.keyframes import KeyframeError, jpeg_snapshot
 from rvi_video_gateway.media.lifecycles import (
     EQUIPMENT_TEST,
     RECORDING,
+    FeedState,
     RecordingAction,
     RecordingState,
     TestAction,
@@ -513,13 +514,13 @@ class MediaService:
         closed: list[str] = []
         if row.session_id is not None:
             live = await self.sessions.get(str(row.session_id), for_update=True)
-            reason = f"feed lost: {feed.lost_reason}" if feed.state == "lost" else "feed ended by its publisher"
+            reason = f"feed lost: {feed.lost_reason}" if feed.state == FeedState.LOST else "feed ended by its publisher"
             for recording_id in self.plane.recordings_on(feed.feed_id):
                 recording = await self._recording(live, recording_id)
                 if RECORDING.can(recording.state, RecordingAction.STOP):
                     await self._close(live, recording, reason)
                     closed.append(recording_id)
-        if feed.state == "lost":
+        if feed.state == FeedState.LOST:
             await self.outbox.emit(
                 self.sessions.session,
                 p.FeedLost(
