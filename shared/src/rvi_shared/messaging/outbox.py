@@ -29,19 +29,27 @@ class Outbox:
     async def emit(
         self,
         session: AsyncSession,
-        data: BaseModel,
+        payload: BaseModel | str,
         *,
         subject: str,
         time: datetime,
         correlationid: str | None = None,
+        data: BaseModel | None = None,
     ) -> CloudEvent:
-        """The event whose payload is `data`, its type named by the payload's model (registry),
-        written in `session`'s transaction. UnknownEventType for a model that is no payload."""
+        """The event whose payload is `payload`, its type named by the payload's model (registry),
+        written in `session`'s transaction. UnknownEventType for a model that is no payload.
+
+        `emit(session, "type", data=payload, ...)` is the older form, left for eligibility until it
+        is converted (issue 12); the named type must be the payload's."""
+        if isinstance(payload, str):
+            if data is None or type_of(data).name != payload:
+                raise TypeError(f"{payload} does not carry {type(data).__name__}")
+            payload = data
         event = new_event(
-            type=type_of(data).name,
+            type=type_of(payload).name,
             source=self.source,
             subject=subject,
-            data=data,
+            data=payload,
             time=time,
             traceparent=current_traceparent(),
             correlationid=correlationid,
