@@ -173,8 +173,7 @@ class Service:
         now = self.documents.clock.now()
         await self.documents.outbox.emit(
             self.session,
-            subject=document.inspection_id,
-            data=p.DocumentDelivered(
+            p.DocumentDelivered(
                 document_id=str(document.document_id),
                 inspection_id=document.inspection_id,
                 channel=delivery.channel,  # type: ignore[arg-type]
@@ -185,6 +184,7 @@ class Service:
                 refused=delivery.state == "refused",
                 proof_sha256=delivery.proof_sha256,
             ),  # fmt: skip
+            subject=document.inspection_id,
             time=now,
         )
         if delivery.channel == "electronic" or delivery.state == "refused":
@@ -236,8 +236,7 @@ class Service:
         if comment.dispute:
             await self.documents.outbox.emit(
                 self.session,
-                subject=document.inspection_id,
-                data=p.DocumentDisputed(
+                p.DocumentDisputed(
                     document_id=str(document.document_id),
                     inspection_id=document.inspection_id,
                     enterprise_id=document.enterprise_id,
@@ -245,6 +244,7 @@ class Service:
                     reason=text,
                     disputed_at=now,
                 ),  # fmt: skip
+                subject=document.inspection_id,
                 time=now,
             )
         return comment

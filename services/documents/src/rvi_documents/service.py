@@ -172,8 +172,7 @@ class DocumentsService:
         document.announced = True
         await self.outbox.emit(
             self.session,
-            subject=document.inspection_id,
-            data=p.DocumentIssued(
+            p.DocumentIssued(
                 document_id=str(document.document_id),
                 inspection_id=document.inspection_id,
                 enterprise_id=document.enterprise_id,
@@ -181,6 +180,7 @@ class DocumentsService:
                 sha256=document.sha256,
                 issued_at=document.issued_at,
             ),
+            subject=document.inspection_id,
             time=self.clock.now(),
         )
         if document.state == DocumentState.COMPLETED:
@@ -247,13 +247,13 @@ class DocumentsService:
         now = self.clock.now()
         await self.outbox.emit(
             self.session,
-            subject=document.inspection_id,
-            data=p.DocumentCompleted(
+            p.DocumentCompleted(
                 document_id=str(document.document_id),
                 inspection_id=document.inspection_id,
                 enterprise_id=document.enterprise_id,
                 completed_at=now,
             ),
+            subject=document.inspection_id,
             time=now,
         )
 

@@ -98,8 +98,7 @@ class Uploads:
         self.session.add(upload)
         await self.documents.outbox.emit(
             self.session,
-            subject=inspection.id,
-            data=p.DocumentUploaded(
+            p.DocumentUploaded(
                 upload_id=str(upload.upload_id),
                 inspection_id=inspection.id,
                 enterprise_id=inspection.enterprise_id,
@@ -110,6 +109,7 @@ class Uploads:
                 uploaded_by=uploaded_by,
                 uploaded_at=now,
             ),
+            subject=inspection.id,
             time=now,
         )
         return upload
