@@ -68,11 +68,7 @@ async def _enter_the_years_the_test_clock_reaches(stack: Stack) -> None:
             assert response.status_code == 200, response.text
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def endpoints(platform: Stack) -> Endpoints:
-    return Endpoints(
-        platform.url("eligibility"),
-        platform.url("scheduling"),
-        platform.url("video-gateway"),
-        platform.url("documents"),
-    )
+    """Module-scoped, so that a test module with a `platform` of its own gets that platform's."""
+    return Endpoints.of(platform.url)

@@ -44,16 +44,6 @@ async def platform(postgres_admin_url: str) -> AsyncIterator[Stack]:
         yield stack
 
 
-@pytest.fixture(scope="module")
-def endpoints(platform: Stack) -> Endpoints:
-    return Endpoints(
-        platform.url("eligibility"),
-        platform.url("scheduling"),
-        platform.url("video-gateway"),
-        platform.url("documents"),
-    )
-
-
 async def events_on_topics(bootstrap: str, subjects: set[str], settle_s: float = 2.0) -> list:
     """Every topic from the beginning; the CloudEvents whose subject is one of `subjects`."""
     consumer = AIOKafkaConsumer(*TOPICS, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None)

@@ -18,6 +18,7 @@ from rvi_platform.demo import Endpoints, auth, cixi_inspection
 from rvi_platform.embedded.ports import free_port
 from rvi_platform.services import ServiceProcess, spec
 from rvi_platform.stack import Stack
+from rvi_platform.testing import eventually
 from rvi_shared.auth import Role, mint_token
 from rvi_shared.db import asyncpg_dsn
 from rvi_shared.identifiers import example_uscc
@@ -47,12 +48,11 @@ async def test_consumer_lag_is_exported_once_events_flow(platform: Stack, endpoi
             json=cixi_inspection(example_uscc(uuid.uuid4().hex), str(uuid.uuid4())),
             headers=auth(system),
         )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if "rvi_consumer_lag{" in (await client.get(f"{endpoints.eligibility}/metrics")).text:
-                return
-            await asyncio.sleep(0.2)
-    raise AssertionError("eligibility exported no consumer lag")
+
+        async def lag_exported() -> bool:
+            return "rvi_consumer_lag{" in (await client.get(f"{endpoints.eligibility}/metrics")).text
+
+        await eventually(lag_exported, "eligibility to export its consumer lag", interval_s=0.2)
 
 
 async def test_the_callers_trace_context_is_carried_into_the_cloudevent(platform: Stack, endpoints: Endpoints) -> None:

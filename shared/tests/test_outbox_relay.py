@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -16,6 +17,7 @@ from rvi_platform.embedded.broker import EmbeddedBroker
 from rvi_platform.testing import eventually, read_topic
 from rvi_shared.clock import SystemClock
 from rvi_shared.events import payloads as p
+from rvi_shared.events.registry import UnknownEventType
 from rvi_shared.messaging.outbox import Outbox
 from rvi_shared.messaging.relay import OutboxRelay
 
@@ -32,11 +34,7 @@ async def write_events(sessions: async_sessionmaker[AsyncSession], outbox: Outbo
         enterprise_id = f"E-{uuid.uuid4().hex[:8]}"
         async with sessions() as session, session.begin():
             event = await outbox.emit(
-                session,
-                "rvi.enterprise.updated.v1",
-                enterprise_id,
-                enterprise_updated(enterprise_id),
-                datetime.now(UTC),
+                session, enterprise_updated(enterprise_id), subject=enterprise_id, time=datetime.now(UTC)
             )
         ids.append(event.id)
     return ids
@@ -130,11 +128,28 @@ async def test_an_intact_broker_is_not_refilled(
     outbox, relay = make_relay(schema, sessions, messaging_db, own_broker)
     async with sessions() as session, session.begin():
         for i in range(30):
-            await outbox.emit(
-                session, "rvi.enterprise.updated.v1", "E-same", enterprise_updated(f"E-{i}"), datetime.now(UTC)
-            )
+            await outbox.emit(session, enterprise_updated(f"E-{i}"), subject="E-same", time=datetime.now(UTC))
     async with running_relay(relay):
         await eventually(lambda: _none_unsent(sessions, schema), "published")
         await asyncio.sleep(2.0)  # four loss checks
     records = await read_topic(own_broker.bootstrap, TOPIC, 31, timeout_s=3)
     assert len(records) == 30, "published once, never re-queued"
+
+
+async def test_the_payload_names_the_event_type(schema, sessions: async_sessionmaker[AsyncSession]) -> None:
+    outbox = Outbox(schema.tables, "test", schema.schema)
+    now = datetime.now(UTC)
+    async with sessions() as session, session.begin():
+        event = await outbox.emit(session, enterprise_updated("E-typed"), subject="E-typed", time=now)
+        older = await outbox.emit(
+            session, "rvi.enterprise.updated.v1", subject="E-typed", time=now, data=enterprise_updated("E-typed")
+        )
+        stored = (await session.execute(select(schema.tables.outbox.c.event_type))).scalars().all()
+        with pytest.raises(TypeError, match="does not carry EnterpriseUpdated"):
+            await outbox.emit(session, "rvi.officer.updated.v1", subject="E", time=now, data=enterprise_updated("E"))
+        with pytest.raises(UnknownEventType, match="Officer is the payload of no event type"):
+            await outbox.emit(
+                session, p.Officer(officer_id="O1", name="Li", credential_no="C1"), subject="O1", time=now
+            )
+    assert event.type == older.type == "rvi.enterprise.updated.v1"
+    assert stored == ["rvi.enterprise.updated.v1", "rvi.enterprise.updated.v1"]

@@ -39,9 +39,7 @@ async def _run(args: argparse.Namespace) -> int:
         if not args.no_demo:
             inspection_id = str(uuid.uuid4())
             watcher = asyncio.create_task(watch_events(stack.bootstrap, stop, say, {inspection_id}))
-            endpoints = Endpoints(
-                stack.url("eligibility"), stack.url("scheduling"), stack.url("video-gateway"), stack.url("documents")
-            )
+            endpoints = Endpoints.of(stack.url)
             say("demo: the Cixi case (GACC-RVI pilot, Ningbo district)")
             async with httpx.AsyncClient(timeout=30) as client:
                 result = await run_flow(

@@ -70,6 +70,11 @@ class Endpoints:
     video_gateway: str = "http://127.0.0.1:8003"
     documents: str = "http://127.0.0.1:8004"
 
+    @classmethod
+    def of(cls, url: Callable[[str], str]) -> Endpoints:
+        """The four services' base URLs from `url(service name)`, e.g. a running `Stack.url`."""
+        return cls(url("eligibility"), url("scheduling"), url("video-gateway"), url("documents"))
+
 
 @dataclass
 class FlowResult:

@@ -121,16 +121,23 @@ async def read_topic(bootstrap: str, topic: str, want: int, timeout_s: float = 2
     return records
 
 
-async def eventually(check: Callable[[], Awaitable[T | None]], what: str, timeout_s: float = 20.0) -> T:
-    """Poll `check` until it returns something truthy."""
+async def eventually(
+    check: Callable[[], Awaitable[T | None]], what: str, timeout_s: float = 20.0, interval_s: float = 0.1
+) -> T:
+    """The polling assertion of every test: `check` every `interval_s` until it returns something
+    truthy (returned) or `timeout_s` passes (AssertionError naming `what`). An AssertionError that
+    `check` raises counts as not yet, and the last one is chained to the timeout's."""
     deadline = time.monotonic() + timeout_s
     while True:
-        result = await check()
-        if result:
-            return result
+        last: AssertionError | None = None
+        try:
+            if result := await check():
+                return result
+        except AssertionError as exc:
+            last = exc
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
+            raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}") from last
+        await asyncio.sleep(interval_s)
 
 
 def private_broker() -> Iterator[str]:

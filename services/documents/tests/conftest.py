@@ -20,7 +20,7 @@ from rvi_documents.app import create_app
 from rvi_documents.pki.ca import LocalCa
 from rvi_documents.pki.tsa import LocalTsa
 from rvi_documents.settings import DocumentsSettings
-from rvi_platform.testing import new_database, private_broker, serve_in_process
+from rvi_platform.testing import eventually, new_database, private_broker, serve_in_process
 from rvi_shared.clock import ManualClock
 from rvi_shared.db import make_engine
 from rvi_shared.events import CloudEvent, new_event, topic_for
@@ -157,8 +157,7 @@ class Feed:
         return event
 
     async def wait_processed(self, *event_ids: str) -> None:
-        deadline = asyncio.get_running_loop().time() + DEADLINE_S
-        while True:
+        async def all_seen() -> bool:
             async with self.engine.connect() as conn:
                 seen = (
                     await conn.execute(
@@ -166,11 +165,9 @@ class Feed:
                         {"ids": list(event_ids)},
                     )
                 ).scalar_one()
-            if seen == len(event_ids):
-                return
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"events {event_ids} not processed within {DEADLINE_S}s")
-            await asyncio.sleep(0.1)
+            return bool(seen == len(event_ids))
+
+        await eventually(all_seen, f"events {event_ids} processed", timeout_s=DEADLINE_S)
 
     async def request(self, enterprise_id: str, enterprise_name: str = ENTERPRISE_NAME, customs: str = "Cixi") -> str:
         """An inspection requested and scheduled, as scheduling would announce it."""

@@ -3,7 +3,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -24,7 +23,7 @@ from rvi_platform.media_peers.tracks import AudioClip, AudioClipTrack, ClipTrack
 from rvi_platform.media_peers.whep import WhepViewer
 from rvi_platform.media_peers.whip import WhipPublisher
 from rvi_platform.session_events import session_opening_events
-from rvi_platform.testing import Tokens, new_database, private_broker, serve_in_process
+from rvi_platform.testing import Tokens, eventually, new_database, private_broker, serve_in_process
 from rvi_shared.clock import ManualClock
 from rvi_shared.events import CloudEvent, new_event, topic_for
 from rvi_shared.messaging.kafka import ensure_topics, make_producer
@@ -131,24 +130,6 @@ def publish(producer: AIOKafkaProducer) -> Publish:
     return send
 
 
-async def until(probe: Callable[[], Awaitable[Any]], what: str, deadline_s: float = 20.0) -> Any:
-    """Polls `probe` until it returns something truthy."""
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        if result := await probe():
-            return result
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-Until = Callable[..., Awaitable[Any]]
-
-
-@pytest.fixture
-def eventually() -> Until:
-    return until
-
-
 @pytest.fixture
 def wait_for_session(client: httpx.AsyncClient, tokens: Tokens) -> Callable[..., Awaitable[dict[str, Any]]]:
     async def wait(inspection_id: str, state: str | None = None) -> dict[str, Any]:
@@ -160,7 +141,7 @@ def wait_for_session(client: httpx.AsyncClient, tokens: Tokens) -> Callable[...,
                 return None
             return response.json()
 
-        return await until(probe, f"session of {inspection_id} in state {state or 'any'}")
+        return await eventually(probe, f"session of {inspection_id} in state {state or 'any'}")
 
     return wait
 

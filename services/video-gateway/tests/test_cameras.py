@@ -6,7 +6,6 @@ when full; AAC heard as Opus; a camera whose codec contradicts its SDP label nam
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +16,7 @@ from fastapi import FastAPI
 
 from rvi_platform.media_peers.clips import frame_digest
 from rvi_platform.media_peers.signalling import offer
-from rvi_platform.testing import Tokens
+from rvi_platform.testing import Tokens, eventually
 from rvi_platform.testing_camera.cameras import running_rtsp_camera
 from rvi_video_gateway.media.packets import EncodedFrame
 from rvi_video_gateway.media.rtsp_source import RtspSource
@@ -25,8 +24,6 @@ from rvi_video_gateway.settings import VideoGatewaySettings
 
 if TYPE_CHECKING:
     from conftest import MediaPeers, StartSession
-
-Until = Callable[..., Awaitable[Any]]
 
 
 async def register(client: httpx.AsyncClient, tokens: Tokens, session: dict[str, Any], url: str) -> httpx.Response:
@@ -38,7 +35,7 @@ async def register(client: httpx.AsyncClient, tokens: Tokens, session: dict[str,
 
 
 async def record(
-    client: httpx.AsyncClient, tokens: Tokens, session: dict[str, Any], feed_id: str, frames: int, eventually: Until
+    client: httpx.AsyncClient, tokens: Tokens, session: dict[str, Any], feed_id: str, frames: int
 ) -> dict[str, Any]:
     """A key step's clip of at least `frames` frames from the feed."""
     officer = tokens.header(tokens.officer())
@@ -70,7 +67,6 @@ async def test_b_frames_are_probed_and_every_frame_is_recorded(
     client: httpx.AsyncClient,
     tokens: Tokens,
     settings: VideoGatewaySettings,
-    eventually: Until,
 ) -> None:
     """Issue 9: an x264 High camera with bframes=2 gave a clip of only I and P frames (53 frames in
     5.2 s) signed as evidence; now every frame is in it, in decoding order, with its own pts."""
@@ -83,7 +79,7 @@ async def test_b_frames_are_probed_and_every_frame_is_recorded(
         probe = registered.json()["probe"]
         assert probe["video_codec"] == "h264" and probe["profile"] == "High" and probe["b_frames"] is True
         assert (probe["width"], probe["height"]) == (640, 360) and probe["relayed_to_webrtc"] is True
-        clip = await record(client, tokens, session, registered.json()["feed_id"], 100, eventually)
+        clip = await record(client, tokens, session, registered.json()["feed_id"], 100)
     assert "not written" not in clip["note"], clip["note"]
     path = Path(settings.evidence_dir) / session["session_id"] / clip["file"]
     with av.open(str(path)) as container:
@@ -109,7 +105,6 @@ async def test_an_h265_camera_is_recorded_as_received_and_reaches_webrtc_viewers
     client: httpx.AsyncClient,
     tokens: Tokens,
     media: MediaPeers,
-    eventually: Until,
     app: FastAPI,
 ) -> None:
     """Issue 9: an H.265 camera's viewers got 409. Now the clip keeps the camera's H.265 and the
@@ -129,7 +124,7 @@ async def test_an_h265_camera_is_recorded_as_received_and_reaches_webrtc_viewers
         await relayed.frames(25, within_s=30)
         assert relayed.codec == "h264" and relayed.keyframes >= 1
         assert len(app.state.media_plane.transcodes.video) == 1, "one transcode per feed, shared by its viewers"
-        clip = await record(client, tokens, session, feed["feed_id"], 60, eventually)
+        clip = await record(client, tokens, session, feed["feed_id"], 60)
     path = Path(app.state.media_plane.settings.evidence_dir) / session["session_id"] / clip["file"]
     assert path.suffix == ".mp4"
     with av.open(str(path)) as container:
@@ -190,7 +185,6 @@ async def test_mjpeg_cameras_are_accepted_and_a_full_transcoding_pool_answers_50
     client: httpx.AsyncClient,
     tokens: Tokens,
     media: MediaPeers,
-    eventually: Until,
     app: FastAPI,
 ) -> None:
     """Issue 9: MJPEG cameras were refused (422). Now they are recorded as received and watched
@@ -228,7 +222,7 @@ async def test_mjpeg_cameras_are_accepted_and_a_full_transcoding_pool_answers_50
         exposition = (await client.get("/metrics")).text
         assert _metric(exposition, "rvi_gateway_transcodes") == 2
         assert _metric(exposition, 'rvi_gateway_transcode_cpu_seconds_total{kind="video"}') > 0
-        clip = await record(client, tokens, session, feeds[0]["feed_id"], 25, eventually)
+        clip = await record(client, tokens, session, feeds[0]["feed_id"], 25)
 
         await second.close()
 
@@ -281,7 +275,6 @@ async def test_camera_sound_g711_relayed_and_recorded_aac_recorded_as_received(
     tokens: Tokens,
     media: MediaPeers,
     settings: VideoGatewaySettings,
-    eventually: Until,
 ) -> None:
     session = await start_session()
     async with running_rtsp_camera(
@@ -294,7 +287,7 @@ async def test_camera_sound_g711_relayed_and_recorded_aac_recorded_as_received(
         viewer = await media.view(feed, audio=True)
         await viewer.audio_arrived(50)
         await viewer.frames(10)
-        clip = await record(client, tokens, session, feed["feed_id"], 100, eventually)
+        clip = await record(client, tokens, session, feed["feed_id"], 100)
     assert clip["file"].endswith(".mov") and clip["audio_codec"] == "pcma" and clip["audio_packets"] >= 20
     path = Path(settings.evidence_dir) / session["session_id"] / clip["file"]
     with av.open(str(path)) as container:
@@ -314,7 +307,7 @@ async def test_camera_sound_g711_relayed_and_recorded_aac_recorded_as_received(
         await listener.audio_arrived(50)
         assert listener.warning is None and "opus/48000" in (listener.answer or "").lower()
         assert _loudness(listener.audio_payloads) > 0.05, "the Opus decodes to the camera's tone, not silence"
-        clip = await record(client, tokens, session, feed["feed_id"], 100, eventually)
+        clip = await record(client, tokens, session, feed["feed_id"], 100)
     assert clip["file"].endswith(".mp4") and clip["audio_codec"] == "aac" and clip["audio_packets"] >= 20
     path = Path(settings.evidence_dir) / session["session_id"] / clip["file"]
     with av.open(str(path)) as container:
@@ -343,7 +336,6 @@ async def test_a_camera_with_parameter_sets_only_in_its_sdp_is_probed_and_record
     client: httpx.AsyncClient,
     tokens: Tokens,
     settings: VideoGatewaySettings,
-    eventually: Until,
 ) -> None:
     session = await start_session()
     async with running_rtsp_camera(
@@ -352,7 +344,7 @@ async def test_a_camera_with_parameter_sets_only_in_its_sdp_is_probed_and_record
         registered = await register(client, tokens, session, camera.url)
         assert registered.status_code == 201, registered.text
         assert (registered.json()["probe"]["width"], registered.json()["probe"]["height"]) == (320, 240)
-        clip = await record(client, tokens, session, registered.json()["feed_id"], 50, eventually)
+        clip = await record(client, tokens, session, registered.json()["feed_id"], 50)
     path = Path(settings.evidence_dir) / session["session_id"] / clip["file"]
     with av.open(str(path)) as container:
         assert sum(1 for _ in container.decode(video=0)) == clip["frames"] >= 40

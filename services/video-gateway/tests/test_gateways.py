@@ -13,12 +13,11 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rvi_platform.testing import Tokens
+from rvi_platform.testing import Tokens, eventually
 from rvi_video_gateway.instances.heartbeat import CpuMeter
 from rvi_video_gateway.settings import VideoGatewaySettings
 
 StartSession = Callable[..., Awaitable[dict[str, Any]]]
-Until = Callable[..., Awaitable[Any]]
 
 
 async def instance_row(db: AsyncEngine, instance_id: str) -> dict[str, Any] | None:
@@ -40,7 +39,7 @@ async def in_progress_on(db: AsyncEngine, instance_id: str) -> int:
 
 
 async def test_the_instance_registers_and_heartbeats(
-    client: httpx.AsyncClient, settings: VideoGatewaySettings, db: AsyncEngine, eventually: Until
+    client: httpx.AsyncClient, settings: VideoGatewaySettings, db: AsyncEngine
 ) -> None:
     first = await eventually(lambda: instance_row(db, settings.instance_id), "the instance's registration")
     assert first["advertised_url"] == settings.advertised == "http://127.0.0.1:8003"
@@ -51,7 +50,7 @@ async def test_the_instance_registers_and_heartbeats(
         row = await instance_row(db, settings.instance_id)
         return row if row and row["last_heartbeat_at"] > first["last_heartbeat_at"] else None
 
-    later = await eventually(advanced, "a later heartbeat", deadline_s=5)
+    later = await eventually(advanced, "a later heartbeat", timeout_s=5)
     assert later["started_at"] == first["started_at"]
     assert (later["feeds"], later["viewers"], later["bitrate_kbps"]) == (0, 0, 0), "no media plane yet"
     assert later["cpu_pct"] >= 0
@@ -63,7 +62,6 @@ async def test_a_started_session_is_placed_here_and_counted(
     tokens: Tokens,
     settings: VideoGatewaySettings,
     db: AsyncEngine,
-    eventually: Until,
 ) -> None:
     session = await start_session()
     assert session["instance_id"] == settings.instance_id
@@ -75,7 +73,7 @@ async def test_a_started_session_is_placed_here_and_counted(
         ours = next(g for g in response.json() if g["instance_id"] == settings.instance_id)
         return ours if ours["sessions"] == expected else None
 
-    ours = await eventually(counted, f"{expected} sessions in the heartbeat", deadline_s=5)
+    ours = await eventually(counted, f"{expected} sessions in the heartbeat", timeout_s=5)
     assert ours["alive"] is True
     metrics = (await client.get("/metrics")).text
     gauge = re.search(r"^rvi_gateway_sessions (\S+)$", metrics, re.MULTILINE)
@@ -93,7 +91,7 @@ async def test_a_started_session_is_placed_here_and_counted(
 
 
 async def test_operators_list_and_drain_gateways(
-    client: httpx.AsyncClient, tokens: Tokens, settings: VideoGatewaySettings, db: AsyncEngine, eventually: Until
+    client: httpx.AsyncClient, tokens: Tokens, settings: VideoGatewaySettings, db: AsyncEngine
 ) -> None:
     await eventually(lambda: instance_row(db, settings.instance_id), "the instance's registration")
     silent = f"gw-silent-{uuid.uuid4().hex[:8]}"

@@ -13,7 +13,7 @@ import av
 import httpx
 import pytest
 
-from rvi_platform.testing import Tokens
+from rvi_platform.testing import Tokens, eventually
 from rvi_platform.testing_camera.cameras import running_rtsp_camera
 from rvi_video_gateway.settings import VideoGatewaySettings
 
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
 StartSession = Callable[..., Awaitable[dict[str, Any]]]
 Emitted = Callable[[str, str], Awaitable[list[dict[str, Any]]]]
-Until = Callable[..., Awaitable[Any]]
 
 
 async def register(client: httpx.AsyncClient, tokens: Tokens, session: dict[str, Any], url: str) -> httpx.Response:
@@ -61,7 +60,6 @@ async def test_an_rtsp_camera_is_relayed_and_recorded_as_received_then_lost(
     app: Any,
     media: MediaPeers,
     emitted: Emitted,
-    eventually: Until,
 ) -> None:
     session = await start_session()
     sid = session["session_id"]
@@ -94,7 +92,7 @@ async def test_an_rtsp_camera_is_relayed_and_recorded_as_received_then_lost(
             rows = (await client.get(f"/v1/sessions/{sid}/recordings", headers=officer)).json()
             return rows[0] if rows[0]["state"] == "closed" else None
 
-        recording = await eventually(closed, "the recording to close when the camera vanished", deadline_s=15)
+        recording = await eventually(closed, "the recording to close when the camera vanished", timeout_s=15)
     assert recording["close_reason"].startswith("feed lost")
     lost = await eventually(lambda: emitted(session["inspection_id"], "rvi.session.feed_lost.v1"), "feed_lost")
     assert lost[0]["kind"] == "rtsp" and lost[0]["recordings_closed"] == [recording["recording_id"]]
@@ -113,7 +111,6 @@ async def test_an_unwatched_camera_is_let_go(
     tokens: Tokens,
     app: Any,
     media: MediaPeers,
-    eventually: Until,
 ) -> None:
     session = await start_session()
     async with running_rtsp_camera("vp8", width=320, height=240, bitrate_kbps=300) as camera:
@@ -124,7 +121,7 @@ async def test_an_unwatched_camera_is_let_go(
         plane = app.state.media_plane
         assert feed["feed_id"] in plane.rtsp.sources
         await viewer.close()
-        await eventually(lambda: _released(plane, feed["feed_id"]), "the idle pull to stop", deadline_s=10)
+        await eventually(lambda: _released(plane, feed["feed_id"]), "the idle pull to stop", timeout_s=10)
         # Watched again: pulled again, from a keyframe.
         again = await media.view(feed)
         await again.frames(at_least=10)
@@ -141,7 +138,6 @@ async def test_a_camera_changing_its_picture_size_mid_stream_is_lost_with_the_re
     tokens: Tokens,
     settings: VideoGatewaySettings,
     emitted: Emitted,
-    eventually: Until,
 ) -> None:
     """Issue 9: a camera whose parameters change mid-session (new SPS on the same RTSP session)
     ends its feed with the reason (feed_lost); the running clip is closed at the old size, whole,
@@ -165,7 +161,7 @@ async def test_a_camera_changing_its_picture_size_mid_stream_is_lost_with_the_re
             rows = (await client.get(f"/v1/sessions/{sid}/recordings", headers=officer)).json()
             return rows[0] if rows[0]["state"] == "closed" else None
 
-        recording = await eventually(closed, "the recording to close when the camera changed", deadline_s=20)
+        recording = await eventually(closed, "the recording to close when the camera changed", 20)
     change = "the camera changed its video parameters mid-stream (640x360 -> 320x240)"
     assert recording["close_reason"].startswith("feed lost: " + change), recording["close_reason"]
     lost = await eventually(lambda: emitted(session["inspection_id"], "rvi.session.feed_lost.v1"), "feed_lost")

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rvi_platform.media_peers.clips import ClipSpec, load_clip
 from rvi_platform.media_peers.signalling import offer
-from rvi_platform.testing import Tokens
+from rvi_platform.testing import Tokens, eventually
 from rvi_video_gateway.settings import VideoGatewaySettings
 
 if TYPE_CHECKING:
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 StartSession = Callable[..., Awaitable[dict[str, Any]]]
 OpenSession = Callable[..., Awaitable[dict[str, Any]]]
 Emitted = Callable[[str, str], Awaitable[list[dict[str, Any]]]]
-Until = Callable[..., Awaitable[Any]]
 SDP = {"Content-Type": "application/sdp"}
 
 
@@ -139,7 +138,6 @@ async def test_a_publisher_killed_mid_recording_leaves_a_playable_clip_and_a_val
     serve_http: str,
     media: MediaPeers,
     emitted: Emitted,
-    eventually: Until,
 ) -> None:
     """The publisher runs in its own process, over real HTTP, and is SIGKILLed: no WHIP DELETE, no
     DTLS close. The feed goes silent, is reported lost, and the clip closes with what arrived."""
@@ -177,7 +175,7 @@ async def test_a_publisher_killed_mid_recording_leaves_a_playable_clip_and_a_val
         recordings = (await client.get(f"/v1/sessions/{sid}/recordings", headers=officer)).json()
         return recordings[0] if recordings[0]["state"] == "closed" else None
 
-    recording = await eventually(closed, "the recording to close after the feed was lost", deadline_s=15)
+    recording = await eventually(closed, "the recording to close after the feed was lost", timeout_s=15)
     assert recording["close_reason"].startswith("feed lost: no video received")
     assert recording["frames"] >= 25 and recording["file"].endswith(".mp4")
     lost = await eventually(lambda: emitted(session["inspection_id"], "rvi.session.feed_lost.v1"), "feed_lost")
@@ -269,7 +267,6 @@ async def test_equipment_test_measures_and_judges(
     tokens: Tokens,
     media: MediaPeers,
     emitted: Emitted,
-    eventually: Until,
 ) -> None:
     session = await open_session()
     enterprise = tokens.header(tokens.enterprise(session["enterprise_id"]))
@@ -284,7 +281,7 @@ async def test_equipment_test_measures_and_judges(
         result = (await client.get(f"/v1/equipment-tests/{test['test_id']}", headers=enterprise)).json()
         return result if result["state"] != "waiting" else None
 
-    result = await eventually(done, "the equipment test to finish", deadline_s=30)
+    result = await eventually(done, "the equipment test to finish", timeout_s=30)
     m = result["measurement"]
     assert (m["width"], m["height"]) == size and m["codec"] == "h264"
     assert 20 <= m["fps"] <= 30 and m["bitrate_kbps"] > 1000
@@ -307,7 +304,6 @@ async def test_a_clip_left_by_a_dead_gateway_is_closed_from_its_fragments(
     settings: VideoGatewaySettings,
     media: MediaPeers,
     clip: Callable[..., ClipSpec],
-    eventually: Until,
 ) -> None:
     """The process that recorded dies: no trailer, no close, its last buffered bytes never
     written. Another instance (here: this one, once the dead one's heartbeat is stale) closes
@@ -343,7 +339,7 @@ async def test_a_clip_left_by_a_dead_gateway_is_closed_from_its_fragments(
         rows = (await client.get(f"/v1/sessions/{sid}/recordings", headers=officer)).json()
         return rows[0] if rows[0]["state"] == "closed" else None
 
-    recording = await eventually(recovered, "the orphaned clip to be closed", deadline_s=15)
+    recording = await eventually(recovered, "the orphaned clip to be closed", timeout_s=15)
     assert recording["close_reason"] == "gateway gw-crashed stopped; closed from the fragments on disk"
     path = Path(settings.evidence_dir) / sid / recording["file"]
     with av.open(str(path)) as container:
@@ -363,7 +359,6 @@ async def test_a_whip_delete_ends_the_feed_and_its_recording_without_a_loss(
     media: MediaPeers,
     clip: Callable[..., ClipSpec],
     emitted: Emitted,
-    eventually: Until,
 ) -> None:
     session = await start_session()
     sid = session["session_id"]

@@ -14,7 +14,7 @@ import pytest
 
 from rvi_platform.media_peers.clips import ClipSpec, frame_digest, load_clip
 from rvi_platform.media_peers.whep import WhepViewer
-from rvi_platform.testing import Tokens
+from rvi_platform.testing import Tokens, eventually
 from rvi_video_gateway.media.packets import Codec
 from rvi_video_gateway.settings import VideoGatewaySettings
 
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 StartSession = Callable[..., Awaitable[dict[str, Any]]]
 Emitted = Callable[[str, str], Awaitable[list[dict[str, Any]]]]
-Until = Callable[..., Awaitable[Any]]
 
 
 def annexb(avcc: bytes) -> bytes:
@@ -55,7 +54,6 @@ async def test_relayed_and_recorded_as_received(
     settings: VideoGatewaySettings,
     media: MediaPeers,
     clip: Callable[..., ClipSpec],
-    eventually: Until,
 ) -> None:
     session = await start_session()
     sid = session["session_id"]
@@ -89,6 +87,8 @@ async def test_relayed_and_recorded_as_received(
     assert stopped.status_code == 200, stopped.text
     closed = stopped.json()
     assert closed["state"] == "closed" and closed["frames"] > 25 and closed["manifest_seq"] >= 1
+    again = await client.post(f"/v1/sessions/{sid}/recordings/{recording['recording_id']}/stop", headers=officer)
+    assert again.status_code == 409 and again.json()["current_state"] == "closed", again.text
 
     path = Path(settings.evidence_dir) / sid / closed["file"]
     assert path.suffix == (".mp4" if codec == "h264" else ".webm")
@@ -119,7 +119,6 @@ async def test_load_and_media_metrics_are_reported(
     settings: VideoGatewaySettings,
     media: MediaPeers,
     clip: Callable[..., ClipSpec],
-    eventually: Until,
 ) -> None:
     session = await start_session()
     feed = await media.create_feed(session)

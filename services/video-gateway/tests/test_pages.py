@@ -15,14 +15,13 @@ import pytest
 from playwright.async_api import Page, async_playwright
 
 from rvi_platform.media_peers.clips import ClipSpec
-from rvi_platform.testing import Tokens
+from rvi_platform.testing import Tokens, eventually
 from rvi_video_gateway.settings import VideoGatewaySettings
 
 if TYPE_CHECKING:
     from conftest import MediaPeers
 
 StartSession = Callable[..., Awaitable[dict[str, Any]]]
-Until = Callable[..., Awaitable[Any]]
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package (`make test` installs it); never a downloaded build
 FLAGS = [
@@ -99,7 +98,6 @@ async def test_chromium_publishes_its_camera_over_whip(
     media: MediaPeers,
     serve_http: str,
     chromium: Browser,
-    eventually: Until,
 ) -> None:
     session = await start_session()
     sid = session["session_id"]
@@ -166,7 +164,6 @@ async def test_chromium_views_an_h264_feed_over_whep(
     clip: Callable[..., ClipSpec],
     serve_http: str,
     chromium: Browser,
-    eventually: Until,
 ) -> None:
     session = await start_session()
     feed = await media.create_feed(session)

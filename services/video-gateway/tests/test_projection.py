@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from rvi_platform.testing import Tokens
+from rvi_platform.testing import Tokens, eventually
 from rvi_shared.clock import ManualClock
 from rvi_shared.events import CloudEvent
 from rvi_shared.events import payloads as p
@@ -22,7 +22,6 @@ from rvi_shared.events import payloads as p
 Publish = Callable[[CloudEvent], Awaitable[None]]
 OpenSession = Callable[..., Awaitable[dict[str, Any]]]
 MakeEvent = Callable[[str, BaseModel], CloudEvent]
-Until = Callable[..., Awaitable[Any]]
 Emitted = Callable[[str, str], Awaitable[list[dict[str, Any]]]]
 
 
@@ -69,7 +68,6 @@ async def test_duplicate_ready_event_changes_nothing(
     clock: ManualClock,
     db: AsyncEngine,
     wait_for_session: Callable[..., Awaitable[dict[str, Any]]],
-    eventually: Until,
 ) -> None:
     session = await open_session()
     first_ready = scheduling_event("rvi.inspection.ready.v1", ready(session, clock))
@@ -100,7 +98,6 @@ async def test_second_ready_with_new_id_keeps_the_one_session(
     scheduling_event: MakeEvent,
     clock: ManualClock,
     db: AsyncEngine,
-    eventually: Until,
     client: httpx.AsyncClient,
     tokens: Tokens,
 ) -> None:
@@ -175,7 +172,6 @@ async def test_only_a_whole_task_shift_onsite_closes_the_session(
     scheduling_event: MakeEvent,
     wait_for_session: Callable[..., Awaitable[dict[str, Any]]],
     db: AsyncEngine,
-    eventually: Until,
 ) -> None:
     session = await open_session()
     iid, eid = session["inspection_id"], session["enterprise_id"]
@@ -203,7 +199,6 @@ async def test_after_a_reschedule_the_session_waits_for_readiness_again(
     scheduling_event: MakeEvent,
     clock: ManualClock,
     db: AsyncEngine,
-    eventually: Until,
     client: httpx.AsyncClient,
     tokens: Tokens,
 ) -> None:

@@ -4,17 +4,16 @@ location is verified, all of it in `rvi.session.ended.v1`; participants joining 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from rvi_platform.testing import Tokens
+from rvi_platform.testing import Tokens, eventually
 
 if TYPE_CHECKING:
     from conftest import Emitted, MediaPeers, StartSession
 
-Until = Callable[..., Awaitable[Any]]
 ZHOUXIANG = {"site_id": "S1", "latitude": 30.17313, "longitude": 121.26982, "accuracy_m": 8}
 
 
@@ -25,7 +24,6 @@ async def test_results_per_site_and_item_with_their_evidence(
     client: httpx.AsyncClient,
     tokens: Tokens,
     emitted: Emitted,
-    eventually: Until,
 ) -> None:
     session = await start_session()
     sid = session["session_id"]

@@ -5,7 +5,7 @@ officer's talk-back reaches the enterprise, and a key step's clip holds the audi
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,13 +16,11 @@ from aiortc import RTCPeerConnection
 
 from rvi_platform.media_peers.signalling import offer
 from rvi_platform.media_peers.whep import WhepViewer
-from rvi_platform.testing import Tokens
+from rvi_platform.testing import Tokens, eventually
 from rvi_video_gateway.settings import VideoGatewaySettings
 
 if TYPE_CHECKING:
     from conftest import MediaPeers, StartSession
-
-Until = Callable[..., Awaitable[Any]]
 
 
 def clip_streams(path: Path) -> tuple[str, str, list[bytes], int]:
@@ -55,7 +53,6 @@ async def test_camera_and_microphone_reach_every_officer_and_the_clip(
     client: httpx.AsyncClient,
     tokens: Tokens,
     settings: VideoGatewaySettings,
-    eventually: Until,
 ) -> None:
     session = await start_session()
     feed = await media.create_feed(session)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
@@ -16,8 +16,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from rvi_shared.auth.dependencies import Authenticator
+from rvi_shared.background import Tick, run_periodically
 from rvi_shared.clock import Clock, clock_from_settings
-from rvi_shared.db import make_engine, make_sessionmaker
+from rvi_shared.db import make_engine, make_sessionmaker, transaction
 from rvi_shared.errors import install_error_handlers
 from rvi_shared.gc_tuning import tune_garbage_collector
 from rvi_shared.hygiene import InputHygieneMiddleware
@@ -32,10 +33,14 @@ from rvi_shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+
 
 @dataclass
-class ServiceRuntime:
-    settings: ServiceSettings
+class ServiceRuntime(Generic[SettingsT]):
+    """What a running service holds, typed by its own settings class: `ServiceRuntime[SchedulingSettings]`."""
+
+    settings: SettingsT
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
@@ -45,9 +50,32 @@ class ServiceRuntime:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
+    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """A session in a transaction of its own, for work outside a request: committed when the
+        block ends, rolled back when it raises."""
+        return transaction(self.sessions)
 
-async def runtime(request: Request) -> ServiceRuntime:
+    def every(self, name: str, interval_s: float, tick: Tick) -> None:
+        """Starts `tick` as a periodic task (`run_periodically`), stopped and awaited on shutdown."""
+        self.start(name, run_periodically(name, tick, interval_s, self.stop))
+
+    def start(self, name: str, work: Coroutine[Any, Any, None]) -> None:
+        """A background task of the service; on shutdown `stop` is set and the task awaited."""
+        self.tasks.append(asyncio.create_task(work, name=name))
+
+
+async def runtime(request: Request) -> ServiceRuntime[Any]:
     return request.app.state.runtime
+
+
+def runtime_of(settings_type: type[SettingsT]) -> Callable[[Request], Awaitable[ServiceRuntime[SettingsT]]]:
+    """A dependency giving the runtime typed by the service's settings class (create_service_app was
+    given an instance of it)."""
+
+    async def typed(request: Request) -> ServiceRuntime[SettingsT]:
+        return request.app.state.runtime
+
+    return typed
 
 
 async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -61,24 +89,24 @@ async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
 DbSession = Annotated[AsyncSession, Depends(db_session, scope="function")]
 
 
-async def clock(rt: ServiceRuntime = Depends(runtime)) -> Clock:
+async def clock(rt: ServiceRuntime[Any] = Depends(runtime)) -> Clock:
     return rt.clock
 
 
-async def outbox(rt: ServiceRuntime = Depends(runtime)) -> Outbox:
+async def outbox(rt: ServiceRuntime[Any] = Depends(runtime)) -> Outbox:
     return rt.outbox
 
 
 def create_service_app(
     *,
-    settings: ServiceSettings,
+    settings: SettingsT,
     title: str,
     description: str,
     tables: MessagingTables,
     routers: Sequence[APIRouter],
     handlers: Callable[[Outbox, Clock], HandlerRegistry] | None = None,
     clock_override: Clock | None = None,
-    on_startup: Callable[[FastAPI, ServiceRuntime], Awaitable[None]] | None = None,
+    on_startup: Callable[[FastAPI, ServiceRuntime[SettingsT]], Awaitable[None]] | None = None,
 ) -> FastAPI:
     """`on_startup` runs once the runtime exists; tasks it appends to `runtime.tasks` are
     stopped (via `runtime.stop`) and awaited on shutdown before the engine is disposed."""
@@ -158,7 +186,7 @@ def create_service_app(
 
 def _add_routes(app: FastAPI, router: APIRouter) -> None:
     """The router's routes as the app's own, as if declared on it: FastAPI matches an included router
-    as one more level (matched once to select it and again to dispatch), a tenth of a small request.
+    as one more level (matched once to select it and again to dispatch; its cost: README, Benchmarks).
     Nothing is lost: a route carries its router's prefix, tags and dependencies from its declaration
     on, and an app-level include adds none here. The services' routes come first, their hot paths
     matched soonest."""
@@ -174,7 +202,7 @@ def _ops_router() -> APIRouter:
         return {"status": "ok"}
 
     @router.get("/readyz")
-    async def readyz(response: Response, rt: ServiceRuntime = Depends(runtime)) -> dict[str, object]:
+    async def readyz(response: Response, rt: ServiceRuntime[Any] = Depends(runtime)) -> dict[str, object]:
         checks: dict[str, bool] = {}
         try:
             async with rt.engine.connect() as conn:

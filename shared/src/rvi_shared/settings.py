@@ -46,7 +46,7 @@ class ServiceSettings(BaseSettings):
     consumer_max_retries: int = 3
     consumer_retry_backoff_s: float = 0.2
     # The embedded broker holds a fetch for its whole max wait even when records arrive;
-    # a short wait keeps an event hop near 10 ms instead of 250 ms.
+    # a short wait keeps an event hop short (README, Benchmarks).
     consumer_fetch_max_wait_ms: int = 20
     consumers_enabled: bool = True
     topic_partitions: int = 6

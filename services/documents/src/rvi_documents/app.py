@@ -21,18 +21,18 @@ def create_app(settings: DocumentsSettings | None = None, clock: Clock | None = 
     settings = settings or DocumentsSettings()
     pki = Pki(settings, Renderer())
 
-    async def on_startup(app: FastAPI, rt: ServiceRuntime) -> None:
+    async def on_startup(app: FastAPI, rt: ServiceRuntime[DocumentsSettings]) -> None:
         await asyncio.to_thread(pki.start)
         app.state.pki = pki
-        timers = Timers(rt, settings, pki)
+        timers = Timers(rt, pki)
 
         async def run_timers() -> None:
             try:
-                await timers.run(rt.stop)
+                await timers.run()
             finally:
                 await pki.close()
 
-        rt.tasks.append(asyncio.create_task(run_timers(), name="documents-timers"))
+        rt.start("documents-timers", run_timers())
 
     return create_service_app(
         settings=settings,

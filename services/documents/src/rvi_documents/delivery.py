@@ -27,8 +27,9 @@ from rvi_documents.models import Comment, Delivery, Document, ServiceAddress, Up
 from rvi_documents.service import DocumentsService
 from rvi_documents.sniffing import sniff
 from rvi_documents.uploads import PayloadTooLarge, UnsupportedMediaType
-from rvi_shared.errors import Conflict, NotFound, Unprocessable
+from rvi_shared.errors import Conflict, Unprocessable
 from rvi_shared.events import payloads as p
+from rvi_shared.rows import get_by_id
 
 log = logging.getLogger("rvi.documents.service_of_documents")
 SERVICE_OVERDUE = MetricCounter("rvi_documents_service_overdue_total", "Documents not served by their deadline")
@@ -78,16 +79,7 @@ class Service:
         return (await self.session.execute(stmt)).scalars().all()
 
     async def delivery(self, delivery_id: str) -> Delivery:
-        try:
-            key = uuid.UUID(delivery_id)
-        except ValueError:
-            raise NotFound(f"delivery {delivery_id!r} not found") from None
-        row = (
-            await self.session.execute(select(Delivery).where(Delivery.delivery_id == key).with_for_update())
-        ).scalar_one_or_none()
-        if row is None:
-            raise NotFound(f"delivery {delivery_id!r} not found")
-        return row
+        return await get_by_id(self.session, Delivery, delivery_id, what="delivery", for_update=True)
 
     async def serve_electronically(self, document: Document, recorded_by: str) -> Delivery:
         """409 without consent and a signed confirmation, or while the seal is awaited."""
@@ -181,9 +173,7 @@ class Service:
         now = self.documents.clock.now()
         await self.documents.outbox.emit(
             self.session,
-            "rvi.document.delivered.v1",
-            subject=document.inspection_id,
-            data=p.DocumentDelivered(
+            p.DocumentDelivered(
                 document_id=str(document.document_id),
                 inspection_id=document.inspection_id,
                 channel=delivery.channel,  # type: ignore[arg-type]
@@ -194,6 +184,7 @@ class Service:
                 refused=delivery.state == "refused",
                 proof_sha256=delivery.proof_sha256,
             ),  # fmt: skip
+            subject=document.inspection_id,
             time=now,
         )
         if delivery.channel == "electronic" or delivery.state == "refused":
@@ -245,9 +236,7 @@ class Service:
         if comment.dispute:
             await self.documents.outbox.emit(
                 self.session,
-                "rvi.document.disputed.v1",
-                subject=document.inspection_id,
-                data=p.DocumentDisputed(
+                p.DocumentDisputed(
                     document_id=str(document.document_id),
                     inspection_id=document.inspection_id,
                     enterprise_id=document.enterprise_id,
@@ -255,6 +244,7 @@ class Service:
                     reason=text,
                     disputed_at=now,
                 ),  # fmt: skip
+                subject=document.inspection_id,
                 time=now,
             )
         return comment

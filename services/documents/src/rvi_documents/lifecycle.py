@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from rvi_shared.errors import IllegalTransition
+from rvi_shared.statemachine import StateMachine
 
 
 class DocumentState(StrEnum):
@@ -25,15 +25,13 @@ class DocumentAction(StrEnum):
 
 
 S = DocumentState
-TRANSITIONS: dict[DocumentAction, tuple[frozenset[DocumentState], DocumentState]] = {
-    DocumentAction.SEAL: (frozenset({S.AWAITING_SEAL}), S.ISSUED),
-    DocumentAction.SIGN: (frozenset({S.ISSUED, S.SIGNING}), S.SIGNING),
-    DocumentAction.COMPLETE: (frozenset({S.ISSUED, S.SIGNING}), S.COMPLETED),
-}
-
-
-def transition(current: str, action: DocumentAction) -> DocumentState:
-    sources, target = TRANSITIONS[action]
-    if DocumentState(current) not in sources:
-        raise IllegalTransition("document", current, action.value)
-    return target
+DOCUMENT: StateMachine[DocumentState, DocumentAction] = StateMachine(
+    "document",
+    DocumentState,
+    {
+        DocumentAction.SEAL: (frozenset({S.AWAITING_SEAL}), S.ISSUED),
+        DocumentAction.SIGN: (frozenset({S.ISSUED, S.SIGNING}), S.SIGNING),
+        DocumentAction.COMPLETE: (frozenset({S.ISSUED, S.SIGNING}), S.COMPLETED),
+    },
+)
+transition = DOCUMENT.transition

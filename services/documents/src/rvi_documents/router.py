@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -11,7 +10,7 @@ from rvi_documents.dependencies import documents_service, pki
 from rvi_documents.models import Document
 from rvi_documents.pki.runtime import Pki
 from rvi_documents.pki.verification import VerificationReport
-from rvi_documents.schemas import DocumentOut, RevisionOut, SignatureCheck, SignerOut, SignRequest, VerificationOut
+from rvi_documents.schemas import DocumentOut, RevisionOut, SignerOut, SignRequest, VerificationOut
 from rvi_documents.service import DocumentsService
 from rvi_documents.signing import Signatures
 from rvi_shared.auth import Principal, Role, ensure_enterprise_access, require_roles
@@ -64,13 +63,7 @@ def to_out(document: Document) -> DocumentOut:
 
 
 def to_verification(report: VerificationReport, pdf: bytes) -> VerificationOut:
-    return VerificationOut(
-        valid=report.valid,
-        sha256=hashlib.sha256(pdf).hexdigest(),
-        signatures=[SignatureCheck(**asdict(s)) for s in report.signatures],
-        problems=report.problems,
-        validation_data=report.validation_data,
-    )
+    return VerificationOut(**dict(report), sha256=hashlib.sha256(pdf).hexdigest())
 
 
 def _remote(request: Request) -> str | None:

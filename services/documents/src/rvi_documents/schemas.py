@@ -5,6 +5,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from rvi_documents.pki.verification import VerificationReport
+
 SignerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
 
@@ -71,26 +73,5 @@ class DocumentOut(BaseModel):
     verification_url: str
 
 
-class SignatureCheck(BaseModel):
-    field: str
-    signer: str
-    intact: bool
-    valid: bool
-    trusted: bool
-    timestamped: bool
-    timestamp_valid: bool
-    signed_at: str | None
-    coverage: str
-    modification_level: str | None
-    docmdp_ok: bool | None
-    certification: bool
-
-
-class VerificationOut(BaseModel):
-    valid: bool = Field(description="every signature valid, trusted and time-stamped; nothing changed after the last")
-    sha256: str
-    signatures: list[SignatureCheck]
-    problems: list[str]
-    validation_data: bool = Field(
-        description="revocation data (CRLs) embedded in the document security store: PAdES B-LT"
-    )
+class VerificationOut(VerificationReport):
+    sha256: str = Field(description="SHA-256 of the PDF verified")

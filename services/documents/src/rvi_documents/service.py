@@ -43,6 +43,7 @@ from rvi_shared.clock import Clock
 from rvi_shared.errors import Conflict, NotFound
 from rvi_shared.events import payloads as p
 from rvi_shared.messaging.outbox import Outbox
+from rvi_shared.rows import get_by_id
 
 log = logging.getLogger("rvi.documents")
 
@@ -73,14 +74,7 @@ class DocumentsService:
     # --- reads ---
 
     async def get(self, document_id: str, for_update: bool = False) -> Document:
-        try:
-            key = uuid.UUID(document_id)
-        except ValueError:
-            raise NotFound(f"document {document_id!r} not found") from None
-        document = await self.repo.document(key, for_update=for_update)
-        if document is None:
-            raise NotFound(f"document {document_id!r} not found")
-        return document
+        return await get_by_id(self.session, Document, document_id, what="document", for_update=for_update)
 
     async def pdf(self, document: Document) -> bytes:
         """The latest revision's bytes."""
@@ -178,9 +172,7 @@ class DocumentsService:
         document.announced = True
         await self.outbox.emit(
             self.session,
-            "rvi.document.issued.v1",
-            subject=document.inspection_id,
-            data=p.DocumentIssued(
+            p.DocumentIssued(
                 document_id=str(document.document_id),
                 inspection_id=document.inspection_id,
                 enterprise_id=document.enterprise_id,
@@ -188,6 +180,7 @@ class DocumentsService:
                 sha256=document.sha256,
                 issued_at=document.issued_at,
             ),
+            subject=document.inspection_id,
             time=self.clock.now(),
         )
         if document.state == DocumentState.COMPLETED:
@@ -254,14 +247,13 @@ class DocumentsService:
         now = self.clock.now()
         await self.outbox.emit(
             self.session,
-            "rvi.document.completed.v1",
-            subject=document.inspection_id,
-            data=p.DocumentCompleted(
+            p.DocumentCompleted(
                 document_id=str(document.document_id),
                 inspection_id=document.inspection_id,
                 enterprise_id=document.enterprise_id,
                 completed_at=now,
             ),
+            subject=document.inspection_id,
             time=now,
         )
 

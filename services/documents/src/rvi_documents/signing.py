@@ -137,9 +137,7 @@ class Signatures:
         document.signed_at = now
         await self.documents.outbox.emit(
             self.documents.session,
-            "rvi.document.signed.v1",
-            subject=document.inspection_id,
-            data=p.DocumentSigned(
+            p.DocumentSigned(
                 document_id=str(document.document_id),
                 inspection_id=document.inspection_id,
                 enterprise_id=document.enterprise_id,
@@ -148,6 +146,7 @@ class Signatures:
                 signed_sha256=sha256,
                 signed_at=now,
             ),
+            subject=document.inspection_id,
             time=now,
         )
         if not self.documents.expected(document):

@@ -22,8 +22,9 @@ from rvi_documents.kinds import Kind, Officer
 from rvi_documents.models import Document, Upload
 from rvi_documents.service import DocumentsService
 from rvi_documents.sniffing import page_count, sniff
-from rvi_shared.errors import Conflict, DomainError, Forbidden, NotFound
+from rvi_shared.errors import Conflict, DomainError, Forbidden
 from rvi_shared.events import payloads as p
+from rvi_shared.rows import get_by_id
 
 UPLOAD_KINDS = (
     "identity_document",
@@ -49,19 +50,8 @@ class Uploads:
         self.session = documents.session
 
     async def get(self, upload_id: str, with_content: bool = False, for_update: bool = False) -> Upload:
-        try:
-            key = uuid.UUID(upload_id)
-        except ValueError:
-            raise NotFound(f"upload {upload_id!r} not found") from None
-        stmt = select(Upload).where(Upload.upload_id == key)
-        if with_content:
-            stmt = stmt.options(undefer(Upload.content))
-        if for_update:
-            stmt = stmt.with_for_update()
-        upload = (await self.session.execute(stmt)).scalar_one_or_none()
-        if upload is None:
-            raise NotFound(f"upload {upload_id!r} not found")
-        return upload
+        content = [undefer(Upload.content)] if with_content else []
+        return await get_by_id(self.session, Upload, upload_id, what="upload", for_update=for_update, options=content)
 
     async def of(self, inspection_id: str) -> Sequence[Upload]:
         stmt = select(Upload).where(Upload.inspection_id == inspection_id).order_by(Upload.uploaded_at)
@@ -108,9 +98,7 @@ class Uploads:
         self.session.add(upload)
         await self.documents.outbox.emit(
             self.session,
-            "rvi.document.uploaded.v1",
-            subject=inspection.id,
-            data=p.DocumentUploaded(
+            p.DocumentUploaded(
                 upload_id=str(upload.upload_id),
                 inspection_id=inspection.id,
                 enterprise_id=inspection.enterprise_id,
@@ -121,6 +109,7 @@ class Uploads:
                 uploaded_by=uploaded_by,
                 uploaded_at=now,
             ),
+            subject=inspection.id,
             time=now,
         )
         return upload

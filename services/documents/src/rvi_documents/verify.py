@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 from pyhanko.keys import load_cert_from_pemder
@@ -42,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         report = asyncio.run(verify_pdf(pdf, certificates))
         all_valid &= report.valid
-        print(json.dumps({"file": str(path), **asdict(report)}, ensure_ascii=False, indent=2))
+        print(json.dumps({"file": str(path), **report.model_dump()}, ensure_ascii=False, indent=2))
     return 0 if all_valid else 1
 
 

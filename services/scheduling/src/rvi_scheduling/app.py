@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import FastAPI
 
 from rvi_scheduling.calendar.router import router as calendar_router
@@ -20,9 +18,9 @@ from rvi_shared.service import ServiceRuntime, create_service_app
 def create_app(settings: SchedulingSettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or SchedulingSettings()
 
-    async def start_dispatcher(app: FastAPI, rt: ServiceRuntime) -> None:
+    async def start_dispatcher(app: FastAPI, rt: ServiceRuntime[SchedulingSettings]) -> None:
         if settings.notifications_enabled:
-            rt.tasks.append(asyncio.create_task(Dispatcher(rt, settings).run(), name="scheduling-notifications"))
+            rt.start("scheduling-notifications", Dispatcher(rt).run())
 
     return create_service_app(
         settings=settings,

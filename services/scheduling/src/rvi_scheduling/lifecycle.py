@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from rvi_shared.errors import IllegalTransition
+from rvi_shared.statemachine import StateMachine
 
 
 class State(StrEnum):
@@ -32,26 +32,21 @@ class Action(StrEnum):
 
 
 S = State
-TRANSITIONS: dict[Action, tuple[frozenset[State], State]] = {
-    Action.SCHEDULE: (frozenset({S.REQUESTED}), S.SCHEDULED),
-    Action.SHIFT_ONSITE: (frozenset({S.REQUESTED, S.SCHEDULED, S.READY, S.IN_PROGRESS}), S.SHIFTED_ONSITE),
-    Action.CONFIRM_READY: (frozenset({S.SCHEDULED}), S.READY),
-    Action.RESCHEDULE: (frozenset({S.SCHEDULED, S.READY}), S.SCHEDULED),
-    Action.START: (frozenset({S.READY}), S.IN_PROGRESS),
-    Action.END: (frozenset({S.IN_PROGRESS}), S.ENDED),
-    Action.ISSUE_DOCUMENTS: (frozenset({S.ENDED}), S.DOCUMENTS_ISSUED),
-    Action.COMPLETE: (frozenset({S.DOCUMENTS_ISSUED}), S.COMPLETED),
-    Action.CANCEL: (frozenset({S.REQUESTED, S.SCHEDULED, S.READY}), S.CANCELLED),
-}
+INSPECTION: StateMachine[State, Action] = StateMachine(
+    "inspection",
+    State,
+    {
+        Action.SCHEDULE: (frozenset({S.REQUESTED}), S.SCHEDULED),
+        Action.SHIFT_ONSITE: (frozenset({S.REQUESTED, S.SCHEDULED, S.READY, S.IN_PROGRESS}), S.SHIFTED_ONSITE),
+        Action.CONFIRM_READY: (frozenset({S.SCHEDULED}), S.READY),
+        Action.RESCHEDULE: (frozenset({S.SCHEDULED, S.READY}), S.SCHEDULED),
+        Action.START: (frozenset({S.READY}), S.IN_PROGRESS),
+        Action.END: (frozenset({S.IN_PROGRESS}), S.ENDED),
+        Action.ISSUE_DOCUMENTS: (frozenset({S.ENDED}), S.DOCUMENTS_ISSUED),
+        Action.COMPLETE: (frozenset({S.DOCUMENTS_ISSUED}), S.COMPLETED),
+        Action.CANCEL: (frozenset({S.REQUESTED, S.SCHEDULED, S.READY}), S.CANCELLED),
+    },
+)
 TERMINAL = frozenset({S.COMPLETED, S.CANCELLED, S.SHIFTED_ONSITE})
-
-
-def can(current: str, action: Action) -> bool:
-    return State(current) in TRANSITIONS[action][0]
-
-
-def transition(current: str, action: Action) -> State:
-    sources, target = TRANSITIONS[action]
-    if State(current) not in sources:
-        raise IllegalTransition("inspection", current, action.value)
-    return target
+can = INSPECTION.can
+transition = INSPECTION.transition

@@ -8,9 +8,8 @@ import logging
 import uuid
 
 from rvi_scheduling.calendar.official import YearWithoutCalendar
-from rvi_scheduling.inspections.base import iso
 from rvi_scheduling.inspections.changes import Changes
-from rvi_scheduling.lifecycle import Action, State, can, transition
+from rvi_scheduling.lifecycle import INSPECTION, Action, State, can
 from rvi_scheduling.models import ChecklistItem, Inspection, Site
 from rvi_scheduling.notifications import messages
 from rvi_scheduling.schemas import InspectionCreate, Readiness
@@ -66,7 +65,6 @@ class SchedulingService(Changes):
         self.repo.add(inspection)
         await self.session.flush()
         await self._emit(
-            "rvi.inspection.requested.v1",
             inspection,
             p.InspectionRequested(
                 inspection_id=inspection.id,
@@ -87,8 +85,7 @@ class SchedulingService(Changes):
         """The enterprise confirms; ready only with a passed equipment test on record (not older than
         `equipment_test_max_age_days`) and every document the notice asked for submitted
         (GACC-RVI 4(II)). 409 naming the state, or 409 with `missing` listing each missing element."""
-        if not can(inspection.state, Action.CONFIRM_READY):
-            transition(inspection.state, Action.CONFIRM_READY)
+        INSPECTION.require(inspection.state, Action.CONFIRM_READY)
         if missing := self.missing_for_readiness(inspection):
             raise Conflict(
                 f"not ready (GACC-RVI 4(II)): {'; '.join(missing)}", current_state=inspection.state, missing=missing
@@ -96,7 +93,6 @@ class SchedulingService(Changes):
         self._move(inspection, Action.CONFIRM_READY)
         inspection.ready_at = self.clock.now()
         await self._emit(
-            "rvi.inspection.ready.v1",
             inspection,
             p.InspectionReady(
                 inspection_id=inspection.id,
@@ -122,7 +118,6 @@ class SchedulingService(Changes):
     async def cancel(self, inspection: Inspection, reason: str) -> Inspection:
         self._move(inspection, Action.CANCEL, reason)
         event = await self._emit(
-            "rvi.inspection.cancelled.v1",
             inspection,
             p.InspectionCancelled(inspection_id=inspection.id, reason=reason),
         )
@@ -164,19 +159,14 @@ class SchedulingService(Changes):
         await self._book(inspection, offers[0])
         self._offer(inspection, offers, now)
         event = await self._emit(
-            "rvi.inspection.scheduled.v1",
             inspection,
             p.InspectionScheduled(
-                inspection_id=inspection.id,
+                **self._booking(inspection),
                 enterprise_id=inspection.enterprise_id,
-                slot_start=inspection.slot_start,
-                slot_end=inspection.slot_end,
-                team=[p.Officer.model_validate(o) for o in inspection.officers],
                 notice_sent_at=now,
                 outcome=decision.outcome,
                 onsite_items=inspection.onsite_items,
                 notice_id=inspection.notice_id,
-                plan=self.plan_of(inspection),
                 offered_slots=[
                     p.OfferedSlot(offer_id=o["offer_id"], slot_start=o["slot_start"], slot_end=o["slot_end"])
                     for o in inspection.offered_slots
@@ -185,16 +175,12 @@ class SchedulingService(Changes):
                 equipment_test_by=inspection.slot_start,
             ),
         )
-        zone = await self._zone(inspection)
-        subject, body = messages.notice(inspection, zone, self.settings.gateway_public_url, self.settings.console_url)
-        extra = {
-            "notice_id": inspection.notice_id,
-            "slot_start": iso(inspection.slot_start),
-            "plan": inspection.day_plan,
-            "offered_slots": [{k: v for k, v in o.items() if k != "team"} for o in inspection.offered_slots],
-            "required_documents": inspection.required_documents,
-        }
-        await self.notifier.to_enterprise(inspection, "notice", subject, body, event.id, extra)
+        zone = await self._send_notice(
+            inspection,
+            event.id,
+            offered_slots=[{k: v for k, v in o.items() if k != "team"} for o in inspection.offered_slots],
+            required_documents=inspection.required_documents,
+        )
         subject, body = messages.assignment(inspection, zone)
         officer_ids = [o["officer_id"] for o in inspection.officers]
         await self.notifier.to_officers(inspection, officer_ids, "assignment", subject, body, event.id)
@@ -258,7 +244,6 @@ class SchedulingService(Changes):
         ):
             self._move(inspection, Action.COMPLETE)
             await self._emit(
-                "rvi.inspection.completed.v1",
                 inspection,
                 p.InspectionCompleted(
                     inspection_id=inspection.id,

@@ -8,7 +8,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from rvi_shared.clock import Clock
-from rvi_shared.db import transaction
 from rvi_shared.errors import problem
 from rvi_shared.service import ServiceRuntime, create_service_app
 from rvi_video_gateway.closing import closing_router
@@ -38,11 +37,13 @@ log = logging.getLogger(__name__)
 Work = Callable[[MediaService], Awaitable[object]]
 
 
-def _in_transaction(app: FastAPI, rt: ServiceRuntime, plane: MediaPlane) -> Callable[[Work], Awaitable[None]]:
+def _in_transaction(
+    app: FastAPI, rt: ServiceRuntime[VideoGatewaySettings], plane: MediaPlane
+) -> Callable[[Work], Awaitable[None]]:
     """What the media plane does outside a request runs in a transaction of its own."""
 
     async def run(work: Work) -> None:
-        async with transaction(rt.sessions) as session:
+        async with rt.transaction() as session:
             gateway = SessionService(session, rt.outbox, rt.clock, plane.settings, app.state.signer)
             await work(MediaService(gateway, plane, app.state.media_tokens))
 
@@ -79,7 +80,7 @@ async def _pool_full(request: Request, exc: Exception) -> JSONResponse:
 def create_app(settings: VideoGatewaySettings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or VideoGatewaySettings()
 
-    async def start_gateway(app: FastAPI, rt: ServiceRuntime) -> None:
+    async def start_gateway(app: FastAPI, rt: ServiceRuntime[VideoGatewaySettings]) -> None:
         # A bad key stops startup; the heartbeat is stopped and awaited with the runtime's tasks.
         app.state.signer = await asyncio.to_thread(load_signer, settings)
         app.state.media_tokens = MediaTokens(
@@ -90,22 +91,18 @@ def create_app(settings: VideoGatewaySettings | None = None, clock: Clock | None
         in_transaction = _in_transaction(app, rt, plane)
         _media_callbacks(plane, in_transaction)
         heartbeat = Heartbeat(rt.sessions, settings, media=plane.load)
-        rt.tasks.append(asyncio.create_task(heartbeat.run(rt.stop), name="video-gateway-heartbeat"))
-        rt.tasks.append(asyncio.create_task(plane.watch(rt.stop), name="video-gateway-feed-watch"))
+
+        async def beat() -> None:
+            """At once (the instance shows up on start), then every interval; a missed beat's row is
+            restored by the next one's upsert."""
+            await heartbeat.beat()
 
         async def recover() -> None:
             """At start and every few beats: clips left running by a process that died."""
-            while not rt.stop.is_set():
-                try:
-                    await in_transaction(lambda media: media.recover_orphans())
-                except Exception:
-                    log.exception("recovering orphaned recordings failed")
-                try:
-                    await asyncio.wait_for(
-                        rt.stop.wait(), timeout=MISSED_BEATS_BEFORE_DEAD * settings.heartbeat_interval_s
-                    )
-                except TimeoutError:
-                    pass
+            await in_transaction(lambda media: media.recover_orphans())
+
+        rt.every("video-gateway-heartbeat", settings.heartbeat_interval_s, beat)
+        rt.tasks.append(asyncio.create_task(plane.watch(rt.stop), name="video-gateway-feed-watch"))
 
         async def close_media() -> None:
             """A clean stop closes the running clips onto their chains before letting peers go."""
@@ -117,9 +114,8 @@ def create_app(settings: VideoGatewaySettings | None = None, clock: Clock | None
                     log.exception("closing recording %s at shutdown failed", recording_id)
             await plane.shutdown()
 
-        rt.tasks.append(asyncio.create_task(recover(), name="video-gateway-recover-recordings"))
-
-        rt.tasks.append(asyncio.create_task(close_media(), name="video-gateway-media-shutdown"))
+        rt.every("video-gateway-recover-recordings", MISSED_BEATS_BEFORE_DEAD * settings.heartbeat_interval_s, recover)
+        rt.start("video-gateway-media-shutdown", close_media())
 
     app = create_service_app(
         settings=settings,

@@ -1,17 +1,20 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import Depends, Request
 
-from rvi_shared.service import DbSession, ServiceRuntime, runtime
+from rvi_shared.service import DbSession, ServiceRuntime, runtime_of
 from rvi_video_gateway.instances.registry import GatewayRegistry
 from rvi_video_gateway.media.service import MediaService
 from rvi_video_gateway.sessions.service import SessionService
 from rvi_video_gateway.sessions.signing import ManifestSigner
 from rvi_video_gateway.settings import VideoGatewaySettings
 
+GatewayRuntime = Annotated[ServiceRuntime[VideoGatewaySettings], Depends(runtime_of(VideoGatewaySettings))]
 
-async def gateway_settings(rt: ServiceRuntime = Depends(runtime)) -> VideoGatewaySettings:
-    assert isinstance(rt.settings, VideoGatewaySettings)
+
+async def gateway_settings(rt: GatewayRuntime) -> VideoGatewaySettings:
     return rt.settings
 
 
@@ -21,7 +24,7 @@ async def signer(request: Request) -> ManifestSigner:
 
 async def gateway_service(
     session: DbSession,
-    rt: ServiceRuntime = Depends(runtime),
+    rt: GatewayRuntime,
     settings: VideoGatewaySettings = Depends(gateway_settings),
     the_signer: ManifestSigner = Depends(signer),
 ) -> SessionService:

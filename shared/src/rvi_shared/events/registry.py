@@ -202,6 +202,9 @@ _TYPES = [
 ]
 
 EVENT_TYPES: dict[str, EventType] = {t.name: t for t in _TYPES}
+_BY_MODEL: dict[type[BaseModel], EventType] = {t.model: t for t in _TYPES}
+if len(_BY_MODEL) != len(_TYPES):
+    raise RuntimeError("each event type carries a payload model of its own: the model names the type")
 
 
 def topic_for(type_name: str) -> str:
@@ -213,6 +216,14 @@ def lookup(type_name: str) -> EventType:
         return EVENT_TYPES[type_name]
     except KeyError:
         raise UnknownEventType(f"unknown event type {type_name!r}") from None
+
+
+def type_of(data: BaseModel) -> EventType:
+    """The event type whose payload `data` is; UnknownEventType for a model that is no payload."""
+    try:
+        return _BY_MODEL[type(data)]
+    except KeyError:
+        raise UnknownEventType(f"{type(data).__name__} is the payload of no event type") from None
 
 
 def decode_payload(event: CloudEvent) -> BaseModel:

@@ -9,7 +9,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_shared.events.envelope import CloudEvent, new_event
-from rvi_shared.events.registry import lookup
+from rvi_shared.events.registry import lookup, type_of
 from rvi_shared.messaging.tables import MessagingTables
 from rvi_shared.observability.tracing import current_traceparent
 
@@ -29,20 +29,27 @@ class Outbox:
     async def emit(
         self,
         session: AsyncSession,
-        type_name: str,
+        payload: BaseModel | str,
+        *,
         subject: str,
-        data: BaseModel,
         time: datetime,
         correlationid: str | None = None,
+        data: BaseModel | None = None,
     ) -> CloudEvent:
-        event_type = lookup(type_name)
-        if not isinstance(data, event_type.model):
-            raise TypeError(f"{type_name} carries {event_type.model.__name__}, not {type(data).__name__}")
+        """The event whose payload is `payload`, its type named by the payload's model (registry),
+        written in `session`'s transaction. UnknownEventType for a model that is no payload.
+
+        `emit(session, "type", data=payload, ...)` is the older form, left for eligibility until it
+        is converted (issue 12); the named type must be the payload's."""
+        if isinstance(payload, str):
+            if data is None or type_of(data).name != payload:
+                raise TypeError(f"{payload} does not carry {type(data).__name__}")
+            payload = data
         event = new_event(
-            type=type_name,
+            type=type_of(payload).name,
             source=self.source,
             subject=subject,
-            data=data,
+            data=payload,
             time=time,
             traceparent=current_traceparent(),
             correlationid=correlationid,

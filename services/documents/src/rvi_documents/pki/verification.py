@@ -5,10 +5,10 @@ and nothing after the last signature but validation data (a DSS update, PAdES B-
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from io import BytesIO
 
 from asn1crypto import x509 as asn1_x509
+from pydantic import BaseModel, ConfigDict, Field
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import async_validate_pdf_signature
@@ -17,8 +17,11 @@ from pyhanko.sign.validation.status import PdfSignatureStatus
 from pyhanko_certvalidator import ValidationContext
 
 
-@dataclass(frozen=True)
-class SignatureReport:
+class SignatureReport(BaseModel):
+    """One signature of the document as verified; served as is in the verification response."""
+
+    model_config = ConfigDict(frozen=True)
+
     field: str
     signer: str
     intact: bool
@@ -34,6 +37,7 @@ class SignatureReport:
 
     @property
     def ok(self) -> bool:
+        """Every check passed (an uncertified document has no DocMDP level to break)."""
         return (
             self.intact
             and self.valid
@@ -44,12 +48,15 @@ class SignatureReport:
         )
 
 
-@dataclass(frozen=True)
-class VerificationReport:
-    valid: bool
-    signatures: list[SignatureReport] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    validation_data: bool = False  # a document security store with CRLs (PAdES B-LT)
+class VerificationReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    valid: bool = Field(description="every signature valid, trusted and time-stamped; nothing changed after the last")
+    signatures: list[SignatureReport] = Field(default_factory=list)
+    problems: list[str] = Field(default_factory=list)
+    validation_data: bool = Field(
+        default=False, description="revocation data (CRLs) embedded in the document security store: PAdES B-LT"
+    )
 
 
 def validation_context(trust_roots: Sequence[asn1_x509.Certificate]) -> ValidationContext:
@@ -66,9 +73,9 @@ async def verify_pdf(
         reader = PdfFileReader(BytesIO(pdf), strict=False)
         embedded = list(reader.embedded_signatures)
     except (PdfReadError, ValueError, KeyError) as error:
-        return VerificationReport(False, [], [f"not a readable PDF: {error}"])
+        return VerificationReport(valid=False, problems=[f"not a readable PDF: {error}"])
     if not embedded:
-        return VerificationReport(False, [], ["the document carries no signature"])
+        return VerificationReport(valid=False, problems=["the document carries no signature"])
     context = context or validation_context(trust_roots)
     reports: list[SignatureReport] = []
     for signature in embedded:
@@ -91,7 +98,12 @@ async def verify_pdf(
         problems.append("the document was modified after its last signature")
     dss = reader.root.get("/DSS")
     has_crls = dss is not None and "/CRLs" in dss.get_object()
-    return VerificationReport(not problems and len(reports) == len(embedded), reports, problems, has_crls)
+    return VerificationReport(
+        valid=not problems and len(reports) == len(embedded),
+        signatures=reports,
+        problems=problems,
+        validation_data=has_crls,
+    )
 
 
 def _report(field_name: str, status: PdfSignatureStatus, certification: bool) -> SignatureReport:

@@ -8,15 +8,16 @@ from fastapi import APIRouter, Depends, Path, Query, status
 from rvi_scheduling.calendar.schemas import AuditOut, DayOut, OverrideIn, OverrideOut, YearIn, YearOut
 from rvi_scheduling.calendar.service import CalendarService
 from rvi_shared.auth import Principal, Role, require_roles
-from rvi_shared.service import DbSession, ServiceRuntime, runtime
+from rvi_shared.clock import Clock
+from rvi_shared.service import DbSession, clock
 
 router = APIRouter(prefix="/v1/calendar", tags=["calendar"])
 Readers = require_roles(Role.OFFICER, Role.SUPERVISOR, Role.SYSTEM, Role.OPERATOR, Role.ENTERPRISE)
 Operators = require_roles(Role.OPERATOR)
 
 
-async def calendar_service(session: DbSession, rt: ServiceRuntime = Depends(runtime)) -> CalendarService:
-    return CalendarService(session, rt.clock)
+async def calendar_service(session: DbSession, the_clock: Clock = Depends(clock)) -> CalendarService:
+    return CalendarService(session, the_clock)
 
 
 Service = Annotated[CalendarService, Depends(calendar_service)]

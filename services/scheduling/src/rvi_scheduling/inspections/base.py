@@ -42,8 +42,8 @@ class ServiceBase:
         self.clock = clock
         self.settings = settings
 
-    async def _emit(self, type_name: str, inspection: Inspection, data: BaseModel) -> CloudEvent:
-        event = await self.outbox.emit(self.session, type_name, inspection.id, data, self.clock.now())
+    async def _emit(self, inspection: Inspection, data: BaseModel) -> CloudEvent:
+        event = await self.outbox.emit(self.session, data, subject=inspection.id, time=self.clock.now())
         await self.repo.record_timeline(event)
         return event
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from rvi_scheduling.calendar.districts import notice_rule, office_hours
 from rvi_scheduling.calendar.official import YearWithoutCalendar
@@ -23,6 +25,30 @@ log = logging.getLogger(__name__)
 
 
 class Changes(Planning):
+    def _booking(self, inspection: Inspection) -> dict[str, Any]:
+        """What the scheduled and rescheduled events say of the booking: slot, team, day plan."""
+        assert inspection.slot_start is not None and inspection.slot_end is not None
+        return {
+            "inspection_id": inspection.id,
+            "slot_start": inspection.slot_start,
+            "slot_end": inspection.slot_end,
+            "team": [p.Officer.model_validate(o) for o in inspection.officers],
+            "plan": self.plan_of(inspection),
+        }
+
+    async def _send_notice(self, inspection: Inspection, dedup: str, **extra: object) -> ZoneInfo:
+        """The notice of the booked day to the enterprise (GACC-RVI 4(I)); the district's zone it was
+        written in is returned for the messages that follow."""
+        zone = await self._zone(inspection)
+        subject, body = messages.notice(inspection, zone, self.settings.gateway_public_url, self.settings.console_url)
+        fields = {
+            "notice_id": inspection.notice_id,
+            "slot_start": iso(inspection.slot_start),
+            "plan": inspection.day_plan,
+        }
+        await self.notifier.to_enterprise(inspection, "notice", subject, body, dedup, fields | extra)
+        return zone
+
     async def _notify_change(self, inspection: Inspection, what: str, dedup: str) -> None:
         """Every change reaches the enterprise and the team (through the notification outbox)."""
         subject, body = messages.change(inspection, await self._zone(inspection), what)
@@ -84,29 +110,10 @@ class Changes(Planning):
         self._offer(inspection, offers, now)
         inspection.updated_at = now
         await self._emit_rescheduled(inspection, reason)
-        zone = await self._zone(inspection)
-        subject, body = messages.notice(inspection, zone, self.settings.gateway_public_url, self.settings.console_url)
-        extra = {
-            "notice_id": inspection.notice_id,
-            "slot_start": iso(inspection.slot_start),
-            "plan": inspection.day_plan,
-        }
-        await self.notifier.to_enterprise(inspection, "notice", subject, body, inspection.notice_id, extra)
+        await self._send_notice(inspection, inspection.notice_id)
 
     async def _emit_rescheduled(self, inspection: Inspection, reason: str) -> None:
-        assert inspection.slot_start is not None and inspection.slot_end is not None
-        event = await self._emit(
-            "rvi.inspection.rescheduled.v1",
-            inspection,
-            p.InspectionRescheduled(
-                inspection_id=inspection.id,
-                slot_start=inspection.slot_start,
-                slot_end=inspection.slot_end,
-                reason=reason,
-                team=[p.Officer.model_validate(o) for o in inspection.officers],
-                plan=self.plan_of(inspection),
-            ),
-        )
+        event = await self._emit(inspection, p.InspectionRescheduled(**self._booking(inspection), reason=reason))
         await self._notify_change(inspection, f"rescheduled ({reason})", event.id)
 
     async def request_reschedule(self, inspection: Inspection, reason: str) -> Inspection:
@@ -136,7 +143,6 @@ class Changes(Planning):
         on_site = inspection.no_shows >= self.settings.max_no_shows
         slot_start = inspection.slot_start
         await self._emit(
-            "rvi.inspection.no_show.v1",
             inspection,
             p.InspectionNoShow(
                 inspection_id=inspection.id,
@@ -175,7 +181,6 @@ class Changes(Planning):
         except YearWithoutCalendar:
             pass
         await self._emit(
-            "rvi.inspection.onsite_required.v1",
             inspection,
             p.InspectionOnsiteRequired(
                 inspection_id=inspection.id,
@@ -248,7 +253,6 @@ class Changes(Planning):
     async def _shift_onsite_for(self, inspection: Inspection, reason: str, references: list[str]) -> None:
         self._move(inspection, Action.SHIFT_ONSITE, reason)
         await self._emit(
-            "rvi.inspection.shifted_onsite.v1",
             inspection,
             p.InspectionShiftedOnsite(
                 inspection_id=inspection.id,

@@ -6,7 +6,6 @@ to the dead-letter list an operator can replay. Also queues the day-before remin
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +17,7 @@ from rvi_scheduling.notifications.models import EnterpriseChannel, Notification
 from rvi_scheduling.notifications.senders import DeliveryError, send_email, send_webhook
 from rvi_scheduling.repository import InspectionRepository
 from rvi_scheduling.settings import SchedulingSettings
+from rvi_shared.background import run_periodically
 from rvi_shared.events import payloads as p
 from rvi_shared.service import ServiceRuntime
 
@@ -32,29 +32,23 @@ def wall_clock() -> datetime:
 
 
 class Dispatcher:
-    def __init__(self, rt: ServiceRuntime, settings: SchedulingSettings) -> None:
+    def __init__(self, rt: ServiceRuntime[SchedulingSettings]) -> None:
         self.rt = rt
-        self.settings = settings
+        self.settings = rt.settings
 
     async def run(self) -> None:
         async with httpx.AsyncClient(timeout=self.settings.webhook_timeout_s) as client:
-            while not self.rt.stop.is_set():
-                busy = False
-                try:
-                    await self.check_no_shows()
-                    await self.queue_reminders()
-                    busy = await self.dispatch(client)
-                except Exception:
-                    log.exception("notification dispatch failed; retrying")
-                if not busy:
-                    try:
-                        await asyncio.wait_for(self.rt.stop.wait(), self.settings.notification_poll_s)
-                    except TimeoutError:
-                        pass
+
+            async def tick() -> bool:
+                await self.check_no_shows()
+                await self.queue_reminders()
+                return await self.dispatch(client)
+
+            await run_periodically("notification dispatch", tick, self.settings.notification_poll_s, self.rt.stop)
 
     async def dispatch(self, client: httpx.AsyncClient) -> bool:
         now = wall_clock()
-        async with self.rt.sessions() as session, session.begin():
+        async with self.rt.transaction() as session:
             due = (
                 (
                     await session.execute(
@@ -95,7 +89,7 @@ class Dispatcher:
         return bool(due)
 
     async def record(self, note: Notification, error: str | None) -> None:
-        async with self.rt.sessions() as session, session.begin():
+        async with self.rt.transaction() as session:
             row = await session.get(Notification, note.id, with_for_update=True)
             if row is None or row.status != "pending":
                 return
@@ -104,8 +98,6 @@ class Dispatcher:
                 row.status, row.sent_at, row.last_error = "sent", self.rt.clock.now(), None
                 event = await self.rt.outbox.emit(
                     session,
-                    "rvi.inspection.notified.v1",
-                    row.inspection_id,
                     p.InspectionNotified(
                         inspection_id=row.inspection_id,
                         notification_id=row.id,
@@ -115,7 +107,8 @@ class Dispatcher:
                         delivered_at=row.sent_at,
                         attempts=row.attempts,
                     ),
-                    self.rt.clock.now(),
+                    subject=row.inspection_id,
+                    time=self.rt.clock.now(),
                 )
                 await InspectionRepository(session).record_timeline(event)
                 return
@@ -133,7 +126,7 @@ class Dispatcher:
 
         now = self.rt.clock.now()
         lead = timedelta(hours=self.settings.reminder_lead_hours)
-        async with self.rt.sessions() as session, session.begin():
+        async with self.rt.transaction() as session:
             ids = (
                 (
                     await session.execute(
@@ -163,7 +156,7 @@ class Dispatcher:
 
         now = self.rt.clock.now()
         grace = timedelta(minutes=self.settings.no_show_grace_minutes)
-        async with self.rt.sessions() as session, session.begin():
+        async with self.rt.transaction() as session:
             ids = (
                 (
                     await session.execute(

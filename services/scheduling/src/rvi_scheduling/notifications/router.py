@@ -7,13 +7,13 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 from sqlalchemy import select
 
+from rvi_scheduling.dependencies import SchedulingRuntime
 from rvi_scheduling.notifications.dispatcher import wall_clock
 from rvi_scheduling.notifications.models import EnterpriseChannel, Notification
 from rvi_scheduling.notifications.urls import UrlRefused, check_literal
-from rvi_scheduling.settings import SchedulingSettings
 from rvi_shared.auth import Principal, Role, ensure_enterprise_access, require_roles
 from rvi_shared.errors import Conflict, NotFound, Unprocessable
-from rvi_shared.service import DbSession, ServiceRuntime, runtime
+from rvi_shared.service import DbSession
 
 router = APIRouter(tags=["notifications"])
 ChannelEditors = require_roles(Role.SYSTEM, Role.ENTERPRISE)
@@ -55,7 +55,7 @@ async def put_channels(
     enterprise_id: str,
     body: ChannelsIn,
     session: DbSession,
-    rt: ServiceRuntime = Depends(runtime),
+    rt: SchedulingRuntime,
     principal: Principal = Depends(ChannelEditors),
 ) -> ChannelsOut:
     """Where the enterprise receives notices (GACC-RVI 4(I)): e-mail, and a webhook whose requests
@@ -64,7 +64,6 @@ async def put_channels(
     if body.webhook_url is not None and not body.webhook_secret:
         raise Unprocessable("a webhook needs a webhook_secret to sign with", field="webhook_secret")
     if body.webhook_url is not None:
-        assert isinstance(rt.settings, SchedulingSettings)
         try:
             check_literal(str(body.webhook_url), rt.settings.webhook_allowed_hosts)
         except UrlRefused as exc:
@@ -112,7 +111,7 @@ async def list_notifications(
 async def replay(
     notification_id: str,
     session: DbSession,
-    rt: ServiceRuntime = Depends(runtime),
+    rt: SchedulingRuntime,
     principal: Principal = Depends(Operators),
 ) -> NotificationOut:
     """Operator: send a dead notification again (attempts start over). 409 unless it is dead."""

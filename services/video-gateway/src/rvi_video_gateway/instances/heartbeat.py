@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -14,8 +12,6 @@ from rvi_shared.db import transaction
 from rvi_video_gateway import metrics
 from rvi_video_gateway.instances.registry import GatewayRegistry, Load
 from rvi_video_gateway.settings import VideoGatewaySettings
-
-log = logging.getLogger(__name__)
 
 
 class MediaLoad(Protocol):
@@ -72,16 +68,3 @@ class Heartbeat:
         metrics.FEEDS.set(load.feeds)
         metrics.VIEWERS.set(load.viewers)
         return load
-
-    async def run(self, stop: asyncio.Event) -> None:
-        """Beats at once (the instance shows up on start), then every interval until `stop`."""
-        while not stop.is_set():
-            try:
-                await self.beat()
-            except Exception as exc:
-                # A database outage must not end the task; the upsert of the next beat restores the row.
-                log.warning("gateway heartbeat of %s failed: %s", self.settings.instance_id, exc)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=self.settings.heartbeat_interval_s)
-            except TimeoutError:
-                pass

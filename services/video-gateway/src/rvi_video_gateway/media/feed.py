@@ -10,10 +10,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from rvi_video_gateway.media.lifecycles import FEED, FeedAction, FeedState
 from rvi_video_gateway.media.packets import AudioCodec, Codec, EncodedFrame
 
 FeedKind = Literal["webrtc", "rtsp", "talkback"]
-FeedState = Literal["waiting", "live", "lost", "closed"]
 
 # A GOP longer than this is not cached (a camera with a 10 s key interval): late viewers then
 # wait for the next keyframe instead of the gateway holding unbounded memory.
@@ -45,7 +45,7 @@ class Feed:
     audio_config: bytes | None = None  # the decoder's extradata (AAC's AudioSpecificConfig), when it has one
     h264_profile_level_id: str | None = None  # as negotiated or read from the camera's SPS
     source_url: str | None = None  # RTSP only
-    state: FeedState = "waiting"
+    state: FeedState = FeedState.WAITING
     lost_reason: str | None = None
     counters: FeedCounters = field(default_factory=FeedCounters)
     # Asks the source for a fresh keyframe (RTCP PLI to a WebRTC publisher); None for RTSP,
@@ -60,7 +60,7 @@ class Feed:
     # --- FrameSink: called by the source ---
 
     def on_frame(self, frame: EncodedFrame) -> None:
-        if self.state in ("lost", "closed"):
+        if self.state is FeedState.LOST or self.state is FeedState.CLOSED:
             return
         c = self.counters
         if frame.audio:
@@ -68,8 +68,8 @@ class Feed:
             c.bytes += len(frame.data)
             if self.codec is None:  # a feed of sound only (talk-back): its packets keep it live
                 c.last_frame_at = frame.received_at
-                if self.state == "waiting":
-                    self._set_state("live")
+                if self.state is FeedState.WAITING:
+                    self._move(FeedAction.GO_LIVE)
             for consumer in self._audio_consumers:
                 consumer.accept(frame)
             return
@@ -83,33 +83,33 @@ class Feed:
             self._gop.append(frame)
         else:
             self._gop = []
-        if self.state == "waiting":
-            self._set_state("live")
+        if self.state is FeedState.WAITING:
+            self._move(FeedAction.GO_LIVE)
         for consumer in self._consumers:
             consumer.accept(frame)
 
     def on_lost(self, reason: str) -> None:
-        if self.state in ("lost", "closed"):
+        if not FEED.can(self.state, FeedAction.LOSE):
             return
         self.lost_reason = reason
-        self._set_state("lost")
+        self._move(FeedAction.LOSE)
 
     def close(self) -> None:
-        if self.state not in ("lost", "closed"):
-            self._set_state("closed")
+        if FEED.can(self.state, FeedAction.CLOSE):
+            self._move(FeedAction.CLOSE)
         self._consumers.clear()
         self._audio_consumers.clear()
         self._gop = []
 
     def rest(self) -> None:
         """The source was let go on purpose (an idle RTSP pull): waiting again, not lost."""
-        if self.state == "live":
-            self.state = "waiting"
+        if FEED.can(self.state, FeedAction.REST):
+            self.state = FEED.transition(self.state, FeedAction.REST)
             self.counters.last_frame_at = None
             self._gop = []
 
-    def _set_state(self, state: FeedState) -> None:
-        self.state = state
+    def _move(self, action: FeedAction) -> None:
+        self.state = FEED.transition(self.state, action)
         if self.on_state is not None:
             self.on_state(self)
 

@@ -1,5 +1,5 @@
 """Encoded video as it travels through the gateway: never decoded on the relay or recording
-path (../MEDIA facts: decoding costs ~15x passthrough). Timestamps are on the RTP video clock."""
+path (decoding costs many times passthrough: `vs_decode_x` in README, Benchmarks). Timestamps are on the RTP video clock."""
 
 from __future__ import annotations
 

@@ -25,9 +25,6 @@ class MediaRepository:
 
     # --- feeds ---
 
-    async def feed(self, feed_id: uuid.UUID) -> MediaFeed | None:
-        return await self.session.get(MediaFeed, feed_id)
-
     async def feeds_of(self, session_id: uuid.UUID) -> Sequence[MediaFeed]:
         rows = await self.session.scalars(
             select(MediaFeed).where(MediaFeed.session_id == session_id).order_by(MediaFeed.created_at)
@@ -44,9 +41,6 @@ class MediaRepository:
         )
 
     # --- recordings ---
-
-    async def recording(self, recording_id: uuid.UUID, for_update: bool = False) -> Recording | None:
-        return await self.session.get(Recording, recording_id, with_for_update=for_update)
 
     async def recordings_of(self, session_id: uuid.UUID) -> Sequence[Recording]:
         rows = await self.session.scalars(
@@ -79,9 +73,6 @@ class MediaRepository:
         return await self.session.scalar(select(Recording.session_id).where(Recording.recording_id == recording_id))
 
     # --- equipment tests ---
-
-    async def equipment_test(self, test_id: uuid.UUID) -> EquipmentTest | None:
-        return await self.session.get(EquipmentTest, test_id)
 
     async def equipment_test_of_feed(self, feed_id: uuid.UUID, for_update: bool = False) -> EquipmentTest | None:
         stmt = select(EquipmentTest).where(EquipmentTest.feed_id == feed_id)

@@ -24,6 +24,7 @@ from rvi_video_gateway.media.schemas import (
 )
 from rvi_video_gateway.media.sdp import MAX_SDP_BYTES
 from rvi_video_gateway.media.service import IssuedFeed, MediaService, WebRtcResource
+from rvi_video_gateway.media.tokens import Scope
 from rvi_video_gateway.media.trickle import SDPFRAG
 from rvi_video_gateway.media.url_policy import redacted
 from rvi_video_gateway.models import EquipmentTest, MediaFeed, Recording
@@ -231,118 +232,6 @@ async def _fragment(request: Request, content_type: str | None) -> str:
         raise DomainError("the SDP fragment is not UTF-8 text") from None
 
 
-@whip_router.options("/{feed_id}", status_code=204, response_class=Response)
-async def whip_options(feed_id: str, media: Media) -> Response:
-    return _options(media)
-
-
-@whip_router.post("/{feed_id}", status_code=201, response_class=Response, openapi_extra=SDP_OFFER)
-async def whip_publish(
-    feed_id: str,
-    request: Request,
-    media: Media,
-    content_type: str | None = Header(default=None),
-    authorization: str | None = Header(default=None),
-) -> Response:
-    """WHIP (RFC 9725): the publisher's SDP offer with the feed's publish token; answered `201`
-    with the answer, the resource's `Location` and `ETag`. H.264 (any profile, packetization-mode
-    1) or VP8, and Opus, PCMA or PCMU audio, are relayed as received; a talk-back feed takes
-    audio only. A section the gateway cannot take is answered rejected and named in a
-    `Warning: 299` header. A malformed offer: 400 naming the line; one that cannot work: 422."""
-    offer = await _offer(request, content_type)
-    try:
-        resource = await media.whip(feed_id, authorization, offer)
-    except PlacedElsewhere as exc:
-        return _elsewhere(exc, request)
-    return _created("whip", feed_id, resource, media)
-
-
-@whip_router.patch(
-    "/{feed_id}/{resource_id}",
-    status_code=204,
-    response_class=Response,
-    openapi_extra=SDP_FRAGMENT,
-    responses=PATCH_RESPONSES,
-)
-async def whip_patch(
-    feed_id: str,
-    resource_id: str,
-    request: Request,
-    media: Media,
-    content_type: str | None = Header(default=None),
-    authorization: str | None = Header(default=None),
-    if_match: str | None = Header(default=None),
-) -> Response:
-    """Trickle ICE (RFC 9725 4.3.1): `application/trickle-ice-sdpfrag` with the publish token;
-    204. 412 when `If-Match` is not the resource's ETag; 404 for an unknown resource; an ICE
-    restart (new ice-ufrag/ice-pwd) is answered 422: this gateway cannot restart ICE."""
-    body = await _fragment(request, content_type)
-    etag = await media.patch_resource(feed_id, resource_id, authorization, "publish", if_match, body)
-    return Response(status_code=204, headers={"ETag": etag})
-
-
-@whip_router.delete("/{feed_id}/{resource_id}")
-async def whip_end(
-    feed_id: str, resource_id: str, media: Media, authorization: str | None = Header(default=None)
-) -> Response:
-    """Ends the publication; recordings of the feed close with what was received."""
-    await media.end_resource(feed_id, resource_id, authorization, "publish")
-    return Response(status_code=200)
-
-
-@whep_router.options("/{feed_id}", status_code=204, response_class=Response)
-async def whep_options(feed_id: str, media: Media) -> Response:
-    return _options(media)
-
-
-@whep_router.post("/{feed_id}", status_code=201, response_class=Response, openapi_extra=SDP_OFFER)
-async def whep_view(
-    feed_id: str,
-    request: Request,
-    media: Media,
-    content_type: str | None = Header(default=None),
-    authorization: str | None = Header(default=None),
-) -> Response:
-    """WHEP: an SDP offer to receive the feed; the answer carries the feed's own codecs (video
-    and audio as received; the H.264 entry of the feed's profile first). Errors as for WHIP."""
-    offer = await _offer(request, content_type)
-    try:
-        resource = await media.whep(feed_id, authorization, offer)
-    except PlacedElsewhere as exc:
-        return _elsewhere(exc, request)
-    return _created("whep", feed_id, resource, media)
-
-
-@whep_router.patch(
-    "/{feed_id}/{resource_id}",
-    status_code=204,
-    response_class=Response,
-    openapi_extra=SDP_FRAGMENT,
-    responses=PATCH_RESPONSES,
-)
-async def whep_patch(
-    feed_id: str,
-    resource_id: str,
-    request: Request,
-    media: Media,
-    content_type: str | None = Header(default=None),
-    authorization: str | None = Header(default=None),
-    if_match: str | None = Header(default=None),
-) -> Response:
-    """Trickle ICE for a WHEP session, as for WHIP."""
-    body = await _fragment(request, content_type)
-    etag = await media.patch_resource(feed_id, resource_id, authorization, "view", if_match, body)
-    return Response(status_code=204, headers={"ETag": etag})
-
-
-@whep_router.delete("/{feed_id}/{resource_id}")
-async def whep_end(
-    feed_id: str, resource_id: str, media: Media, authorization: str | None = Header(default=None)
-) -> Response:
-    await media.end_resource(feed_id, resource_id, authorization, "view")
-    return Response(status_code=200)
-
-
 # --- recordings and snapshots ---
 
 
@@ -400,3 +289,96 @@ async def get_equipment_test(
     test_id: str, request: Request, media: Media, principal: Principal = Depends(Testers)
 ) -> EquipmentTestOut:
     return test_out(request, media, await media.equipment_test(test_id, principal))
+
+
+def _webrtc_routes(router: APIRouter, scope: Scope, offer_name: str, offer_doc: str, end_doc: str) -> None:
+    """The routes WHIP and WHEP share (RFC 9725 4.2, 4.3): OPTIONS and POST (an SDP offer) on the
+    endpoint, PATCH (trickle ICE) and DELETE on a resource; the publish token for WHIP, the view
+    token for WHEP."""
+    kind = router.prefix.strip("/")
+
+    async def offer(
+        feed_id: str,
+        request: Request,
+        media: Media,
+        content_type: str | None = Header(default=None),
+        authorization: str | None = Header(default=None),
+    ) -> Response:
+        sdp = await _offer(request, content_type)
+        take = media.whip if scope == "publish" else media.whep
+        try:
+            resource = await take(feed_id, authorization, sdp)
+        except PlacedElsewhere as exc:
+            return _elsewhere(exc, request)
+        return _created(kind, feed_id, resource, media)
+
+    async def options(feed_id: str, media: Media) -> Response:
+        return _options(media)
+
+    async def patch(
+        feed_id: str,
+        resource_id: str,
+        request: Request,
+        media: Media,
+        content_type: str | None = Header(default=None),
+        authorization: str | None = Header(default=None),
+        if_match: str | None = Header(default=None),
+    ) -> Response:
+        """Trickle ICE (RFC 9725 4.3.1): `application/trickle-ice-sdpfrag` with the resource's token;
+        204. 412 when `If-Match` is not the resource's ETag; 404 for an unknown resource; an ICE
+        restart (new ice-ufrag/ice-pwd) is answered 422: this gateway cannot restart ICE."""
+        body = await _fragment(request, content_type)
+        etag = await media.patch_resource(feed_id, resource_id, authorization, scope, if_match, body)
+        return Response(status_code=204, headers={"ETag": etag})
+
+    async def end(
+        feed_id: str, resource_id: str, media: Media, authorization: str | None = Header(default=None)
+    ) -> Response:
+        await media.end_resource(feed_id, resource_id, authorization, scope)
+        return Response(status_code=200)
+
+    router.add_api_route(
+        "/{feed_id}", options, methods=["OPTIONS"], status_code=204, response_class=Response, name=f"{kind}_options"
+    )
+    router.add_api_route(
+        "/{feed_id}",
+        offer,
+        methods=["POST"],
+        status_code=201,
+        response_class=Response,
+        openapi_extra=SDP_OFFER,
+        name=offer_name,
+        description=offer_doc,
+    )
+    router.add_api_route(
+        "/{feed_id}/{resource_id}",
+        patch,
+        methods=["PATCH"],
+        status_code=204,
+        response_class=Response,
+        openapi_extra=SDP_FRAGMENT,
+        responses=PATCH_RESPONSES,
+        name=f"{kind}_patch",
+    )
+    router.add_api_route("/{feed_id}/{resource_id}", end, methods=["DELETE"], name=f"{kind}_end", description=end_doc)
+
+
+_webrtc_routes(
+    whip_router,
+    "publish",
+    "whip_publish",
+    "WHIP (RFC 9725): the publisher's SDP offer with the feed's publish token; answered `201` with the "
+    "answer, the resource's `Location` and `ETag`. H.264 (any profile, packetization-mode 1) or VP8, and "
+    "Opus, PCMA or PCMU audio, are relayed as received; a talk-back feed takes audio only. A section the "
+    "gateway cannot take is answered rejected and named in a `Warning: 299` header. A malformed offer: 400 "
+    "naming the line; one that cannot work: 422.",
+    "Ends the publication; recordings of the feed close with what was received.",
+)
+_webrtc_routes(
+    whep_router,
+    "view",
+    "whep_view",
+    "WHEP: an SDP offer to receive the feed; the answer carries the feed's own codecs (video and audio as "
+    "received; the H.264 entry of the feed's profile first). Errors as for WHIP.",
+    "Ends the viewing session.",
+)

@@ -17,11 +17,21 @@ import av
 from rvi_shared.auth import Principal, Role, ensure_enterprise_access
 from rvi_shared.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from rvi_shared.events import payloads as p
+from rvi_shared.rows import get_by_id, not_found
 from rvi_video_gateway.instances.placement import PlacedElsewhere, place, placed_elsewhere
 from rvi_video_gateway.instances.registry import GatewayRegistry
 from rvi_video_gateway.media.equipment import Measurement, Thresholds, judge
 from rvi_video_gateway.media.feed import Feed
 from rvi_video_gateway.media.keyframes import KeyframeError, jpeg_snapshot
+from rvi_video_gateway.media.lifecycles import (
+    EQUIPMENT_TEST,
+    RECORDING,
+    FeedState,
+    RecordingAction,
+    RecordingState,
+    TestAction,
+    TestState,
+)
 from rvi_video_gateway.media.plane import MediaPlane
 from rvi_video_gateway.media.repository import MediaRepository
 from rvi_video_gateway.media.schemas import FeedCreate, RecordingCreate, SnapshotCreate
@@ -185,13 +195,9 @@ class MediaService:
         return self._issue(row, publish=scope == "publish", view=scope == "view", subject=self._actor(principal))
 
     async def _feed_row(self, feed_id: str, live: InspectionSession | None = None) -> MediaFeed:
-        try:
-            key = uuid.UUID(feed_id)
-        except ValueError:
-            raise NotFound(f"feed {feed_id!r} not found") from None
-        row = await self.repo.feed(key)
-        if row is None or (live is not None and row.session_id != live.session_id):
-            raise NotFound(f"feed {feed_id!r} not found")
+        row = await get_by_id(self.repo.session, MediaFeed, feed_id, what="feed")
+        if live is not None and row.session_id != live.session_id:
+            raise not_found("feed", feed_id)
         return row
 
     async def _live_feed(self, row: MediaFeed) -> Feed:
@@ -226,8 +232,9 @@ class MediaService:
                 raise Conflict(f"the session is {live.state}, not open", current_state=live.state)
         else:
             test = await self.repo.equipment_test_of_feed(row.feed_id)
-            if test is None or test.state != "waiting":
-                raise Conflict(f"the equipment test is {test.state if test else 'gone'}")
+            if test is None:
+                raise Conflict("the equipment test is gone")
+            EQUIPMENT_TEST.require(test.state, TestAction.PUBLISH)
         return row, grant
 
     async def whip(self, feed_id: str, authorization: str | None, offer: str) -> WebRtcResource:
@@ -332,7 +339,7 @@ class MediaService:
             note=body.note,
             site_id=body.site_id,
             officer_id=str(officer["officer_id"]),
-            state="recording",
+            state=RecordingState.RECORDING,
             started_at=self.clock.now(),
             instance_id=self.settings.instance_id,
         )
@@ -344,20 +351,15 @@ class MediaService:
         return recording
 
     async def _recording(self, live: InspectionSession, recording_id: str) -> Recording:
-        try:
-            key = uuid.UUID(recording_id)
-        except ValueError:
-            raise NotFound(f"recording {recording_id!r} not found") from None
-        recording = await self.repo.recording(key, for_update=True)
-        if recording is None or recording.session_id != live.session_id:
-            raise NotFound(f"recording {recording_id!r} not found")
+        recording = await get_by_id(self.repo.session, Recording, recording_id, what="recording", for_update=True)
+        if recording.session_id != live.session_id:
+            raise not_found("recording", recording_id)
         return recording
 
     async def stop_recording(self, live: InspectionSession, principal: Principal, recording_id: str) -> Recording:
         team_officer(principal, self.sessions.team(await self.sessions.inspection_of(live)))
         recording = await self._recording(live, recording_id)
-        if recording.state != "recording":
-            raise Conflict(f"recording {recording_id} is {recording.state}", recording_state=recording.state)
+        RECORDING.require(recording.state, RecordingAction.STOP)
         if recording.instance_id != self.settings.instance_id:
             raise await self._misplaced(f"recording {recording_id}", recording.instance_id)
         await self._close(live, recording, "stopped by the officer")
@@ -396,7 +398,8 @@ class MediaService:
             note=note,
             site_id=recording.site_id,
         )
-        recording.state, recording.ended_at, recording.close_reason = "closed", now, reason
+        recording.state = RECORDING.transition(recording.state, RecordingAction.STOP)
+        recording.ended_at, recording.close_reason = now, reason
         recording.file, recording.sha256 = (path.name if path else None), digest
         recording.bytes = path.stat().st_size if path is not None else 0
         recording.frames = clip.frames if clip is not None else await asyncio.to_thread(_frames_in, path)
@@ -426,11 +429,12 @@ class MediaService:
                 continue  # running here
             live = await self.sessions.get(str(session_id), for_update=True)
             recording = await self._recording(live, str(recording_id))
-            if recording.state != "recording":
+            if not RECORDING.can(recording.state, RecordingAction.ORPHAN):
                 continue
             if live.state != SessionState.IN_PROGRESS:
                 # Sealed without it: the file stays in the folder, outside the signed manifest.
-                recording.state, recording.ended_at = "orphaned", self.clock.now()
+                recording.state = RECORDING.transition(recording.state, RecordingAction.ORPHAN)
+                recording.ended_at = self.clock.now()
                 recording.close_reason = f"gateway {recording.instance_id} stopped; the session was {live.state} first"
                 continue
             await self._close(
@@ -448,7 +452,7 @@ class MediaService:
             return
         live = await self.sessions.get(str(session_id), for_update=True)
         recording = await self._recording(live, recording_id)
-        if recording.state == "recording" and live.state == SessionState.IN_PROGRESS:
+        if RECORDING.can(recording.state, RecordingAction.STOP) and live.state == SessionState.IN_PROGRESS:
             await self._close(live, recording, "gateway shutting down")
 
     def release_session(self, live: InspectionSession) -> None:
@@ -510,17 +514,15 @@ class MediaService:
         closed: list[str] = []
         if row.session_id is not None:
             live = await self.sessions.get(str(row.session_id), for_update=True)
-            reason = f"feed lost: {feed.lost_reason}" if feed.state == "lost" else "feed ended by its publisher"
+            reason = f"feed lost: {feed.lost_reason}" if feed.state == FeedState.LOST else "feed ended by its publisher"
             for recording_id in self.plane.recordings_on(feed.feed_id):
                 recording = await self._recording(live, recording_id)
-                if recording.state == "recording":
+                if RECORDING.can(recording.state, RecordingAction.STOP):
                     await self._close(live, recording, reason)
                     closed.append(recording_id)
-        if feed.state == "lost":
+        if feed.state == FeedState.LOST:
             await self.outbox.emit(
                 self.sessions.session,
-                "rvi.session.feed_lost.v1",
-                row.inspection_id,
                 p.FeedLost(
                     session_id=str(row.session_id) if row.session_id else None,
                     inspection_id=row.inspection_id,
@@ -530,7 +532,8 @@ class MediaService:
                     lost_at=now,
                     recordings_closed=closed,
                 ),
-                now,
+                subject=row.inspection_id,
+                time=now,
             )
 
     # --- equipment tests (GACC-RVI 4(II)) ---
@@ -573,7 +576,7 @@ class MediaService:
             inspection_id=inspection_id,
             enterprise_id=inspection.enterprise_id,
             feed_id=row.feed_id,
-            state="waiting",
+            state=TestState.WAITING,
             created_at=now,
             failures=[],
         )
@@ -583,37 +586,31 @@ class MediaService:
         return test, self._issue(row, publish=True, view=False)
 
     async def equipment_test(self, test_id: str, principal: Principal) -> EquipmentTest:
-        try:
-            key = uuid.UUID(test_id)
-        except ValueError:
-            raise NotFound(f"equipment test {test_id!r} not found") from None
-        test = await self.repo.equipment_test(key)
-        if test is None:
-            raise NotFound(f"equipment test {test_id!r} not found")
+        test = await get_by_id(self.repo.session, EquipmentTest, test_id, what="equipment test")
         ensure_enterprise_access(principal, test.enterprise_id)
         expiry = test.created_at + timedelta(seconds=self.settings.publish_token_ttl_s)
-        if test.state == "waiting" and self.clock.now() > expiry and self.plane.feed(str(test.feed_id)) is None:
-            test.state, test.completed_at = "expired", self.clock.now()
+        expired = self.clock.now() > expiry and self.plane.feed(str(test.feed_id)) is None
+        if expired and EQUIPMENT_TEST.can(test.state, TestAction.EXPIRE):
+            test.state = EQUIPMENT_TEST.transition(test.state, TestAction.EXPIRE)
+            test.completed_at = self.clock.now()
         return test
 
     async def equipment_measured(self, feed_id: str, measurement: Measurement | None) -> None:
         """Judged against the thresholds and announced; eligibility and scheduling read it."""
         test = await self.repo.equipment_test_of_feed(uuid.UUID(feed_id), for_update=True)
-        if test is None or test.state != "waiting":
+        if test is None or not EQUIPMENT_TEST.can(test.state, TestAction.PASS):
             return
         now = self.clock.now()
         if measurement is None:
             failures = [f"no picture received within {self.settings.equipment_deadline_s:g} s"]
         else:
             failures = judge(measurement, self.thresholds())
-        test.state = "passed" if not failures else "failed"
+        test.state = EQUIPMENT_TEST.transition(test.state, TestAction.FAIL if failures else TestAction.PASS)
         test.completed_at, test.failures = now, failures
         test.measurement = measurement.as_dict() if measurement is not None else None
         m = measurement
         await self.outbox.emit(
             self.sessions.session,
-            "rvi.equipment.tested.v1",
-            test.inspection_id,
             p.EquipmentTested(
                 inspection_id=test.inspection_id,
                 enterprise_id=test.enterprise_id,
@@ -629,7 +626,8 @@ class MediaService:
                 codec=m.codec if m else None,
                 failures=failures,
             ),
-            now,
+            subject=test.inspection_id,
+            time=now,
         )
 
     async def recordings(self, live: InspectionSession, principal: Principal) -> list[Recording]:

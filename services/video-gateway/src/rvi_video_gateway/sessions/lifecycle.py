@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from rvi_shared.errors import IllegalTransition
+from rvi_shared.statemachine import StateMachine
 
 
 class SessionState(StrEnum):
@@ -25,22 +25,17 @@ class SessionAction(StrEnum):
 
 
 S = SessionState
-TRANSITIONS: dict[SessionAction, tuple[frozenset[SessionState], SessionState]] = {
-    SessionAction.START: (frozenset({S.OPEN}), S.IN_PROGRESS),
-    SessionAction.RECORD_STEP: (frozenset({S.IN_PROGRESS}), S.IN_PROGRESS),
-    SessionAction.VERIFY_LOCATION: (frozenset({S.IN_PROGRESS}), S.IN_PROGRESS),
-    SessionAction.ESCALATE: (frozenset({S.OPEN, S.IN_PROGRESS}), S.ESCALATED),
-    SessionAction.END: (frozenset({S.IN_PROGRESS}), S.ENDED),
-    SessionAction.CLOSE: (frozenset({S.OPEN, S.IN_PROGRESS}), S.CLOSED),
-}
-
-
-def can(current: str, action: SessionAction) -> bool:
-    return SessionState(current) in TRANSITIONS[action][0]
-
-
-def transition(current: str, action: SessionAction) -> SessionState:
-    sources, target = TRANSITIONS[action]
-    if SessionState(current) not in sources:
-        raise IllegalTransition("session", current, action.value)
-    return target
+SESSION: StateMachine[SessionState, SessionAction] = StateMachine(
+    "session",
+    SessionState,
+    {
+        SessionAction.START: (frozenset({S.OPEN}), S.IN_PROGRESS),
+        SessionAction.RECORD_STEP: (frozenset({S.IN_PROGRESS}), S.IN_PROGRESS),
+        SessionAction.VERIFY_LOCATION: (frozenset({S.IN_PROGRESS}), S.IN_PROGRESS),
+        SessionAction.ESCALATE: (frozenset({S.OPEN, S.IN_PROGRESS}), S.ESCALATED),
+        SessionAction.END: (frozenset({S.IN_PROGRESS}), S.ENDED),
+        SessionAction.CLOSE: (frozenset({S.OPEN, S.IN_PROGRESS}), S.CLOSED),
+    },
+)
+can = SESSION.can
+transition = SESSION.transition

@@ -21,6 +21,7 @@ from rvi_shared.clock import Clock
 from rvi_shared.errors import Conflict, NotFound, Unprocessable
 from rvi_shared.events import payloads as p
 from rvi_shared.messaging.outbox import Outbox
+from rvi_shared.rows import get_by_id
 from rvi_video_gateway.instances.placement import holder_elsewhere
 from rvi_video_gateway.instances.registry import GatewayRegistry
 from rvi_video_gateway.models import (
@@ -90,8 +91,8 @@ class SessionService:
         self.settings = settings
         self.signer = signer
 
-    async def _emit(self, type_name: str, live: InspectionSession, data: BaseModel) -> None:
-        await self.outbox.emit(self.session, type_name, live.inspection_id, data, self.clock.now())
+    async def _emit(self, live: InspectionSession, data: BaseModel) -> None:
+        await self.outbox.emit(self.session, data, subject=live.inspection_id, time=self.clock.now())
 
     @staticmethod
     def team(inspection: InspectionView) -> list[dict[str, Any]]:
@@ -101,14 +102,7 @@ class SessionService:
     # --- reads ---
 
     async def get(self, session_id: str, for_update: bool = False) -> InspectionSession:
-        try:
-            key = uuid.UUID(session_id)
-        except ValueError:
-            raise NotFound(f"session {session_id!r} not found") from None
-        live = await self.repo.session_by_id(key, for_update=for_update)
-        if live is None:
-            raise NotFound(f"session {session_id!r} not found")
-        return live
+        return await get_by_id(self.session, InspectionSession, session_id, what="session", for_update=for_update)
 
     async def get_for_inspection(self, inspection_id: str) -> InspectionSession:
         live = await self.repo.session_of(inspection_id)
@@ -157,7 +151,6 @@ class SessionService:
         if await holder_elsewhere(registry, live.instance_id, self.settings.instance_id) is None:
             live.instance_id = self.settings.instance_id
         await self._emit(
-            "rvi.session.started.v1",
             live,
             p.SessionStarted(
                 session_id=str(live.session_id),
@@ -293,7 +286,6 @@ class SessionService:
         self.repo.add(link)
         await self.session.flush()
         await self._emit(
-            "rvi.session.step_recorded.v1",
             live,
             p.SessionStepRecorded(
                 session_id=str(live.session_id),
@@ -350,7 +342,6 @@ class SessionService:
         live.escalation_reason = escalation.reason
         live.falsification_confirmed = escalation.falsification_confirmed
         await self._emit(
-            "rvi.session.escalated.v1",
             live,
             p.SessionEscalated(
                 session_id=str(live.session_id),
@@ -381,7 +372,6 @@ class SessionService:
         live.manifest_digest = manifest_digest(entries)
         self._sign(live, entries, now)
         await self._emit(
-            "rvi.session.ended.v1",
             live,
             p.SessionEnded(
                 session_id=str(live.session_id),
