@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -9,14 +11,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from rvi_platform.session_events import session_opening_events
 from rvi_platform.testing import Tokens, eventually
 from rvi_shared.clock import ManualClock
-from rvi_shared.events import CloudEvent
+from rvi_shared.events import CloudEvent, topic_for
 from rvi_shared.events import payloads as p
 
 Publish = Callable[[CloudEvent], Awaitable[None]]
@@ -225,3 +229,29 @@ async def test_after_a_reschedule_the_session_waits_for_readiness_again(
     response = await client.post(url, headers=tokens.header(tokens.officer()))
     assert response.status_code == 200, response.text
     assert datetime.fromisoformat(response.json()["slot_start"]) == new_slot
+
+
+async def test_an_inspection_requested_scheduled_and_ready_in_one_batch_is_applied_in_that_batch(
+    producer: AIOKafkaProducer,
+    scheduling_event: MakeEvent,
+    clock: ManualClock,
+    wait_for_session: Callable[..., Awaitable[dict[str, Any]]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A replay or a backlog hands the consumer an inspection's events together: the projection
+    # row the first one adds is seen by the next ones (the batch was rolled back and replayed
+    # event by event: "scheduled for inspection ... never requested").
+    inspection_id = str(uuid.uuid4())
+    now = clock.now()
+    events = [
+        scheduling_event(type_name, data)
+        for type_name, data in session_opening_events(
+            inspection_id, f"ENT-{uuid.uuid4().hex[:8]}", now, now + timedelta(days=3), ()
+        )
+    ]
+    caplog.set_level(logging.INFO, logger="rvi_shared.messaging.consumer")
+    sent = [await producer.send(topic_for(e.type), value=e.to_json(), key=inspection_id.encode()) for e in events]
+    await asyncio.gather(*sent)
+    session = await wait_for_session(inspection_id)
+    assert session["state"] == "open"
+    assert not [r for r in caplog.records if "rolled back" in r.getMessage()]

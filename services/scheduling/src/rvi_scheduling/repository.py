@@ -57,7 +57,13 @@ class InspectionRepository:
         return await self.session.get(IdempotencyKey, (key, subject))
 
     async def record_timeline(self, event: CloudEvent) -> None:
+        """Once per event: an event applied again (a replay past a lost inbox) is not listed twice."""
         assert event.subject is not None
+        listed = select(TimelineEntry.seq).where(
+            TimelineEntry.inspection_id == event.subject, TimelineEntry.event_id == event.id
+        )
+        if (await self.session.execute(listed.limit(1))).first() is not None:
+            return
         self.session.add(
             TimelineEntry(
                 inspection_id=event.subject,

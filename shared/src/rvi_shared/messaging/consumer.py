@@ -128,7 +128,11 @@ class EventConsumer:
         assert self._consumer is not None
         consumer = self._consumer
         while not stop.is_set():
-            batches = await consumer.getmany(timeout_ms=200, max_records=200)
+            try:
+                batches = await consumer.getmany(timeout_ms=200, max_records=200)
+            except UnicodeDecodeError:
+                await self._read_past_undecodable(consumer)
+                continue
             if not batches:
                 continue
             # Partitions in parallel, records of one partition (one inspection) in order.
@@ -141,6 +145,36 @@ class EventConsumer:
                 if highwater is not None:
                     position = await consumer.position(tp)
                     CONSUMER_LAG.labels(self.name, tp.topic, tp.partition).set(max(highwater - position, 0))
+
+    async def _read_past_undecodable(self, consumer: AIOKafkaConsumer) -> None:
+        """aiokafka decodes header names while fetching: one that is not UTF-8 fails the whole fetch
+        and would stall every partition. Each partition is read again from its committed offset,
+        record by record once the fault shows, and the undecodable record is dead-lettered by its
+        coordinates (the client cannot hand out its bytes) with the reason."""
+        for tp in consumer.assignment():
+            committed = await consumer.committed(tp)
+            offset = committed if committed is not None else (await consumer.beginning_offsets([tp]))[tp]
+            consumer.seek(tp, offset)
+            size = 200
+            while True:
+                try:
+                    batch = await consumer.getmany(tp, timeout_ms=200, max_records=size)
+                except UnicodeDecodeError as exc:
+                    if size > 1:
+                        size = 1  # find the record: the ones before it are handled
+                    else:
+                        reason = f"a header name is not UTF-8 ({exc.reason} at byte {exc.start})"
+                        await self._dead_letter_unreadable(tp, offset, reason)
+                        offset, size = offset + 1, 200
+                        await consumer.commit({tp: OffsetAndMetadata(offset, "")})
+                    consumer.seek(tp, offset)
+                    continue
+                records = batch.get(tp, [])
+                if not records:
+                    break
+                await self._process_partition(tp, records)
+                offset = records[-1].offset + 1
+                await consumer.commit({tp: OffsetAndMetadata(offset, "")})
 
     async def _process_partition(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
         work = [item for record in records if (item := await self._prepare(record)) is not None]
@@ -236,16 +270,32 @@ class EventConsumer:
         await self._dead_letter(record, last_error, attempts=self.max_retries)
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str, attempts: int) -> None:
+        tp = TopicPartition(record.topic, record.partition)
+        await self._send_dead(tp, record.offset, reason, attempts, record.value, record.key, record.headers)
+
+    async def _dead_letter_unreadable(self, tp: TopicPartition, offset: int, reason: str) -> None:
+        await self._send_dead(tp, offset, reason, 1, b"", None, ())
+
+    async def _send_dead(
+        self,
+        tp: TopicPartition,
+        offset: int,
+        reason: str,
+        attempts: int,
+        value: bytes | None,
+        key: bytes | None,
+        original: Any,
+    ) -> None:
         assert self._dlq is not None
-        headers = list(record.headers or []) + [
+        headers = list(original or []) + [
             ("error", reason.encode()[:4000]),
             ("error.consumer", self.name.encode()),
-            ("error.topic", record.topic.encode()),
-            ("error.partition", str(record.partition).encode()),
-            ("error.offset", str(record.offset).encode()),
+            ("error.topic", tp.topic.encode()),
+            ("error.partition", str(tp.partition).encode()),
+            ("error.offset", str(offset).encode()),
             ("error.attempts", str(attempts).encode()),
         ]
-        await self._dlq.send_and_wait(dlq_topic(record.topic), value=record.value, key=record.key, headers=headers)
-        DLQ_COUNT.labels(self.name, record.topic).inc()
+        await self._dlq.send_and_wait(dlq_topic(tp.topic), value=value, key=key, headers=headers)
+        DLQ_COUNT.labels(self.name, tp.topic).inc()
         EVENTS_CONSUMED.labels(self.name, "?", "dead_lettered").inc()
-        log.error("dead-lettered %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason)
+        log.error("dead-lettered %s[%d]@%d: %s", tp.topic, tp.partition, offset, reason)

@@ -154,7 +154,6 @@ class Changes(Planning):
         )
         reason = f"no-show {inspection.no_shows} at {slot_start.isoformat()}"
         if on_site:
-            await self.rosters.repo.release(inspection.id)
             event_reason = f"GACC-RVI 5(I): the enterprise did not take part ({reason})"
             await self._shift_onsite_for(inspection, event_reason, ["GACC-RVI 5(I)"])
             await self._notify_change(inspection, f"sent on-site after {inspection.no_shows} no-shows", reason)
@@ -251,7 +250,9 @@ class Changes(Planning):
         return inspection
 
     async def _shift_onsite_for(self, inspection: Inspection, reason: str, references: list[str]) -> None:
+        """On-site from now on: the remote slot's booking is released (the office plans the visit)."""
         self._move(inspection, Action.SHIFT_ONSITE, reason)
+        await self.rosters.repo.release(inspection.id)
         await self._emit(
             inspection,
             p.InspectionShiftedOnsite(

@@ -73,6 +73,7 @@ def plan_offers(
     if not_before is not None:
         day = max(day, hours.local_date(not_before))
     last = day + timedelta(days=horizon_days)
+    work = sum(s.minutes for s in sites)
     while day <= last and len(offers) < count:
         if not calendar.has_year(day.year) and offers:
             break  # fewer days offered rather than days guessed in a year without calendar data
@@ -91,15 +92,21 @@ def plan_offers(
             on_duty = all(c.active and c.belongs_to(office, district) and c.credential_valid_on(day) for c in named)
             teams: Sequence[Sequence[Candidate]] = [named] if on_duty else []
         else:
-            pool = eligible_on(local, office, district, day)
-            teams = list(itertools.islice(itertools.combinations(pool, MIN_TEAM), limits.team_pairs_per_day))
-        for team in teams:
-            busy = [
-                (_minutes(max(b_start, opens), day, hours), _minutes(min(b_end, closes), day, hours))
-                for member in team
-                for b_start, b_end in member.busy
-                if b_start < closes and b_end > opens
+            # Only officers, then pairs, with time enough left that day count towards the solver's
+            # pairs: the fairest officers being absent or booked all day must not hide the others.
+            pool = [
+                c
+                for c in eligible_on(local, office, district, day)
+                if _free(_busy([c], day, opens, closes, hours), earliest, latest) >= work
             ]
+            pairs = (
+                t
+                for t in itertools.combinations(pool, MIN_TEAM)
+                if _free(_busy(t, day, opens, closes, hours), earliest, latest) >= work
+            )
+            teams = list(itertools.islice(pairs, limits.team_pairs_per_day))
+        for team in teams:
+            busy = _busy(team, day, opens, closes, hours)
             began = perf_counter()
             visits = plan_day(
                 sites,
@@ -117,6 +124,30 @@ def plan_offers(
                 break
         day += timedelta(days=1)
     return offers
+
+
+def _busy(
+    team: Sequence[Candidate], day: date, opens: datetime, closes: datetime, hours: OfficeHours
+) -> list[tuple[int, int]]:
+    """The team's bookings and absences that day, in minutes, clipped to office hours."""
+    return [
+        (_minutes(max(b_start, opens), day, hours), _minutes(min(b_end, closes), day, hours))
+        for member in team
+        for b_start, b_end in member.busy
+        if b_start < closes and b_end > opens
+    ]
+
+
+def _free(busy: Sequence[tuple[int, int]], earliest: int, latest: int) -> int:
+    """Minutes of [earliest, latest] outside every busy interval."""
+    free, at = 0, earliest
+    for start, end in sorted(busy):
+        if start > at:
+            free += min(start, latest) - at
+        at = max(at, end)
+        if at >= latest:
+            return free
+    return free + max(0, latest - at)
 
 
 def _offer(day: date, visits: list[Visit], team: list[Candidate], hours: OfficeHours) -> Offer:

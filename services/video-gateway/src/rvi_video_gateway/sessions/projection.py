@@ -34,6 +34,7 @@ class InspectionProjection:
         inspection.checklist_items = [i.model_dump(mode="json") for i in requested.checklist_items]
         inspection.officers = [o.model_dump(mode="json") for o in requested.officers]
         inspection.updated_at = self.clock.now()
+        await self.repo.session.flush()  # the next event of a consumer batch (scheduled ...) finds it
 
     async def on_scheduled(self, inspection: InspectionView, scheduled: p.InspectionScheduled) -> None:
         inspection.state = "scheduled"
