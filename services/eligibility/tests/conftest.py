@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rvi_eligibility.app import create_app
 from rvi_eligibility.settings import EligibilitySettings
-from rvi_platform.testing import new_database, private_broker, serve_in_process
+from rvi_platform.testing import eventually, new_database, private_broker, serve_in_process
 from rvi_shared.clock import ManualClock
 from rvi_shared.db import make_engine
 from rvi_shared.events import CloudEvent, new_event, topic_for
@@ -108,17 +108,6 @@ async def publisher(kafka_bootstrap: str) -> AsyncIterator[Publisher]:
     await publisher.producer.start()
     yield publisher
     await publisher.producer.stop()
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], what: str, timeout_s: float = 20.0) -> T:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while True:
-        result = await probe()
-        if result is not None:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.2)
 
 
 def cixi_update(

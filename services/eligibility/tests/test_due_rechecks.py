@@ -166,7 +166,7 @@ async def test_stricter_fact_recorded_ahead_re_decides_when_it_takes_effect(
     assert (await latest(client, tokens, inspection_id))["id"] == first["id"]  # not in effect yet
     assert [(p["due_at"], p["done_at"]) for p in await pending(db, enterprise_id)] == [(DUE, None)]
 
-    timer = DueRechecks(runtime(app), interval_s=3600)
+    timer = DueRechecks(runtime(app))
     clock.advance(DUE - clock.now() - timedelta(minutes=1))
     await timer.run_due()
     assert (await latest(client, tokens, inspection_id))["id"] == first["id"]
@@ -197,7 +197,7 @@ async def test_a_change_ahead_that_is_not_stricter_decides_nothing_new(
     assert (await put_facts(client, tokens, enterprise_id, ahead)).status_code == 200
 
     clock.advance(DUE - clock.now())
-    await DueRechecks(runtime(app), interval_s=3600).run_due()
+    await DueRechecks(runtime(app)).run_due()
     assert [p["done_at"] for p in await pending(db, enterprise_id)] == [DUE]
     assert (await latest(client, tokens, inspection_id))["id"] == first["id"]
     assert len(await kit.decided_events(db, inspection_id)) == 1
@@ -213,7 +213,7 @@ async def test_replicas_racing_for_a_due_recheck_decide_once(
     assert (await put_facts(client, tokens, enterprise_id, change)).status_code == 200
 
     clock.advance(DUE - clock.now())
-    replicas = [DueRechecks(runtime(app), interval_s=3600) for _ in range(4)]
+    replicas = [DueRechecks(runtime(app)) for _ in range(4)]
     await asyncio.gather(*(replica.run_due() for replica in replicas))
     assert [p["done_at"] for p in await pending(db, enterprise_id)] == [DUE]
     for inspection_id in inspections:
@@ -274,7 +274,7 @@ async def test_a_failing_recheck_is_retried_and_left_with_its_error_and_others_g
         )
 
     clock.advance(DUE - clock.now())
-    timer = DueRechecks(runtime(app), interval_s=3600, max_attempts=2)
+    timer = DueRechecks(runtime(app), max_attempts=2)
     await timer.run_due()  # the broken one fails, the sound one is done all the same
     assert (await latest(client, tokens, inspection_id))["outcome"] == "onsite"
     assert [p["done_at"] for p in await pending(db, sound)] == [DUE]

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import FastAPI
 
 from rvi_eligibility.api import routers
@@ -13,10 +11,9 @@ from rvi_shared.clock import Clock
 from rvi_shared.service import ServiceRuntime, create_service_app
 
 
-async def on_startup(app: FastAPI, rt: ServiceRuntime) -> None:
-    assert isinstance(rt.settings, EligibilitySettings)
-    rechecks = DueRechecks(rt, rt.settings.recheck_interval_s)
-    rt.tasks.append(asyncio.create_task(rechecks.run(rt.stop), name="eligibility-due-rechecks"))
+async def on_startup(app: FastAPI, rt: ServiceRuntime[EligibilitySettings]) -> None:
+    rechecks = DueRechecks(rt)
+    rt.every("eligibility-due-rechecks", rt.settings.recheck_interval_s, rechecks.tick)
 
 
 def create_app(settings: EligibilitySettings | None = None, clock: Clock | None = None) -> FastAPI:

@@ -29,22 +29,14 @@ class Outbox:
     async def emit(
         self,
         session: AsyncSession,
-        payload: BaseModel | str,
+        payload: BaseModel,
         *,
         subject: str,
         time: datetime,
         correlationid: str | None = None,
-        data: BaseModel | None = None,
     ) -> CloudEvent:
         """The event whose payload is `payload`, its type named by the payload's model (registry),
-        written in `session`'s transaction. UnknownEventType for a model that is no payload.
-
-        `emit(session, "type", data=payload, ...)` is the older form, left for eligibility until it
-        is converted (issue 12); the named type must be the payload's."""
-        if isinstance(payload, str):
-            if data is None or type_of(data).name != payload:
-                raise TypeError(f"{payload} does not carry {type(data).__name__}")
-            payload = data
+        written in `session`'s transaction. UnknownEventType for a model that is no payload."""
         event = new_event(
             type=type_of(payload).name,
             source=self.source,

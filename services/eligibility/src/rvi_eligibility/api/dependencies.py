@@ -9,11 +9,12 @@ from rvi_eligibility.decisions.service import EligibilityService
 from rvi_eligibility.decisions.tasks import TaskDecider
 from rvi_eligibility.settings import EligibilitySettings
 from rvi_shared.auth import Role, require_roles
-from rvi_shared.service import DbSession, ServiceRuntime, runtime
+from rvi_shared.service import DbSession, ServiceRuntime, runtime_of
+
+EligibilityRuntime = Annotated[ServiceRuntime[EligibilitySettings], Depends(runtime_of(EligibilitySettings))]
 
 
-async def eligibility_service(session: DbSession, rt: ServiceRuntime = Depends(runtime)) -> EligibilityService:
-    assert isinstance(rt.settings, EligibilitySettings)
+async def eligibility_service(session: DbSession, rt: EligibilityRuntime) -> EligibilityService:
     return EligibilityService(session, rt.outbox, rt.clock, rt.settings)
 
 

@@ -13,38 +13,26 @@ retried at the following ticks, up to `max_attempts`, then left with its error f
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from rvi_eligibility.decisions.repository import EligibilityRepository
 from rvi_eligibility.decisions.service import EligibilityService
 from rvi_eligibility.settings import EligibilitySettings
-from rvi_shared.db import transaction
 from rvi_shared.service import ServiceRuntime
 
 log = logging.getLogger(__name__)
 
 
 class DueRechecks:
-    def __init__(self, runtime: ServiceRuntime, interval_s: float, max_attempts: int = 5) -> None:
-        assert isinstance(runtime.settings, EligibilitySettings)
+    def __init__(self, runtime: ServiceRuntime[EligibilitySettings], max_attempts: int = 5) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
-        self.interval_s = interval_s
         self.max_attempts = max_attempts
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Until `stop`: the re-checks due by the service clock, then a pause of `interval_s`."""
-        while not stop.is_set():
-            try:
-                if done := await self.run_due():
-                    log.info("%d due re-checks of open inspections done", done)
-            except Exception:
-                log.exception("due re-checks failed; trying again in %.0f s", self.interval_s)
-            try:
-                await asyncio.wait_for(stop.wait(), self.interval_s)
-            except TimeoutError:
-                pass
+    async def tick(self) -> None:
+        """One round of the service's periodic task: the re-checks due by the service clock."""
+        if done := await self.run_due():
+            log.info("%d due re-checks of open inspections done", done)
 
     async def run_due(self) -> int:
         """Every re-check due now that no other replica holds, each in its own transaction; how many were done."""
@@ -57,7 +45,7 @@ class DueRechecks:
     async def _next(self, tried: set[int]) -> int | None:
         """1 if a due re-check was done, 0 if it failed (it is retried at a later tick), None if none is due."""
         rt = self.runtime
-        async with transaction(rt.sessions) as session:
+        async with rt.transaction() as session:
             now = rt.clock.now()
             repo = EligibilityRepository(session)
             due = await repo.claim_due_recheck(now, self.max_attempts, tried)

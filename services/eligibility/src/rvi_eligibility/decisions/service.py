@@ -29,8 +29,6 @@ from rvi_shared.events import payloads as p
 from rvi_shared.events.envelope import CloudEvent
 from rvi_shared.messaging.outbox import Outbox
 
-DECIDED = "rvi.eligibility.decided.v1"
-
 
 @dataclass(frozen=True)
 class EnterpriseView:
@@ -155,9 +153,7 @@ class EligibilityService:
         request.latest_decision_id = decision.id
         await self.outbox.emit(
             self.session,
-            DECIDED,
-            subject=request.inspection_id,
-            data=p.EligibilityDecided(
+            p.EligibilityDecided(
                 decision_id=decision.id,
                 inspection_id=request.inspection_id,
                 enterprise_id=request.enterprise_id,
@@ -169,6 +165,7 @@ class EligibilityService:
                 evaluated_at=now,
                 supersedes=supersedes,
             ),
+            subject=request.inspection_id,
             time=now,
         )
         return decision
