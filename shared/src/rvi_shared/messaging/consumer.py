@@ -13,6 +13,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
 from pydantic import BaseModel
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rvi_shared.events.envelope import CloudEvent, EnvelopeError
@@ -64,6 +65,7 @@ class EventConsumer:
         max_retries: int = 3,
         retry_backoff_s: float = 0.2,
         fetch_max_wait_ms: int = 20,
+        changes_channel: str | None = None,
     ) -> None:
         self.name = name
         self.service = service
@@ -74,6 +76,7 @@ class EventConsumer:
         self.max_retries = max_retries
         self.retry_backoff_s = retry_backoff_s
         self.fetch_max_wait_ms = fetch_max_wait_ms
+        self.changes_channel = changes_channel
         self._consumer: AIOKafkaConsumer | None = None
         self._dlq: AIOKafkaProducer | None = None
         self.connected = False
@@ -190,6 +193,7 @@ class EventConsumer:
                                 outcomes.append((event.type, "duplicate"))
                     finally:
                         inspection_id_var.reset(token)
+                await self._announce(session, [event.subject for _, event, _, _ in work])
         except Exception as exc:
             log.info("batch of %d rolled back (%s); handling one by one", len(work), exc)
             return False
@@ -218,6 +222,7 @@ class EventConsumer:
                         EVENTS_CONSUMED.labels(self.name, event.type, "duplicate").inc()
                         return
                     await handler(session, event, payload)
+                    await self._announce(session, [event.subject])
                 EVENTS_CONSUMED.labels(self.name, event.type, "ok").inc()
                 return
             except PermanentError as exc:
@@ -234,6 +239,16 @@ class EventConsumer:
                 )
                 await asyncio.sleep(self.retry_backoff_s * attempt)
         await self._dead_letter(record, last_error, attempts=self.max_retries)
+
+    async def _announce(self, session: AsyncSession, subjects: list[str | None]) -> None:
+        """NOTIFY each handled event's subject on commit, for long-polls on it
+        (`rvi_shared.messaging.changes`): one statement per transaction."""
+        distinct = sorted({s for s in subjects if s})
+        if self.changes_channel is not None and distinct:
+            await session.execute(
+                text("SELECT pg_notify(:channel, subject) FROM unnest(CAST(:subjects AS text[])) AS subject"),
+                {"channel": self.changes_channel, "subjects": distinct},
+            )
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str, attempts: int) -> None:
         assert self._dlq is not None
