@@ -13,7 +13,6 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
 from pydantic import BaseModel
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rvi_shared.events.envelope import CloudEvent, EnvelopeError
@@ -182,18 +181,25 @@ class EventConsumer:
         try:
             async with self.sessions() as session, session.begin():
                 outcomes = []
+                claimed = await inbox.claim(
+                    session,
+                    self.tables,
+                    self.name,
+                    [(event.id, event.type) for _, event, _, _ in work],
+                    self._announcing([event.subject for _, event, _, _ in work]),
+                )
                 for _, event, payload, handler in work:
+                    if event.id not in claimed:
+                        outcomes.append((event.type, "duplicate"))
+                        continue
+                    claimed.discard(event.id)  # the same event twice in one batch: handled once
                     token = inspection_id_var.set(event.subject)
                     try:
                         with span_from(event.traceparent):
-                            if await inbox.claim(session, self.tables, self.name, event.id, event.type):
-                                await handler(session, event, payload)
-                                outcomes.append((event.type, "ok"))
-                            else:
-                                outcomes.append((event.type, "duplicate"))
+                            await handler(session, event, payload)
+                            outcomes.append((event.type, "ok"))
                     finally:
                         inspection_id_var.reset(token)
-                await self._announce(session, [event.subject for _, event, _, _ in work])
         except Exception as exc:
             log.info("batch of %d rolled back (%s); handling one by one", len(work), exc)
             return False
@@ -218,11 +224,13 @@ class EventConsumer:
         for attempt in range(1, self.max_retries + 1):
             try:
                 async with self.sessions() as session, session.begin():
-                    if not await inbox.claim(session, self.tables, self.name, event.id, event.type):
+                    claimed = await inbox.claim(
+                        session, self.tables, self.name, [(event.id, event.type)], self._announcing([event.subject])
+                    )
+                    if not claimed:
                         EVENTS_CONSUMED.labels(self.name, event.type, "duplicate").inc()
                         return
                     await handler(session, event, payload)
-                    await self._announce(session, [event.subject])
                 EVENTS_CONSUMED.labels(self.name, event.type, "ok").inc()
                 return
             except PermanentError as exc:
@@ -240,15 +248,12 @@ class EventConsumer:
                 await asyncio.sleep(self.retry_backoff_s * attempt)
         await self._dead_letter(record, last_error, attempts=self.max_retries)
 
-    async def _announce(self, session: AsyncSession, subjects: list[str | None]) -> None:
-        """NOTIFY each handled event's subject on commit, for long-polls on it
-        (`rvi_shared.messaging.changes`): one statement per transaction."""
-        distinct = sorted({s for s in subjects if s})
-        if self.changes_channel is not None and distinct:
-            await session.execute(
-                text("SELECT pg_notify(:channel, subject) FROM unnest(CAST(:subjects AS text[])) AS subject"),
-                {"channel": self.changes_channel, "subjects": distinct},
-            )
+    def _announcing(self, subjects: list[str | None]) -> tuple[str, list[str]] | None:
+        """Each handled event's subject, NOTIFYed on commit for long-polls on it
+        (`rvi_shared.messaging.changes`), in the inbox claim's round trip."""
+        if self.changes_channel is None:
+            return None
+        return self.changes_channel, [s for s in subjects if s]
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str, attempts: int) -> None:
         assert self._dlq is not None
