@@ -9,12 +9,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+import asyncpg
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rvi_platform.embedded.broker import EmbeddedBroker
 from rvi_platform.testing import eventually, read_topic
 from rvi_shared.clock import SystemClock
+from rvi_shared.db import asyncpg_dsn
 from rvi_shared.events import payloads as p
 from rvi_shared.messaging.outbox import Outbox
 from rvi_shared.messaging.relay import OutboxRelay
@@ -138,3 +140,23 @@ async def test_an_intact_broker_is_not_refilled(
         await asyncio.sleep(2.0)  # four loss checks
     records = await read_topic(own_broker.bootstrap, TOPIC, 31, timeout_s=3)
     assert len(records) == 30, "published once, never re-queued"
+
+
+async def test_a_relay_publishes_nothing_while_another_holds_the_service_lock(
+    schema, sessions, messaging_db: str, own_broker: EmbeddedBroker
+) -> None:
+    """One relay per service at a time keeps per-key order: the lock is taken in the batch query."""
+    outbox, relay = make_relay(schema, sessions, messaging_db, own_broker)
+    await write_events(sessions, outbox, 3)
+    other = await asyncpg.connect(asyncpg_dsn(messaging_db))
+    try:
+        await other.execute("SELECT pg_advisory_lock($1)", relay._lock_id)
+        await relay._ensure_producer()
+        assert await relay.publish_batch() == 0
+        assert await unsent(sessions, schema) == 3
+        await other.execute("SELECT pg_advisory_unlock($1)", relay._lock_id)
+        assert await relay.publish_batch() == 3
+        assert await unsent(sessions, schema) == 0
+    finally:
+        await relay._drop_producer()
+        await other.close()

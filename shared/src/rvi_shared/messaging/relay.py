@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import and_, bindparam, func, select, text, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rvi_shared.clock import Clock
@@ -139,14 +139,13 @@ class OutboxRelay:
         """Publish one batch in id order; one relay per service at a time keeps per-key order."""
         assert self._producer is not None
         t = self.table
+        # The lock is the query's one-time filter: no rows unless this relay holds it, one round trip.
+        locked = select(func.pg_try_advisory_xact_lock(self._lock_id)).scalar_subquery()
         async with self.sessions() as session, session.begin():
-            got_lock = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": self._lock_id})
-            if not got_lock:
-                return 0
             rows = (
                 await session.execute(
                     select(t.c.id, t.c.topic, t.c.key, t.c.payload)
-                    .where(t.c.sent_at.is_(None))
+                    .where(t.c.sent_at.is_(None), locked)
                     .order_by(t.c.id)
                     .limit(BATCH_SIZE)
                     .with_for_update(skip_locked=True)
