@@ -186,6 +186,8 @@ class OutboxRelay:
                 )
             ).all()
         lost_topics: list[str] = []
+        if newest:
+            await self._probe.refresh()
         for topic, partition, offset, event_id in newest:
             if topic not in lost_topics and not await self._probe.holds(topic, partition, offset, event_id):
                 lost_topics.append(topic)
