@@ -22,8 +22,9 @@ async def claim(
     and subjects), the subjects are notified in the same round trip when anything was claimed
     (delivered on commit: `rvi_shared.messaging.changes`)."""
     t = tables.inbox
+    table = f'"{t.schema}"."{t.name}"' if t.schema else f'"{t.name}"'
     claimed = f"""
-        INSERT INTO "{t.schema}"."{t.name}" (consumer, event_id, event_type)
+        INSERT INTO {table} (consumer, event_id, event_type)
         SELECT :consumer, e.id, e.type FROM unnest(CAST(:ids AS text[]), CAST(:types AS text[])) AS e(id, type)
         ON CONFLICT DO NOTHING RETURNING event_id"""
     params: dict[str, object] = {
@@ -33,7 +34,7 @@ async def claim(
     }
     subjects = sorted(set(announce[1])) if announce is not None else []
     if announce is None or not subjects:
-        statement = f"{claimed}"
+        statement = claimed
     else:
         # The NOTIFY runs as the filter's InitPlan: once, and only when a row was claimed.
         statement = f"""
