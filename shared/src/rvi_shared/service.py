@@ -128,6 +128,10 @@ def create_service_app(
                 max_retries=settings.consumer_max_retries,
                 retry_backoff_s=settings.consumer_retry_backoff_s,
                 fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
+                idle_fetch_max_wait_ms=max(
+                    settings.consumer_idle_fetch_max_wait_ms, settings.consumer_fetch_max_wait_ms
+                ),
+                idle_after_s=settings.consumer_idle_after_s,
                 changes_channel=changes_channel(settings.schema),
             )
         rt = ServiceRuntime(settings, engine, sessions, the_clock, box, relay, consumer, changes)

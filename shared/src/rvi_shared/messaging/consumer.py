@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -65,6 +66,8 @@ class EventConsumer:
         retry_backoff_s: float = 0.2,
         fetch_max_wait_ms: int = 20,
         changes_channel: str | None = None,
+        idle_fetch_max_wait_ms: int | None = None,
+        idle_after_s: float = 2.0,
     ) -> None:
         self.name = name
         self.service = service
@@ -76,6 +79,8 @@ class EventConsumer:
         self.retry_backoff_s = retry_backoff_s
         self.fetch_max_wait_ms = fetch_max_wait_ms
         self.changes_channel = changes_channel
+        self.idle_fetch_max_wait_ms = idle_fetch_max_wait_ms or fetch_max_wait_ms
+        self.idle_after_s = idle_after_s
         self._consumer: AIOKafkaConsumer | None = None
         self._dlq: AIOKafkaProducer | None = None
         self.connected = False
@@ -129,10 +134,15 @@ class EventConsumer:
     async def _loop(self, stop: asyncio.Event) -> None:
         assert self._consumer is not None
         consumer = self._consumer
+        last_record = time.monotonic()
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=200, max_records=200)
             if not batches:
+                if time.monotonic() - last_record > self.idle_after_s:
+                    self._fetch_wait(consumer, self.idle_fetch_max_wait_ms)
                 continue
+            last_record = time.monotonic()
+            self._fetch_wait(consumer, self.fetch_max_wait_ms)
             # Partitions in parallel, records of one partition (one inspection) in order.
             await asyncio.gather(*(self._process_partition(tp, records) for tp, records in batches.items()))
             await consumer.commit(
@@ -143,6 +153,15 @@ class EventConsumer:
                 if highwater is not None:
                     position = await consumer.position(tp)
                     CONSUMER_LAG.labels(self.name, tp.topic, tp.partition).set(max(highwater - position, 0))
+
+    @staticmethod
+    def _fetch_wait(consumer: AIOKafkaConsumer, wait_ms: int) -> None:
+        """The broker holds each fetch for its whole wait (Tansu), so a short one is a poll: short
+        while records flow, long once idle. aiokafka reads the wait for each request it builds
+        but has no public setter (pinned in uv.lock)."""
+        fetcher = getattr(consumer, "_fetcher", None)
+        if fetcher is not None and getattr(fetcher, "_fetch_max_wait_ms", wait_ms) != wait_ms:
+            fetcher._fetch_max_wait_ms = wait_ms  # noqa: SLF001
 
     async def _process_partition(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
         work = [item for record in records if (item := await self._prepare(record)) is not None]
