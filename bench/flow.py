@@ -4,7 +4,11 @@ Starts its own embedded stack (PostgreSQL, broker, four service processes) on fr
 measures one flow alone as the baseline, then keeps `--concurrency` flows in flight for
 `--duration` seconds. Over that window it reads from /proc the CPU time of each service process,
 of PostgreSQL (postmaster and backends) and of the broker, and divides by the inspections
-completed in the window. The last line printed is one JSON object:
+completed in the window; the same less what each process spends idle (measured for `--idle-s`
+after the baseline) is the cost of an inspection itself, whatever the throughput. Each flow includes the enterprise's equipment test over WHIP: the gateway
+measures the published camera for `--equipment-window-s` (10 s in production; 2 s here by default,
+since the target is about the control path and a 10 s window caps 24 flows in flight at ~2/s).
+The last line printed is one JSON object:
 {"flows_per_s", "p50_ms", "p99_ms", "cpu_ms_per_flow", "n", ...} with the per-process split
 under "cpu_ms_per_flow_by_process"."""
 
@@ -36,6 +40,7 @@ def percentile(values: list[float], q: float) -> float:
 
 async def main(args: argparse.Namespace) -> dict[str, float | int]:
     home = Path(tempfile.mkdtemp(prefix="rvi-bench-"))
+    os.environ["RVI_VIDEO_GATEWAY_EQUIPMENT_WINDOW_S"] = str(args.equipment_window_s)
     stack = Stack(home=home, ports={s.name: free_port() for s in SERVICES}, broker_port=free_port())
     await stack.start(lambda m: print(f"[bench] {m}", flush=True))
     endpoints = Endpoints(
@@ -56,6 +61,11 @@ async def main(args: argparse.Namespace) -> dict[str, float | int]:
                 result = await run_flow(client, endpoints, stack.jwt_secret, str(stack.clock_file))
                 baseline.append(result.seconds * 1000)
             print(f"[bench] baseline: one flow alone, median {statistics.median(baseline):.0f} ms over {len(baseline)}")
+            # What the stack spends with nothing to do (the consumers' fetches, timers, the
+            # relays' checks): flows above it are what each inspection costs, at any throughput.
+            meter.start()
+            await asyncio.sleep(args.idle_s)
+            idle_ms_per_s = {name: used * 1000 / args.idle_s for name, used in meter.stop().items()}
 
             latencies: list[float] = []
             completed_in_window = 0
@@ -96,6 +106,10 @@ async def main(args: argparse.Namespace) -> dict[str, float | int]:
     if not latencies or not completed_in_window:
         raise SystemExit(f"no flow completed inside the window; failures: {failures[:3]}")
     cpu_by_process = {name: round(used * 1000 / completed_in_window, 1) for name, used in sorted(meter.used_s.items())}
+    above_idle = {
+        name: round((used * 1000 - idle_ms_per_s[name] * args.duration) / completed_in_window, 1)
+        for name, used in sorted(meter.used_s.items())
+    }
     figures = {
         "flows_per_s": round(completed_in_window / args.duration, 2),
         "p50_ms": round(percentile(latencies, 50), 1),
@@ -103,8 +117,12 @@ async def main(args: argparse.Namespace) -> dict[str, float | int]:
         "cpu_ms_per_flow": round(sum(cpu_by_process.values()), 1),
         "n": completed_in_window,
         "cpu_ms_per_flow_by_process": cpu_by_process,
+        "idle_cpu_ms_per_s": {name: round(ms, 1) for name, ms in sorted(idle_ms_per_s.items())},
+        "cpu_ms_per_flow_above_idle": round(sum(above_idle.values()), 1),
+        "cpu_ms_per_flow_above_idle_by_process": above_idle,
         "bench_client_cpu_ms_per_flow": round(bench_meter.used_s["bench client"] * 1000 / completed_in_window, 1),
         "concurrency": args.concurrency,
+        "equipment_window_s": args.equipment_window_s,
         "failures": len(failures),
         "baseline_single_flow_ms": round(statistics.median(baseline), 1),
         "p50_vs_single_flow": round(percentile(latencies, 50) / statistics.median(baseline), 2),
@@ -117,8 +135,9 @@ async def main(args: argparse.Namespace) -> dict[str, float | int]:
     print(
         f"[bench] CPU per completed inspection: {figures['cpu_ms_per_flow']} ms over the services, PostgreSQL and the broker"
     )
+    print(f"[bench]   {'':14s} {'per flow':>11s} {'above idle':>11s} {'idle ms/s':>10s}")
     for name, ms in cpu_by_process.items():
-        print(f"[bench]   {name:14s} {ms:8.1f} ms")
+        print(f"[bench]   {name:14s} {ms:8.1f} ms {above_idle[name]:8.1f} ms {idle_ms_per_s[name]:10.1f}")
     print(f"[bench]   (the bench client itself: {figures['bench_client_cpu_ms_per_flow']} ms, not counted)")
     if failures:
         print(f"[bench] first failure: {failures[0][:300]}")
@@ -131,4 +150,6 @@ if __name__ == "__main__":
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=24)
     parser.add_argument("--baseline", type=int, default=3)
+    parser.add_argument("--idle-s", type=float, default=10.0, help="the idle stack's CPU measured this long")
+    parser.add_argument("--equipment-window-s", type=float, default=2.0, help="the equipment test's measured window")
     print(json.dumps(asyncio.run(main(parser.parse_args()))))

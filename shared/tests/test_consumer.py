@@ -21,6 +21,7 @@ from rvi_shared.messaging.kafka import ensure_topics, make_producer
 
 TOPIC = "rvi.enterprises"
 TYPE = "rvi.enterprise.updated.v1"
+consumers: list[EventConsumer] = []  # the last one `consuming` started, for a look at its fetcher
 
 
 def valid_event(enterprise_id: str) -> bytes:
@@ -30,7 +31,7 @@ def valid_event(enterprise_id: str) -> bytes:
 
 @asynccontextmanager
 async def consuming(
-    schema, sessions, broker: EmbeddedBroker, fail_for: set[str] | None = None
+    schema, sessions, broker: EmbeddedBroker, fail_for: set[str] | None = None, **options: Any
 ) -> AsyncIterator[list[int]]:
     calls: list[int] = []
     registry = HandlerRegistry()
@@ -51,7 +52,9 @@ async def consuming(
         bootstrap=broker.bootstrap,
         max_retries=3,
         retry_backoff_s=0.01,
+        **options,
     )
+    consumers.append(consumer)
     stop = asyncio.Event()
     task = asyncio.create_task(consumer.run(stop))
     try:
@@ -130,3 +133,26 @@ async def test_a_failing_handler_is_retried_then_dead_lettered(schema, sessions,
 
 async def _count_is(sessions, schema, n: int) -> bool:
     return await effect_count(sessions, schema) == n
+
+
+async def test_an_idle_consumer_fetches_with_the_long_wait_and_a_busy_one_with_the_short(
+    schema, sessions, own_broker: EmbeddedBroker
+) -> None:
+    """The broker holds each fetch for its whole wait: polling every 20 ms only while records flow."""
+
+    def wait_ms() -> int | None:
+        consumer = consumers[-1]._consumer
+        return consumer._fetcher._fetch_max_wait_ms if consumer is not None else None
+
+    async with consuming(
+        schema, sessions, own_broker, fetch_max_wait_ms=20, idle_fetch_max_wait_ms=300, idle_after_s=0.5
+    ) as calls:
+        await eventually(lambda: _async(wait_ms() == 300), "idle: the long wait")
+        await publish(own_broker, valid_event("E-busy"))
+        await eventually(lambda: _async("E-busy" in calls), "handled")
+        assert wait_ms() == 20
+        await eventually(lambda: _async(wait_ms() == 300), "idle again")
+
+
+async def _async(value: bool) -> bool:
+    return value

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+import asyncpg
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from rvi_platform.embedded.broker import EmbeddedBroker
 from rvi_platform.testing import eventually, read_topic
 from rvi_shared.clock import SystemClock
+from rvi_shared.db import asyncpg_dsn
 from rvi_shared.events import payloads as p
 from rvi_shared.events.registry import UnknownEventType
 from rvi_shared.messaging.outbox import Outbox
@@ -148,3 +150,23 @@ async def test_the_payload_names_the_event_type(schema, sessions: async_sessionm
             )
     assert event.type == "rvi.enterprise.updated.v1"
     assert stored == ["rvi.enterprise.updated.v1"]
+
+
+async def test_a_relay_publishes_nothing_while_another_holds_the_service_lock(
+    schema, sessions, messaging_db: str, own_broker: EmbeddedBroker
+) -> None:
+    """One relay per service at a time keeps per-key order: the lock is taken in the batch query."""
+    outbox, relay = make_relay(schema, sessions, messaging_db, own_broker)
+    await write_events(sessions, outbox, 3)
+    other = await asyncpg.connect(asyncpg_dsn(messaging_db))
+    try:
+        await other.execute("SELECT pg_advisory_lock($1)", relay._lock_id)
+        await relay._ensure_producer()
+        assert await relay.publish_batch() == 0
+        assert await unsent(sessions, schema) == 3
+        await other.execute("SELECT pg_advisory_unlock($1)", relay._lock_id)
+        assert await relay.publish_batch() == 3
+        assert await unsent(sessions, schema) == 0
+    finally:
+        await relay._drop_producer()
+        await other.close()

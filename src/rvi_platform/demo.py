@@ -7,7 +7,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -116,6 +116,9 @@ class Tokens:
 
 
 NOTICE_EMAIL = "compliance@cixi-fresh-food.example"
+# A long-poll is answered at the latest after this many seconds (then asked again).
+LONG_POLL_S = 5
+MIN_ASK_INTERVAL_S = 0.05
 
 
 async def _print_notice(mailbox_dir: Path, inspection_id: str, log: Callable[[str], None], timeout_s: float) -> None:
@@ -186,13 +189,10 @@ async def submit_documents(
     """What the advance notice asks for (GACC-RVI 4(II)), and consent to electronic service with
     the signed service address confirmation (DOMAIN 7). Returns upload ids by kind."""
 
-    async def notice() -> httpx.Response:
-        return await client.get(
-            f"{endpoints.documents}/v1/inspections/{inspection_id}/documents", headers=auth(tokens.enterprise)
-        )
-
     await _until(
-        notice,
+        client,
+        f"{endpoints.documents}/v1/inspections/{inspection_id}/documents",
+        auth(tokens.enterprise),
         lambda r: r.status_code == 200 and any(d["kind"] == "advance_notice" for d in r.json()),
         "advance notice",
         timeout_s,
@@ -293,24 +293,42 @@ def enterprise_facts() -> dict[str, Any]:
 
 
 async def _until(
-    fetch: Callable[[], Awaitable[httpx.Response]], ok: Callable[[httpx.Response], bool], what: str, timeout_s: float
+    client: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str],
+    ok: Callable[[httpx.Response], bool],
+    what: str,
+    timeout_s: float,
 ) -> httpx.Response:
+    """GET `url` until `ok`. A long-poll (`Prefer: wait`, `If-None-Match`: rvi_shared.longpoll):
+    the service answers when what the URL names changed, so one request per change rather than
+    one per polling interval; plain polling against a server that sends no ETag."""
     deadline = time.monotonic() + timeout_s
-    delay = 0.05
+    etag: str | None = None
     while True:
+        left = deadline - time.monotonic()
+        asked = {**headers, "Prefer": f"wait={max(1, min(LONG_POLL_S, int(left)))}"}
+        if etag is not None:
+            asked["If-None-Match"] = etag
+        asked_at = time.monotonic()
         try:
-            response = await fetch()
+            response = await client.get(url, headers=asked)
         except httpx.TransportError:  # a service restarting: keep asking until the deadline
             if time.monotonic() > deadline:
                 raise
+            etag = None
             await asyncio.sleep(0.25)
             continue
-        if ok(response):
-            return response
+        if response.status_code != 304:
+            if ok(response):
+                return response
+            etag = response.headers.get("etag")
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out waiting for {what}: last {response.status_code} {response.text[:300]}")
-        await asyncio.sleep(delay)
-        delay = min(delay * 1.5, 0.2)
+        if etag is None:
+            await asyncio.sleep(0.2)
+        elif "If-None-Match" in asked and time.monotonic() - asked_at < MIN_ASK_INTERVAL_S:
+            await asyncio.sleep(MIN_ASK_INTERVAL_S)  # a representation that differs on every read
 
 
 def _state_is(*states: str) -> Callable[[httpx.Response], bool]:
@@ -424,11 +442,9 @@ async def stage_inspection(
     )
     log(f"inspection {inspection_id} requested for {enterprise_id} (Cixi, 5 sites, 6 tasks)")
     inspection_url = f"{endpoints.scheduling}/v1/inspections/{inspection_id}"
-
-    async def get_inspection() -> httpx.Response:
-        return await client.get(inspection_url, headers=auth(tokens.system))
-
-    scheduled = (await _until(get_inspection, _state_is("scheduled"), "scheduled", timeout_s)).json()
+    scheduled = (
+        await _until(client, inspection_url, auth(tokens.system), _state_is("scheduled"), "scheduled", timeout_s)
+    ).json()
     slot_start = datetime.fromisoformat(scheduled["slot_start"])
     team = ", ".join(f"{o['name']} ({o['credential_no']})" for o in scheduled["officers"])
     log(f"scheduled for {slot_start.isoformat()} (notice sent {scheduled['notice_sent_at']}), team {team}")
@@ -458,12 +474,10 @@ async def stage_inspection(
     if required_documents and upload_documents:
         uploads = await submit_documents(client, endpoints, tokens, inspection_id, enterprise_id, timeout_s, log)
     if equipment_test and (upload_documents or not required_documents):
-
-        async def nothing_missing() -> httpx.Response:
-            return await client.get(inspection_url, headers=auth(tokens.enterprise))
-
         await _until(
-            nothing_missing,
+            client,
+            inspection_url,
+            auth(tokens.enterprise),
             lambda r: r.status_code == 200 and r.json()["readiness_missing"] == [],
             "the equipment test and the uploads on record",
             timeout_s,
@@ -516,10 +530,6 @@ async def run_flow(
     tokens.team(scheduled["officers"])
     uploads: dict[str, str] = scheduled["uploads"]
     inspection_url = f"{endpoints.scheduling}/v1/inspections/{inspection_id}"
-
-    async def get_inspection() -> httpx.Response:
-        return await client.get(inspection_url, headers=auth(tokens.system))
-
     _raise_for(
         await client.post(
             f"{inspection_url}/readiness", json={"contact_name": REPRESENTATIVE}, headers=auth(tokens.enterprise)
@@ -528,12 +538,16 @@ async def run_flow(
     )
     log("readiness confirmed: a passed equipment test and the documents the notice asked for are on record")
 
-    async def get_session() -> httpx.Response:
-        return await client.get(
-            f"{endpoints.video_gateway}/v1/inspections/{inspection_id}/session", headers=auth(tokens.officer)
+    session = (
+        await _until(
+            client,
+            f"{endpoints.video_gateway}/v1/inspections/{inspection_id}/session",
+            auth(tokens.officer),
+            lambda r: r.status_code == 200,
+            "session opened",
+            timeout_s,
         )
-
-    session = (await _until(get_session, lambda r: r.status_code == 200, "session opened", timeout_s)).json()
+    ).json()
     session_url = f"{endpoints.video_gateway}/v1/sessions/{session['session_id']}"
     officer = auth(tokens.officer)
     _raise_for(await client.post(f"{session_url}/start", headers=officer), "start session")
@@ -581,18 +595,16 @@ async def run_flow(
     )
     log(f"session {session['session_id']} ended after {len(steps) + len(evidence_files)} recorded steps")
 
-    async def get_documents() -> httpx.Response:
-        return await client.get(
-            f"{endpoints.documents}/v1/inspections/{inspection_id}/documents", headers=auth(tokens.enterprise)
-        )
-
     def closing_set_issued(response: httpx.Response) -> bool:
         if response.status_code != 200:
             return False
         kinds = {d["kind"]: d["state"] for d in response.json()}
         return all(kinds.get(k) in ("issued", "signing", "completed") for k in ("inspection_record", "work_record"))
 
-    documents = (await _until(get_documents, closing_set_issued, "documents sealed", timeout_s)).json()
+    documents_url = f"{endpoints.documents}/v1/inspections/{inspection_id}/documents"
+    documents = (
+        await _until(client, documents_url, auth(tokens.enterprise), closing_set_issued, "documents sealed", timeout_s)
+    ).json()
     await sign_documents(client, endpoints, tokens, documents, log)
     log("documents signed by both officers and accepted and sealed by the enterprise")
     if full_documents:
@@ -609,7 +621,9 @@ async def run_flow(
                 log(f"{document['number']} served electronically at {delivery['served_at']}")
     if documents_dir is not None:
         await save_documents(client, endpoints, tokens, inspection_id, documents_dir, log)
-    final = (await _until(get_inspection, _state_is("completed"), "completed", timeout_s)).json()
+    final = (
+        await _until(client, inspection_url, auth(tokens.system), _state_is("completed"), "completed", timeout_s)
+    ).json()
     return FlowResult(
         inspection_id,
         enterprise_id,

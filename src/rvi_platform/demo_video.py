@@ -135,17 +135,21 @@ async def run_equipment_test(
 ) -> dict[str, Any]:
     """The enterprise's equipment test (GACC-RVI 4(II)): publish the camera to the test's WHIP
     URL until the gateway has measured it; returns the test with its result."""
-    test = _ok(
-        await client.post(f"{gateway_url}/v1/inspections/{inspection_id}/equipment-tests", headers=enterprise),
-        "equipment test",
-    )
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:  # the gateway learns of a scheduled inspection from scheduling's events, a hop later
+        response = await client.post(
+            f"{gateway_url}/v1/inspections/{inspection_id}/equipment-tests", headers=enterprise
+        )
+        if response.status_code != 404 or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    test = _ok(response, "equipment test")
     clip = await asyncio.to_thread(load_clip, TEST_CAMERA)
     publisher = WhipPublisher(
         test["whip_url"], test["publish_token"], ClipTrack(clip, "h264"), codec="h264", client=client
     )
     await publisher.start()
     try:
-        deadline = asyncio.get_running_loop().time() + timeout_s
         while True:
             result = _ok(
                 await client.get(f"{gateway_url}/v1/equipment-tests/{test['test_id']}", headers=enterprise), "test"

@@ -39,20 +39,23 @@ class FileOffsetClock:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self._path = Path(path)
-        self._mtime_ns: int | None = None
+        self._version: tuple[int, int, int] | None = None
         self._offset = timedelta()
 
     def _refresh(self) -> None:
+        # The inode too: each write replaces the file, and two writes within one tick of the
+        # file system's coarse timestamps share an mtime.
         try:
-            mtime_ns = self._path.stat().st_mtime_ns
+            stat = self._path.stat()
         except FileNotFoundError:
             self._offset = timedelta()
-            self._mtime_ns = None
+            self._version = None
             return
-        if mtime_ns != self._mtime_ns:
+        version = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        if version != self._version:
             text = self._path.read_text().strip() or "0"
             self._offset = timedelta(seconds=float(text))
-            self._mtime_ns = mtime_ns
+            self._version = version
 
     def now(self) -> datetime:
         self._refresh()

@@ -22,6 +22,8 @@ from rvi_shared.db import make_engine, make_sessionmaker, transaction
 from rvi_shared.errors import install_error_handlers
 from rvi_shared.gc_tuning import tune_garbage_collector
 from rvi_shared.hygiene import InputHygieneMiddleware
+from rvi_shared.longpoll import LongPollMiddleware
+from rvi_shared.messaging.changes import ChangeFeed, changes_channel
 from rvi_shared.messaging.consumer import EventConsumer, HandlerRegistry
 from rvi_shared.messaging.outbox import Outbox
 from rvi_shared.messaging.relay import OutboxRelay
@@ -47,6 +49,7 @@ class ServiceRuntime(Generic[SettingsT]):
     outbox: Outbox
     relay: OutboxRelay
     consumer: EventConsumer | None
+    changes: ChangeFeed = field(default_factory=ChangeFeed)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -79,9 +82,15 @@ def runtime_of(settings_type: type[SettingsT]) -> Callable[[Request], Awaitable[
 
 
 async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session and one transaction per request; committed when the handler returns."""
-    async with request.app.state.runtime.sessions() as session, session.begin():
+    """One session and one transaction per request; committed when the handler returns. Once a
+    write has committed, its path parameters are announced as changed to this instance's
+    long-polls (other instances hear of it through the events it emitted)."""
+    rt: ServiceRuntime = request.app.state.runtime
+    async with rt.sessions() as session, session.begin():
         yield session
+    if request.method != "GET":
+        for value in request.path_params.values():
+            rt.changes.changed(str(value))
 
 
 # scope="function": the transaction commits before the response is sent, so a client never
@@ -111,6 +120,7 @@ def create_service_app(
     """`on_startup` runs once the runtime exists; tasks it appends to `runtime.tasks` are
     stopped (via `runtime.stop`) and awaited on shutdown before the engine is disposed."""
     service = settings.service_name
+    changes = ChangeFeed()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -130,6 +140,8 @@ def create_service_app(
             poll_interval_s=settings.outbox_poll_interval_s,
             retention_s=settings.outbox_retention_s,
             check_interval_s=settings.outbox_check_interval_s,
+            changes=changes,
+            schema=settings.schema,
         )
         consumer = None
         registry = handlers(box, the_clock) if handlers is not None else None
@@ -144,8 +156,13 @@ def create_service_app(
                 max_retries=settings.consumer_max_retries,
                 retry_backoff_s=settings.consumer_retry_backoff_s,
                 fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
+                idle_fetch_max_wait_ms=max(
+                    settings.consumer_idle_fetch_max_wait_ms, settings.consumer_fetch_max_wait_ms
+                ),
+                idle_after_s=settings.consumer_idle_after_s,
+                changes_channel=changes_channel(settings.schema),
             )
-        rt = ServiceRuntime(settings, engine, sessions, the_clock, box, relay, consumer)
+        rt = ServiceRuntime(settings, engine, sessions, the_clock, box, relay, consumer, changes)
         app.state.runtime = rt
         app.state.authenticator = Authenticator(settings)
         rt.tasks.append(asyncio.create_task(relay.run(rt.stop), name=f"{service}-relay"))
@@ -164,6 +181,7 @@ def create_service_app(
             log.info("%s stopped", service)
 
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.add_middleware(LongPollMiddleware, feed=changes)
     app.add_middleware(InputHygieneMiddleware)
     app.add_middleware(ObservabilityMiddleware, service=service)
     if origins := settings.cors_allow_origins:

@@ -48,6 +48,10 @@ class ServiceSettings(BaseSettings):
     # The embedded broker holds a fetch for its whole max wait even when records arrive;
     # a short wait keeps an event hop short (README, Benchmarks).
     consumer_fetch_max_wait_ms: int = 20
+    # After this long without a record the consumer fetches with the longer wait: an idle stack
+    # does not keep the broker and itself busy (the first event after a quiet spell waits longer).
+    consumer_idle_after_s: float = 2.0
+    consumer_idle_fetch_max_wait_ms: int = 250
     consumers_enabled: bool = True
     topic_partitions: int = 6
     # Browser origins allowed to call the API (the console on its own origin), comma-separated;

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -64,6 +65,9 @@ class EventConsumer:
         max_retries: int = 3,
         retry_backoff_s: float = 0.2,
         fetch_max_wait_ms: int = 20,
+        changes_channel: str | None = None,
+        idle_fetch_max_wait_ms: int | None = None,
+        idle_after_s: float = 2.0,
     ) -> None:
         self.name = name
         self.service = service
@@ -74,6 +78,9 @@ class EventConsumer:
         self.max_retries = max_retries
         self.retry_backoff_s = retry_backoff_s
         self.fetch_max_wait_ms = fetch_max_wait_ms
+        self.changes_channel = changes_channel
+        self.idle_fetch_max_wait_ms = idle_fetch_max_wait_ms or fetch_max_wait_ms
+        self.idle_after_s = idle_after_s
         self._consumer: AIOKafkaConsumer | None = None
         self._dlq: AIOKafkaProducer | None = None
         self.connected = False
@@ -127,6 +134,7 @@ class EventConsumer:
     async def _loop(self, stop: asyncio.Event) -> None:
         assert self._consumer is not None
         consumer = self._consumer
+        last_record = time.monotonic()
         while not stop.is_set():
             try:
                 batches = await consumer.getmany(timeout_ms=200, max_records=200)
@@ -134,7 +142,11 @@ class EventConsumer:
                 await self._read_past_undecodable(consumer)
                 continue
             if not batches:
+                if time.monotonic() - last_record > self.idle_after_s:
+                    self._fetch_wait(consumer, self.idle_fetch_max_wait_ms)
                 continue
+            last_record = time.monotonic()
+            self._fetch_wait(consumer, self.fetch_max_wait_ms)
             # Partitions in parallel, records of one partition (one inspection) in order.
             await asyncio.gather(*(self._process_partition(tp, records) for tp, records in batches.items()))
             await consumer.commit(
@@ -176,6 +188,15 @@ class EventConsumer:
                 offset = records[-1].offset + 1
                 await consumer.commit({tp: OffsetAndMetadata(offset, "")})
 
+    @staticmethod
+    def _fetch_wait(consumer: AIOKafkaConsumer, wait_ms: int) -> None:
+        """The broker holds each fetch for its whole wait (Tansu), so a short one is a poll: short
+        while records flow, long once idle. aiokafka reads the wait for each request it builds
+        but has no public setter (pinned in uv.lock)."""
+        fetcher = getattr(consumer, "_fetcher", None)
+        if fetcher is not None and getattr(fetcher, "_fetch_max_wait_ms", wait_ms) != wait_ms:
+            fetcher._fetch_max_wait_ms = wait_ms  # noqa: SLF001
+
     async def _process_partition(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
         work = [item for record in records if (item := await self._prepare(record)) is not None]
         if len(work) > 1 and await self._handle_batch(work):
@@ -213,15 +234,23 @@ class EventConsumer:
         try:
             async with self.sessions() as session, session.begin():
                 outcomes = []
+                claimed = await inbox.claim(
+                    session,
+                    self.tables,
+                    self.name,
+                    [(event.id, event.type) for _, event, _, _ in work],
+                    self._announcing([event.subject for _, event, _, _ in work]),
+                )
                 for _, event, payload, handler in work:
+                    if event.id not in claimed:
+                        outcomes.append((event.type, "duplicate"))
+                        continue
+                    claimed.discard(event.id)  # the same event twice in one batch: handled once
                     token = inspection_id_var.set(event.subject)
                     try:
                         with span_from(event.traceparent):
-                            if await inbox.claim(session, self.tables, self.name, event.id, event.type):
-                                await handler(session, event, payload)
-                                outcomes.append((event.type, "ok"))
-                            else:
-                                outcomes.append((event.type, "duplicate"))
+                            await handler(session, event, payload)
+                            outcomes.append((event.type, "ok"))
                     finally:
                         inspection_id_var.reset(token)
         except Exception as exc:
@@ -248,7 +277,10 @@ class EventConsumer:
         for attempt in range(1, self.max_retries + 1):
             try:
                 async with self.sessions() as session, session.begin():
-                    if not await inbox.claim(session, self.tables, self.name, event.id, event.type):
+                    claimed = await inbox.claim(
+                        session, self.tables, self.name, [(event.id, event.type)], self._announcing([event.subject])
+                    )
+                    if not claimed:
                         EVENTS_CONSUMED.labels(self.name, event.type, "duplicate").inc()
                         return
                     await handler(session, event, payload)
@@ -268,6 +300,13 @@ class EventConsumer:
                 )
                 await asyncio.sleep(self.retry_backoff_s * attempt)
         await self._dead_letter(record, last_error, attempts=self.max_retries)
+
+    def _announcing(self, subjects: list[str | None]) -> tuple[str, list[str]] | None:
+        """Each handled event's subject, NOTIFYed on commit for long-polls on it
+        (`rvi_shared.messaging.changes`), in the inbox claim's round trip."""
+        if self.changes_channel is None:
+            return None
+        return self.changes_channel, [s for s in subjects if s]
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str, attempts: int) -> None:
         tp = TopicPartition(record.topic, record.partition)

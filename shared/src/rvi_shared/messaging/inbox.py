@@ -2,18 +2,45 @@
 
 from __future__ import annotations
 
-from sqlalchemy.dialects.postgresql import insert
+from collections.abc import Sequence
+
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_shared.messaging.tables import MessagingTables
 
 
-async def claim(session: AsyncSession, tables: MessagingTables, consumer: str, event_id: str, event_type: str) -> bool:
-    """True the first time this consumer sees the event, False for a duplicate."""
-    result = await session.execute(
-        insert(tables.inbox)
-        .values(consumer=consumer, event_id=event_id, event_type=event_type)
-        .on_conflict_do_nothing()
-        .returning(tables.inbox.c.event_id)
-    )
-    return result.first() is not None
+async def claim(
+    session: AsyncSession,
+    tables: MessagingTables,
+    consumer: str,
+    events: Sequence[tuple[str, str]],
+    announce: tuple[str, Sequence[str]] | None = None,
+) -> set[str]:
+    """The ids of `events` ((event id, event type) pairs) this consumer sees for the first time;
+    the others are duplicates. One statement for a whole batch. With `announce` (a NOTIFY channel
+    and subjects), the subjects are notified in the same round trip when anything was claimed
+    (delivered on commit: `rvi_shared.messaging.changes`)."""
+    t = tables.inbox
+    table = f'"{t.schema}"."{t.name}"' if t.schema else f'"{t.name}"'
+    claimed = f"""
+        INSERT INTO {table} (consumer, event_id, event_type)
+        SELECT :consumer, e.id, e.type FROM unnest(CAST(:ids AS text[]), CAST(:types AS text[])) AS e(id, type)
+        ON CONFLICT DO NOTHING RETURNING event_id"""
+    params: dict[str, object] = {
+        "consumer": consumer,
+        "ids": [event_id for event_id, _ in events],
+        "types": [event_type for _, event_type in events],
+    }
+    subjects = sorted(set(announce[1])) if announce is not None else []
+    if announce is None or not subjects:
+        statement = claimed
+    else:
+        # The NOTIFY runs as the filter's InitPlan: once, and only when a row was claimed.
+        statement = f"""
+            WITH claimed AS ({claimed}),
+            announced AS (SELECT pg_notify(:channel, subject) FROM unnest(CAST(:subjects AS text[])) AS subject)
+            SELECT event_id FROM claimed WHERE (SELECT count(*) FROM announced) >= 0"""
+        params |= {"channel": announce[0], "subjects": subjects}
+    result = await session.execute(text(statement), params)
+    return {row[0] for row in result}

@@ -59,7 +59,8 @@ class RecordProbe:
         self._bootstrap = bootstrap
         self._consumer: AIOKafkaConsumer | None = None
 
-    async def holds(self, topic: str, partition: int, offset: int, event_id: str) -> bool:
+    async def refresh(self) -> None:
+        """The broker's current topics and partitions, once per round of `holds` (one request)."""
         if self._consumer is None:
             consumer = AIOKafkaConsumer(
                 bootstrap_servers=self._bootstrap,
@@ -70,6 +71,12 @@ class RecordProbe:
             await consumer.start()
             self._consumer = consumer
         await self._consumer._client.force_metadata_update()  # noqa: SLF001 - no public refresh
+
+    async def holds(self, topic: str, partition: int, offset: int, event_id: str) -> bool:
+        """As of the last `refresh`."""
+        if self._consumer is None:
+            await self.refresh()
+        assert self._consumer is not None
         known = self._consumer._client.cluster.partitions_for_topic(topic)  # noqa: SLF001
         if not known or partition not in known:
             return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import insert, text
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_shared.events.envelope import CloudEvent, new_event
@@ -50,13 +50,19 @@ class Outbox:
         return event
 
     async def add(self, session: AsyncSession, event: CloudEvent) -> None:
-        await session.execute(
-            insert(self.tables.outbox).values(
+        """The row and its NOTIFY (payload: the key, the event's subject) in one round trip; the
+        relay wakes on it and a long-poll on that subject too (`rvi_shared.messaging.changes`)."""
+        t = self.tables.outbox
+        row = (
+            insert(t)
+            .values(
                 event_id=event.id,
                 event_type=event.type,
                 topic=lookup(event.type).topic,
                 key=event.subject or event.id,
                 payload=event.to_json(),
             )
+            .returning(t.c.key)
+            .cte("emitted")
         )
-        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": self.channel})
+        await session.execute(select(func.pg_notify(self.channel, row.c.key)).select_from(row))

@@ -11,12 +11,13 @@ from datetime import timedelta
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import and_, bindparam, func, select, text, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rvi_shared.clock import Clock
 from rvi_shared.db import asyncpg_dsn
 from rvi_shared.events.envelope import CONTENT_TYPE
+from rvi_shared.messaging.changes import ChangeFeed, changes_channel
 from rvi_shared.messaging.kafka import RecordProbe, ensure_topics, make_producer
 from rvi_shared.messaging.outbox import Outbox
 from rvi_shared.observability.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED, OUTBOX_REPUBLISHED
@@ -40,6 +41,8 @@ class OutboxRelay:
         poll_interval_s: float = 1.0,
         retention_s: float = 7 * 24 * 3600,
         check_interval_s: float = 5.0,
+        changes: ChangeFeed | None = None,
+        schema: str | None = None,
     ) -> None:
         self.service = service
         self.outbox = outbox
@@ -57,6 +60,8 @@ class OutboxRelay:
         self._probe: RecordProbe | None = None
         self._lock_id = zlib.crc32(f"rvi-outbox-{outbox.channel}".encode())
         self.broker_ok = False
+        self.changes = changes
+        self._changes_channel = changes_channel(schema) if schema and changes is not None else None
 
     async def run(self, stop: asyncio.Event) -> None:
         listener = await self._listen()
@@ -88,13 +93,25 @@ class OutboxRelay:
                 await listener.close()
 
     async def _listen(self) -> asyncpg.Connection | None:
+        """One connection LISTENs for the outbox (wakes the relay) and, with a change feed, for
+        the consumer's changes; both payloads are subjects announced to the feed."""
         try:
             conn = await asyncpg.connect(asyncpg_dsn(self.database_url))
-            await conn.add_listener(self.outbox.channel, lambda *_: self._wake.set())
+            await conn.add_listener(self.outbox.channel, self._on_outbox)
+            if self._changes_channel is not None:
+                await conn.add_listener(self._changes_channel, self._on_change)
             return conn
         except Exception as exc:
             log.warning("outbox relay: LISTEN unavailable (%s); polling only", exc)
             return None
+
+    def _on_outbox(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        self._wake.set()
+        self._on_change(_conn, _pid, _channel, payload)
+
+    def _on_change(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        if self.changes is not None and payload:
+            self.changes.changed(payload)
 
     async def _ensure_producer(self) -> None:
         if self._producer is None:
@@ -122,14 +139,13 @@ class OutboxRelay:
         """Publish one batch in id order; one relay per service at a time keeps per-key order."""
         assert self._producer is not None
         t = self.table
+        # The lock is the query's one-time filter: no rows unless this relay holds it, one round trip.
+        locked = select(func.pg_try_advisory_xact_lock(self._lock_id)).scalar_subquery()
         async with self.sessions() as session, session.begin():
-            got_lock = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": self._lock_id})
-            if not got_lock:
-                return 0
             rows = (
                 await session.execute(
                     select(t.c.id, t.c.topic, t.c.key, t.c.payload)
-                    .where(t.c.sent_at.is_(None))
+                    .where(t.c.sent_at.is_(None), locked)
                     .order_by(t.c.id)
                     .limit(BATCH_SIZE)
                     .with_for_update(skip_locked=True)
@@ -170,6 +186,8 @@ class OutboxRelay:
                 )
             ).all()
         lost_topics: list[str] = []
+        if newest:
+            await self._probe.refresh()
         for topic, partition, offset, event_id in newest:
             if topic not in lost_topics and not await self._probe.holds(topic, partition, offset, event_id):
                 lost_topics.append(topic)

@@ -1,0 +1,108 @@
+"""Long-poll for any GET: `Prefer: wait=N` (RFC 7240 4.3) with `If-None-Match` (RFC 9110 13.1.2).
+
+A GET carrying `Prefer: wait=N` is answered with an `ETag` (the route's own, else a hash of the
+status and body) and `Preference-Applied: wait=N`. When it also carries `If-None-Match` equal to
+the current ETag, the answer waits until one of the request's path parameters (an inspection id, a
+document id) is announced as changed (`rvi_shared.messaging.changes`), or N seconds (at most
+MAX_WAIT_S) pass, then reads again: 304 Not Modified if the representation (a 2xx) is still the
+same, else the new response. A client waiting for a state asks again with the ETag it got; one
+request per change instead of one per polling interval. Requests without the preference are passed
+through untouched."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from rvi_shared.messaging.changes import ChangeFeed
+
+MAX_WAIT_S = 30
+_WAIT = re.compile(rb"(?:^|[,;\s])wait\s*=\s*(\d+)")
+
+
+def preferred_wait(scope: Scope) -> tuple[int | None, bytes | None]:
+    """(seconds asked for in `Prefer: wait`, the `If-None-Match` value)."""
+    wait = None
+    if_none_match = None
+    for name, value in scope["headers"]:
+        if name == b"prefer":
+            found = _WAIT.search(value.lower())
+            if found:
+                wait = min(int(found.group(1)), MAX_WAIT_S)
+        elif name == b"if-none-match":
+            if_none_match = value.strip()
+    return wait, if_none_match
+
+
+class _Captured:
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self.start: Message | None = None
+        self.body = bytearray()
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.start = message
+        elif message["type"] == "http.response.body":
+            self.body += message.get("body", b"")
+
+    @property
+    def status(self) -> int:
+        return self.start["status"] if self.start else 500
+
+    def etag(self) -> bytes:
+        for name, value in self.start["headers"] if self.start else ():
+            if name.lower() == b"etag":
+                return value
+        digest = hashlib.blake2b(b"%d\n%s" % (self.status, bytes(self.body)), digest_size=12).hexdigest()
+        return f'"{digest}"'.encode()
+
+
+async def _empty_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+class LongPollMiddleware:
+    def __init__(self, app: ASGIApp, feed: ChangeFeed) -> None:
+        self.app = app
+        self.feed = feed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        wait, if_none_match = preferred_wait(scope)
+        if wait is None:
+            await self.app(scope, receive, send)
+            return
+        since = self.feed.sequence
+        response = await self._read(scope)
+        etag = response.etag()
+        subjects = {str(v) for v in response.scope.get("path_params", {}).values()}
+        if if_none_match == etag and subjects and wait > 0:
+            await self.feed.wait(subjects, since, wait)
+            response = await self._read(scope)
+            etag = response.etag()
+            if etag == if_none_match and 200 <= response.status < 300:
+                await self._send(send, 304, response, etag, wait, body=False)
+                return
+        await self._send(send, response.status, response, etag, wait, body=True)
+
+    async def _read(self, scope: Scope) -> _Captured:
+        captured = _Captured(dict(scope))
+        await self.app(captured.scope, _empty_body, captured.send)
+        return captured
+
+    @staticmethod
+    async def _send(send: Send, status: int, response: _Captured, etag: bytes, wait: int, body: bool) -> None:
+        assert response.start is not None
+        headers = [
+            (k, v)
+            for k, v in response.start["headers"]
+            if k.lower() not in (b"etag", b"preference-applied") and (body or k.lower() != b"content-length")
+        ]
+        headers += [(b"etag", etag), (b"preference-applied", b"wait=%d" % wait)]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": bytes(response.body) if body else b""})
