@@ -99,7 +99,7 @@ async def test_an_emitted_event_notifies_its_subject_on_commit(schema, sessions,
         subject = f"E-{uuid.uuid4().hex[:8]}"
         async with sessions() as session, session.begin():
             data = p.EnterpriseUpdated(enterprise_id=subject, effective_from=datetime.now(UTC), can_cooperate=True)
-            await outbox.emit(session, TYPE, subject, data, datetime.now(UTC))
+            await outbox.emit(session, data, subject=subject, time=datetime.now(UTC))
             await asyncio.sleep(0.2)
             assert heard.empty()  # not before the commit
         assert await asyncio.wait_for(heard.get(), 5) == subject
