@@ -1,18 +1,26 @@
 """make bench-media: N concurrent inspection sessions through the video gateway, for rising N,
 beside Debian's Janus carrying the same load and aiortc's decode + re-encode relay, in one run.
 
-Each session: one WHIP publisher of a 720p25 H.264 clip at 2 Mb/s (pre-encoded, sent as received
-by a camera would be) → the gateway → one WHEP viewer that does not decode, and a recording of the
-feed. Publishers and viewers run in separate load processes (bench/media_load.py), so the
-gateway's CPU (utime + stime from /proc/<pid>/stat over the measurement window) is its own; they
-still share this machine's cores with it, and their CPU is printed next to it.
+A full session, the call as conducted: one WHIP publisher (the enterprise's camera and microphone)
+of a 720p25 H.264 clip at 2 Mb/s with Opus audio in 20 ms packets (both pre-encoded, sent as
+received by a camera would be) → the gateway → two WHEP officer viewers that take video and audio
+without decoding; one talk-back feed, an officer publishing Opus over WHIP (audio only) that the
+enterprise's WHEP listener receives; and a recording of the camera's feed (video + audio). The
+video-only session, measured on the same gateway in the same run after each N's full round: one
+publisher without audio, one viewer, a recording. Publishers and viewers run in separate load
+processes (bench/media_load.py), so the gateway's CPU (utime + stime from /proc/<pid>/stat over
+the measurement window) is its own; they still share this machine's cores with it, and their CPU
+is printed next to it.
 
 Per N: gateway CPU per session (% of one core), memory per session (RSS above the idle gateway,
-divided by N), frames delivered / sent (matched by a digest of each frame's bytes, which a relay
-that forwards as received keeps), added latency p50/p95 (the publisher handing a frame to its
-sender → the frame's last packet reaching the viewer). Stops after the first N below 99 %
-delivered or with the machine's CPU saturated. Each N runs in turn on the gateway and on Debian's
-Janus, the reference SFU (bench/janus_videoroom.py: generated configuration with only the VideoRoom
+divided by N), frames delivered / sent times viewers (matched by a digest of each frame's bytes,
+which a relay that forwards as received keeps), audio packets delivered / sent times listeners
+(the same matching, for the viewers and for the talk-back's listener), added latency p50/p95 (the
+publisher handing a frame to its sender → the frame's last packet reaching the viewer; audio's
+p95 printed apart). Each kind of session stops after its first N below 99 % delivered (frames or
+audio packets, whichever is lower) or with the machine's CPU saturated. Each N runs in turn on
+the gateway (full, then video only) and on Debian's Janus, the reference SFU, which carries the
+video-only session and is compared with it (bench/janus_videoroom.py: generated configuration with only the VideoRoom
 plugin and the HTTP transport, one room per session, H.264 relayed as received, so frames are
 matched by the same digests), once plain and once with the rooms recording (.mjr files: the RTP
 packets as received), so that all three meet the same minutes of the machine's other load; Janus's
@@ -25,11 +33,13 @@ ends, fails or is stopped with Ctrl-C or SIGTERM; child processes are stopped wi
 
 `--target passthrough` runs the ramp against bench/media_baseline.py --relay passthrough instead
 of the gateway (no recordings): aiortc forwarding as received, a reference and a check of the
-bench itself. The last line printed is one JSON object: the gateway's figures at the largest N it
-carried, `vs_decode_x`, `transcode_pct_per_stream` (bench/media_transcode.py: the gateway's
+bench itself. The last line printed is one JSON object: the gateway's full-session figures at the largest N
+it carried (`sessions`, `cpu_pct_per_session`, `audio_delivered_pct`, `mb_per_session`,
+`p95_added_ms`), `video_only_sessions` / `video_only_cpu_pct_per_session` likewise, `vs_decode_x`
+(aiortc's decode relay per stream over the full session), `transcode_pct_per_stream` (bench/media_transcode.py: the gateway's
 transcoding pool for one 720p25 H.265 camera watched as H.264, measured on the gateway of the run
 after its ramp), and `janus_cpu_pct_per_session` / `vs_janus_x` at the largest N both the
-gateway and Janus carried at >= 99 % (null when there is none)."""
+gateway's video-only session and Janus carried at >= 99 % (null when there is none)."""
 
 from __future__ import annotations
 
