@@ -1,18 +1,26 @@
 """make bench-media: N concurrent inspection sessions through the video gateway, for rising N,
 beside Debian's Janus carrying the same load and aiortc's decode + re-encode relay, in one run.
 
-Each session: one WHIP publisher of a 720p25 H.264 clip at 2 Mb/s (pre-encoded, sent as received
-by a camera would be) → the gateway → one WHEP viewer that does not decode, and a recording of the
-feed. Publishers and viewers run in separate load processes (bench/media_load.py), so the
-gateway's CPU (utime + stime from /proc/<pid>/stat over the measurement window) is its own; they
-still share this machine's cores with it, and their CPU is printed next to it.
+A full session, the call as conducted: one WHIP publisher (the enterprise's camera and microphone)
+of a 720p25 H.264 clip at 2 Mb/s with Opus audio in 20 ms packets (both pre-encoded, sent as
+received by a camera would be) → the gateway → two WHEP officer viewers that take video and audio
+without decoding; one talk-back feed, an officer publishing Opus over WHIP (audio only) that the
+enterprise's WHEP listener receives; and a recording of the camera's feed (video + audio). The
+video-only session, measured on the same gateway in the same run after each N's full round: one
+publisher without audio, one viewer, a recording. Publishers and viewers run in separate load
+processes (bench/media_load.py), so the gateway's CPU (utime + stime from /proc/<pid>/stat over
+the measurement window) is its own; they still share this machine's cores with it, and their CPU
+is printed next to it.
 
 Per N: gateway CPU per session (% of one core), memory per session (RSS above the idle gateway,
-divided by N), frames delivered / sent (matched by a digest of each frame's bytes, which a relay
-that forwards as received keeps), added latency p50/p95 (the publisher handing a frame to its
-sender → the frame's last packet reaching the viewer). Stops after the first N below 99 %
-delivered or with the machine's CPU saturated. Each N runs in turn on the gateway and on Debian's
-Janus, the reference SFU (bench/janus_videoroom.py: generated configuration with only the VideoRoom
+divided by N), frames delivered / sent times viewers (matched by a digest of each frame's bytes,
+which a relay that forwards as received keeps), audio packets delivered / sent times listeners
+(the same matching, for the viewers and for the talk-back's listener), added latency p50/p95 (the
+publisher handing a frame to its sender → the frame's last packet reaching the viewer; audio's
+p95 printed apart). Each kind of session stops after its first N below 99 % delivered (frames or
+audio packets, whichever is lower) or with the machine's CPU saturated. Each N runs in turn on
+the gateway (full, then video only) and on Debian's Janus, the reference SFU, which carries the
+video-only session and is compared with it (bench/janus_videoroom.py: generated configuration with only the VideoRoom
 plugin and the HTTP transport, one room per session, H.264 relayed as received, so frames are
 matched by the same digests), once plain and once with the rooms recording (.mjr files: the RTP
 packets as received), so that all three meet the same minutes of the machine's other load; Janus's
@@ -25,11 +33,13 @@ ends, fails or is stopped with Ctrl-C or SIGTERM; child processes are stopped wi
 
 `--target passthrough` runs the ramp against bench/media_baseline.py --relay passthrough instead
 of the gateway (no recordings): aiortc forwarding as received, a reference and a check of the
-bench itself. The last line printed is one JSON object: the gateway's figures at the largest N it
-carried, `vs_decode_x`, `transcode_pct_per_stream` (bench/media_transcode.py: the gateway's
+bench itself. The last line printed is one JSON object: the gateway's full-session figures at the largest N
+it carried (`sessions`, `cpu_pct_per_session`, `audio_delivered_pct`, `mb_per_session`,
+`p95_added_ms`), `video_only_sessions` / `video_only_cpu_pct_per_session` likewise, `vs_decode_x`
+(aiortc's decode relay per stream over the full session), `transcode_pct_per_stream` (bench/media_transcode.py: the gateway's
 transcoding pool for one 720p25 H.265 camera watched as H.264, measured on the gateway of the run
 after its ramp), and `janus_cpu_pct_per_session` / `vs_janus_x` at the largest N both the
-gateway and Janus carried at >= 99 % (null when there is none)."""
+gateway's video-only session and Janus carried at >= 99 % (null when there is none)."""
 
 from __future__ import annotations
 
@@ -132,6 +142,12 @@ class PairSpec:
     feed_id: str | None = None
     janus_url: str | None = None  # Janus pairs: its HTTP API and the VideoRoom of the session
     room: int | None = None
+    audio: bool = False  # the publisher also sends Opus, and its viewers take it
+    viewers: int = 1
+    talkback_whip_url: str | None = None  # an officer's voice, published audio only
+    talkback_publish_token: str | None = None
+    talkback_whep_url: str | None = None  # the enterprise listening to it
+    talkback_listen_token: str | None = None
 
 
 class Server:
@@ -223,10 +239,14 @@ class BaselineTarget:
 class GatewayTarget:
     """The video gateway (`python -m rvi_video_gateway`) on an embedded PostgreSQL and broker.
     Sessions are opened as scheduling would (requested, scheduled, ready on the broker), started
-    by a team officer, and given one WebRTC feed each; each feed is recorded during the round."""
+    by a team officer, and given one WebRTC feed each; each feed is recorded during the round.
+    A full session (`full`) is the call as conducted: camera + microphone, two officer viewers
+    with audio, and a talk-back feed an officer publishes and the enterprise listens to; with
+    `full=False` it is the older video-only session (one viewer, no audio)."""
 
     records = True
-    label = "video gateway"
+    label = "video gateway, full sessions"
+    full = True
 
     def __init__(self, home: Path) -> None:
         self.home = home
@@ -279,7 +299,7 @@ class GatewayTarget:
     def auth(self, token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
 
-    async def open_session(self, index: int) -> PairSpec:
+    async def open_session(self, index: int, full: bool = False) -> PairSpec:
         assert self.http is not None
         inspection_id, enterprise_id = str(uuid.uuid4()), example_uscc(f"ENT-BENCH-{index:03d}")
         now = datetime.now(UTC)
@@ -307,7 +327,7 @@ class GatewayTarget:
         if feed.status_code != 201:
             raise RuntimeError(f"create feed: {feed.status_code} {feed.text[:300]}")
         body = feed.json()
-        return PairSpec(
+        pair = PairSpec(
             name=f"s{index}",
             whip_url=body["whip_url"],
             publish_token=body["publish_token"],
@@ -316,13 +336,44 @@ class GatewayTarget:
             session_id=session_id,
             feed_id=body["feed_id"],
         )
+        if full:
+            await self.add_talkback(pair, enterprise_id)
+        return pair
 
-    async def prepare(self, n: int) -> list[PairSpec]:
+    async def add_talkback(self, pair: PairSpec, enterprise_id: str) -> None:
+        """Audio and two viewers on the camera's feed; a talk-back feed by an officer, and the
+        enterprise's listening token for it."""
+        assert self.http is not None
+        feeds = f"/v1/sessions/{pair.session_id}/feeds"
+        talkback = await self.http.post(
+            feeds, json={"kind": "talkback", "label": f"officer {pair.name}"}, headers=self.auth(self.officer)
+        )
+        if talkback.status_code != 201:
+            raise RuntimeError(f"create talk-back feed: {talkback.status_code} {talkback.text[:300]}")
+        body = talkback.json()
+        enterprise = mint_token(
+            self.secret,
+            role=Role.ENTERPRISE,
+            subject=f"rep-{enterprise_id}",
+            enterprise_id=enterprise_id,
+            ttl_s=6 * 3600,
+        )
+        listen = await self.http.post(
+            f"{feeds}/{body['feed_id']}/tokens", json={"scope": "view"}, headers=self.auth(enterprise)
+        )
+        if listen.status_code != 200:
+            raise RuntimeError(f"talk-back listening token: {listen.status_code} {listen.text[:300]}")
+        pair.audio, pair.viewers = True, 2
+        pair.talkback_whip_url, pair.talkback_publish_token = body["whip_url"], body["publish_token"]
+        pair.talkback_whep_url, pair.talkback_listen_token = body["whep_url"], listen.json()["view_token"]
+
+    async def prepare(self, n: int, full: bool | None = None) -> list[PairSpec]:
         gate = asyncio.Semaphore(8)
+        full = self.full if full is None else full
 
         async def one(index: int) -> PairSpec:
             async with gate:
-                return await self.open_session(index)
+                return await self.open_session(index, full)
 
         return list(await asyncio.gather(*(one(i) for i in range(n))))
 
@@ -385,6 +436,39 @@ class GatewayTarget:
             self.broker.stop()
         if self.postgres is not None:
             self.postgres.stop()
+
+
+class VideoOnlyTarget:
+    """The same running gateway with the older video-only sessions (one publisher without audio,
+    one viewer, a recording): the figure the full session is compared with."""
+
+    records = True
+    label = "video gateway, video only"
+
+    def __init__(self, gateway: GatewayTarget) -> None:
+        self.gateway = gateway
+
+    async def start(self) -> None:
+        return None  # started as the ramp's first target
+
+    async def prepare(self, n: int) -> list[PairSpec]:
+        return await self.gateway.prepare(n, full=False)
+
+    async def start_recordings(self, pairs: list[PairSpec]) -> None:
+        await self.gateway.start_recordings(pairs)
+
+    async def stop_recordings(self) -> list[dict[str, Any]]:
+        return await self.gateway.stop_recordings()
+
+    async def finish(self, pairs: list[PairSpec]) -> None:
+        await self.gateway.finish(pairs)
+
+    @property
+    def pid(self) -> int:
+        return self.gateway.pid
+
+    async def close(self) -> None:
+        return None  # closed with the gateway
 
 
 class JanusTarget:
@@ -475,7 +559,7 @@ def mjr_magic(path: Path) -> str:
         return f.read(8).decode("latin-1")
 
 
-Target = GatewayTarget | BaselineTarget | JanusTarget
+Target = GatewayTarget | VideoOnlyTarget | BaselineTarget | JanusTarget
 
 
 # --- the load processes ---
@@ -546,10 +630,26 @@ class Round:
     recordings: int = 0
     recording_note: str = ""
     idle_cpu_pct: float = 0.0
+    audio_expected: int = 0  # Opus packets sent in the window times their listeners (viewers, enterprise)
+    audio_delivered: int = 0
+    audio_latencies: list[float] = field(default_factory=list, repr=False)
+    talkback_expected: int = 0
+    talkback_delivered: int = 0
+
+    @property
+    def frame_delivery(self) -> float:
+        return self.delivered / self.expected if self.expected else 0.0
+
+    @property
+    def audio_delivery(self) -> float | None:
+        heard = self.audio_expected + self.talkback_expected
+        return (self.audio_delivered + self.talkback_delivered) / heard if heard else None
 
     @property
     def delivery(self) -> float:
-        return self.delivered / self.expected if self.expected else 0.0
+        """The lower of frames and audio packets delivered."""
+        audio = self.audio_delivery
+        return self.frame_delivery if audio is None else min(self.frame_delivery, audio)
 
     @property
     def cpu_per_session(self) -> float:
@@ -581,8 +681,16 @@ class Round:
             f"{label} N={self.n}: CPU {self.cpu_pct:.1f} % of a core ({self.cpu_per_session:.2f} %/session; "
             f"{self.marginal_cpu_per_session:.2f} %/session above the idle {self.idle_cpu_pct:.1f} %), "
             f"RSS {self.rss_mb:.0f} MB ({self.mb_per_session:.2f} MB/session), "
-            f"frames {self.delivered}/{self.expected} ({self.delivery * 100:.2f} %, worst session "
-            f"{self.worst_session * 100:.1f} %), {latency}; load processes {self.load_cpu_pct:.0f} % of a core, "
+            f"frames {self.delivered}/{self.expected} ({self.frame_delivery * 100:.2f} %, worst session "
+            f"{self.worst_session * 100:.1f} %), {latency}"
+            + (
+                f", audio packets {self.audio_delivered}/{self.audio_expected} to viewers and talk-back "
+                f"{self.talkback_delivered}/{self.talkback_expected} to the enterprise "
+                f"({(self.audio_delivery or 0) * 100:.2f} %, audio added p95 {percentile(self.audio_latencies, 95):.1f} ms)"
+                if self.audio_expected or self.talkback_expected
+                else ""
+            )
+            + f"; load processes {self.load_cpu_pct:.0f} % of a core, "
             f"machine {self.machine_busy * 100:.0f} % busy (other processes {self.others_pct:.0f} % of a core)"
             + (f", {self.recording_note}" if self.recording_note else "")
             + (f", {self.connect_errors} pairs failed to connect" if self.connect_errors else "")
@@ -650,13 +758,17 @@ async def run_round(target: Target, pid: int, n: int, idle_rss: float, args: arg
     expected = sum(x["expected"] for x in per_pair)
     delivered = sum(x["delivered"] for x in per_pair)
     worst = min((x["delivered"] / x["expected"] for x in per_pair if x["expected"]), default=0.0)
+    viewers_of = {pair.name: pair.viewers for pair in pairs}
+    audio = [x["audio"] for x in per_pair if "audio" in x]
+    talkback = [x["talkback"] for x in per_pair if "talkback" in x]
+    failed_audio = sum(round(args.window * 50) * viewers_of[name] for name in errors if pairs[0].audio)
     busy, total = m1[0] - m0[0], m1[1] - m0[1]
     return Round(
         n=n,
         cpu_pct=core_pct(g0, g1),
         rss_mb=g1.rss_mb,
         mb_per_session=(g1.rss_mb - idle_rss) / n,
-        expected=expected + sum(round(args.window * CLIP.fps) for _ in errors),
+        expected=expected + sum(round(args.window * CLIP.fps) * viewers_of[name] for name in errors),
         delivered=delivered,
         worst_session=0.0 if errors else worst,
         latencies=[v for x in per_pair for v in x["latencies"]],
@@ -665,6 +777,12 @@ async def run_round(target: Target, pid: int, n: int, idle_rss: float, args: arg
         connect_errors=len(errors),
         recordings=len(closed),
         recording_note=recording_note(recordings, len(closed)),
+        audio_expected=sum(a["expected"] for a in audio) + failed_audio,
+        audio_delivered=sum(a["delivered"] for a in audio),
+        audio_latencies=[v for a in audio for v in a["latencies"]],
+        talkback_expected=sum(a["expected"] for a in talkback)
+        + sum(round(args.window * 50) for _ in errors if pairs[0].talkback_whip_url),
+        talkback_delivered=sum(a["delivered"] for a in talkback),
     )
 
 
@@ -674,7 +792,8 @@ def recording_note(recordings: list[dict[str, Any]], closed: int) -> str:
     if any("mjr" in r for r in recordings):
         size = sum(r["bytes"] for r in recordings) / 1e6
         return f"{closed} Janus .mjr recordings (raw RTP packets), {size:.0f} MB"
-    return f"{closed} recordings closed with a sha256 (fMP4 clips)"
+    with_audio = sum(1 for r in recordings if r.get("audio_packets"))
+    return f"{closed} recordings closed with a sha256 (fMP4 clips), {with_audio} with audio"
 
 
 async def ramp(
@@ -808,6 +927,8 @@ async def measure(args: argparse.Namespace, home: Path) -> dict[str, Any]:
 
     target: Target = GatewayTarget(home) if args.target == "gateway" else BaselineTarget("passthrough", home)
     targets: list[Target] = [target]
+    if isinstance(target, GatewayTarget) and args.video_only:
+        targets.append(VideoOnlyTarget(target))
     if args.janus:
         targets.append(JanusTarget(home, record=False))
         if args.janus_recording:
@@ -822,6 +943,7 @@ async def measure(args: argparse.Namespace, home: Path) -> dict[str, Any]:
                 say(f"transcoding figure failed: {type(exc).__name__}: {exc}")
 
     ours, *others = await measure_targets(targets, args.sessions, args, home, last=transcode_figure)
+    video_only = others.pop(0) if isinstance(target, GatewayTarget) and args.video_only else []
     janus, janus_rec = (others + [[], []])[:2]
     # Only its CPU per stream is wanted: every count runs, whatever it delivers.
     theirs = (
@@ -848,16 +970,27 @@ async def measure(args: argparse.Namespace, home: Path) -> dict[str, Any]:
             f"({', '.join(f'N={r.n}: {r.cpu_per_full_stream:.1f}' for r in theirs)}, each scaled to all frames "
             f"delivered); ratio {vs_decode:.1f}x"
         )
+    plain = (passing(video_only) or video_only or [None])[-1]
+    if plain is not None:
+        say(
+            f"video only: carried {plain.n if passing(video_only) else 0} sessions at >= 99 % of frames; at N={plain.n}: "
+            f"{plain.cpu_per_session:.2f} % of a core per session, p95 added latency {p95(plain):.1f} ms"
+        )
     result: dict[str, Any] = {
         "sessions": best.n if passing(ours) else 0,
         "cpu_pct_per_session": round(best.cpu_per_session, 2),
+        "video_only_sessions": (plain.n if passing(video_only) else 0) if plain is not None else None,
+        "video_only_cpu_pct_per_session": round(plain.cpu_per_session, 2) if plain is not None else None,
+        "audio_delivered_pct": round(best.audio_delivery * 100, 2) if best.audio_delivery is not None else None,
         "mb_per_session": round(best.mb_per_session, 2),
         "p95_added_ms": round(percentile(best.latencies, 95), 1) if best.latencies else None,
         "vs_decode_x": round(vs_decode, 1) if vs_decode is not None else None,
         "transcode_pct_per_stream": round(transcoding["pct"], 1) if "pct" in transcoding else None,
     }
     if janus:
-        result |= compare_with_janus(target.label, ours, janus, janus_rec)
+        # Janus carries the video-only session (one publisher, one viewer): compared with that.
+        compared, label = (video_only, VideoOnlyTarget.label) if video_only else (ours, target.label)
+        result |= compare_with_janus(label, compared, janus, janus_rec)
     say("note: the load processes (publishers, viewers) share the same cores as the process measured")
     return result
 
@@ -927,6 +1060,12 @@ if __name__ == "__main__":
     parser.add_argument("--window", type=float, default=20.0, help="seconds measured")
     parser.add_argument("--load-procs", type=int, default=2, help="load processes sharing the pairs")
     parser.add_argument("--target", choices=["gateway", "passthrough"], default="gateway")
+    parser.add_argument(
+        "--video-only",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also ramp the gateway's video-only session (one viewer, no audio)",
+    )
     parser.add_argument("--clip-cache", type=Path, default=default_cache_dir())
     parser.add_argument("--keep-logs", type=Path, help="copy the servers' logs here before the temporary folder goes")
     parser.add_argument("--idle-window", type=float, default=5.0, help="seconds the idle process is measured")

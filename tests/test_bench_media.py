@@ -1,5 +1,5 @@
-"""make bench-media leaves nothing behind: a short run (the gateway stack, Janus with and without
-recording) and a run stopped with SIGINT, each with TMPDIR pointed at a fresh folder, must leave
+"""make bench-media leaves nothing behind: a short run (the gateway stack with a full session,
+then a video-only one, Janus with and without recording) and a run stopped with SIGINT, each with TMPDIR pointed at a fresh folder, must leave
 that folder empty and no process started from it (every child inherits TMPDIR, so a survivor
 still carries TMPDIR=<folder> in /proc/<pid>/environ)."""
 
@@ -85,8 +85,32 @@ def test_a_short_run_reports_janus_beside_the_gateway_and_leaves_nothing(tmpdir_
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     result = json.loads(run.stdout.strip().splitlines()[-1])
-    for key in ("sessions", "cpu_pct_per_session", "mb_per_session", "p95_added_ms", "vs_decode_x"):
+    for key in (
+        "sessions",
+        "cpu_pct_per_session",
+        "video_only_cpu_pct_per_session",
+        "mb_per_session",
+        "p95_added_ms",
+        "vs_decode_x",
+        "transcode_pct_per_stream",
+    ):
         assert key in result
+    # The full session: two viewers' frames, the camera's audio to both and the officer's
+    # talk-back to the enterprise, matched by digest; the clip recorded with its audio.
+    full = re.search(
+        r"\] video gateway, full sessions N=1: .* frames (\d+)/(\d+) .* audio packets (\d+)/(\d+) to viewers "
+        r"and talk-back (\d+)/(\d+) to the enterprise .*1 recordings closed with a sha256 \(fMP4 clips\), 1 with audio",
+        run.stdout,
+    )
+    assert full is not None, run.stdout[-3000:]
+    frames, sent, audio, audio_sent, talkback, talkback_sent = (int(v) for v in full.groups())
+    assert 0 < frames <= sent and sent >= 2 * 25 * 2  # two viewers, a 3 s window
+    assert 0 < audio <= audio_sent and 0 < talkback <= talkback_sent
+    assert result["audio_delivered_pct"] > 0
+    # The video-only session ran on the same gateway in the same invocation.
+    plain = re.search(r"\] video gateway, video only N=1: [^\n]* frames (\d+)/(\d+) [^\n]*", run.stdout)
+    assert plain is not None and int(plain.group(1)) > 0, run.stdout[-3000:]
+    assert "audio packets" not in plain.group(0)
     assert "janus_cpu_pct_per_session" in result and "vs_janus_x" in result
     # The generated configuration loads nothing but the VideoRoom plugin and the HTTP transport.
     assert "plugins ['janus.plugin.videoroom'], transports ['janus.transport.http'], event handlers none" in run.stdout
