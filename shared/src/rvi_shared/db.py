@@ -123,7 +123,8 @@ class Statements:
     compiled once, prepared once per connection (asyncpg's statement cache), with none of
     SQLAlchemy's per-statement execution machinery. The transaction stays the session's: BEGIN
     goes with the first statement (run here or through the session), COMMIT or ROLLBACK with the
-    session's. Nothing here flushes the session (its sessions do not autoflush)."""
+    session's. Nothing here flushes the session (its sessions do not autoflush). Errors are the
+    driver's (asyncpg.PostgresError subclasses, e.g. UniqueViolationError), not SQLAlchemy's."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
