@@ -2,31 +2,36 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_eligibility.decisions.overrides import OverrideService
 from rvi_eligibility.decisions.service import EligibilityService
 from rvi_eligibility.decisions.tasks import TaskDecider
 from rvi_eligibility.settings import EligibilitySettings
 from rvi_shared.auth import Role, require_roles
-from rvi_shared.service import DbSession, ServiceRuntime, runtime_of
-
-EligibilityRuntime = Annotated[ServiceRuntime[EligibilitySettings], Depends(runtime_of(EligibilitySettings))]
+from rvi_shared.service import DbSession, ServiceRuntime
 
 
-async def eligibility_service(session: DbSession, rt: EligibilityRuntime) -> EligibilityService:
+def _service(session: AsyncSession, rt: ServiceRuntime[EligibilitySettings]) -> EligibilityService:
     return EligibilityService(session, rt.outbox, rt.clock, rt.settings)
 
 
+# Each built from the session and the runtime directly: every level of dependencies costs
+# FastAPI's resolution on every request.
+async def eligibility_service(session: DbSession, request: Request) -> EligibilityService:
+    return _service(session, request.app.state.runtime)
+
+
+async def task_decider(session: DbSession, request: Request) -> TaskDecider:
+    return TaskDecider(_service(session, request.app.state.runtime))
+
+
+async def override_service(session: DbSession, request: Request) -> OverrideService:
+    return OverrideService(_service(session, request.app.state.runtime))
+
+
 Service = Annotated[EligibilityService, Depends(eligibility_service)]
-
-
-async def task_decider(service: Service) -> TaskDecider:
-    return TaskDecider(service)
-
-
-async def override_service(service: Service) -> OverrideService:
-    return OverrideService(service)
 
 
 Tasks = Annotated[TaskDecider, Depends(task_decider)]

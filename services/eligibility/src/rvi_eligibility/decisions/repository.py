@@ -7,7 +7,6 @@ from typing import Any
 from pydantic_core import to_json
 from sqlalchemy import ARRAY, String, any_, bindparam, delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_eligibility.decisions.records import NewDecision
 from rvi_eligibility.facts.repository import FactsRepository
@@ -75,9 +74,6 @@ FOLLOWED_OF = select(InspectionRequest.inspection_id).where(
 class EligibilityRepository(FactsRepository):
     """The statements of decisions, followed inspections, due re-checks and 3(V) overrides (and, inherited, of facts)."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
     # --- inspections followed from rvi.inspection.requested.v1 ---
 
     async def request(self, inspection_id: str, for_update: bool = False) -> InspectionRequest | None:
@@ -87,7 +83,7 @@ class EligibilityRepository(FactsRepository):
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def known_inspections(self, inspection_ids: Collection[str]) -> set[str]:
-        return set((await self.session.execute(FOLLOWED_OF, {"ids": list(inspection_ids)})).scalars())
+        return {row[0] for row in await self.statements.fetch(FOLLOWED_OF, {"ids": list(inspection_ids)})}
 
     async def add_request(self, request: InspectionRequest) -> bool:
         """False when the inspection was already requested (a replay under another event id)."""
@@ -139,7 +135,7 @@ class EligibilityRepository(FactsRepository):
         """Every decision is stored by this one statement, with its trace (one already stored is
         left as it is: same content), in the caller's transaction."""
         if decisions:
-            await self.session.execute(INSERT_DECISIONS, insert_parameters(decisions))
+            await self.statements.execute(INSERT_DECISIONS, insert_parameters(decisions))
 
     async def traces(self, digests: Collection[str]) -> dict[str, list[dict[str, Any]]]:
         result = await self.session.execute(

@@ -1,0 +1,74 @@
+"""Statements run on the driver connection belong to the session's own transaction."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+from sqlalchemy import ARRAY, String, any_, bindparam, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rvi_shared.db import Statements, transaction
+
+from .conftest import MessagingSchema
+
+
+def _statements(schema: MessagingSchema) -> tuple:
+    effects = schema.effects
+    add = insert(effects).values(event_id=bindparam("event_id"), note=bindparam("note"))
+    notes_of = select(effects.c.event_id, effects.c.note).where(
+        effects.c.event_id == any_(bindparam("ids", type_=ARRAY(String)))
+    )
+    return effects, add, notes_of
+
+
+async def _count(sessions: async_sessionmaker[AsyncSession], schema: MessagingSchema) -> int:
+    async with transaction(sessions) as session:
+        return (await session.execute(select(func.count()).select_from(schema.effects))).scalar_one()
+
+
+async def test_driver_statements_and_session_statements_commit_together(
+    sessions: async_sessionmaker[AsyncSession], schema: MessagingSchema
+) -> None:
+    effects, add, notes_of = _statements(schema)
+    async with transaction(sessions) as session:
+        statements = Statements(session)
+        await statements.execute(add, {"event_id": "e1", "note": "by the driver"})
+        # The session reads the driver's row: the same connection and transaction.
+        assert (await session.execute(select(effects.c.note))).scalar_one() == "by the driver"
+        await session.execute(insert(effects).values(event_id="e2", note="by the session"))
+        rows = await statements.fetch(notes_of, {"ids": ["e1", "e2", "e3"]})
+        assert sorted((r.event_id, r.note) for r in rows) == [("e1", "by the driver"), ("e2", "by the session")]
+    assert await _count(sessions, schema) == 2
+
+
+async def test_an_error_rolls_back_what_the_driver_and_the_session_wrote(
+    sessions: async_sessionmaker[AsyncSession], schema: MessagingSchema
+) -> None:
+    effects, add, _ = _statements(schema)
+    with pytest.raises(asyncpg.UniqueViolationError):
+        async with transaction(sessions) as session:
+            await session.execute(insert(effects).values(event_id="s1", note="first, through the session"))
+            statements = Statements(session)
+            await statements.execute(add, {"event_id": "d1", "note": "then the driver"})
+            await statements.execute(add, {"event_id": "d1", "note": "the same key again"})
+    assert await _count(sessions, schema) == 0
+    # The pool's connections are clean afterwards: a new transaction commits.
+    async with transaction(sessions) as session:
+        await Statements(session).execute(add, {"event_id": "d2", "note": "after the rollback"})
+    assert await _count(sessions, schema) == 1
+
+
+async def test_each_transaction_of_a_session_gets_its_own_connection(
+    sessions: async_sessionmaker[AsyncSession], schema: MessagingSchema
+) -> None:
+    _, add, notes_of = _statements(schema)
+    async with sessions() as session:
+        statements = Statements(session)
+        async with session.begin():
+            await statements.execute(add, {"event_id": "t1", "note": "first transaction"})
+        async with session.begin():
+            await statements.execute(add, {"event_id": "t2", "note": "second transaction"})
+            await session.rollback()
+        async with session.begin():
+            rows = await statements.fetch(notes_of, {"ids": ["t1", "t2"]})
+    assert [r.event_id for r in rows] == ["t1"]
