@@ -145,3 +145,69 @@ async def test_the_consumer_announces_the_subjects_it_handled(
         stop.set()
         await asyncio.wait_for(task, timeout=15)
         await conn.close()
+
+
+async def test_the_wait_preference_and_if_none_match_are_read_as_rfc_7240_and_9110_say() -> None:
+    feed = ChangeFeed()
+    transport = httpx.ASGITransport(app=things_app(feed, {"a": "requested"}))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        for prefer in ("wait=1e9", "wait=-1", "wait=abc", "respond-async; wait=5"):  # not a wait preference
+            response = await client.get("/things/a", headers={"Prefer": prefer})
+            assert "preference-applied" not in response.headers, prefer
+        asked = await client.get("/things/a", headers={"Prefer": "respond-async, wait=99999999999999999999"})
+        assert asked.headers["preference-applied"] == "wait=30"
+        etag = asked.headers["etag"]
+        for if_none_match in (f"W/{etag}", "*", f'"other", {etag}'):
+            began = time.monotonic()
+            response = await client.get("/things/a", headers={"Prefer": "wait=1", "If-None-Match": if_none_match})
+            assert response.status_code == 304 and time.monotonic() - began >= 0.9, if_none_match
+        for if_none_match in ('"other"', "garbage", 'W/"x", "y"'):
+            response = await client.get("/things/a", headers={"Prefer": "wait=5", "If-None-Match": if_none_match})
+            assert response.status_code == 200 and response.headers["etag"] == etag, if_none_match
+
+
+async def test_an_error_is_answered_at_once_and_a_waiter_leaves_with_its_client() -> None:
+    feed = ChangeFeed()
+    app = things_app(feed, {"a": "requested"})
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        missing = await client.get("/nope/x", headers={"Prefer": "wait=5"})
+        began = time.monotonic()
+        again = await client.get("/nope/x", headers={"Prefer": "wait=5", "If-None-Match": missing.headers["etag"]})
+        assert again.status_code == 404 and time.monotonic() - began < 1
+        etag = (await client.get("/things/a", headers={"Prefer": "wait=5"})).headers["etag"]
+
+    messages: list[dict[str, object]] = [{"type": "http.request", "body": b"", "more_body": False}]
+    left = asyncio.Event()
+
+    async def receive() -> dict[str, object]:
+        if messages:
+            return messages.pop()
+        await left.wait()
+        return {"type": "http.disconnect"}
+
+    sent: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    headers = [(b"prefer", b"wait=30"), (b"if-none-match", etag.encode())]
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/things/a",
+        "raw_path": b"/things/a",
+        "query_string": b"",
+        "headers": headers,
+        "http_version": "1.1",
+        "scheme": "http",
+        "server": ("test", 80),
+        "root_path": "",
+    }
+    waiters = [asyncio.create_task(app(dict(scope), receive, send)) for _ in range(20)]
+    await asyncio.sleep(0.3)
+    assert feed._waiters and not any(w.done() for w in waiters)
+    began = time.monotonic()
+    left.set()
+    await asyncio.wait_for(asyncio.gather(*waiters), 2)
+    assert time.monotonic() - began < 1 and not feed._waiters and not sent

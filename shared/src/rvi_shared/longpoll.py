@@ -11,15 +11,30 @@ through untouched."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
+from collections.abc import Coroutine
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rvi_shared.messaging.changes import ChangeFeed
 
 MAX_WAIT_S = 30
-_WAIT = re.compile(rb"(?:^|[,;\s])wait\s*=\s*(\d+)")
+_WAIT = re.compile(rb"(?:^|,)\s*wait\s*=\s*(\d+)\s*(?:[,;]|$)")
+_WEAK = b"W/"
+
+
+def none_match(if_none_match: bytes | None, etag: bytes) -> bool:
+    """Whether `If-None-Match` (`*` or a list of entity tags) matches `etag`, comparing weakly
+    (RFC 9110 13.1.2: `W/"x"` matches `"x"`)."""
+    if if_none_match is None:
+        return False
+    if if_none_match == b"*":
+        return True
+    opaque = etag.removeprefix(_WEAK)
+    return any(tag.strip().removeprefix(_WEAK) == opaque for tag in if_none_match.split(b","))
 
 
 def preferred_wait(scope: Scope) -> tuple[int | None, bytes | None]:
@@ -28,7 +43,7 @@ def preferred_wait(scope: Scope) -> tuple[int | None, bytes | None]:
     if_none_match = None
     for name, value in scope["headers"]:
         if name == b"prefer":
-            found = _WAIT.search(value.lower())
+            found = _WAIT.search(value.lower().strip())
             if found:
                 wait = min(int(found.group(1)), MAX_WAIT_S)
         elif name == b"if-none-match":
@@ -81,14 +96,31 @@ class LongPollMiddleware:
         response = await self._read(scope)
         etag = response.etag()
         subjects = {str(v) for v in response.scope.get("path_params", {}).values()}
-        if if_none_match == etag and subjects and wait > 0:
-            await self.feed.wait(subjects, since, wait)
+        if none_match(if_none_match, etag) and subjects and wait > 0 and 200 <= response.status < 300:
+            if await self._client_left(receive, self.feed.wait(subjects, since, wait)):
+                return
             response = await self._read(scope)
             etag = response.etag()
-            if etag == if_none_match and 200 <= response.status < 300:
+            if none_match(if_none_match, etag) and 200 <= response.status < 300:
                 await self._send(send, 304, response, etag, wait, body=False)
                 return
         await self._send(send, response.status, response, etag, wait, body=True)
+
+    @staticmethod
+    async def _client_left(receive: Receive, waiting: Coroutine[Any, Any, bool]) -> bool:
+        """Waits for `waiting` unless the client disconnects first (True): a waiter leaves with it."""
+
+        async def disconnect() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        tasks = [asyncio.ensure_future(waiting), asyncio.ensure_future(disconnect())]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+        return tasks[1] in done
 
     async def _read(self, scope: Scope) -> _Captured:
         captured = _Captured(dict(scope))
