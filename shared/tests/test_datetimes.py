@@ -37,6 +37,8 @@ class On(BaseModel):
         ('"2026-01-02"', "not an RFC 3339 date-time"),
         ('"2026-01-02 03:04:05+08:00"', "not an RFC 3339 date-time"),
         ("null", "RFC 3339 string"),
+        ('"0001-01-01T00:00:00+14:00"', "outside years 0001-9999 in UTC"),
+        ('"9999-12-31T23:00:00-14:00"', "outside years 0001-9999 in UTC"),
     ],
 )
 def test_refused_with_the_rule(raw: str, rule: str) -> None:

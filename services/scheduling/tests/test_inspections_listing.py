@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from base64 import urlsafe_b64encode
 from datetime import datetime, timedelta
 
 import httpx
@@ -89,6 +90,9 @@ async def test_bad_queries_are_named_and_only_customs_staff_list(
         ({"district": "Atlantis"}, "district"),
         ({"state": "sleeping"}, "state"),
         ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"cursor": urlsafe_b64encode(b"2026-11-23T00:00:00+00:00|a\x00b").decode()}, "cursor"),
+        ({"cursor": urlsafe_b64encode(b"0001-01-01T00:00:00+14:00|a").decode()}, "cursor"),
+        ({"from": "0001-01-01T00:00:00+14:00", "to": "0001-01-02T00:00:00+14:00"}, "from"),
     ]
     for change, field in bad:
         response = await live_client.get("/v1/inspections", params={**good, **change}, headers=officer)

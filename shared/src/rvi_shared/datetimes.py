@@ -68,6 +68,10 @@ def parse_rfc3339(value: Any) -> datetime:
         naive = datetime.fromisoformat(f"{match['date']}T{match['time']}{'.' + fraction if fraction else ''}")
     except ValueError as exc:
         raise ValueError(f"{_shorten(value)!r} is not a real date-time: {exc}") from None
+    try:
+        naive.replace(tzinfo=tz).astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{_shorten(value)!r} is outside years 0001-9999 in UTC") from None
     return naive.replace(tzinfo=tz)
 
 

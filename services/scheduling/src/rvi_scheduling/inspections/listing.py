@@ -7,7 +7,7 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,7 @@ from rvi_scheduling.rosters.offices import district_key, office_key
 from rvi_shared.errors import Unprocessable
 
 BATCH = 200
+ID_LENGTH = 64
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,11 @@ class Cursor:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
             at, inspection_id = raw.split("|", 1)
             slot_start = datetime.fromisoformat(at)
-        except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+            if slot_start.tzinfo is not None:
+                slot_start = slot_start.astimezone(UTC)  # PostgreSQL's range, not only Python's
+        except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as error:
             raise Unprocessable("cursor is not one this service returned", field="cursor") from error
-        if slot_start.tzinfo is None:
+        if slot_start.tzinfo is None or not inspection_id.isprintable() or len(inspection_id) > ID_LENGTH:
             raise Unprocessable("cursor is not one this service returned", field="cursor")
         return cls(slot_start, inspection_id)
 
