@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -65,3 +66,29 @@ async def test_only_the_team_moves_the_focus_and_only_to_the_inspections_sites(
     assert (await client.get(url, headers=other)).status_code == 403
     assert (await client.get(url, params={"wait": 31}, headers=enterprise)).status_code == 422
     assert (await client.get("/v1/sessions/not-a-session/focus", headers=enterprise)).status_code == 404
+
+
+async def test_a_session_id_spelt_otherwise_is_one_session_and_unknown_ids_leave_no_waiter(
+    open_session: OpenSession, client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    session = await open_session()
+    canonical = session["session_id"]
+    officer = tokens.header(tokens.officer())
+    enterprise = tokens.header(tokens.enterprise(session["enterprise_id"]))
+    shouted = f"/v1/sessions/{canonical.upper()}/focus"
+
+    waiting = asyncio.create_task(client.get(shouted, params={"after": 0, "wait": 20}, headers=enterprise))
+    await asyncio.sleep(0.3)
+    started = time.monotonic()
+    moved = await client.put(f"/v1/sessions/{canonical}/focus", json={"site_id": "S1"}, headers=officer)
+    assert moved.status_code == 204, moved.text
+    answered = await asyncio.wait_for(waiting, 5)
+    assert time.monotonic() - started < 0.5  # woken by the change, not by the next database poll
+    assert answered.json()["session_id"] == canonical
+
+    signals = client._transport.app.state.focus_signals  # type: ignore[attr-defined]
+    before = len(signals._events)
+    for _ in range(5):
+        unknown = f"/v1/sessions/{uuid.uuid4()}/focus"
+        assert (await client.get(unknown, headers=enterprise)).status_code == 404
+    assert len(signals._events) == before

@@ -44,6 +44,10 @@ class FocusSignals:
     def waiter(self, session_id: str) -> asyncio.Event:
         return self._events.setdefault(session_id, asyncio.Event())
 
+    def forget(self, session_id: str) -> None:
+        """Drops the event of a session that does not exist: nobody can be waiting for it."""
+        self._events.pop(session_id, None)
+
     def changed(self, session_id: str) -> None:
         event = self._events.pop(session_id, None)
         if event is not None:
@@ -74,7 +78,7 @@ async def read_focus(db: AsyncSession, session_id: str) -> Focus:
     site = next((s for s in inspection.sites if focus and s["site_id"] == focus.site_id), None)
     item = next((i for i in inspection.checklist_items if focus and i["item_id"] == focus.item_id), None)
     return Focus(
-        session_id=session_id,
+        session_id=str(key),
         enterprise_id=live.enterprise_id,
         state=live.state,
         version=focus.version if focus else 0,

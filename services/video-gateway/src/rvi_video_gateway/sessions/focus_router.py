@@ -12,10 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rvi_shared.auth import Principal, Role, ensure_enterprise_access, require_roles
 from rvi_shared.db import transaction
+from rvi_shared.errors import NotFound
 from rvi_shared.service import ServiceRuntime, runtime
 from rvi_video_gateway.dependencies import gateway_service
 from rvi_video_gateway.sessions.access import team_officer
-from rvi_video_gateway.sessions.focus import POLL_S, Focus, FocusSignals, read_focus, set_focus
+from rvi_video_gateway.sessions.focus import POLL_S, Focus, FocusSignals, read_focus, session_key, set_focus
 from rvi_video_gateway.sessions.lifecycle import SessionAction, transition
 from rvi_video_gateway.sessions.service import SessionService
 
@@ -79,7 +80,7 @@ async def put_focus(
     await set_focus(
         service.session, live, inspection, body.site_id, body.item_id, str(officer["officer_id"]), service.clock.now()
     )
-    background.add_task(the_signals.changed, session_id)  # after the commit: waiters then read the new row
+    background.add_task(the_signals.changed, str(live.session_id))  # after the commit: waiters then read the new row
 
 
 @focus_router.get("/{session_id}/focus", response_model=FocusOut)
@@ -93,12 +94,17 @@ async def get_focus(
 ) -> FocusOut:
     """The focus now, or (long-poll) as soon as its version passes `after`, at most `wait` seconds
     later (then the unchanged focus). No database connection is held while waiting."""
+    key = str(session_key(session_id))  # one waiter list per session, however its id is spelled
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     while True:
-        event = the_signals.waiter(session_id)
-        async with transaction(rt.sessions) as db:
-            focus = await read_focus(db, session_id)
+        event = the_signals.waiter(key)
+        try:
+            async with transaction(rt.sessions) as db:
+                focus = await read_focus(db, key)
+        except NotFound:
+            the_signals.forget(key)
+            raise
         ensure_enterprise_access(principal, focus.enterprise_id)
         remaining = deadline - loop.time()
         if focus.version > after or focus.state in SETTLED or remaining <= 0:
