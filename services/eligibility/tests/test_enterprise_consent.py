@@ -44,3 +44,7 @@ async def test_another_enterprise_or_a_bad_scope_is_refused(client: httpx.AsyncC
     mine = tokens.header(tokens.enterprise(eid))
     bad = await client.put(url, json={"given": True, "scope": ["everything"]}, headers=mine)
     assert bad.status_code == 422 and any(e["field"].startswith("scope") for e in bad.json()["errors"])
+    for scope, field in (("", "scope.text"), ("   ", "scope.text"), ("x" * 2001, "scope.text"), ([], "scope.list")):
+        blank = await client.put(url, json={"given": True, "scope": scope}, headers=mine)
+        assert blank.status_code == 422, (scope, blank.text)  # a blank text is not a consent without limits
+        assert [e["field"] for e in blank.json()["errors"]] == [field]

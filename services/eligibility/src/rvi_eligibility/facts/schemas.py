@@ -5,12 +5,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictBool, StringConstraints, Tag, model_validator
 
 from rvi_eligibility.rules.consent_scope import MATTERS_DESCRIPTION, CoveredMatter, stored_scope
 from rvi_eligibility.rules.verdicts import TraceEntry
 from rvi_shared.datetimes import Rfc3339DateTime
 from rvi_shared.events.payloads import CreditStatus, Reason
+
+
+def _scope_form(value: Any) -> str:
+    return "list" if isinstance(value, list) else "text"
+
+
+# Tagged, so an error names the form given (`scope.text`, `scope.list.0`), not both; a blank text is
+# refused rather than read as a consent without limits.
+ScopeForms = Annotated[
+    Annotated[list[CoveredMatter], Field(min_length=1), Tag("list")]
+    | Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000, pattern=r"\S"), Tag("text")
+    ],
+    Discriminator(_scope_form),
+]
 
 
 class ConsentIn(BaseModel):
@@ -29,7 +44,7 @@ class ConsentIn(BaseModel):
     )
 
     given: StrictBool
-    scope: Annotated[list[CoveredMatter], Field(min_length=1)] | Annotated[str, Field(max_length=2000)] | None = Field(
+    scope: ScopeForms | None = Field(
         default=None,
         description="what the consent covers: a list of matters, one or more of "
         f"{MATTERS_DESCRIPTION}; or free text naming the sites or matters of a consent to remote video "
