@@ -27,6 +27,13 @@ def test_every_operation_documents_its_errors_as_problem_details(factory) -> Non
             if "requestBody" in operation:
                 assert {"400", "415", "422"} <= set(responses), (method, path)
             for status, response in responses.items():
-                if status.startswith("4") and "content" in response:
+                if status.startswith(("4", "5")):
                     assert set(response["content"]) == {PROBLEM_JSON}, (method, path, status)
     assert secured > 0
+
+
+def test_a_viewer_refused_for_a_full_transcoding_pool_finds_the_503_documented() -> None:
+    operation = gateway_app().openapi()["paths"]["/whep/{feed_id}"]["post"]
+    unavailable = operation["responses"]["503"]
+    assert unavailable["content"][PROBLEM_JSON]["schema"] == {"$ref": "#/components/schemas/ProblemDetails"}
+    assert "Retry-After" in unavailable["headers"]

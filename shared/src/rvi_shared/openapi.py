@@ -82,7 +82,7 @@ def install_problem_openapi(app: FastAPI) -> None:
                         description = current.get("description") or description
                     responses[status] = _problem_response(description)
                 for status, response in responses.items():
-                    if status.startswith(("4", "5")) and "content" in response:
+                    if status.startswith(("4", "5")):  # declared by a route with a description only, too
                         response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
         for unused in ("HTTPValidationError", "ValidationError"):
             if not _referenced(schema, unused):

@@ -171,6 +171,13 @@ PATCH_RESPONSES: dict[int | str, dict[str, object]] = {
     412: {"description": "If-Match names another version of the resource (its ETag changed)"}
 }
 
+WHEP_OFFER_RESPONSES: dict[int | str, dict[str, object]] = {
+    503: {
+        "description": "Every transcoding slot of this instance is taken (TranscodePoolFull)",
+        "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
+    }
+}
+
 
 async def _offer(request: Request, content_type: str | None) -> str:
     if (content_type or "").split(";")[0].strip().lower() != SDP:
@@ -291,7 +298,14 @@ async def get_equipment_test(
     return test_out(request, media, await media.equipment_test(test_id, principal))
 
 
-def _webrtc_routes(router: APIRouter, scope: Scope, offer_name: str, offer_doc: str, end_doc: str) -> None:
+def _webrtc_routes(
+    router: APIRouter,
+    scope: Scope,
+    offer_name: str,
+    offer_doc: str,
+    end_doc: str,
+    offer_responses: dict[int | str, dict[str, object]] | None = None,
+) -> None:
     """The routes WHIP and WHEP share (RFC 9725 4.2, 4.3): OPTIONS and POST (an SDP offer) on the
     endpoint, PATCH (trickle ICE) and DELETE on a resource; the publish token for WHIP, the view
     token for WHEP."""
@@ -347,6 +361,7 @@ def _webrtc_routes(router: APIRouter, scope: Scope, offer_name: str, offer_doc: 
         status_code=201,
         response_class=Response,
         openapi_extra=SDP_OFFER,
+        responses=offer_responses,
         name=offer_name,
         description=offer_doc,
     )
@@ -379,6 +394,8 @@ _webrtc_routes(
     "view",
     "whep_view",
     "WHEP: an SDP offer to receive the feed; the answer carries the feed's own codecs (video and audio as "
-    "received; the H.264 entry of the feed's profile first). Errors as for WHIP.",
+    "received; the H.264 entry of the feed's profile first). Errors as for WHIP; 503 with `Retry-After` "
+    "when the feed needs a transcode and every transcoding slot of this instance is taken.",
     "Ends the viewing session.",
+    WHEP_OFFER_RESPONSES,
 )
