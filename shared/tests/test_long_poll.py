@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 
 from rvi_platform.embedded.broker import EmbeddedBroker
 from rvi_shared.db import asyncpg_dsn
@@ -32,6 +32,10 @@ def things_app(feed: ChangeFeed, states: dict[str, str]) -> FastAPI:
     @app.get("/things/{thing_id}")
     async def thing(thing_id: str) -> dict[str, str]:
         return {"id": thing_id, "state": states[thing_id]}
+
+    @app.get("/secrets/{secret_id}")
+    async def secret(secret_id: str) -> None:
+        raise HTTPException(401, "no token")
 
     return app
 
@@ -171,10 +175,10 @@ async def test_an_error_is_answered_at_once_and_a_waiter_leaves_with_its_client(
     app = things_app(feed, {"a": "requested"})
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        missing = await client.get("/nope/x", headers={"Prefer": "wait=5"})
+        refused = await client.get("/secrets/a", headers={"Prefer": "wait=5"})
         began = time.monotonic()
-        again = await client.get("/nope/x", headers={"Prefer": "wait=5", "If-None-Match": missing.headers["etag"]})
-        assert again.status_code == 404 and time.monotonic() - began < 1
+        again = await client.get("/secrets/a", headers={"Prefer": "wait=5", "If-None-Match": refused.headers["etag"]})
+        assert again.status_code == 401 and time.monotonic() - began < 1
         etag = (await client.get("/things/a", headers={"Prefer": "wait=5"})).headers["etag"]
 
     messages: list[dict[str, object]] = [{"type": "http.request", "body": b"", "more_body": False}]

@@ -5,7 +5,8 @@ status and body) and `Preference-Applied: wait=N`. When it also carries `If-None
 the current ETag, the answer waits until one of the request's path parameters (an inspection id, a
 document id) is announced as changed (`rvi_shared.messaging.changes`), or N seconds (at most
 MAX_WAIT_S) pass, then reads again: 304 Not Modified if the representation (a 2xx) is still the
-same, else the new response. A client waiting for a state asks again with the ETag it got; one
+same, else the new response. A 401, 403 or other refusal is answered at once (a 404 waits: what
+it names may yet be created). `If-None-Match` is compared weakly, `*` and lists included. A client waiting for a state asks again with the ETag it got; one
 request per change instead of one per polling interval. Requests without the preference are passed
 through untouched."""
 
@@ -49,6 +50,11 @@ def preferred_wait(scope: Scope) -> tuple[int | None, bytes | None]:
         elif name == b"if-none-match":
             if_none_match = value.strip()
     return wait, if_none_match
+
+
+def _may_change(status: int) -> bool:
+    """A representation, or a 404 for what may yet be created, changes; a refused token does not."""
+    return 200 <= status < 300 or status == 404
 
 
 class _Captured:
@@ -96,7 +102,7 @@ class LongPollMiddleware:
         response = await self._read(scope)
         etag = response.etag()
         subjects = {str(v) for v in response.scope.get("path_params", {}).values()}
-        if none_match(if_none_match, etag) and subjects and wait > 0 and 200 <= response.status < 300:
+        if none_match(if_none_match, etag) and subjects and wait > 0 and _may_change(response.status):
             if await self._client_left(receive, self.feed.wait(subjects, since, wait)):
                 return
             response = await self._read(scope)
