@@ -6,9 +6,9 @@ the current ETag, the answer waits until one of the request's path parameters (a
 document id) is announced as changed (`rvi_shared.messaging.changes`), or N seconds (at most
 MAX_WAIT_S) pass, then reads again: 304 Not Modified if the representation (a 2xx) is still the
 same, else the new response. A 401, 403 or other refusal is answered at once (a 404 waits: what
-it names may yet be created). `If-None-Match` is compared weakly, `*` and lists included. A client waiting for a state asks again with the ETag it got; one
-request per change instead of one per polling interval. Requests without the preference are passed
-through untouched."""
+it names may yet be created). `If-None-Match` is compared weakly, `*` and lists included. A client
+waiting for a state asks again with the ETag it got; one request per change instead of one per
+polling interval. Requests without the preference are passed through untouched."""
 
 from __future__ import annotations
 
