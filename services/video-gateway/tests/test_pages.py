@@ -145,7 +145,12 @@ async def test_chromium_publishes_its_camera_over_whip(
     # The camera's 1280x720 (the page's ideal) recorded as sent: the page keeps the resolution.
     assert await chromium.output("camera") == await chromium.output("resolution") == "1280x720"
     assert {(picture.width, picture.height) for picture in pictures} == {(1280, 720)}
-    assert int(await chromium.output("frames")) >= len(pictures), "the page counts the frames it sent"
+    # The page reads its sender's stats once a second: wait for the count to catch up with the clip.
+    await chromium.until(
+        f"Number(document.getElementById('frames').dataset.value) >= {len(pictures)}",
+        "the page counts the frames it sent",
+        timeout_s=5.0,
+    )
 
     async with chromium.page.expect_response(lambda r: r.request.method == "DELETE") as deleted:
         await chromium.page.get_by_role("button", name="Stop").click()
