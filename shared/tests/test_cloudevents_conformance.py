@@ -25,6 +25,7 @@ from sqlalchemy import insert, select
 
 from rvi_platform.embedded.broker import EmbeddedBroker
 from rvi_platform.testing import eventually, read_topic
+from rvi_shared.events import payloads as p
 from rvi_shared.messaging.consumer import EventConsumer, HandlerRegistry
 from rvi_shared.messaging.kafka import ensure_topics, make_producer
 
@@ -119,7 +120,7 @@ async def test_conformance_through_the_broker(schema, sessions, own_broker: Embe
     handled: dict[str, datetime] = {}
     registry = HandlerRegistry()
 
-    @registry.on(TYPE)
+    @registry.on(p.EnterpriseUpdated)
     async def record_effect(session, event, payload: Any) -> None:
         handled[payload.enterprise_id] = event.time
         await session.execute(insert(schema.effects).values(event_id=event.id, note=payload.enterprise_id))
@@ -203,7 +204,7 @@ async def test_a_header_name_that_is_not_utf8_is_dead_lettered(
 
     registry = HandlerRegistry()
 
-    @registry.on(TYPE)
+    @registry.on(p.EnterpriseUpdated)
     async def record_effect(session, event, payload: Any) -> None:
         await session.execute(insert(schema.effects).values(event_id=event.id, note=payload.enterprise_id))
 

@@ -10,12 +10,15 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import func, insert, select
 
 from rvi_platform.embedded.broker import EmbeddedBroker
 from rvi_platform.testing import eventually, read_topic
 from rvi_shared.events import new_event
 from rvi_shared.events import payloads as p
+from rvi_shared.events.envelope import CloudEvent
+from rvi_shared.events.registry import UnknownEventType
 from rvi_shared.messaging.consumer import EventConsumer, HandlerRegistry
 from rvi_shared.messaging.kafka import ensure_topics, make_producer
 
@@ -36,7 +39,7 @@ async def consuming(
     calls: list[int] = []
     registry = HandlerRegistry()
 
-    @registry.on(TYPE)
+    @registry.on(p.EnterpriseUpdated)
     async def record_effect(session, event, payload: Any) -> None:
         calls.append(payload.enterprise_id)
         if fail_for and payload.enterprise_id in fail_for:
@@ -156,3 +159,18 @@ async def test_an_idle_consumer_fetches_with_the_long_wait_and_a_busy_one_with_t
 
 async def _async(value: bool) -> bool:
     return value
+
+
+def test_a_handler_is_bound_by_its_payload_model() -> None:
+    registry = HandlerRegistry()
+
+    @registry.on(p.EnterpriseUpdated)
+    async def updated(session: Any, event: Any, payload: p.EnterpriseUpdated) -> None:
+        return None
+
+    assert registry.handlers == {TYPE: updated}
+    assert registry.topics() == ["rvi.enterprises"]
+    with pytest.raises(ValueError, match="has a handler already"):
+        registry.on(p.EnterpriseUpdated)(updated)
+    with pytest.raises(UnknownEventType, match="CloudEvent is the payload of no event type"):
+        registry.on(CloudEvent)  # type: ignore[arg-type]

@@ -118,7 +118,7 @@ async def test_the_consumer_announces_the_subjects_it_handled(
     conn, heard = await _listening(messaging_db, channel)
     registry = HandlerRegistry()
 
-    @registry.on(TYPE)
+    @registry.on(p.EnterpriseUpdated)
     async def handled(session, event, payload) -> None:
         pass
 

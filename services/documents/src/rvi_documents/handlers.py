@@ -28,30 +28,30 @@ def build_handlers(outbox: Outbox, clock: Clock, settings: DocumentsSettings, pk
             raise PermanentError(f"unknown inspection {inspection_id!r}")
         return inspection
 
-    @registry.on("rvi.inspection.requested.v1")
+    @registry.on(p.InspectionRequested)
     async def requested(session: AsyncSession, event: CloudEvent, payload: p.InspectionRequested) -> None:
         await service(session).on_requested(payload)
 
-    @registry.on("rvi.inspection.scheduled.v1")
+    @registry.on(p.InspectionScheduled)
     async def scheduled(session: AsyncSession, event: CloudEvent, payload: p.InspectionScheduled) -> None:
         documents = service(session)
         await documents.on_scheduled(await known_inspection(documents, payload.inspection_id), payload)
 
-    @registry.on("rvi.inspection.rescheduled.v1")
+    @registry.on(p.InspectionRescheduled)
     async def rescheduled(session: AsyncSession, event: CloudEvent, payload: p.InspectionRescheduled) -> None:
         documents = service(session)
         await documents.on_rescheduled(await known_inspection(documents, payload.inspection_id), payload)
 
     # Session facts may overtake the inspection (another topic): they are kept without it.
-    @registry.on("rvi.session.started.v1")
+    @registry.on(p.SessionStarted)
     async def session_started(session: AsyncSession, event: CloudEvent, payload: p.SessionStarted) -> None:
         await service(session).on_session_started(payload)
 
-    @registry.on("rvi.session.step_recorded.v1")
+    @registry.on(p.SessionStepRecorded)
     async def step_recorded(session: AsyncSession, event: CloudEvent, payload: p.SessionStepRecorded) -> None:
         await service(session).on_step_recorded(payload)
 
-    @registry.on("rvi.session.ended.v1")
+    @registry.on(p.SessionEnded)
     async def session_ended(session: AsyncSession, event: CloudEvent, payload: p.SessionEnded) -> None:
         documents = service(session)
         inspection = await documents.repo.inspection(payload.inspection_id, for_update=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_scheduling.models import Inspection
@@ -26,7 +26,7 @@ Reaction = Callable[[SchedulingService, Inspection, Any], Awaitable[None]]
 def build_handlers(outbox: Outbox, clock: Clock, settings: SchedulingSettings) -> HandlerRegistry:
     registry = HandlerRegistry()
 
-    def bind(type_name: str, reaction: Reaction | None, with_children: bool = False) -> None:
+    def bind(model: type[BaseModel], reaction: Reaction | None, with_children: bool = False) -> None:
         async def handle(session: AsyncSession, event: CloudEvent, payload: Any) -> None:
             service = SchedulingService(session, outbox, clock, settings)
             inspection = await service.record(event, with_children=with_children)
@@ -35,21 +35,21 @@ def build_handlers(outbox: Outbox, clock: Clock, settings: SchedulingSettings) -
             if reaction is not None:
                 await reaction(service, inspection, payload)
 
-        registry.on(type_name)(handle)
+        registry.on(model)(handle)
 
-    bind("rvi.eligibility.decided.v1", SchedulingService.on_decided, with_children=True)
-    bind("rvi.equipment.tested.v1", SchedulingService.on_equipment_tested)
-    bind("rvi.session.started.v1", SchedulingService.on_session_started)
-    bind("rvi.session.step_recorded.v1", None)
-    bind("rvi.session.escalated.v1", SchedulingService.on_escalated)
-    bind("rvi.session.ended.v1", SchedulingService.on_session_ended)
-    bind("rvi.document.issued.v1", SchedulingService.on_document_issued)
-    bind("rvi.document.signed.v1", None)
-    bind("rvi.document.delivered.v1", None)
-    bind("rvi.document.completed.v1", SchedulingService.on_document_completed)
-    bind("rvi.document.uploaded.v1", SchedulingService.on_document_uploaded)
+    bind(p.EligibilityDecided, SchedulingService.on_decided, with_children=True)
+    bind(p.EquipmentTested, SchedulingService.on_equipment_tested)
+    bind(p.SessionStarted, SchedulingService.on_session_started)
+    bind(p.SessionStepRecorded, None)
+    bind(p.SessionEscalated, SchedulingService.on_escalated)
+    bind(p.SessionEnded, SchedulingService.on_session_ended)
+    bind(p.DocumentIssued, SchedulingService.on_document_issued)
+    bind(p.DocumentSigned, None)
+    bind(p.DocumentDelivered, None)
+    bind(p.DocumentCompleted, SchedulingService.on_document_completed)
+    bind(p.DocumentUploaded, SchedulingService.on_document_uploaded)
 
-    @registry.on("rvi.officer.updated.v1")
+    @registry.on(p.OfficerUpdated)
     async def officer_updated(session: AsyncSession, event: CloudEvent, payload: p.OfficerUpdated) -> None:
         """Bulk roster updates from the customs personnel system; a record the roster refuses
         (a credential number held by another officer, invalid dates) goes to the DLQ with the reason."""

@@ -220,10 +220,15 @@ def lookup(type_name: str) -> EventType:
 
 def type_of(data: BaseModel) -> EventType:
     """The event type whose payload `data` is; UnknownEventType for a model that is no payload."""
+    return type_for(type(data))
+
+
+def type_for(model: type[BaseModel]) -> EventType:
+    """The event type whose payload model is `model`; UnknownEventType for a model that is no payload."""
     try:
-        return _BY_MODEL[type(data)]
+        return _BY_MODEL[model]
     except KeyError:
-        raise UnknownEventType(f"{type(data).__name__} is the payload of no event type") from None
+        raise UnknownEventType(f"{model.__name__} is the payload of no event type") from None
 
 
 def decode_payload(event: CloudEvent) -> BaseModel:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rvi_shared.events.envelope import CloudEvent, EnvelopeError
 from rvi_shared.events.kafka_binding import parse_record
-from rvi_shared.events.registry import decode_payload, dlq_topic, lookup
+from rvi_shared.events.registry import decode_payload, dlq_topic, lookup, type_for
 from rvi_shared.messaging import inbox
 from rvi_shared.messaging.kafka import make_producer
 from rvi_shared.messaging.tables import MessagingTables
@@ -39,10 +39,15 @@ class PermanentError(Exception):
 class HandlerRegistry:
     handlers: dict[str, Handler] = field(default_factory=dict)
 
-    def on(self, type_name: str) -> Callable[[Handler], Handler]:
-        lookup(type_name)
+    def on(self, model: type[BaseModel]) -> Callable[[Handler], Handler]:
+        """Registers the handler of the event type whose payload model is `model` (the model names the
+        type, as in `Outbox.emit`); UnknownEventType for a model that is no payload, ValueError for a
+        second handler of one type."""
+        type_name = type_for(model).name
 
         def register(fn: Handler) -> Handler:
+            if type_name in self.handlers:
+                raise ValueError(f"{type_name} has a handler already")
             self.handlers[type_name] = fn
             return fn
 

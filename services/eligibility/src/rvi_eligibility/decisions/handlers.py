@@ -21,7 +21,7 @@ def build_handlers(outbox: Outbox, clock: Clock, settings: EligibilitySettings) 
     def service(session: AsyncSession) -> EligibilityService:
         return EligibilityService(session, outbox, clock, settings)
 
-    @registry.on("rvi.inspection.requested.v1")
+    @registry.on(p.InspectionRequested)
     async def requested(session: AsyncSession, event: CloudEvent, payload: p.InspectionRequested) -> None:
         # Stored and looked up normalized, as the REST edge and the facts do.
         normalized = normalize_identifier(payload.enterprise_id)
@@ -29,7 +29,7 @@ def build_handlers(outbox: Outbox, clock: Clock, settings: EligibilitySettings) 
             payload = payload.model_copy(update={"enterprise_id": normalized})
         await service(session).on_requested(event, payload)
 
-    @registry.on("rvi.enterprise.updated.v1")
+    @registry.on(p.EnterpriseUpdated)
     async def enterprise_updated(session: AsyncSession, event: CloudEvent, payload: p.EnterpriseUpdated) -> None:
         try:
             enterprise_id = parse_enterprise_id(payload.enterprise_id)
@@ -40,24 +40,24 @@ def build_handlers(outbox: Outbox, clock: Clock, settings: EligibilitySettings) 
             raise PermanentError(f"enterprise update {event.id} for {payload.enterprise_id!r} sets no fact")
         await service(session).record_facts(enterprise_id, values, payload.effective_from, "event", event.id)
 
-    @registry.on("rvi.equipment.tested.v1")
+    @registry.on(p.EquipmentTested)
     async def equipment_tested(session: AsyncSession, event: CloudEvent, payload: p.EquipmentTested) -> None:
         await service(session).on_equipment_tested(event, payload)
 
-    @registry.on("rvi.session.escalated.v1")
+    @registry.on(p.SessionEscalated)
     async def escalated(session: AsyncSession, event: CloudEvent, payload: p.SessionEscalated) -> None:
         await service(session).on_escalated(event, payload)
 
     # Closed inspections are no longer re-evaluated when facts change.
-    @registry.on("rvi.inspection.cancelled.v1")
+    @registry.on(p.InspectionCancelled)
     async def cancelled(session: AsyncSession, event: CloudEvent, payload: p.InspectionCancelled) -> None:
         await service(session).close(payload.inspection_id, "cancelled")
 
-    @registry.on("rvi.inspection.completed.v1")
+    @registry.on(p.InspectionCompleted)
     async def completed(session: AsyncSession, event: CloudEvent, payload: p.InspectionCompleted) -> None:
         await service(session).close(payload.inspection_id, "completed")
 
-    @registry.on("rvi.inspection.shifted_onsite.v1")
+    @registry.on(p.InspectionShiftedOnsite)
     async def shifted(session: AsyncSession, event: CloudEvent, payload: p.InspectionShiftedOnsite) -> None:
         if not payload.items:
             await service(session).close(payload.inspection_id, "shifted_onsite")

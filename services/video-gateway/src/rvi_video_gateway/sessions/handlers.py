@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_shared.clock import Clock
@@ -22,11 +23,11 @@ Reaction = Callable[[InspectionProjection, InspectionView, Any], Awaitable[None]
 def build_handlers(outbox: Outbox, clock: Clock, settings: VideoGatewaySettings) -> HandlerRegistry:
     registry = HandlerRegistry()
 
-    @registry.on("rvi.inspection.requested.v1")
+    @registry.on(p.InspectionRequested)
     async def requested(session: AsyncSession, event: CloudEvent, payload: p.InspectionRequested) -> None:
         await InspectionProjection(session, clock).on_requested(payload)
 
-    def bind(type_name: str, reaction: Reaction) -> None:
+    def bind(model: type[BaseModel], reaction: Reaction) -> None:
         async def handle(session: AsyncSession, event: CloudEvent, payload: Any) -> None:
             service = InspectionProjection(session, clock)
             inspection = await service.inspection(payload.inspection_id)
@@ -35,11 +36,11 @@ def build_handlers(outbox: Outbox, clock: Clock, settings: VideoGatewaySettings)
                 raise PermanentError(f"{event.type} for inspection {payload.inspection_id!r} never requested")
             await reaction(service, inspection, payload)
 
-        registry.on(type_name)(handle)
+        registry.on(model)(handle)
 
-    bind("rvi.inspection.scheduled.v1", InspectionProjection.on_scheduled)
-    bind("rvi.inspection.rescheduled.v1", InspectionProjection.on_rescheduled)
-    bind("rvi.inspection.ready.v1", InspectionProjection.on_ready)
-    bind("rvi.inspection.cancelled.v1", InspectionProjection.on_cancelled)
-    bind("rvi.inspection.shifted_onsite.v1", InspectionProjection.on_shifted_onsite)
+    bind(p.InspectionScheduled, InspectionProjection.on_scheduled)
+    bind(p.InspectionRescheduled, InspectionProjection.on_rescheduled)
+    bind(p.InspectionReady, InspectionProjection.on_ready)
+    bind(p.InspectionCancelled, InspectionProjection.on_cancelled)
+    bind(p.InspectionShiftedOnsite, InspectionProjection.on_shifted_onsite)
     return registry
