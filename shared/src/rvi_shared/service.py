@@ -191,8 +191,17 @@ def create_service_app(
             CORSMiddleware,
             allow_origins=origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
-            expose_headers=["Location", "Link", "ETag", "Retry-After", "Warning", "Accept-Post", "Accept-Patch"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "Prefer"],
+            expose_headers=[
+                "Location",
+                "Link",
+                "ETag",
+                "Retry-After",
+                "Warning",
+                "Accept-Post",
+                "Accept-Patch",
+                "Preference-Applied",
+            ],  # fmt: skip
             max_age=600,
         )
     install_error_handlers(app)

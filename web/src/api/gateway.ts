@@ -1,7 +1,7 @@
 // video-gateway (:8003): the live session, key steps, feeds (WHIP/WHEP), recordings, snapshots,
 // the equipment test, per-item checklist results, and the gateway instances.
 
-import { request } from './http';
+import { longPoll, request } from './http';
 import type {
   EquipmentTest,
   EvidenceVerification,
@@ -94,9 +94,10 @@ export const gateway = {
     post<EquipmentTest>(`/v1/inspections/${encodeURIComponent(inspectionId)}/equipment-tests`),
   equipmentTest: (testId: string) =>
     request<EquipmentTest>('videoGateway', `/v1/equipment-tests/${encodeURIComponent(testId)}`),
-  /** Long-poll: answers once the focus version passes `after`, or after `waitS` seconds unchanged. */
-  focus: (sessionId: string, after = 0, waitS = 0) =>
-    request<Focus>('videoGateway', `${s(sessionId)}/focus?after=${after}&wait=${waitS}`),
+  focus: (sessionId: string) => request<Focus>('videoGateway', `${s(sessionId)}/focus`),
+  /** Long-poll: the focus once it differs from the one tagged `etag`, or `body: null` after `waitS` s. */
+  nextFocus: (sessionId: string, etag: string | null, waitS: number) =>
+    longPoll<Focus>('videoGateway', `${s(sessionId)}/focus`, etag, waitS),
   setFocus: (sessionId: string, site_id: string, item_id: string | null) =>
     request<void>('videoGateway', `${s(sessionId)}/focus`, { method: 'PUT', body: { site_id, item_id } }),
   verifyEvidence: (sessionId: string) => request<EvidenceVerification>('videoGateway', `${s(sessionId)}/evidence/verify`),

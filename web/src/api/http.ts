@@ -33,11 +33,9 @@ function detailOf(body: unknown): { detail: string; field: string | null } {
   return { detail: typeof body === 'string' ? body : '', field: null };
 }
 
-export async function request<T>(
-  api: keyof ApiOrigins,
-  path: string,
-  init: { method?: string; body?: unknown; raw?: Blob; headers?: Record<string, string> } = {},
-): Promise<T> {
+type Init = { method?: string; body?: unknown; raw?: Blob; headers?: Record<string, string> };
+
+async function call(api: keyof ApiOrigins, path: string, init: Init): Promise<{ response: Response; parsed: unknown }> {
   const headers: Record<string, string> = { Accept: 'application/json', ...init.headers };
   const token = currentToken();
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -48,7 +46,8 @@ export async function request<T>(
   }
   let response: Response;
   try {
-    response = await fetch(`${config().apis[api]}${path}`, { method: init.method ?? 'GET', headers, body });
+    // no-store: a 304 reaches the caller instead of being answered from the browser's cache
+    response = await fetch(`${config().apis[api]}${path}`, { method: init.method ?? 'GET', headers, body, cache: 'no-store' });
   } catch (err) {
     throw new ApiError(0, String(err), null);
   }
@@ -59,10 +58,30 @@ export async function request<T>(
   } catch {
     // not JSON: keep the text
   }
-  if (!response.ok) {
+  if (!response.ok && response.status !== 304) {
     const { detail, field } = detailOf(parsed);
     if (response.status === 401) signalExpired();
     throw new ApiError(response.status, detail, field);
   }
-  return parsed as T;
+  return { response, parsed };
+}
+
+export async function request<T>(api: keyof ApiOrigins, path: string, init: Init = {}): Promise<T> {
+  return (await call(api, path, init)).parsed as T;
+}
+
+/** The long-poll every service's GET offers (`Prefer: wait=N`, RFC 7240; `If-None-Match`, RFC 9110):
+ *  the representation and its ETag as soon as it differs from `etag`, or `body: null` (304 Not
+ *  Modified) once `waitS` seconds pass unchanged. Without an ETag it answers at once. */
+export async function longPoll<T>(
+  api: keyof ApiOrigins,
+  path: string,
+  etag: string | null,
+  waitS: number,
+): Promise<{ body: T | null; etag: string | null }> {
+  const headers: Record<string, string> = { Prefer: `wait=${waitS}` };
+  if (etag) headers['If-None-Match'] = etag;
+  const { response, parsed } = await call(api, path, { headers });
+  const tag = response.headers.get('ETag') ?? etag;
+  return response.status === 304 ? { body: null, etag: tag } : { body: parsed as T, etag: tag };
 }

@@ -12,11 +12,26 @@ import asyncio
 from collections import deque
 from collections.abc import Collection
 
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 HISTORY = 4096
 
 
 def changes_channel(schema: str) -> str:
     return f"{schema}_changes"
+
+
+def canonical(subject: str) -> str:
+    """Subjects compare case-blind: a UUID spelt in upper case is the same resource, and two
+    subjects that differ only in case at worst wake a waiter for one needless read."""
+    return subject.lower()
+
+
+async def announce(session: AsyncSession, schema: str, subject: str) -> None:
+    """Announces `subject` as changed to every instance of the service (NOTIFY on its changes
+    channel, delivered once `session`'s transaction commits): for a write that emits no event."""
+    await session.execute(select(func.pg_notify(changes_channel(schema), canonical(subject))))
 
 
 class ChangeFeed:
@@ -32,6 +47,7 @@ class ChangeFeed:
     def changed(self, subject: str) -> None:
         if not subject:
             return
+        subject = canonical(subject)
         self.sequence += 1
         self._recent.append((self.sequence, subject))
         for waiter in self._waiters.pop(subject, ()):
@@ -52,6 +68,7 @@ class ChangeFeed:
 
     async def wait(self, subjects: Collection[str], since: int, timeout_s: float) -> bool:
         """Until one of `subjects` changes after `since` (True) or `timeout_s` seconds pass (False)."""
+        subjects = {canonical(subject) for subject in subjects}
         if self.changed_since(since, subjects):
             return True
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()

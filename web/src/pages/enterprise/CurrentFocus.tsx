@@ -15,15 +15,17 @@ export function CurrentFocus({ session }: { session: Session }) {
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     let live = true;
-    let seen = -1; // the first request answers at once; the next ones wait for a later version
+    let etag: string | null = null; // the first request answers at once; the next ones wait for a change
     void (async () => {
       while (live) {
         try {
-          const next = await gateway.focus(session.session_id, Math.max(seen, 0), seen < 0 ? 0 : WAIT_S);
+          const answer = await gateway.nextFocus(session.session_id, etag, WAIT_S);
           if (!live) return;
-          seen = next.version;
-          setFocus(next);
+          etag = answer.etag;
           setError(null);
+          const next = answer.body;
+          if (next === null) continue; // unchanged for WAIT_S seconds
+          setFocus(next);
           if (!['open', 'in_progress'].includes(next.state)) return;
         } catch (err) {
           if (!live) return;

@@ -1,13 +1,11 @@
 """The current focus of a live session: the site and checklist item the officers are on, shown on
 the enterprise's publishing screen so the representative points the camera there (GACC-RVI 4(III)).
 
-A change bumps `version`; readers wait for a version after the one they saw (long-poll). Waiters on
-this instance wake as soon as a change here commits; a change made through another instance is
-seen on the next database read, every `POLL_S` seconds."""
+A change bumps `version`. Readers long-poll it like any GET (`Prefer: wait`, `If-None-Match`): a
+change is announced to every instance's waiters when it commits (`rvi_shared.messaging.changes`)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,8 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_shared.errors import NotFound, Unprocessable
 from rvi_video_gateway.models import InspectionSession, InspectionView, SessionFocus
-
-POLL_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -33,25 +29,6 @@ class Focus:
     item_description: str | None
     set_by: str | None
     set_at: datetime | None
-
-
-class FocusSignals:
-    """Per session, an event set (and replaced) when its focus changed on this instance."""
-
-    def __init__(self) -> None:
-        self._events: dict[str, asyncio.Event] = {}
-
-    def waiter(self, session_id: str) -> asyncio.Event:
-        return self._events.setdefault(session_id, asyncio.Event())
-
-    def forget(self, session_id: str) -> None:
-        """Drops the event of a session that does not exist: nobody can be waiting for it."""
-        self._events.pop(session_id, None)
-
-    def changed(self, session_id: str) -> None:
-        event = self._events.pop(session_id, None)
-        if event is not None:
-            event.set()
 
 
 def session_key(session_id: str) -> uuid.UUID:
