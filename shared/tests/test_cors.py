@@ -59,3 +59,20 @@ async def test_other_origins_and_the_default_get_no_cors_headers() -> None:
     async with client(app("")) as c:
         plain = await c.get("/healthz", headers={"Origin": CONSOLE})
         assert plain.status_code == 200 and "access-control-allow-origin" not in plain.headers
+
+
+async def test_a_cross_origin_long_poll_passes_the_preflight_and_reads_its_etag() -> None:
+    async with client(app(CONSOLE)) as c:
+        preflight = await c.options(
+            "/v1/sessions/s/focus",
+            headers={
+                "Origin": CONSOLE,
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "authorization,prefer,if-none-match",
+            },
+        )
+        assert preflight.status_code == 200, preflight.text
+        simple = await c.get("/healthz", headers={"Origin": CONSOLE, "Prefer": "wait=1"})
+        exposed = simple.headers["access-control-expose-headers"].lower()
+        assert "etag" in exposed and "preference-applied" in exposed
+        assert simple.headers["preference-applied"] == "wait=1" and simple.headers["etag"]
