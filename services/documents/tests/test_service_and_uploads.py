@@ -197,6 +197,13 @@ async def test_service_by_mail_with_returned_proof_and_a_refusal_with_witness(
     assert datetime.fromisoformat(returned.json()["served_at"]) == datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
     delivered = [d for t, d in await feed.emitted(issued.inspection_id) if t == "rvi.document.delivered.v1"]
     assert delivered[-1]["channel"] == "mail" and delivered[-1]["proof_sha256"] == hashlib.sha256(scan).hexdigest()
+    assert returned.json()["state"] == "served"
+    again = await client.post(
+        proof_url, params={"kind": "returned_proof_of_service"}, content=scan,
+        headers={**officer, "Content-Type": "image/jpeg"},
+    )  # fmt: skip
+    # A served letter takes no second proof: 409 naming where the delivery stands.
+    assert again.status_code == 409 and again.json()["current_state"] == "served", again.text
 
     [work] = await feed.documents(issued.inspection_id, "work_record")
     refusal = await client.post(

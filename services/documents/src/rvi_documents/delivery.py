@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from rvi_documents import forms
 from rvi_documents.kinds import Kind
-from rvi_documents.lifecycle import DocumentState
+from rvi_documents.lifecycle import DELIVERY, DeliveryAction, DeliveryChannel, DeliveryState, DocumentState
 from rvi_documents.models import Comment, Delivery, Document, ServiceAddress, Upload
 from rvi_documents.service import DocumentsService
 from rvi_documents.sniffing import sniff
@@ -91,7 +91,9 @@ class Service:
                 missing="consent" if address is None or not address.consent else "confirmation",
             )
         now = self.documents.clock.now()
-        delivery = self._new(document, "electronic", "served", recorded_by, address=address.address)
+        delivery = self._new(
+            document, DeliveryChannel.ELECTRONIC, DeliveryState.SERVED, recorded_by, address=address.address
+        )
         delivery.served_at = delivery.notified_at = now
         log.info(
             "document %s served electronically; the enterprise was notified at %s",
@@ -105,7 +107,7 @@ class Service:
         self, document: Document, tracking_number: str, posted_at: datetime, address: str, recorded_by: str
     ) -> Delivery:
         self._servable(document)
-        delivery = self._new(document, "mail", "posted", recorded_by, address=address)
+        delivery = self._new(document, DeliveryChannel.MAIL, DeliveryState.POSTED, recorded_by, address=address)
         delivery.tracking_number = tracking_number
         delivery.posted_at = posted_at
         return delivery
@@ -114,10 +116,7 @@ class Service:
         self, delivery: Delivery, proof_kind: str, content: bytes, served_at: datetime | None
     ) -> Delivery:
         """The returned proof of service or the registered-mail receipt (scan: PDF/JPEG/PNG)."""
-        if delivery.channel != "mail" or delivery.state != "posted":
-            raise Conflict(
-                f"delivery {delivery.delivery_id} is {delivery.channel}/{delivery.state}, not a posted letter"
-            )
+        delivery.state = DELIVERY.transition(delivery.state, DeliveryAction.PROOF_RETURNED)  # 409 unless posted
         if len(content) > self.documents.settings.upload_max_bytes:
             raise PayloadTooLarge("the scan is too large", field="body")
         if sniff(content) is None:
@@ -125,7 +124,6 @@ class Service:
         delivery.proof = content
         delivery.proof_kind = proof_kind
         delivery.proof_sha256 = hashlib.sha256(content).hexdigest()
-        delivery.state = "served"
         delivery.served_at = served_at or self.documents.clock.now()
         document = await self.documents.get(str(delivery.document_id), for_update=True)
         await self._served(document, delivery)
@@ -135,7 +133,7 @@ class Service:
         self, document: Document, reason: str, witness: str, refused_at: datetime | None, recorded_by: str
     ) -> Delivery:
         self._servable(document)
-        delivery = self._new(document, "mail", "refused", recorded_by)
+        delivery = self._new(document, DeliveryChannel.MAIL, DeliveryState.REFUSED, recorded_by)
         delivery.refused_reason = reason
         delivery.witness = witness
         delivery.served_at = refused_at or self.documents.clock.now()
@@ -146,9 +144,9 @@ class Service:
         """The enterprise opened the document: its electronic service is read."""
         now = self.documents.clock.now()
         for delivery in await self.deliveries(document):
-            if delivery.channel == "electronic" and delivery.read_at is None:
+            if delivery.channel == DeliveryChannel.ELECTRONIC and DELIVERY.can(delivery.state, DeliveryAction.OPEN):
                 delivery.read_at = now
-                delivery.state = "read"
+                delivery.state = DELIVERY.transition(delivery.state, DeliveryAction.OPEN)
         if document.served_at is not None and document.read_at is None:
             document.read_at = now
 
@@ -157,7 +155,12 @@ class Service:
             raise Conflict("the document waits for its seal and cannot be served yet", current_state=document.state)
 
     def _new(
-        self, document: Document, channel: str, state: str, recorded_by: str, address: str | None = None
+        self,
+        document: Document,
+        channel: DeliveryChannel,
+        state: DeliveryState,
+        recorded_by: str,
+        address: str | None = None,
     ) -> Delivery:
         delivery = Delivery(
             delivery_id=uuid.uuid4(), document_id=document.document_id, inspection_id=document.inspection_id,
@@ -181,13 +184,13 @@ class Service:
                 served_at=delivery.served_at,
                 enterprise_id=document.enterprise_id,
                 kind=document.kind,
-                refused=delivery.state == "refused",
+                refused=delivery.state == DeliveryState.REFUSED,
                 proof_sha256=delivery.proof_sha256,
             ),  # fmt: skip
             subject=document.inspection_id,
             time=now,
         )
-        if delivery.channel == "electronic" or delivery.state == "refused":
+        if delivery.channel == DeliveryChannel.ELECTRONIC or delivery.state == DeliveryState.REFUSED:
             inspection = await self.documents.inspection(document.inspection_id)
             tz = self.documents.settings.timezone
             await self.documents.issue(

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rvi_documents.delivery import Service
 from rvi_documents.dependencies import documents_service
+from rvi_documents.lifecycle import DeliveryChannel, DeliveryState
 from rvi_documents.models import Comment, Delivery, ServiceAddress
 from rvi_documents.service import DocumentsService
 from rvi_shared.auth import Principal, Role, ensure_enterprise_access, require_roles
@@ -66,8 +67,8 @@ class RefusalIn(BaseModel):
 class DeliveryOut(BaseModel):
     delivery_id: str
     document_id: str
-    channel: str
-    state: str = Field(description="served, read, posted or refused")
+    channel: DeliveryChannel
+    state: DeliveryState = Field(description="electronic: served, then read; mail: posted, then served, or refused")
     address: str | None
     notified_at: datetime | None
     served_at: datetime | None

@@ -35,3 +35,34 @@ DOCUMENT: StateMachine[DocumentState, DocumentAction] = StateMachine(
     },
 )
 transition = DOCUMENT.transition
+
+
+class DeliveryChannel(StrEnum):
+    ELECTRONIC = "electronic"
+    MAIL = "mail"
+
+
+class DeliveryState(StrEnum):
+    """Electronic: served when made available and notified, read once opened. Mail: posted, then
+    served by the returned proof; a refusal is recorded as refused (service by refusal, DOMAIN 7)."""
+
+    SERVED = "served"
+    READ = "read"
+    POSTED = "posted"
+    REFUSED = "refused"
+
+
+class DeliveryAction(StrEnum):
+    PROOF_RETURNED = "proof_returned"
+    OPEN = "open"
+
+
+D = DeliveryState
+DELIVERY: StateMachine[DeliveryState, DeliveryAction] = StateMachine(
+    "delivery",
+    DeliveryState,
+    {
+        DeliveryAction.PROOF_RETURNED: (frozenset({D.POSTED}), D.SERVED),
+        DeliveryAction.OPEN: (frozenset({D.SERVED}), D.READ),
+    },
+)
