@@ -6,6 +6,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Header, Response, status
 
 from rvi_scheduling.dependencies import scheduling_service
+from rvi_scheduling.lifecycle import State
 from rvi_scheduling.models import Inspection
 from rvi_scheduling.schemas import (
     Cancellation,
@@ -67,7 +68,7 @@ def to_out(inspection: Inspection, service: SchedulingService | None = None) -> 
         day_plan=inspection.day_plan or [],
         offered_slots=[{k: v for k, v in o.items() if k != "team"} for o in inspection.offered_slots or []],
         readiness_missing=service.missing_for_readiness(inspection)
-        if service is not None and inspection.state == "scheduled"
+        if service is not None and inspection.state == State.SCHEDULED
         else [],
         created_at=inspection.created_at,
         updated_at=inspection.updated_at,

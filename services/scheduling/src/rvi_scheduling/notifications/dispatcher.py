@@ -12,7 +12,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlalchemy import select, update
 
+from rvi_scheduling.lifecycle import State
 from rvi_scheduling.models import Inspection
+from rvi_scheduling.notifications.lifecycle import NOTIFICATION, NotificationAction, NotificationStatus
 from rvi_scheduling.notifications.models import EnterpriseChannel, Notification
 from rvi_scheduling.notifications.senders import DeliveryError, send_email, send_webhook
 from rvi_scheduling.repository import InspectionRepository
@@ -53,7 +55,7 @@ class Dispatcher:
                 (
                     await session.execute(
                         select(Notification)
-                        .where(Notification.status == "pending", Notification.next_attempt_at <= now)
+                        .where(Notification.status == NotificationStatus.PENDING, Notification.next_attempt_at <= now)
                         .order_by(Notification.next_attempt_at)
                         .limit(BATCH)
                         .with_for_update(skip_locked=True)
@@ -91,11 +93,12 @@ class Dispatcher:
     async def record(self, note: Notification, error: str | None) -> None:
         async with self.rt.transaction() as session:
             row = await session.get(Notification, note.id, with_for_update=True)
-            if row is None or row.status != "pending":
+            if row is None or not NOTIFICATION.can(row.status, NotificationAction.SEND):
                 return
             row.attempts += 1
             if error is None:
-                row.status, row.sent_at, row.last_error = "sent", self.rt.clock.now(), None
+                row.status = NOTIFICATION.transition(row.status, NotificationAction.SEND)
+                row.sent_at, row.last_error = self.rt.clock.now(), None
                 event = await self.rt.outbox.emit(
                     session,
                     p.InspectionNotified(
@@ -114,7 +117,7 @@ class Dispatcher:
                 return
             row.last_error = error
             if row.attempts >= self.settings.notification_max_attempts:
-                row.status = "dead"
+                row.status = NOTIFICATION.transition(row.status, NotificationAction.GIVE_UP)
                 log.warning("notification %s dead after %d attempts: %s", row.id, row.attempts, error)
             else:
                 backoff = self.settings.notification_backoff_s * 2 ** (row.attempts - 1)
@@ -161,7 +164,7 @@ class Dispatcher:
                 (
                     await session.execute(
                         select(Inspection.id)
-                        .where(Inspection.state == "scheduled", Inspection.slot_start < now - grace)
+                        .where(Inspection.state == State.SCHEDULED, Inspection.slot_start < now - grace)
                         .limit(BATCH)
                         .with_for_update(skip_locked=True)
                     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from rvi_scheduling.lifecycle import State
 from rvi_scheduling.models import Inspection
 
 
@@ -76,7 +77,7 @@ def assignment(inspection: Inspection, zone: ZoneInfo) -> tuple[str, str]:
 def change(inspection: Inspection, zone: ZoneInfo, what: str) -> tuple[str, str]:
     subject = f"Change to inspection {inspection.id}: {what}"
     lines = [f"Inspection {inspection.id} of {inspection.enterprise_name}: {what}."]
-    if inspection.slot_start is not None and inspection.state in ("scheduled", "ready"):
+    if inspection.slot_start is not None and inspection.state in (State.SCHEDULED, State.READY):
         lines += [f"Slot: {_local(inspection.slot_start, zone)}", "Day plan:", *plan_lines(inspection, zone)]
     return subject, "\n".join(lines)
 

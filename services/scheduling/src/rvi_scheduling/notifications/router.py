@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from rvi_scheduling.dependencies import SchedulingRuntime
 from rvi_scheduling.notifications.dispatcher import wall_clock
+from rvi_scheduling.notifications.lifecycle import NOTIFICATION, NotificationAction, NotificationStatus
 from rvi_scheduling.notifications.models import EnterpriseChannel, Notification
 from rvi_scheduling.notifications.urls import UrlRefused, check_literal
 from rvi_shared.auth import Principal, Role, ensure_enterprise_access, require_roles
-from rvi_shared.errors import Conflict, NotFound, Unprocessable
+from rvi_shared.errors import NotFound, Unprocessable
 from rvi_shared.service import DbSession
 
 router = APIRouter(tags=["notifications"])
@@ -94,7 +95,7 @@ async def put_channels(
 async def list_notifications(
     session: DbSession,
     principal: Principal = Depends(Operators),
-    status: Literal["pending", "sent", "dead"] | None = None,
+    status: NotificationStatus | None = None,
     inspection_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[NotificationOut]:
@@ -118,7 +119,6 @@ async def replay(
     row = await session.get(Notification, notification_id, with_for_update=True)
     if row is None:
         raise NotFound(f"notification {notification_id!r} not found")
-    if row.status != "dead":
-        raise Conflict(f"notification {notification_id!r} is {row.status}, not dead", current_state=row.status)
-    row.status, row.attempts, row.next_attempt_at = "pending", 0, wall_clock()
+    row.status = NOTIFICATION.transition(row.status, NotificationAction.REPLAY)
+    row.attempts, row.next_attempt_at = 0, wall_clock()
     return NotificationOut.model_validate(row, from_attributes=True)

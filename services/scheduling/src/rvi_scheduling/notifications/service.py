@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_scheduling.models import Inspection
+from rvi_scheduling.notifications.lifecycle import NotificationStatus
 from rvi_scheduling.notifications.models import EnterpriseChannel, Notification
 from rvi_scheduling.rosters.models import RosterOfficer
 from rvi_shared.clock import Clock
@@ -48,7 +49,7 @@ class Notifier:
                 subject=subject,
                 body=body,
                 payload=payload,
-                status="pending",
+                status=NotificationStatus.PENDING,
                 attempts=0,
                 next_attempt_at=now,
                 created_at=now,
