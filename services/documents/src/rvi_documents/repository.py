@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
+from rvi_documents.lifecycle import DocumentState
 from rvi_documents.models import Counter, Document, Inspection, InspectionSession, RecordedStep, Revision
 
 
@@ -135,7 +136,7 @@ class DocumentsRepository:
         """One document waiting for its seal whose retry is due, locked (SKIP LOCKED)."""
         stmt = (
             select(Document)
-            .where(Document.state == "awaiting_seal", Document.next_seal_at <= now)
+            .where(Document.state == DocumentState.AWAITING_SEAL, Document.next_seal_at <= now)
             .order_by(Document.next_seal_at)
             .limit(1)
             .with_for_update(skip_locked=True)
@@ -145,7 +146,7 @@ class DocumentsRepository:
     async def count_awaiting_seal(self) -> int:
         from sqlalchemy import func
 
-        stmt = select(func.count()).select_from(Document).where(Document.state == "awaiting_seal")
+        stmt = select(func.count()).select_from(Document).where(Document.state == DocumentState.AWAITING_SEAL)
         return int((await self.session.execute(stmt)).scalar_one())
 
     async def sessions_without_timestamp(self, limit: int = 20) -> Sequence[InspectionSession]:

@@ -25,15 +25,18 @@ class FeedAction(StrEnum):
     CLOSE = "close the feed"
 
 
-_RUNNING = frozenset({FeedState.WAITING, FeedState.LIVE})
+RUNNING = frozenset({FeedState.WAITING, FeedState.LIVE})
+ENDED = frozenset({FeedState.LOST, FeedState.CLOSED})
+# A feed's row holds this until the feed ends, then the feed's final state (one of ENDED).
+ROW_CREATED = "created"
 FEED: StateMachine[FeedState, FeedAction] = StateMachine(
     "feed",
     FeedState,
     {
         FeedAction.GO_LIVE: (frozenset({FeedState.WAITING}), FeedState.LIVE),
         FeedAction.REST: (frozenset({FeedState.LIVE}), FeedState.WAITING),
-        FeedAction.LOSE: (_RUNNING, FeedState.LOST),
-        FeedAction.CLOSE: (_RUNNING, FeedState.CLOSED),
+        FeedAction.LOSE: (RUNNING, FeedState.LOST),
+        FeedAction.CLOSE: (RUNNING, FeedState.CLOSED),
     },
 )
 

@@ -17,6 +17,7 @@ from aiortc.sdp import SessionDescription
 from rvi_shared.errors import Conflict
 from rvi_video_gateway.media.equipment import FrameMeter, Measurement, measure
 from rvi_video_gateway.media.feed import Feed, FeedKind
+from rvi_video_gateway.media.lifecycles import ENDED, RUNNING, FeedState
 from rvi_video_gateway.media.packets import EncodedFrame
 from rvi_video_gateway.media.recorder import ClipResult, Recorder
 from rvi_video_gateway.media.rtsp_pull import RtspPulls
@@ -89,7 +90,7 @@ class MediaPlane:
         return self.feeds.get(feed_id)
 
     def _feed_state(self, feed: Feed) -> None:
-        if feed.state in ("lost", "closed"):
+        if feed.state in ENDED:
             self._spawn(self._end_feed(feed), f"feed-ended-{feed.feed_id}")
 
     async def _end_feed(self, feed: Feed) -> None:
@@ -114,7 +115,7 @@ class MediaPlane:
 
     def end_session_feeds(self, session_id: str) -> None:
         for feed in list(self.feeds.values()):
-            if feed.session_id == session_id and feed.state in ("waiting", "live"):
+            if feed.session_id == session_id and feed.state in RUNNING:
                 feed.close()
 
     # --- WebRTC ---
@@ -122,14 +123,14 @@ class MediaPlane:
     async def publish(self, feed: Feed, offer: SessionDescription) -> tuple[Peer, str]:
         if any(p.feed_id == feed.feed_id and p.role == "publish" for p in self.peers.values()):
             raise Conflict("this feed already has a publisher; DELETE its WHIP resource first")
-        if feed.state != "waiting":
+        if feed.state != FeedState.WAITING:
             raise Conflict(f"the feed is {feed.state}; create a new feed to publish again", feed_state=feed.state)
         peer, answer = await accept_publisher(feed, offer, self.configuration, audio_only=feed.kind == "talkback")
         self._track(peer)
         return peer, answer
 
     async def view(self, feed: Feed, offer: SessionDescription) -> tuple[Peer, str]:
-        if feed.state in ("lost", "closed"):
+        if feed.state in ENDED:
             raise Conflict(f"the feed is {feed.state}", feed_state=feed.state)
         if feed.kind == "rtsp":
             await self.rtsp.ensure(feed)
@@ -194,7 +195,7 @@ class MediaPlane:
             for consumer in (peer.track, peer.audio_track):
                 if consumer is not None:
                     feed.detach(consumer)
-        if feed is not None and peer.role == "publish" and feed.state in ("waiting", "live"):
+        if feed is not None and peer.role == "publish" and feed.state in RUNNING:
             # The publisher ended the feed (WHIP DELETE): closed, before the connection's own
             # "closed" state could report it lost.
             feed.close()
@@ -294,7 +295,7 @@ class MediaPlane:
         rate = max(seen - self._bytes_seen, 0) * 8 / 1000 / elapsed if elapsed > 0 else 0.0
         self._bytes_seen, self._bytes_at = seen, now
         return MediaLoad(
-            feeds=sum(1 for f in self.feeds.values() if f.state == "live"),
+            feeds=sum(1 for f in self.feeds.values() if f.state == FeedState.LIVE),
             viewers=sum(1 for p in self.peers.values() if p.role == "view"),
             bitrate_kbps=round(rate, 1),
         )
@@ -306,7 +307,7 @@ class MediaPlane:
         while not stop.is_set():
             now = time.monotonic()
             for feed in list(self.feeds.values()):
-                if feed.state == "live" and feed.silent_for(now) > timeout:
+                if feed.state == FeedState.LIVE and feed.silent_for(now) > timeout:
                     feed.on_lost(f"no video received for {timeout:g} s")
             await self.rtsp.release_idle(self.feeds, now)
             try:

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rvi_video_gateway.media.lifecycles import ENDED, FeedState, RecordingState
 from rvi_video_gateway.models import EquipmentTest, MediaFeed, Recording
 
 
@@ -35,9 +36,9 @@ class MediaRepository:
         """Feeds still created or live on instances that are neither alive nor this one."""
         await self.session.execute(
             update(MediaFeed)
-            .where(MediaFeed.state.in_(("created", "live")), MediaFeed.instance_id.not_in(alive))
+            .where(MediaFeed.state.not_in(ENDED), MediaFeed.instance_id.not_in(alive))
             .where(MediaFeed.instance_id != own)
-            .values(state="lost", ended_at=now, lost_reason=reason)
+            .values(state=FeedState.LOST, ended_at=now, lost_reason=reason)
         )
 
     # --- recordings ---
@@ -53,7 +54,7 @@ class MediaRepository:
             select(Recording)
             .where(
                 Recording.session_id == session_id,
-                Recording.state == "recording",
+                Recording.state == RecordingState.RECORDING,
                 Recording.instance_id == instance_id,
             )
             .with_for_update()
@@ -64,7 +65,7 @@ class MediaRepository:
         """(recording id, session id) of recordings running on instances not alive."""
         rows = await self.session.execute(
             select(Recording.recording_id, Recording.session_id).where(
-                Recording.state == "recording", Recording.instance_id.not_in(alive)
+                Recording.state == RecordingState.RECORDING, Recording.instance_id.not_in(alive)
             )
         )
         return [(r[0], r[1]) for r in rows.all()]

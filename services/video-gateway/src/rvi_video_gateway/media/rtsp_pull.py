@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from rvi_shared.errors import Conflict, Unprocessable
 from rvi_video_gateway.media.camera_probe import CameraProbe, CameraUnusable, probe_camera
 from rvi_video_gateway.media.feed import Feed
+from rvi_video_gateway.media.lifecycles import ENDED
 from rvi_video_gateway.media.rtsp_source import RtspSource, RtspSourceError
 from rvi_video_gateway.media.url_policy import UrlPolicy, UrlRefused
 from rvi_video_gateway.settings import VideoGatewaySettings
@@ -50,7 +51,7 @@ class RtspPulls:
         async with lock:
             if feed.feed_id in self.sources:
                 return
-            if feed.state in ("lost", "closed") or feed.source_url is None:
+            if feed.state in ENDED or feed.source_url is None:
                 raise Conflict(f"the feed is {feed.state}", feed_state=feed.state)
             try:
                 target = await self.policy.check_async(feed.source_url)

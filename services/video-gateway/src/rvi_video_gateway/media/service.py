@@ -26,6 +26,7 @@ from rvi_video_gateway.media.keyframes import KeyframeError, jpeg_snapshot
 from rvi_video_gateway.media.lifecycles import (
     EQUIPMENT_TEST,
     RECORDING,
+    ROW_CREATED,
     FeedState,
     RecordingAction,
     RecordingState,
@@ -47,7 +48,7 @@ from rvi_video_gateway.models import (
     Recording,
 )
 from rvi_video_gateway.sessions.access import team_officer
-from rvi_video_gateway.sessions.lifecycle import SessionState
+from rvi_video_gateway.sessions.lifecycle import WITHDRAWN, SessionState
 from rvi_video_gateway.sessions.service import SessionService
 from rvi_video_gateway.sessions.steps import is_well_formed
 
@@ -153,7 +154,7 @@ class MediaService:
             source_url=source_url,
             codec=probe.codec if probe is not None else None,
             probe=probe.as_dict() if probe is not None else None,
-            state="created",
+            state=ROW_CREATED,
             created_by=self._actor(principal),
             created_at=self.clock.now(),
             instance_id=self.settings.instance_id,
@@ -554,7 +555,7 @@ class MediaService:
         if inspection is None:
             raise NotFound(f"inspection {inspection_id!r} not found")
         ensure_enterprise_access(principal, inspection.enterprise_id)
-        if inspection.state in ("cancelled", "completed", "shifted_onsite"):
+        if inspection.state in WITHDRAWN:
             raise Conflict(f"the inspection is {inspection.state}", current_state=inspection.state)
         now = self.clock.now()
         row = MediaFeed(
@@ -564,7 +565,7 @@ class MediaService:
             purpose="equipment_test",
             kind="webrtc",
             label="equipment test",
-            state="created",
+            state=ROW_CREATED,
             created_by=self._actor(principal),
             created_at=now,
             instance_id=self.settings.instance_id,

@@ -15,7 +15,7 @@ from rvi_shared.service import DbSession
 from rvi_video_gateway.dependencies import GatewayRuntime, gateway_service
 from rvi_video_gateway.sessions.access import team_officer
 from rvi_video_gateway.sessions.focus import Focus, read_focus, set_focus
-from rvi_video_gateway.sessions.lifecycle import SessionAction, transition
+from rvi_video_gateway.sessions.lifecycle import SessionAction, SessionState, transition
 from rvi_video_gateway.sessions.service import SessionService
 
 focus_router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
@@ -64,7 +64,7 @@ async def put_focus(
     live = await service.get(session_id, for_update=True)
     inspection = await service.inspection_of(live)
     officer = team_officer(principal, service.team(inspection))
-    if live.state != "open":
+    if live.state != SessionState.OPEN:
         transition(live.state, SessionAction.RECORD_STEP)
     await set_focus(
         service.session, live, inspection, body.site_id, body.item_id, str(officer["officer_id"]), service.clock.now()

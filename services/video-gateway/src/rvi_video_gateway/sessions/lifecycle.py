@@ -7,6 +7,20 @@ from enum import StrEnum
 from rvi_shared.statemachine import StateMachine
 
 
+class TaskState(StrEnum):
+    """The inspection as this service knows it from `rvi.inspections` (its projection): a session
+    opens once the task is ready, and a cancelled or shifted task takes no more media."""
+
+    REQUESTED = "requested"
+    SCHEDULED = "scheduled"
+    READY = "ready"
+    CANCELLED = "cancelled"
+    SHIFTED_ONSITE = "shifted_onsite"
+
+
+WITHDRAWN = frozenset({TaskState.CANCELLED, TaskState.SHIFTED_ONSITE})
+
+
 class SessionState(StrEnum):
     OPEN = "open"
     IN_PROGRESS = "in_progress"

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rvi_shared.clock import Clock
 from rvi_shared.events import payloads as p
 from rvi_video_gateway.models import InspectionView
-from rvi_video_gateway.sessions.lifecycle import SessionAction, SessionState, can, transition
+from rvi_video_gateway.sessions.lifecycle import SessionAction, SessionState, TaskState, can, transition
 from rvi_video_gateway.sessions.repository import GatewayRepository
 
 
@@ -26,7 +26,7 @@ class InspectionProjection:
     async def on_requested(self, requested: p.InspectionRequested) -> None:
         inspection = await self.inspection(requested.inspection_id)
         if inspection is None:
-            inspection = InspectionView(id=requested.inspection_id, state="requested", team=[], onsite_items=[])
+            inspection = InspectionView(id=requested.inspection_id, state=TaskState.REQUESTED, team=[], onsite_items=[])
             self.repo.add(inspection)
         inspection.enterprise_id = requested.enterprise_id
         inspection.customs = requested.customs
@@ -37,13 +37,13 @@ class InspectionProjection:
         await self.repo.session.flush()  # the next event of a consumer batch (scheduled ...) finds it
 
     async def on_scheduled(self, inspection: InspectionView, scheduled: p.InspectionScheduled) -> None:
-        inspection.state = "scheduled"
+        inspection.state = TaskState.SCHEDULED
         inspection.team = [o.model_dump(mode="json") for o in scheduled.team]
         inspection.onsite_items = scheduled.onsite_items
         await self._move_slot(inspection, scheduled.slot_start, scheduled.slot_end)
 
     async def on_rescheduled(self, inspection: InspectionView, rescheduled: p.InspectionRescheduled) -> None:
-        inspection.state = "scheduled"
+        inspection.state = TaskState.SCHEDULED
         await self._move_slot(inspection, rescheduled.slot_start, rescheduled.slot_end)
 
     async def _move_slot(self, inspection: InspectionView, slot_start: datetime, slot_end: datetime) -> None:
@@ -55,12 +55,12 @@ class InspectionProjection:
 
     async def on_ready(self, inspection: InspectionView, ready: p.InspectionReady) -> None:
         """GACC-RVI 4(II) done: the session opens. A repeated ready leaves the one session as it is."""
-        inspection.state = "ready"
+        inspection.state = TaskState.READY
         inspection.updated_at = self.clock.now()
         await self.repo.open_session(inspection, SessionState.OPEN, self.clock.now())
 
     async def on_cancelled(self, inspection: InspectionView, cancelled: p.InspectionCancelled) -> None:
-        inspection.state = "cancelled"
+        inspection.state = TaskState.CANCELLED
         await self._close(inspection, f"inspection cancelled: {cancelled.reason}")
 
     async def on_shifted_onsite(self, inspection: InspectionView, shifted: p.InspectionShiftedOnsite) -> None:
@@ -68,7 +68,7 @@ class InspectionProjection:
             inspection.onsite_items = sorted({*inspection.onsite_items, *shifted.items})
             inspection.updated_at = self.clock.now()
             return
-        inspection.state = "shifted_onsite"
+        inspection.state = TaskState.SHIFTED_ONSITE
         await self._close(inspection, f"shifted on-site: {shifted.reason}")
 
     async def _close(self, inspection: InspectionView, reason: str) -> None:

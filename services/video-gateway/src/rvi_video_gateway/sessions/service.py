@@ -41,7 +41,7 @@ from rvi_video_gateway.sessions.evidence import (
     signed_manifest_document,
     verify_chain,
 )
-from rvi_video_gateway.sessions.lifecycle import SessionAction, transition
+from rvi_video_gateway.sessions.lifecycle import SessionAction, TaskState, transition
 from rvi_video_gateway.sessions.location import LocationCheck, check_location
 from rvi_video_gateway.sessions.repository import GatewayRepository
 from rvi_video_gateway.sessions.results import check_result, located_sites
@@ -125,7 +125,7 @@ class SessionService:
         inspection = await self.inspection_of(live)
         team_officer(principal, self.team(inspection))
         target = transition(live.state, SessionAction.START)
-        if inspection.state != "ready":
+        if inspection.state != TaskState.READY:
             # Rescheduling sends the task back to scheduled until the enterprise confirms again.
             raise Conflict(
                 f"the enterprise has not confirmed readiness for the current slot (GACC-RVI 4(II)); "
