@@ -204,8 +204,20 @@ async def test_a_receiver_that_is_down_gets_retries_then_the_dead_letter_list_th
         assert replayed.status_code == 200 and replayed.json()["status"] == "pending"
         (headers, body) = (await eventually(lambda: _async(receiver.requests), "the replayed webhook"))[0]
         assert verify_as_receiver(headers, body, SECRET) and headers["RVI-Notification-Id"] == row["id"]
+
+        async def sent() -> bool:
+            rows = (
+                await notifying_client.get(
+                    "/v1/notifications", params={"inspection_id": inspection["id"], "status": "sent"}, headers=operator
+                )
+            ).json()
+            return any(r["id"] == row["id"] for r in rows)
+
+        await eventually(sent, "the replayed webhook recorded as sent")
         again = await notifying_client.post(f"/v1/notifications/{row['id']}/replay", headers=operator)
-        assert again.status_code in (200, 409)
+        assert again.status_code == 409 and again.json()["current_state"] == "sent", again.text
+        unknown = await notifying_client.get("/v1/notifications", params={"status": "lost"}, headers=operator)
+        assert unknown.status_code == 422 and "status" in unknown.text
     finally:
         receiver.stop()
 
