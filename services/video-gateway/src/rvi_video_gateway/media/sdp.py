@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -272,9 +273,8 @@ def parse_offer(sdp: str, role: Role, *, audio_only: bool = False) -> SessionDes
             if (media.direction or "sendrecv") not in wanted:
                 raise SdpError(f"the audio section is {media.direction!r}; an offer to {verb} audio is expected")
             if not audio_codecs(media):
-                offered = sorted({c.mimeType for c in media.rtp.codecs}) or ["none"]
                 raise UnusableOffer(
-                    f"the audio section offers {', '.join(offered)}; the gateway relays Opus, PCMA or PCMU as received"
+                    f"the audio section offers {_offered(media)}; the gateway relays Opus, PCMA or PCMU as received"
                 )
         return description
     videos = [m for m in description.media if m.kind == "video" and m.port != 0]
@@ -285,9 +285,8 @@ def parse_offer(sdp: str, role: Role, *, audio_only: bool = False) -> SessionDes
         if direction not in wanted:
             raise SdpError(f"the video section is {direction!r}; an offer to {verb} video is expected")
         if not _relayable(media, VIEWABLE if role == "view" else RELAYABLE):
-            offered = sorted({c.mimeType for c in media.rtp.codecs}) or ["none"]
             raise UnusableOffer(
-                f"the video section offers {', '.join(offered)}; the gateway relays H.264 "
+                f"the video section offers {_offered(media)}; the gateway relays H.264 "
                 "(packetization-mode=1) or VP8 as received"
             )
     return description
@@ -345,6 +344,23 @@ def splice_rejected(answer: str, rejected: tuple[tuple[int, str], ...]) -> str:
     return parts[0] + "".join(body)
 
 
+def _answerable(description: SessionDescription, reject: set[int]) -> Iterator[tuple[int, MediaDescription]]:
+    """The offer's audio and video sections with their index, rtcp-mux kept; a section the offer
+    itself disabled (port 0) goes to `reject` (answered with port 0 too, RFC 8829 5.3.1)."""
+    for index, media in enumerate(description.media):
+        if media.kind not in ("audio", "video"):
+            continue
+        if media.port == 0:
+            reject.add(index)
+            continue
+        _keep_rtcp_mux(media)
+        yield index, media
+
+
+def _offered(media: MediaDescription) -> str:
+    return ", ".join(sorted({c.mimeType for c in media.rtp.codecs}) or ["none"])
+
+
 def narrow_to(
     description: SessionDescription,
     codec: Codec | None,
@@ -357,13 +373,7 @@ def narrow_to(
     RFC 8829 5.3.1) and the reason returned. codec None: a feed without video (talk-back)."""
     reject: set[int] = set()
     warning: str | None = None
-    for index, media in enumerate(description.media):
-        if media.kind not in ("audio", "video"):
-            continue
-        if media.port == 0:
-            reject.add(index)
-            continue
-        _keep_rtcp_mux(media)
+    for index, media in _answerable(description, reject):
         if media.kind == "video":
             if codec is None:
                 reject.add(index)
@@ -373,11 +383,10 @@ def narrow_to(
         else:
             keep = {c.payloadType for c in media.rtp.codecs if RELAYABLE_AUDIO.get(c.mimeType.lower()) == audio}
             if audio is None or not keep:
-                offered = sorted({c.mimeType for c in media.rtp.codecs}) or ["none"]
                 warning = (
                     "audio section rejected: the feed carries no audio"
                     if audio is None
-                    else f"audio section rejected: the feed's audio is {audio}; it offers {', '.join(offered)} only"
+                    else f"audio section rejected: the feed's audio is {audio}; it offers {_offered(media)} only"
                 )
                 reject.add(index)
                 continue
@@ -415,13 +424,7 @@ def publisher_offer(description: SessionDescription, audio_only: bool = False) -
     reject: set[int] = set()
     warnings: list[str] = []
     have_video = have_audio = False
-    for index, media in enumerate(description.media):
-        if media.kind not in ("audio", "video"):
-            continue
-        if media.port == 0:
-            reject.add(index)
-            continue
-        _keep_rtcp_mux(media)
+    for index, media in _answerable(description, reject):
         if media.kind == "video":
             if audio_only or have_video:
                 reject.add(index)
@@ -441,11 +444,10 @@ def publisher_offer(description: SessionDescription, audio_only: bool = False) -
             keep = {c.payloadType for c in media.rtp.codecs if c.mimeType.lower() in RELAYABLE_AUDIO}
             if have_audio or not keep:
                 reject.add(index)
-                offered = sorted({c.mimeType for c in media.rtp.codecs}) or ["none"]
                 warnings.append(
                     "extra audio section rejected: a feed carries one sound track"
                     if have_audio
-                    else f"audio section rejected: it offers {', '.join(offered)}; the gateway relays Opus, PCMA "
+                    else f"audio section rejected: it offers {_offered(media)}; the gateway relays Opus, PCMA "
                     "or PCMU as received"
                 )
                 continue
