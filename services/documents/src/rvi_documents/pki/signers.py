@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
+from asn1crypto import cms, keys
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
@@ -28,7 +29,7 @@ from pyhanko.sign import signers
 from pyhanko.sign.general import get_pyca_cryptography_hash
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from rvi_documents.pki.ca import PASSPHRASE, LocalCa
+from rvi_documents.pki.ca import Identity, LocalCa
 
 SignerRole = Literal["customs_seal", "officer", "enterprise_seal"]
 
@@ -67,28 +68,45 @@ class LoadedKeySigner(signers.SimpleSigner):
             self._loaded = key
         return self._loaded.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
 
+    async def signed_attrs(self, *args: Any, **kwargs: Any) -> cms.CMSAttributes:
+        """The same attributes, as parsed from their DER: asn1crypto serialises a value it built
+        again on every `dump()` (several per signature), a parsed one returns its bytes."""
+        built = await super().signed_attrs(*args, **kwargs)
+        return cms.CMSAttributes.load(built.dump())
+
+    @classmethod
+    def of(cls, identity: Identity, root: asn1_x509.Certificate) -> LoadedKeySigner:
+        """The signer of a local CA identity, its key already decoded (no PKCS#12 read)."""
+        der = serialization.Encoding.DER
+        key_der = identity.key.private_bytes(der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        signer = cls(
+            asn1_x509.Certificate.load(identity.certificate.public_bytes(der)),
+            keys.PrivateKeyInfo.load(key_der),
+            SimpleCertificateStore.from_certs([root]),
+        )
+        signer._loaded = identity.key
+        return signer
+
 
 class Pkcs12Signers:
-    """Keys in PKCS#12 files issued on demand by the local CA (the embedded default)."""
+    """Keys in PKCS#12 files issued on demand by the local CA (the embedded default); one signer
+    per identity, rebuilt when the CA renews it."""
 
     def __init__(self, ca: LocalCa) -> None:
         self.ca = ca
-        self._cache: dict[str, signers.Signer] = {}
+        self._cache: dict[str, tuple[Identity, signers.Signer]] = {}
         self._lock = threading.Lock()
 
     def signer(self, ref: SignerRef) -> signers.Signer:
-        with self._lock:
-            if ref.key_label in self._cache:
-                return self._cache[ref.key_label]
         identity = self.ca.identity(ref.role, ref.label, ref.common_name, ref.organisation)
-        root = asn1_x509.Certificate.load(self.ca.root_certificate().public_bytes(serialization.Encoding.DER))
-        loaded = signers.SimpleSigner.load_pkcs12_data(
-            identity.pkcs12_path.read_bytes(), other_certs=[root], passphrase=PASSPHRASE
-        )
-        assert loaded.signing_cert is not None
-        signer = LoadedKeySigner(loaded.signing_cert, loaded.signing_key, loaded.cert_registry)
         with self._lock:
-            self._cache[ref.key_label] = signer
+            cached = self._cache.get(ref.key_label)
+            if cached is not None and cached[0] is identity:
+                return cached[1]
+        root = asn1_x509.Certificate.load(self.ca.root_certificate().public_bytes(serialization.Encoding.DER))
+        signer = LoadedKeySigner.of(identity, root)
+        with self._lock:
+            self._cache[ref.key_label] = (identity, signer)
         return signer
 
 
