@@ -16,17 +16,19 @@ Extension points (not shipped; each is one more `SignerProvider`):
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from asn1crypto import cms, keys
+from asn1crypto import cms, keys, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.sign import signers
-from pyhanko.sign.general import get_pyca_cryptography_hash
+from pyhanko.sign.attributes import CMSAttributeProvider, SigningCertificateV2Provider
+from pyhanko.sign.general import as_signing_certificate_v2, get_pyca_cryptography_hash
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from rvi_documents.pki.ca import Identity, LocalCa
@@ -52,11 +54,35 @@ class SignerProvider(Protocol):
     def signer(self, ref: SignerRef) -> signers.Signer: ...
 
 
+class _SigningCertificateOnce(CMSAttributeProvider):
+    """The signing-certificate-v2 attribute (RFC 5035; required by PAdES) of one certificate,
+    built once: its value depends on the certificate alone."""
+
+    attribute_type = "signing_certificate_v2"
+
+    def __init__(self, signing_cert: asn1_x509.Certificate) -> None:
+        self.value = tsp.SigningCertificateV2.load(as_signing_certificate_v2(signing_cert).dump())
+
+    async def build_attr_value(self, dry_run: bool = False) -> tsp.SigningCertificateV2:
+        return self.value
+
+
 class LoadedKeySigner(signers.SimpleSigner):
     """pyHanko's `SimpleSigner` decodes its key again for every signature (twice: the size
-    estimate and the signature); for RSA PKCS#1 v1.5 this one keeps the decoded key."""
+    estimate and the signature); for RSA PKCS#1 v1.5 this one keeps the decoded key. It also
+    builds the signing-certificate attribute once rather than per signature."""
 
     _loaded: RSAPrivateKey | None = None
+    _signing_certificate: _SigningCertificateOnce | None = None
+
+    def _signed_attr_providers(self, *args: Any, **kwargs: Any) -> Iterator[CMSAttributeProvider]:
+        for provider in super()._signed_attr_providers(*args, **kwargs):
+            if isinstance(provider, SigningCertificateV2Provider) and provider.signing_cert == self.signing_cert:
+                if self._signing_certificate is None:
+                    self._signing_certificate = _SigningCertificateOnce(provider.signing_cert)
+                yield self._signing_certificate
+            else:
+                yield provider
 
     def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
         mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
