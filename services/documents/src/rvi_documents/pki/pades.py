@@ -13,15 +13,17 @@ every later signature of that signer instead of being made again for each.
 
 from __future__ import annotations
 
-import tempfile
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
-from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
+from pyhanko.pdf_utils import content
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.layout import BoxConstraints
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.general import get_pyca_cryptography_hash
@@ -50,6 +52,23 @@ class Signing:
     location: str
     signer_name: str
     stamp_pdf: bytes
+
+
+class _StampPage(content.ImportedPdfPage):
+    """The stamp's one page imported as a form XObject from bytes, as pyHanko's
+    `ImportedPdfPage` does from a file (`StaticStampStyle.from_pdf_file`)."""
+
+    def __init__(self, pdf: bytes) -> None:
+        super().__init__(file_name=None)
+        self.pdf = pdf
+
+    def render(self) -> bytes:
+        xobject = self._ensure_writer.import_page_as_xobject(PdfFileReader(BytesIO(self.pdf)), page_ix=0)
+        name = "/Import" + uuid.uuid4().hex
+        self.resources.xobject[name] = xobject
+        x1, y1, x2, y2 = xobject.get_object()["/BBox"]
+        self.box = BoxConstraints(width=abs(x1 - x2), height=abs(y1 - y2))
+        return name.encode("ascii") + b" Do"
 
 
 async def reserve(signer: signers.Signer, timestamper: TimeStamper) -> int:
@@ -123,10 +142,7 @@ async def _sign(
         embed_validation_info=validation is not None,
         validation_context=validation,
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        stamp = Path(tmp) / "stamp.pdf"
-        stamp.write_bytes(signing.stamp_pdf)
-        style = StaticStampStyle.from_pdf_file(str(stamp), border_width=0)
-        pdf_signer = signers.PdfSigner(metadata, signer=signer, timestamper=timestamper, stamp_style=style)
-        output = await pdf_signer.async_sign_pdf(writer, existing_fields_only=True, bytes_reserved=bytes_reserved)
+    style = StaticStampStyle(background=_StampPage(signing.stamp_pdf), border_width=0)
+    pdf_signer = signers.PdfSigner(metadata, signer=signer, timestamper=timestamper, stamp_style=style)
+    output = await pdf_signer.async_sign_pdf(writer, existing_fields_only=True, bytes_reserved=bytes_reserved)
     return output.getvalue()
