@@ -25,7 +25,10 @@ class DocumentsSettings(ServiceSettings):
     # A document whose seal could not be time-stamped is retried after this delay (doubling).
     seal_retry_s: float = 5.0
     seal_retry_max_s: float = 300.0
+    # Due seals are looked for every timer_interval_s; overdue service, manifests waiting for
+    # their time-stamp and the awaiting-seal gauge every housekeeping_interval_s.
     timer_interval_s: float = 1.0
+    housekeeping_interval_s: float = 15.0
     # Rectification deadline and the window for the enterprise's written views (DOMAIN 7).
     rectification_days: int = 30
     comment_window_days: int = 7

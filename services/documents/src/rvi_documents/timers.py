@@ -1,8 +1,12 @@
-"""Timers of the documents service: seals waiting for the TSA are retried when due; documents
-not served by their deadline are flagged (DOMAIN 7); evidence manifests are time-stamped when
-the TSA could not take them at the end of the session."""
+"""Timers of the documents service: seals waiting for the TSA are retried when due (checked every
+`timer_interval_s`); documents not served by their deadline are flagged (DOMAIN 7), evidence
+manifests are time-stamped when the TSA could not take them at the end of the session, and the
+awaiting-seal gauge is refreshed (every `housekeeping_interval_s`: deadlines are counted in days,
+and a manifest's retry needs no second's precision)."""
 
 from __future__ import annotations
+
+import time
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,28 +22,42 @@ class Timers:
     def __init__(self, rt: ServiceRuntime[DocumentsSettings], pki: Pki) -> None:
         self.rt = rt
         self.pki = pki
+        self._housekeeping_due = 0.0  # time.monotonic()
 
     def _documents(self, session: AsyncSession) -> DocumentsService:
         return DocumentsService(session, self.rt.outbox, self.rt.clock, self.rt.settings, self.pki)
 
-    async def tick(self) -> int:
-        """Retry every due seal, one transaction each; returns how many were attempted."""
-        done = 0
-        while True:
-            async with self.rt.transaction() as session:
-                if not await self._documents(session).retry_due_seal():
-                    break
-            done += 1
+    async def retry_due_seal(self) -> bool:
+        """Retry one due seal in its own transaction; False when none is due."""
+        async with self.rt.transaction() as session:
+            return await self._documents(session).retry_due_seal()
+
+    async def housekeeping(self) -> None:
+        """Flag overdue service, time-stamp waiting manifests, refresh the awaiting-seal gauge."""
         async with self.rt.transaction() as session:
             await Service(self._documents(session)).flag_overdue()
         async with self.rt.transaction() as session:
             await self._documents(session).retry_manifest_timestamps()
         async with self.rt.sessions() as session:
             AWAITING_SEAL.set(await self._documents(session).repo.count_awaiting_seal())
+
+    async def tick(self) -> int:
+        """Everything at once: every due seal, then the housekeeping; returns how many seals were
+        attempted."""
+        done = 0
+        while await self.retry_due_seal():
+            done += 1
+        await self.housekeeping()
         return done
 
-    async def run(self) -> None:
-        async def tick() -> None:
-            await self.tick()
+    async def _periodic(self) -> bool:
+        """One seal when due (True: look again at once), else the housekeeping when its time has come."""
+        if await self.retry_due_seal():
+            return True
+        if time.monotonic() >= self._housekeeping_due:
+            await self.housekeeping()
+            self._housekeeping_due = time.monotonic() + self.rt.settings.housekeeping_interval_s
+        return False
 
-        await run_periodically("documents timers", tick, self.rt.settings.timer_interval_s, self.rt.stop)
+    async def run(self) -> None:
+        await run_periodically("documents timers", self._periodic, self.rt.settings.timer_interval_s, self.rt.stop)

@@ -9,6 +9,12 @@ it with the customs PKI: signers then come from PKCS#11 or a remote service (see
 
 RSA-2048 with SHA-256 is the portable PAdES baseline; SM2/SM3 seals (GB/T 38540) plug in as
 signers, not here.
+
+An identity is issued once per signer (one officer: one key and certificate for every signature
+they make) and kept, file and decoded key, for the life of the process; it is issued again when
+its certificate comes within `RENEW_BEFORE` of its end or no longer names the signer as given
+(an officer's name, an enterprise's name changed), so that every signature is made with a
+certificate valid at signing time that carries the signer's identity.
 """
 
 from __future__ import annotations
@@ -28,15 +34,18 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 PASSPHRASE = b"rvi-embedded"  # the embedded default's files; an HSM holds production keys
 VALID_FROM = datetime(2020, 1, 1, tzinfo=UTC)
 VALIDITY = timedelta(days=365 * 30)
+RENEW_BEFORE = timedelta(days=30)
 
 
 @dataclass(frozen=True)
 class Identity:
-    """A key and its certificate in a PKCS#12 file, issued by the local CA."""
+    """A key and its certificate in a PKCS#12 file, issued by the local CA; `key` is the file's
+    key, decoded."""
 
     name: str
     pkcs12_path: Path
     certificate: x509.Certificate
+    key: rsa.RSAPrivateKey
 
 
 def _name(common_name: str, organisation: str, unit: str | None = None) -> x509.Name:
@@ -141,43 +150,65 @@ class LocalCa:
             return data
 
     def identity(
-        self, kind: str, label: str, common_name: str, organisation: str, *, timestamping: bool = False
+        self,
+        kind: str,
+        label: str,
+        common_name: str,
+        organisation: str,
+        *,
+        timestamping: bool = False,
+        now: datetime | None = None,
     ) -> Identity:
-        """The identity `kind/label`, issued on first request (e.g. ("officer", "NB-0001", "王力", "慈溪海关"))."""
+        """The identity `kind/label` (e.g. ("officer", "NB-0001", "王力", "慈溪海关")): the one
+        already issued, from memory or its file, while its certificate names `common_name` of
+        `organisation` and stays valid `RENEW_BEFORE` past `now` (default: the wall clock, which
+        time-stamps follow); else a new key and certificate, replacing the file."""
         root_key, root_cert = self._root_pair()
+        now = now or datetime.now(UTC)
         name = f"{kind}-{file_key(label)}"
+        subject = _name(common_name, organisation, kind)
         with self._lock:
-            if name in self._issued:
-                return self._issued[name]
+            identity = self._issued.get(name)
             path = self.directory / f"{name}.p12"
-            if path.exists():
-                _, cert, _ = pkcs12.load_key_and_certificates(path.read_bytes(), PASSPHRASE)
-                assert cert is not None
-            else:
-                cert = self._issue(path, root_key, root_cert, common_name, organisation, kind, timestamping)
-            identity = Identity(name, path, cert)
+            if identity is None and path.exists():
+                key, cert, _ = pkcs12.load_key_and_certificates(path.read_bytes(), PASSPHRASE)
+                assert isinstance(key, rsa.RSAPrivateKey) and cert is not None
+                identity = Identity(name, path, cert, key)
+            if identity is None or not self._current(identity.certificate, subject, root_cert, now):
+                key, cert = self._issue(path, root_key, root_cert, subject, timestamping, now)
+                identity = Identity(name, path, cert, key)
             self._issued[name] = identity
             return identity
+
+    @staticmethod
+    def _current(cert: x509.Certificate, subject: x509.Name, root: x509.Certificate, now: datetime) -> bool:
+        """Still the signer's certificate: same subject, and not near its end (unless the root
+        ends first: a new leaf could not outlive it)."""
+        if cert.subject != subject:
+            return False
+        ends = cert.not_valid_after_utc
+        return ends - now > RENEW_BEFORE or ends >= root.not_valid_after_utc
 
     def _issue(
         self,
         path: Path,
         root_key: rsa.RSAPrivateKey,
         root_cert: x509.Certificate,
-        common_name: str,
-        organisation: str,
-        unit: str,
+        subject: x509.Name,
         timestamping: bool,
-    ) -> x509.Certificate:
+        now: datetime,
+    ) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        # From VALID_FROM: documents may be dated by a test or replay clock before today.
+        not_after = min(max(VALID_FROM + VALIDITY, now + VALIDITY), root_cert.not_valid_after_utc)
         builder = (
             x509.CertificateBuilder()
-            .subject_name(_name(common_name, organisation, unit))
+            .subject_name(subject)
             .issuer_name(root_cert.subject)
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(VALID_FROM)
-            .not_valid_after(VALID_FROM + VALIDITY)
+            .not_valid_after(not_after)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
@@ -197,4 +228,4 @@ class LocalCa:
                 path.stem.encode(), key, cert, [root_cert], serialization.BestAvailableEncryption(PASSPHRASE)
             ),
         )
-        return cert
+        return key, cert

@@ -5,19 +5,29 @@ the signature in the document security store (B-LT). The first signature certifi
 signatures and form filling only) and creates every signature field of the kind's signing order
 in the same revision, so that later signers only fill their own field. Every signature carries
 an RFC 3161 signature time-stamp from the configured TSA.
+
+The room reserved for each signature container is pyHanko's own estimate (a dry-run signature
+with a placeholder time-stamp, plus half again), made once per signer by `reserve` and given to
+every later signature of that signer instead of being made again for each.
 """
 
 from __future__ import annotations
 
-import tempfile
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from io import BytesIO
-from pathlib import Path
 
+from cryptography.hazmat.primitives import hashes
+from pyhanko.pdf_utils import content
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.layout import BoxConstraints
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
+from pyhanko.sign.general import get_pyca_cryptography_hash
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes, select_suitable_signing_md
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator import ValidationContext
@@ -44,6 +54,42 @@ class Signing:
     stamp_pdf: bytes
 
 
+class _StampPage(content.ImportedPdfPage):
+    """The stamp's one page imported as a form XObject from bytes, as pyHanko's
+    `ImportedPdfPage` does from a file (`StaticStampStyle.from_pdf_file`)."""
+
+    def __init__(self, pdf: bytes) -> None:
+        super().__init__(file_name=None)
+        self.pdf = pdf
+
+    def render(self) -> bytes:
+        xobject = self._ensure_writer.import_page_as_xobject(PdfFileReader(BytesIO(self.pdf)), page_ix=0)
+        name = "/Import" + uuid.uuid4().hex
+        self.resources.xobject[name] = xobject
+        x1, y1, x2, y2 = xobject.get_object()["/BBox"]
+        self.box = BoxConstraints(width=abs(x1 - x2), height=abs(y1 - y2))
+        return name.encode("ascii") + b" Do"
+
+
+async def reserve(signer: signers.Signer, timestamper: TimeStamper) -> int:
+    """Bytes to reserve for `signer`'s PAdES signature containers (hex, as in /Contents): as
+    pyHanko estimates when given none (`PdfSigningSession.estimate_signature_container_size`):
+    a dry-run CMS with the chain, the signed attributes and a time-stamp token of the TSA's
+    size, its hex length plus 50% for responses that vary."""
+    assert signer.signing_cert is not None
+    md = select_suitable_signing_md(signer.signing_cert.public_key)
+    cms = await signer.async_sign(
+        hashes.Hash(get_pyca_cryptography_hash(md)).finalize(),
+        md,
+        use_pades=True,
+        dry_run=True,
+        timestamper=timestamper,
+        signed_attr_settings=PdfCMSSignedAttributes(signing_time=datetime.now(UTC)),
+    )
+    length = len(cms.dump()) * 2
+    return length + 2 * (length // 4)
+
+
 async def certify(
     pdf: bytes,
     signer: signers.Signer,
@@ -51,12 +97,14 @@ async def certify(
     field_boxes: Sequence[FieldBox],
     signing: Signing,
     validation: ValidationContext | None = None,
+    bytes_reserved: int | None = None,
 ) -> bytes:
-    """The certification signature (first revision after the rendered PDF)."""
+    """The certification signature (first revision after the rendered PDF); `bytes_reserved`
+    from `reserve` (None: pyHanko estimates it)."""
     writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
     for spec in field_boxes:
         fields.append_signature_field(writer, SigFieldSpec(sig_field_name=spec.name, on_page=spec.page, box=spec.box))
-    return await _sign(writer, signer, timestamper, signing, validation, certify=True)
+    return await _sign(writer, signer, timestamper, signing, validation, bytes_reserved, certify=True)
 
 
 async def sign(
@@ -65,10 +113,11 @@ async def sign(
     timestamper: TimeStamper,
     signing: Signing,
     validation: ValidationContext | None = None,
+    bytes_reserved: int | None = None,
 ) -> bytes:
     """An approval signature in the existing field `signing.field`, as a new revision."""
     writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
-    return await _sign(writer, signer, timestamper, signing, validation, certify=False)
+    return await _sign(writer, signer, timestamper, signing, validation, bytes_reserved, certify=False)
 
 
 async def _sign(
@@ -77,6 +126,7 @@ async def _sign(
     timestamper: TimeStamper,
     signing: Signing,
     validation: ValidationContext | None,
+    bytes_reserved: int | None,
     *,
     certify: bool,
 ) -> bytes:
@@ -92,10 +142,7 @@ async def _sign(
         embed_validation_info=validation is not None,
         validation_context=validation,
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        stamp = Path(tmp) / "stamp.pdf"
-        stamp.write_bytes(signing.stamp_pdf)
-        style = StaticStampStyle.from_pdf_file(str(stamp), border_width=0)
-        pdf_signer = signers.PdfSigner(metadata, signer=signer, timestamper=timestamper, stamp_style=style)
-        output = await pdf_signer.async_sign_pdf(writer, existing_fields_only=True)
+    style = StaticStampStyle(background=_StampPage(signing.stamp_pdf), border_width=0)
+    pdf_signer = signers.PdfSigner(metadata, signer=signer, timestamper=timestamper, stamp_style=style)
+    output = await pdf_signer.async_sign_pdf(writer, existing_fields_only=True, bytes_reserved=bytes_reserved)
     return output.getvalue()

@@ -4,6 +4,7 @@ TSA client, trust roots; built once per app."""
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ from pathlib import Path
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.keys import load_cert_from_pemder
+from pyhanko.sign import signers
 from pyhanko_certvalidator import ValidationContext
 
 from rvi_documents.pki import pades
@@ -49,6 +51,7 @@ class Pki:
         self._context: ValidationContext | None = None
         self._signing_context: ValidationContext | None = None
         self._signing_context_at = datetime.min.replace(tzinfo=UTC)
+        self._reserved: weakref.WeakKeyDictionary[signers.Signer, int] = weakref.WeakKeyDictionary()
         self.signers: SignerProvider = (
             Pkcs11Signers(settings.pkcs11_lib, settings.pkcs11_token, settings.pkcs11_pin, settings.trust_roots)
             if settings.signer_backend == "pkcs11"
@@ -98,6 +101,13 @@ class Pki:
             self._signing_context_at = now
         return self._signing_context
 
+    async def _bytes_reserved(self, signer: signers.Signer) -> int:
+        """The room for `signer`'s signature containers, estimated at its first signature."""
+        reserved = self._reserved.get(signer)
+        if reserved is None:
+            reserved = self._reserved[signer] = await pades.reserve(signer, self.timestamper)
+        return reserved
+
     def _stamp(self, box: tuple[int, int, int, int], text: StampText) -> bytes:
         width_mm, height_mm = (box[2] - box[0]) / MM, (box[3] - box[1]) / MM
         return self.renderer.stamp(width_mm, height_mm, text.title, text.lines)
@@ -107,13 +117,15 @@ class Pki:
     ) -> bytes:
         boxes = signature_boxes(slots)
         first = slots[0].key
+        signer = self.signers.signer(ref)
         return await pades.certify(
             pdf,
-            self.signers.signer(ref),
+            signer,
             self.timestamper,
             [pades.FieldBox(key, -1, box) for key, box in boxes.items()],
             pades.Signing(first, reason, location, ref.common_name, self._stamp(boxes[first], text)),
             self.signing_context(),
+            await self._bytes_reserved(signer),
         )
 
     async def sign(
@@ -128,12 +140,14 @@ class Pki:
         text: StampText,
     ) -> bytes:
         box = signature_boxes(slots)[slot]
+        signer = self.signers.signer(ref)
         return await pades.sign(
             pdf,
-            self.signers.signer(ref),
+            signer,
             self.timestamper,
             pades.Signing(slot, reason, location, signer_name, self._stamp(box, text)),
             self.signing_context(),
+            await self._bytes_reserved(signer),
         )
 
     async def verify(self, pdf: bytes) -> VerificationReport:

@@ -16,19 +16,22 @@ Extension points (not shipped; each is one more `SignerProvider`):
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
+from asn1crypto import cms, keys, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.sign import signers
-from pyhanko.sign.general import get_pyca_cryptography_hash
+from pyhanko.sign.attributes import CMSAttributeProvider, SigningCertificateV2Provider
+from pyhanko.sign.general import as_signing_certificate_v2, get_pyca_cryptography_hash
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from rvi_documents.pki.ca import PASSPHRASE, LocalCa
+from rvi_documents.pki.ca import Identity, LocalCa
 
 SignerRole = Literal["customs_seal", "officer", "enterprise_seal"]
 
@@ -51,11 +54,35 @@ class SignerProvider(Protocol):
     def signer(self, ref: SignerRef) -> signers.Signer: ...
 
 
+class _SigningCertificateOnce(CMSAttributeProvider):
+    """The signing-certificate-v2 attribute (RFC 5035; required by PAdES) of one certificate,
+    built once: its value depends on the certificate alone."""
+
+    attribute_type = "signing_certificate_v2"
+
+    def __init__(self, signing_cert: asn1_x509.Certificate) -> None:
+        self.value = tsp.SigningCertificateV2.load(as_signing_certificate_v2(signing_cert).dump())
+
+    async def build_attr_value(self, dry_run: bool = False) -> tsp.SigningCertificateV2:
+        return self.value
+
+
 class LoadedKeySigner(signers.SimpleSigner):
     """pyHanko's `SimpleSigner` decodes its key again for every signature (twice: the size
-    estimate and the signature); for RSA PKCS#1 v1.5 this one keeps the decoded key."""
+    estimate and the signature); for RSA PKCS#1 v1.5 this one keeps the decoded key. It also
+    builds the signing-certificate attribute once rather than per signature."""
 
     _loaded: RSAPrivateKey | None = None
+    _signing_certificate: _SigningCertificateOnce | None = None
+
+    def _signed_attr_providers(self, *args: Any, **kwargs: Any) -> Iterator[CMSAttributeProvider]:
+        for provider in super()._signed_attr_providers(*args, **kwargs):
+            if isinstance(provider, SigningCertificateV2Provider) and provider.signing_cert == self.signing_cert:
+                if self._signing_certificate is None:
+                    self._signing_certificate = _SigningCertificateOnce(provider.signing_cert)
+                yield self._signing_certificate
+            else:
+                yield provider
 
     def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
         mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
@@ -67,28 +94,45 @@ class LoadedKeySigner(signers.SimpleSigner):
             self._loaded = key
         return self._loaded.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
 
+    async def signed_attrs(self, *args: Any, **kwargs: Any) -> cms.CMSAttributes:
+        """The same attributes, as parsed from their DER: asn1crypto serialises a value it built
+        again on every `dump()` (several per signature), a parsed one returns its bytes."""
+        built = await super().signed_attrs(*args, **kwargs)
+        return cms.CMSAttributes.load(built.dump())
+
+    @classmethod
+    def of(cls, identity: Identity, root: asn1_x509.Certificate) -> LoadedKeySigner:
+        """The signer of a local CA identity, its key already decoded (no PKCS#12 read)."""
+        der = serialization.Encoding.DER
+        key_der = identity.key.private_bytes(der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        signer = cls(
+            asn1_x509.Certificate.load(identity.certificate.public_bytes(der)),
+            keys.PrivateKeyInfo.load(key_der),
+            SimpleCertificateStore.from_certs([root]),
+        )
+        signer._loaded = identity.key
+        return signer
+
 
 class Pkcs12Signers:
-    """Keys in PKCS#12 files issued on demand by the local CA (the embedded default)."""
+    """Keys in PKCS#12 files issued on demand by the local CA (the embedded default); one signer
+    per identity, rebuilt when the CA renews it."""
 
     def __init__(self, ca: LocalCa) -> None:
         self.ca = ca
-        self._cache: dict[str, signers.Signer] = {}
+        self._cache: dict[str, tuple[Identity, signers.Signer]] = {}
         self._lock = threading.Lock()
 
     def signer(self, ref: SignerRef) -> signers.Signer:
-        with self._lock:
-            if ref.key_label in self._cache:
-                return self._cache[ref.key_label]
         identity = self.ca.identity(ref.role, ref.label, ref.common_name, ref.organisation)
-        root = asn1_x509.Certificate.load(self.ca.root_certificate().public_bytes(serialization.Encoding.DER))
-        loaded = signers.SimpleSigner.load_pkcs12_data(
-            identity.pkcs12_path.read_bytes(), other_certs=[root], passphrase=PASSPHRASE
-        )
-        assert loaded.signing_cert is not None
-        signer = LoadedKeySigner(loaded.signing_cert, loaded.signing_key, loaded.cert_registry)
         with self._lock:
-            self._cache[ref.key_label] = signer
+            cached = self._cache.get(ref.key_label)
+            if cached is not None and cached[0] is identity:
+                return cached[1]
+        root = asn1_x509.Certificate.load(self.ca.root_certificate().public_bytes(serialization.Encoding.DER))
+        signer = LoadedKeySigner.of(identity, root)
+        with self._lock:
+            self._cache[ref.key_label] = (identity, signer)
         return signer
 
 

@@ -16,9 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.serialization import pkcs12
 
-from rvi_documents.pki.ca import PASSPHRASE, LocalCa
+from rvi_documents.pki.ca import LocalCa
 
 log = logging.getLogger("rvi.documents.tsa")
 
@@ -63,8 +62,7 @@ class LocalTsa:
     def _prepare(self) -> Path:
         self.directory.mkdir(parents=True, exist_ok=True)
         identity = self.ca.identity("tsa", "tsa", "rvi 时间戳服务 Time-Stamping Authority", "rvi", timestamping=True)
-        key, cert, _ = pkcs12.load_key_and_certificates(identity.pkcs12_path.read_bytes(), PASSPHRASE)
-        assert key is not None and cert is not None
+        key, cert = identity.key, identity.certificate
         pem = serialization.Encoding.PEM
         (self.directory / "tsa.key").write_bytes(
             key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())

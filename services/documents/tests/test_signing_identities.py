@@ -1,0 +1,141 @@
+"""The officers', seals' and enterprises' signing identities of the embedded local CA: one key and
+certificate per signer, kept across signatures and restarts, renewed before its end or when the
+signer's name changes; real renderer, OpenSSL TSA and pyHanko verification."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from io import BytesIO
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from pyhanko.pdf_utils.reader import PdfFileReader
+
+from rvi_documents.kinds import Kind
+from rvi_documents.pki.ca import PASSPHRASE, RENEW_BEFORE, LocalCa, _name
+from rvi_documents.pki.runtime import Pki, StampText
+from rvi_documents.pki.signers import SignerRef
+from rvi_documents.rendering import Renderer, Slot
+from rvi_documents.settings import DocumentsSettings
+
+SEAL = SignerRef("customs_seal", "Cixi", "慈溪海关 Cixi Customs", "慈溪海关")
+WANG = SignerRef("officer", "NB-0001", "王力", "慈溪海关")
+CHEN = SignerRef("officer", "NB-0002", "陈杰", "慈溪海关")
+SLOTS = [
+    Slot("customs_seal", "海关印章", "customs seal"),
+    Slot("officer:NB-0001", "执法人员", "officer"),
+    Slot("officer:NB-0002", "执法人员", "officer"),
+]
+
+
+def _notice(renderer: Renderer, n: int) -> bytes:
+    data = {
+        "title_zh": "远程视频核查通知书", "title_en": "Advance notice", "issuer_zh": "慈溪海关", "issuer_en": "Cixi Customs",
+        "number": f"慈溪关通知〔2026〕{n:04d}号",
+        "slots": [{"label_zh": s.label_zh, "label_en": s.label_en, "wide": False} for s in SLOTS],
+        "enterprise_name": "慈溪市绿源食品集团有限公司", "enterprise_id": "ENT-1", "slot": "2026-11-26 09:00",
+        "team": [], "sites": [], "requirements": [],
+    }  # fmt: skip
+    return renderer.render(Kind.ADVANCE_NOTICE.value, data, datetime(2026, 11, 26, tzinfo=UTC))
+
+
+async def _signed_by(pki: Pki, n: int, *officers: SignerRef) -> bytes:
+    pdf = await pki.certify(_notice(pki.renderer, n), SLOTS, SEAL, "通知", "慈溪", StampText("慈溪海关 印章", []))
+    for ref in officers:
+        pdf = await pki.sign(
+            pdf, SLOTS, f"officer:{ref.label}", ref, ref.common_name, "签名", "慈溪", StampText(ref.common_name, [])
+        )
+    report = await pki.verify(pdf)
+    assert report.valid, report.problems
+    return pdf
+
+
+def _serials(pdf: bytes) -> dict[str, int]:
+    return {s.field_name: s.signer_cert.serial_number for s in PdfFileReader(BytesIO(pdf)).embedded_signatures}
+
+
+async def test_an_officer_signs_every_document_with_one_certificate_kept_across_restarts(tmp_path: Path) -> None:
+    settings = DocumentsSettings(pki_dir=str(tmp_path / "pki"))
+    renderer = Renderer()
+    pki = Pki(settings, renderer)
+    try:
+        first = _serials(await _signed_by(pki, 1, WANG, CHEN))
+        second = _serials(await _signed_by(pki, 2, WANG))
+    finally:
+        await pki.close()
+    assert first["officer:NB-0001"] == second["officer:NB-0001"]
+    assert first["customs_seal"] == second["customs_seal"]
+    assert first["officer:NB-0002"] != first["officer:NB-0001"]
+
+    restarted = Pki(settings, renderer)
+    try:
+        third = _serials(await _signed_by(restarted, 3, WANG))
+    finally:
+        await restarted.close()
+    assert third["officer:NB-0001"] == first["officer:NB-0001"]
+
+
+def _short_lived(ca: LocalCa, ref: SignerRef, ends: datetime) -> int:
+    """Replaces `ref`'s identity file with one whose certificate ends at `ends`; its serial."""
+    root_key, root_cert = ca._root_pair()
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(ref.common_name, ref.organisation, ref.role))
+        .issuer_name(root_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(ends - timedelta(days=365))
+        .not_valid_after(ends)
+        .sign(root_key, hashes.SHA256())
+    )
+    path = ca.identity(ref.role, ref.label, ref.common_name, ref.organisation).pkcs12_path
+    path.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"short", key, cert, [root_cert], serialization.BestAvailableEncryption(PASSPHRASE)
+        )
+    )
+    return cert.serial_number
+
+
+def test_a_certificate_near_its_end_is_renewed_and_the_renewal_kept(tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    short = _short_lived(LocalCa(tmp_path), WANG, now + RENEW_BEFORE - timedelta(days=1))
+    ca = LocalCa(tmp_path)  # a restart: reads the file
+    renewed = ca.identity(WANG.role, WANG.label, WANG.common_name, WANG.organisation, now=now)
+    assert renewed.certificate.serial_number != short
+    assert renewed.certificate.not_valid_after_utc - now > RENEW_BEFORE
+    assert renewed.certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == "王力"
+    again = LocalCa(tmp_path).identity(WANG.role, WANG.label, WANG.common_name, WANG.organisation, now=now)
+    assert again.certificate.serial_number == renewed.certificate.serial_number
+
+    still_valid = _short_lived(LocalCa(tmp_path), CHEN, now + RENEW_BEFORE + timedelta(days=1))
+    kept = LocalCa(tmp_path).identity(CHEN.role, CHEN.label, CHEN.common_name, CHEN.organisation, now=now)
+    assert kept.certificate.serial_number == still_valid
+
+
+async def test_a_renewed_certificate_signs_and_verifies(tmp_path: Path) -> None:
+    settings = DocumentsSettings(pki_dir=str(tmp_path / "pki"))
+    pki = Pki(settings, Renderer())
+    try:
+        before = _serials(await _signed_by(pki, 1, WANG))["officer:NB-0001"]
+        _short_lived(pki.ca, WANG, datetime.now(UTC) + timedelta(days=2))
+        pki.ca._issued.clear()  # as after a restart: the file is read again
+        after = _serials(await _signed_by(pki, 2, WANG))["officer:NB-0001"]
+    finally:
+        await pki.close()
+    assert after != before
+
+
+def test_a_signer_whose_name_changed_gets_a_certificate_naming_it(tmp_path: Path) -> None:
+    ca = LocalCa(tmp_path)
+    old = ca.identity(WANG.role, WANG.label, "王力", WANG.organisation)
+    assert ca.identity(WANG.role, WANG.label, "王力", WANG.organisation) is old
+    new = ca.identity(WANG.role, WANG.label, "王立", WANG.organisation)
+    assert new.certificate.serial_number != old.certificate.serial_number
+    assert new.certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == "王立"
+    other = ca.identity(CHEN.role, CHEN.label, CHEN.common_name, CHEN.organisation)
+    assert other.certificate.public_key() != new.certificate.public_key()
