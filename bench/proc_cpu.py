@@ -27,19 +27,34 @@ def tree_cpu_s(pid: int) -> float:
         return 0.0
 
 
+def own_cpu_s(pid: int) -> float:
+    """Seconds of CPU used so far by the process `pid` itself (all its threads), none of its
+    children: a bench that started the stack is the parent of its services. 0.0 when it is gone."""
+    try:
+        times = psutil.Process(pid).cpu_times()
+        return times.user + times.system
+    except psutil.NoSuchProcess:
+        return 0.0
+
+
 @dataclass
 class CpuMeter:
-    """Named process trees; `start()` then `stop()` gives each tree's CPU seconds in between."""
+    """Named process trees (or, with `own_only`, the processes alone); `start()` then `stop()`
+    gives each one's CPU seconds in between."""
 
     pids: dict[str, int]
+    own_only: bool = False
 
     def __post_init__(self) -> None:
         self._start: dict[str, float] = {}
         self.used_s: dict[str, float] = {}
 
+    def _cpu_s(self, pid: int) -> float:
+        return own_cpu_s(pid) if self.own_only else tree_cpu_s(pid)
+
     def start(self) -> None:
-        self._start = {name: tree_cpu_s(pid) for name, pid in self.pids.items()}
+        self._start = {name: self._cpu_s(pid) for name, pid in self.pids.items()}
 
     def stop(self) -> dict[str, float]:
-        self.used_s = {name: tree_cpu_s(pid) - self._start[name] for name, pid in self.pids.items()}
+        self.used_s = {name: self._cpu_s(pid) - self._start[name] for name, pid in self.pids.items()}
         return self.used_s

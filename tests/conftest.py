@@ -9,12 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rvi_platform.demo import Endpoints
+from rvi_platform.demo import Endpoints, enter_calendar_years
 from rvi_platform.embedded.broker import EmbeddedBroker
 from rvi_platform.embedded.ports import free_port
 from rvi_platform.services import CONSOLE, SERVICES
 from rvi_platform.stack import Stack
-from rvi_platform.testing import Tokens, new_database
+from rvi_platform.testing import new_database
 
 
 @asynccontextmanager
@@ -50,22 +50,15 @@ async def _enter_the_years_the_test_clock_reaches(stack: Stack) -> None:
     weeks ahead, past the last year of official calendar data (DOMAIN 9: such a year is refused).
     As an operator would once the State Council's notice is out, the next two years are entered;
     here with no holidays, as test data only."""
-    operator = {"Authorization": f"Bearer {Tokens(stack.jwt_secret).operator()}"}
-    calendar = f"{stack.url('scheduling')}/v1/calendar"
     this_year = datetime.now(UTC).year
     async with httpx.AsyncClient(timeout=30) as client:
-        for year in (this_year, this_year + 1, this_year + 2):
-            days = await client.get(
-                f"{calendar}/days", params={"start": f"{year}-01-01", "end": f"{year}-01-02"}, headers=operator
-            )
-            if days.status_code != 409:  # the library carries the State Council's notice for it
-                continue
-            response = await client.put(
-                f"{calendar}/years/{year}",
-                json={"notice": f"test data for {year}: weekdays, no holidays (the shared test clock moves ahead)"},
-                headers=operator,
-            )
-            assert response.status_code == 200, response.text
+        await enter_calendar_years(
+            client,
+            stack.url("scheduling"),
+            stack.jwt_secret,
+            [this_year, this_year + 1, this_year + 2],
+            "test data for {year}: weekdays, no holidays (the shared test clock moves ahead)",
+        )
 
 
 @pytest.fixture(scope="module")

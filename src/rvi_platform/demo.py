@@ -282,6 +282,32 @@ async def sign_documents(
         log(f"{document['kind']} {document['number']}: {document['state']}, revision {document['revision']}")
 
 
+async def enter_calendar_years(
+    client: httpx.AsyncClient, scheduling_url: str, secret: str, years: list[int], notice: str
+) -> list[int]:
+    """As an operator would once the State Council's notice is out (DOMAIN 9), each of `years`
+    the calendar data does not carry is entered with `notice` ("{year}" filled in) and no
+    moved days: weekdays work. Only for a stack whose shared clock walks past the data (tests,
+    benches): a flow moves that clock past its notice period, days at a time. Returns the years
+    entered."""
+    operator = auth(mint_token(secret, role=Role.OPERATOR, subject="ops"))
+    calendar = f"{scheduling_url}/v1/calendar"
+    entered = []
+    for year in years:
+        days = await client.get(
+            f"{calendar}/days", params={"start": f"{year}-01-01", "end": f"{year}-01-02"}, headers=operator
+        )
+        if days.status_code != 409:  # the library carries the notice for it
+            _raise_for(days, f"calendar {year}")
+            continue
+        _raise_for(
+            await client.put(f"{calendar}/years/{year}", json={"notice": notice.format(year=year)}, headers=operator),
+            f"enter {year}",
+        )
+        entered.append(year)
+    return entered
+
+
 def enterprise_facts() -> dict[str, Any]:
     return {
         "name": ENTERPRISE_NAME,
@@ -302,9 +328,11 @@ async def _until(
 ) -> httpx.Response:
     """GET `url` until `ok`. A long-poll (`Prefer: wait`, `If-None-Match`: rvi_shared.longpoll):
     the service answers when what the URL names changed, so one request per change rather than
-    one per polling interval; plain polling against a server that sends no ETag."""
+    one per polling interval; plain polling against a server that sends no ETag. TimeoutError
+    names the last representation seen (a 304 says nothing new)."""
     deadline = time.monotonic() + timeout_s
     etag: str | None = None
+    last: httpx.Response | None = None
     while True:
         left = deadline - time.monotonic()
         asked = {**headers, "Prefer": f"wait={max(1, min(LONG_POLL_S, int(left)))}"}
@@ -320,24 +348,46 @@ async def _until(
             await asyncio.sleep(0.25)
             continue
         if response.status_code != 304:
+            last = response
             if ok(response):
                 return response
             etag = response.headers.get("etag")
         if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}: last {response.status_code} {response.text[:300]}")
+            raise TimeoutError(f"timed out after {timeout_s:.0f} s waiting for {what}: last seen {_seen(last)}")
         if etag is None:
             await asyncio.sleep(0.2)
         elif "If-None-Match" in asked and time.monotonic() - asked_at < MIN_ASK_INTERVAL_S:
             await asyncio.sleep(MIN_ASK_INTERVAL_S)  # a representation that differs on every read
 
 
+def _seen(response: httpx.Response | None) -> str:
+    """A representation in a line: an inspection's state and its reason, else the status and body
+    (a Problem Details object for an error)."""
+    if response is None:
+        return "nothing (no answer but 304)"
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.status_code == 200 and isinstance(body, dict) and "state" in body:
+        reason = body.get("state_reason")
+        return f"state {body['state']!r}" + (f" ({reason})" if reason else "")
+    return f"HTTP {response.status_code} {response.text[:500]}"
+
+
 def _state_is(*states: str) -> Callable[[httpx.Response], bool]:
+    """Whether the inspection is in one of `states`; RuntimeError with the reason once it cannot
+    get there: shifted on-site, cancelled, or left requested because no day could be planned."""
+
     def check(response: httpx.Response) -> bool:
         if response.status_code != 200:
             return False
-        state = response.json()["state"]
+        body = response.json()
+        state, reason = body["state"], body.get("state_reason")
         if state in ("shifted_onsite", "cancelled") and state not in states:
-            raise RuntimeError(f"inspection went {state}: {response.json().get('state_reason')}")
+            raise RuntimeError(f"inspection {body.get('id')} went {state}: {reason}")
+        if state == "requested" and reason and reason.startswith("cannot schedule") and state not in states:
+            raise RuntimeError(f"inspection {body.get('id')} stays requested: {reason}")
         return state in states
 
     return check

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_scheduling.models import Inspection
+from rvi_scheduling.repository import InspectionRepository
 from rvi_scheduling.rosters.schemas import OfficerIn
 from rvi_scheduling.rosters.service import RosterService
 from rvi_scheduling.service import SchedulingService
@@ -28,6 +29,10 @@ def build_handlers(outbox: Outbox, clock: Clock, settings: SchedulingSettings) -
 
     def bind(model: type[BaseModel], reaction: Reaction | None, with_children: bool = False) -> None:
         async def handle(session: AsyncSession, event: CloudEvent, payload: Any) -> None:
+            if reaction is None:  # the timeline only: the inspection is neither loaded nor locked
+                if not await InspectionRepository(session).list_on_timeline(event):
+                    raise PermanentError(f"unknown inspection {event.subject!r}")
+                return
             service = SchedulingService(session, outbox, clock, settings)
             inspection = await service.record(event, with_children=with_children)
             if inspection is None:

@@ -3,18 +3,54 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import JSON, DateTime, bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from rvi_scheduling.models import IdempotencyKey, Inspection, TimelineEntry
+from rvi_shared.db import Statements
 from rvi_shared.events.envelope import CloudEvent
+
+_INSPECTIONS = Inspection.__table__.fullname
+_TIMELINE = TimelineEntry.__table__.fullname
+# An event that changes nothing but the timeline, listed in one statement on the driver: once
+# (a replay past a lost inbox adds nothing), and only for an inspection that exists. Returns 1
+# row with `known` 0 or 1.
+LIST_ON_TIMELINE = text(
+    f"WITH known AS (SELECT id FROM {_INSPECTIONS} WHERE id = CAST(:inspection_id AS varchar)), "
+    f"listed AS (INSERT INTO {_TIMELINE} (inspection_id, event_id, event_type, source, time, data) "
+    "SELECT id, CAST(:event_id AS varchar), CAST(:event_type AS varchar), CAST(:source AS varchar), "
+    "CAST(:time AS timestamptz), CAST(:data AS json) FROM known "
+    f"WHERE NOT EXISTS (SELECT 1 FROM {_TIMELINE} "
+    "WHERE inspection_id = CAST(:inspection_id AS varchar) AND event_id = CAST(:event_id AS varchar))) "
+    "SELECT count(*) AS known FROM known"
+).bindparams(bindparam("time", type_=DateTime(timezone=True)), bindparam("data", type_=JSON))
 
 
 class InspectionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.statements = Statements(session)
+
+    async def list_on_timeline(self, event: CloudEvent) -> bool:
+        """`event` on its inspection's timeline without loading the inspection; False when no
+        inspection has the event's subject. Changes the session holds are flushed first, so the
+        timeline keeps the order of a batch's events."""
+        assert event.subject is not None
+        await self.session.flush()
+        rows = await self.statements.fetch(
+            LIST_ON_TIMELINE,
+            {
+                "inspection_id": event.subject,
+                "event_id": event.id,
+                "event_type": event.type,
+                "source": event.source,
+                "time": event.time,
+                "data": event.data,
+            },
+        )
+        return bool(rows[0].known)
 
     async def get(self, inspection_id: str, for_update: bool = False, with_children: bool = True) -> Inspection | None:
         stmt = select(Inspection).where(Inspection.id == inspection_id)

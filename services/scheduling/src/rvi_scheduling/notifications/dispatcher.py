@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import NamedTuple
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, DateTime, and_, bindparam, exists, literal_column, select, update
 
 from rvi_scheduling.lifecycle import State
 from rvi_scheduling.models import Inspection
@@ -20,12 +22,51 @@ from rvi_scheduling.notifications.senders import DeliveryError, send_email, send
 from rvi_scheduling.repository import InspectionRepository
 from rvi_scheduling.settings import SchedulingSettings
 from rvi_shared.background import run_periodically
+from rvi_shared.db import Statements
 from rvi_shared.events import payloads as p
 from rvi_shared.service import ServiceRuntime
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 BATCH = 20
+
+# What each of a tick's jobs looks for, named once: the jobs' own queries and the probe below
+# ask the same. Values are parameters or inline literals (the probe runs on the driver).
+_INSPECTIONS = Inspection.__table__
+_NOTIFICATIONS = Notification.__table__
+_MOMENT = DateTime(timezone=True)
+
+
+def _literal(state: StrEnum) -> ColumnElement[str]:
+    return literal_column(f"'{state.value}'")
+
+
+NO_SHOW_DUE = and_(
+    _INSPECTIONS.c.state == _literal(State.SCHEDULED),
+    _INSPECTIONS.c.slot_start < bindparam("no_show_before", type_=_MOMENT),
+)
+REMINDER_DUE = and_(
+    _INSPECTIONS.c.state.in_([_literal(State.SCHEDULED), _literal(State.READY)]),
+    _INSPECTIONS.c.slot_start > bindparam("now", type_=_MOMENT),
+    _INSPECTIONS.c.slot_start <= bindparam("remind_until", type_=_MOMENT),
+    _INSPECTIONS.c.reminded_for.is_distinct_from(_INSPECTIONS.c.slot_start),
+)
+NOTIFICATION_DUE = and_(
+    _NOTIFICATIONS.c.status == _literal(NotificationStatus.PENDING),
+    _NOTIFICATIONS.c.next_attempt_at <= bindparam("wall", type_=_MOMENT),
+)
+# One statement a tick while nothing is due, instead of a transaction per job.
+DUE = select(
+    exists().where(NO_SHOW_DUE).label("no_shows"),
+    exists().where(REMINDER_DUE).label("reminders"),
+    exists().where(NOTIFICATION_DUE).label("notifications"),
+)
+
+
+class Due(NamedTuple):
+    no_shows: bool
+    reminders: bool
+    notifications: bool
 
 
 def wall_clock() -> datetime:
@@ -42,11 +83,31 @@ class Dispatcher:
         async with httpx.AsyncClient(timeout=self.settings.webhook_timeout_s) as client:
 
             async def tick() -> bool:
-                await self.check_no_shows()
-                await self.queue_reminders()
-                return await self.dispatch(client)
+                due = await self.due()
+                if due.no_shows:
+                    await self.check_no_shows()
+                if due.reminders:
+                    await self.queue_reminders()
+                # Reminders queue notifications: sent in this tick.
+                return await self.dispatch(client) if due.notifications or due.reminders else False
 
             await run_periodically("notification dispatch", tick, self.settings.notification_poll_s, self.rt.stop)
+
+    async def due(self) -> Due:
+        """Which of the jobs has work now (no-shows and reminders by the business clock,
+        notifications by the wall clock)."""
+        now = self.rt.clock.now()
+        async with self.rt.transaction() as session:
+            (row,) = await Statements(session).fetch(
+                DUE,
+                {
+                    "no_show_before": now - timedelta(minutes=self.settings.no_show_grace_minutes),
+                    "now": now,
+                    "remind_until": now + timedelta(hours=self.settings.reminder_lead_hours),
+                    "wall": wall_clock(),
+                },
+            )
+        return Due(row.no_shows, row.reminders, row.notifications)
 
     async def dispatch(self, client: httpx.AsyncClient) -> bool:
         now = wall_clock()
@@ -55,10 +116,11 @@ class Dispatcher:
                 (
                     await session.execute(
                         select(Notification)
-                        .where(Notification.status == NotificationStatus.PENDING, Notification.next_attempt_at <= now)
+                        .where(NOTIFICATION_DUE)
                         .order_by(Notification.next_attempt_at)
                         .limit(BATCH)
-                        .with_for_update(skip_locked=True)
+                        .with_for_update(skip_locked=True),
+                        {"wall": now},
                     )
                 )
                 .scalars()
@@ -133,12 +195,7 @@ class Dispatcher:
             ids = (
                 (
                     await session.execute(
-                        select(Inspection.id).where(
-                            Inspection.state.in_(("scheduled", "ready")),
-                            Inspection.slot_start > now,
-                            Inspection.slot_start <= now + lead,
-                            Inspection.reminded_for.is_distinct_from(Inspection.slot_start),
-                        )
+                        select(Inspection.id).where(REMINDER_DUE), {"now": now, "remind_until": now + lead}
                     )
                 )
                 .scalars()
@@ -163,10 +220,8 @@ class Dispatcher:
             ids = (
                 (
                     await session.execute(
-                        select(Inspection.id)
-                        .where(Inspection.state == State.SCHEDULED, Inspection.slot_start < now - grace)
-                        .limit(BATCH)
-                        .with_for_update(skip_locked=True)
+                        select(Inspection.id).where(NO_SHOW_DUE).limit(BATCH).with_for_update(skip_locked=True),
+                        {"no_show_before": now - grace},
                     )
                 )
                 .scalars()

@@ -3,17 +3,101 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import DateTime, Integer, String, Uuid, bindparam, literal_column, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rvi_shared.db import Statements
 from rvi_video_gateway.models import InspectionSession, InspectionView, ItemResultRow, ManifestEntry, SessionAuditEntry
+
+SESSIONS = InspectionSession.__table__
+VIEWS = InspectionView.__table__
+ENTRIES = ManifestEntry.__table__
+_SESSION_ID = bindparam("session_id", type_=Uuid)
+# What recording a step reads, in one statement, with the session row locked until commit: the
+# step's checks need the session's state and its inspection's team, sites and items.
+STEP_CONTEXT = (
+    select(
+        SESSIONS.c.state,
+        SESSIONS.c.inspection_id,
+        VIEWS.c.officers,
+        VIEWS.c.team,
+        VIEWS.c.sites,
+        VIEWS.c.checklist_items,
+        VIEWS.c.onsite_items,
+    )
+    .join_from(SESSIONS, VIEWS, VIEWS.c.id == SESSIONS.c.inspection_id)
+    .where(SESSIONS.c.session_id == _SESSION_ID)
+    .with_for_update(of=SESSIONS)
+)
+# The chain's last link, read once the session row is locked (a statement of its own: a join
+# read before the lock was granted would see the chain as it was before the lock holder's append).
+CHAIN_END = (
+    select(ENTRIES.c.seq, ENTRIES.c.entry_hash)
+    .where(ENTRIES.c.session_id == _SESSION_ID)
+    .order_by(ENTRIES.c.seq.desc())
+    .limit(literal_column("1"))  # in the SQL, not a parameter the driver statement would need
+)
+APPEND = insert(ENTRIES).values(
+    session_id=_SESSION_ID,
+    seq=bindparam("seq", type_=Integer),
+    prev_hash=bindparam("prev_hash", type_=String),
+    entry=bindparam("entry", type_=ENTRIES.c.entry.type),
+    entry_hash=bindparam("entry_hash", type_=String),
+    recorded_at=bindparam("recorded_at", type_=DateTime(timezone=True)),
+)
+
+
+class StepContext(NamedTuple):
+    """STEP_CONTEXT's row: the session's state and inspection, and the projected inspection."""
+
+    state: str
+    inspection_id: str
+    inspection: InspectionView
 
 
 class GatewayRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.statements = Statements(session)
+
+    async def lock_for_step(self, session_id: uuid.UUID) -> StepContext | None:
+        """The session row locked FOR UPDATE with what a step's checks read (on the driver); None
+        for an unknown session."""
+        rows = await self.statements.fetch(STEP_CONTEXT, {"session_id": session_id})
+        if not rows:
+            return None
+        row = rows[0]  # the JSON columns come decoded (the dialect's codec on the connection)
+        view = InspectionView(
+            id=row.inspection_id,
+            officers=row.officers,
+            team=row.team,
+            sites=row.sites,
+            checklist_items=row.checklist_items,
+            onsite_items=row.onsite_items,
+        )
+        return StepContext(row.state, row.inspection_id, view)
+
+    async def chain_end(self, session_id: uuid.UUID) -> tuple[int, str] | None:
+        """(seq, entry_hash) of the session's last manifest entry, None before the first."""
+        rows = await self.statements.fetch(CHAIN_END, {"session_id": session_id})
+        return (rows[0].seq, rows[0].entry_hash) if rows else None
+
+    async def append(self, link: ManifestEntry) -> None:
+        """Inserts `link` (a transient row: not added to the ORM session)."""
+        await self.statements.execute(
+            APPEND,
+            {
+                "session_id": link.session_id,
+                "seq": link.seq,
+                "prev_hash": link.prev_hash,
+                "entry": link.entry,
+                "entry_hash": link.entry_hash,
+                "recorded_at": link.recorded_at,
+            },
+        )
 
     async def inspection(self, inspection_id: str, for_update: bool = False) -> InspectionView | None:
         stmt = select(InspectionView).where(InspectionView.id == inspection_id)
@@ -56,15 +140,6 @@ class GatewayRepository:
         )
         session_id = result.scalar_one_or_none()
         return None if session_id is None else await self.session_by_id(session_id)
-
-    async def last_entry(self, session_id: uuid.UUID) -> ManifestEntry | None:
-        result = await self.session.execute(
-            select(ManifestEntry)
-            .where(ManifestEntry.session_id == session_id)
-            .order_by(ManifestEntry.seq.desc())
-            .limit(1)
-        )
-        return result.scalar_one_or_none()
 
     async def entries(self, session_id: uuid.UUID) -> Sequence[ManifestEntry]:
         result = await self.session.execute(

@@ -93,8 +93,7 @@ async def record_step(
 ) -> StepRecorded:
     """Append a key step to the evidence chain (GACC-RVI 4(III)); emits `rvi.session.step_recorded.v1`.
     The session row stays locked until commit, so concurrent steps line up instead of forking the chain."""
-    live = await service.get(session_id, for_update=True)
-    link = await service.record_step(live, principal, body)
+    link = await service.record_step(session_id, principal, body)
     return StepRecorded(session_id=session_id, **entry_out(link).model_dump())
 
 

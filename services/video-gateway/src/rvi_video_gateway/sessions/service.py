@@ -21,7 +21,7 @@ from rvi_shared.clock import Clock
 from rvi_shared.errors import Conflict, NotFound, Unprocessable
 from rvi_shared.events import payloads as p
 from rvi_shared.messaging.outbox import Outbox
-from rvi_shared.rows import get_by_id
+from rvi_shared.rows import get_by_id, not_found, parse_key
 from rvi_video_gateway.instances.placement import holder_elsewhere
 from rvi_video_gateway.instances.registry import GatewayRegistry
 from rvi_video_gateway.models import (
@@ -162,11 +162,18 @@ class SessionService:
         )
         return live
 
-    async def record_step(self, live: InspectionSession, principal: Principal, step: StepCreate) -> ManifestEntry:
-        """GACC-RVI 4(III): a key procedural step, appended to the hash-chained manifest."""
-        inspection = await self.inspection_of(live)
+    async def record_step(self, session_id: str, principal: Principal, step: StepCreate) -> ManifestEntry:
+        """GACC-RVI 4(III): a key procedural step, appended to the hash-chained manifest. The
+        session row stays locked until commit, so concurrent steps line up instead of forking the
+        chain. NotFound for an unknown session; 403 for an officer not on the team; 409 when the
+        session's state records no step; 422 for a step the inspection does not have."""
+        key = parse_key(InspectionSession, session_id, "session")
+        context = await self.repo.lock_for_step(key)
+        if context is None:
+            raise not_found("session", session_id)
+        inspection = context.inspection
         officer = team_officer(principal, self.team(inspection))
-        transition(live.state, SessionAction.RECORD_STEP)
+        transition(context.state, SessionAction.RECORD_STEP)
         self.check_step(inspection, step.kind, step.site_id)
         ended_at = step.ended_at or self.clock.now()
         started_at = step.started_at or ended_at
@@ -181,7 +188,7 @@ class SessionService:
             started_at=_iso(started_at),
             ended_at=_iso(ended_at),
         )
-        return await self._record(live, entry, officer["officer_id"], started_at, ended_at)
+        return await self._record(key, context.inspection_id, entry, officer["officer_id"], started_at, ended_at)
 
     async def append_evidence(
         self,
@@ -233,7 +240,9 @@ class SessionService:
             started_at=_iso(started_at),
             ended_at=_iso(ended_at),
         )
-        return await self._record(live, entry, officer_id or gateway, started_at, ended_at)
+        return await self._record(
+            live.session_id, live.inspection_id, entry, officer_id or gateway, started_at, ended_at
+        )
 
     async def verify_location(
         self, live: InspectionSession, principal: Principal, report: LocationReport
@@ -266,30 +275,36 @@ class SessionService:
             started_at=_iso(now),
             ended_at=_iso(now),
         )
-        return await self._record(live, entry, reporter, now, now), check
+        return await self._record(live.session_id, live.inspection_id, entry, reporter, now, now), check
 
     async def _record(
-        self, live: InspectionSession, entry: dict[str, Any], actor_id: str, started_at: datetime, ended_at: datetime
+        self,
+        session_id: uuid.UUID,
+        inspection_id: str,
+        entry: dict[str, Any],
+        actor_id: str,
+        started_at: datetime,
+        ended_at: datetime,
     ) -> ManifestEntry:
         """Appends the entry after the session's last one and announces it. Concurrent appends
-        line up on the session row lock the caller holds instead of forking the chain."""
-        last = await self.repo.last_entry(live.session_id)
-        prev_hash = last.entry_hash if last is not None else GENESIS_HASH
+        line up on the session row lock the caller holds instead of forking the chain. The link
+        is written on the driver, not added to the ORM session."""
+        end = await self.repo.chain_end(session_id)
+        seq, prev_hash = (end[0] + 1, end[1]) if end is not None else (1, GENESIS_HASH)
         link = ManifestEntry(
-            session_id=live.session_id,
-            seq=(last.seq + 1) if last is not None else 1,
+            session_id=session_id,
+            seq=seq,
             prev_hash=prev_hash,
             entry=entry,
             entry_hash=hash_entry(prev_hash, entry),
             recorded_at=self.clock.now(),
         )
-        self.repo.add(link)
-        await self.session.flush()
-        await self._emit(
-            live,
+        await self.repo.append(link)
+        await self.outbox.emit(
+            self.session,
             p.SessionStepRecorded(
-                session_id=str(live.session_id),
-                inspection_id=live.inspection_id,
+                session_id=str(session_id),
+                inspection_id=inspection_id,
                 step_id=entry["step_id"],
                 kind=entry["kind"],
                 note=entry["note"],
@@ -302,6 +317,8 @@ class SessionService:
                 file_sha256=entry.get("sha256"),
                 feed_id=entry.get("feed_id"),
             ),
+            subject=inspection_id,
+            time=self.clock.now(),
         )
         return link
 
