@@ -72,3 +72,59 @@ async def test_each_transaction_of_a_session_gets_its_own_connection(
         async with session.begin():
             rows = await statements.fetch(notes_of, {"ids": ["t1", "t2"]})
     assert [r.event_id for r in rows] == ["t1"]
+
+
+async def test_a_block_of_statements_alone_commits_on_its_own_connection_and_hands_it_back(
+    sessions: async_sessionmaker[AsyncSession], schema: MessagingSchema
+) -> None:
+    _, add, notes_of = _statements(schema)
+    pool = sessions.kw["bind"].sync_engine.pool
+    async with transaction(sessions) as session:
+        statements = Statements(session)
+        await statements.execute(add, {"event_id": "r1", "note": "driver only"})
+        assert (await statements.fetch(notes_of, {"ids": ["r1"]}))[0].note == "driver only"
+        assert not session.in_transaction()  # no ORM transaction was begun for it
+        assert pool.checkedout() == 1
+    assert pool.checkedout() == 0
+    assert await _count(sessions, schema) == 1
+
+
+async def test_an_error_after_statements_alone_rolls_them_back(
+    sessions: async_sessionmaker[AsyncSession], schema: MessagingSchema
+) -> None:
+    _, add, _ = _statements(schema)
+    pool = sessions.kw["bind"].sync_engine.pool
+    with pytest.raises(RuntimeError):
+        async with transaction(sessions) as session:
+            await Statements(session).execute(add, {"event_id": "x1", "note": "rolled back"})
+            raise RuntimeError("the handler failed")
+    assert pool.checkedout() == 0
+    assert await _count(sessions, schema) == 0
+
+
+async def test_objects_added_after_statements_are_flushed_into_the_same_transaction(
+    sessions: async_sessionmaker[AsyncSession], schema: MessagingSchema
+) -> None:
+    effects, add, notes_of = _statements(schema)
+    async with transaction(sessions) as session:
+        statements = Statements(session)
+        await statements.execute(add, {"event_id": "o1", "note": "by the driver"})
+        await session.execute(insert(effects).values(event_id="o2", note="by the session"))
+        # The driver sees the session's row: one connection, one transaction.
+        assert sorted(r.event_id for r in await statements.fetch(notes_of, {"ids": ["o1", "o2"]})) == ["o1", "o2"]
+    assert await _count(sessions, schema) == 2
+    with pytest.raises(RuntimeError):
+        async with transaction(sessions) as session:
+            await Statements(session).execute(add, {"event_id": "o3", "note": "driver, then rolled back"})
+            await session.execute(insert(effects).values(event_id="o4", note="session, then rolled back"))
+            raise RuntimeError("the handler failed")
+    assert await _count(sessions, schema) == 2
+
+
+async def test_a_block_that_touches_nothing_checks_out_no_connection(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    pool = sessions.kw["bind"].sync_engine.pool
+    async with transaction(sessions):
+        assert pool.checkedout() == 0
+    assert pool.checkedout() == 0

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import asyncpg
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql import ClauseElement, Executable
 
@@ -75,11 +75,62 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+# Keys of `Session.info`: a session of a `transaction()` block (whose end commits or rolls back
+# and hands back what the Statements checked out), the connection its Statements checked out (the
+# session's ORM work is bound to it), and the driver connection of the transaction in progress.
+_BLOCK = "rvi.block"
+_CONNECTION = "rvi.connection"
+_DRIVER = "rvi.driver"
+
+
 @asynccontextmanager
 async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """One session, one transaction: committed on success, rolled back on error."""
-    async with sessions() as session, session.begin():
+    """One session, one transaction: committed when the block ends, rolled back when it raises.
+
+    Nothing is begun up front: `Statements` check a connection out of the pool and begin the
+    transaction on it with their first statement, with no ORM session transaction; ORM work (a
+    query, `add`, `flush`) then runs on that same connection in that same transaction (or, done
+    first, begins it on a connection of its own, which the Statements then use). A block that
+    touches neither checks out no connection. The commit flushes the ORM's pending changes first."""
+    session = sessions()
+    session.info[_BLOCK] = True
+    try:
         yield session
+    except BaseException:
+        await _end(session, commit=False)
+        raise
+    await _end(session, commit=True)
+
+
+def _orm_used(session: AsyncSession) -> bool:
+    sync = session.sync_session
+    return sync.in_transaction() or bool(sync.new or sync.deleted or sync.dirty)
+
+
+async def _end(session: AsyncSession, commit: bool) -> None:
+    """Commits or rolls back what the session and its Statements did, then hands the connection
+    back to the pool. A connection handed back in a transaction is rolled back by the pool."""
+    session.info.pop(_BLOCK, None)
+    connection: AsyncConnection | None = session.info.pop(_CONNECTION, None)
+    driver = session.info.pop(_DRIVER, None)
+    try:
+        if _orm_used(session):
+            try:
+                if commit:
+                    await session.commit()
+                else:
+                    await session.rollback()
+            finally:
+                await session.close()
+        if connection is not None and driver is not None:
+            adapted = driver[1]
+            if adapted._transaction is not None:
+                await adapted._call_and_discard(
+                    adapted._transaction.commit if commit else adapted._transaction.rollback
+                )
+    finally:
+        if connection is not None:
+            await connection.close()
 
 
 class Row(asyncpg.Record):
@@ -125,48 +176,73 @@ def driver_statement(statement: Executable, dialect: Dialect) -> DriverStatement
 
 
 class Statements:
-    """Core statements run on the driver (asyncpg) connection of the session's own transaction:
+    """Core statements run on the driver (asyncpg) connection of the session's transaction:
     compiled once, prepared once per connection (asyncpg's statement cache), with none of
-    SQLAlchemy's per-statement execution machinery. The transaction stays the session's: BEGIN
-    goes with the first statement (run here or through the session), COMMIT or ROLLBACK with the
-    session's. Nothing here flushes the session (its sessions do not autoflush). Errors are the
-    driver's (asyncpg.PostgresError subclasses, e.g. UniqueViolationError), not SQLAlchemy's."""
+    SQLAlchemy's per-statement execution machinery. The transaction is the session's: in a
+    `transaction()` block whose session has not begun one, the first statement checks a connection
+    out of the pool and begins it there (the session's ORM work, if any, joins it on that
+    connection); else BEGIN goes with the first statement run here or through the session. COMMIT
+    or ROLLBACK go with the block's or the session's. Nothing here flushes the session (its
+    sessions do not autoflush). Errors are the driver's (asyncpg.PostgresError subclasses, e.g.
+    UniqueViolationError), not SQLAlchemy's."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self._driver: tuple[object, asyncpg.Connection] | None = None
+        self.dialect = session.bind.dialect
 
     async def _connection(self) -> asyncpg.Connection:
-        """The driver connection, looked up once per session transaction."""
+        """The driver connection, looked up once per transaction (kept in `Session.info`)."""
+        info = self.session.info
         transaction = self.session.sync_session.get_transaction()
-        if transaction is not None and self._driver is not None and self._driver[0] is transaction:
-            return self._driver[1]
-        driver = await self._begin()
-        self._driver = (self.session.sync_session.get_transaction(), driver)
+        known = info.get(_DRIVER)
+        if known is not None and (known[0] is transaction or _CONNECTION in info) and known[1]._transaction is not None:
+            return known[2]
+        own: AsyncConnection | None = info.get(_CONNECTION)
+        if own is None and transaction is None and _BLOCK in info and isinstance(self.session.bind, AsyncEngine):
+            return await self._check_out(self.session.bind)
+        connection = own or await self.session.connection()
+        raw = await connection.get_raw_connection()
+        driver = await _begun(raw)
+        info[_DRIVER] = (self.session.sync_session.get_transaction(), raw.dbapi_connection, driver)
         return driver
 
-    async def _begin(self) -> asyncpg.Connection:
-        connection = await self.session.connection()
-        raw = await connection.get_raw_connection()
-        adapted = raw.dbapi_connection
-        if adapted is None:
-            raise RuntimeError("the session's connection is closed")
-        # SQLAlchemy's asyncpg adaptation begins the transaction with the first statement.
-        if adapted._transaction is None:
-            async with adapted._execute_mutex:
-                if adapted._transaction is None:
-                    await adapted._start_transaction()
-        return raw.driver_connection
+    async def _check_out(self, engine: AsyncEngine) -> asyncpg.Connection:
+        """A connection of the block's own, the session's ORM work bound to it from now on."""
+        connection = await engine.connect()
+        try:
+            raw = await connection.get_raw_connection()
+            driver = await _begun(raw)
+        except BaseException:
+            await connection.close()
+            raise
+        self.session.info[_CONNECTION] = connection
+        self.session.info[_DRIVER] = (None, raw.dbapi_connection, driver)
+        self.session.sync_session.bind = connection.sync_connection
+        return driver
 
     async def fetch(self, statement: Executable, params: Mapping[str, Any] | None = None) -> list[Row]:
         driver = await self._connection()
-        compiled = driver_statement(statement, self.session.bind.dialect)
+        compiled = driver_statement(statement, self.dialect)
         return await driver.fetch(compiled.sql, *compiled.arguments(params or {}), record_class=Row)
 
     async def execute(self, statement: Executable, params: Mapping[str, Any] | None = None) -> None:
         driver = await self._connection()
-        compiled = driver_statement(statement, self.session.bind.dialect)
+        compiled = driver_statement(statement, self.dialect)
         await driver.execute(compiled.sql, *compiled.arguments(params or {}))
+
+
+async def _begun(raw: Any) -> asyncpg.Connection:
+    """The driver connection of a pooled connection, in a transaction begun through SQLAlchemy's
+    asyncpg adaptation (which otherwise begins it with the first statement), so that its COMMIT
+    and ROLLBACK, and the pool's rollback on return, apply to it."""
+    adapted = raw.dbapi_connection
+    if adapted is None:
+        raise RuntimeError("the session's connection is closed")
+    if adapted._transaction is None:
+        async with adapted._execute_mutex:
+            if adapted._transaction is None:
+                await adapted._start_transaction()
+    return raw.driver_connection
 
 
 def database_name(url: str) -> str:
