@@ -10,10 +10,12 @@ from urllib.parse import urlsplit
 
 import asyncpg
 from sqlalchemy import MetaData
-from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement, Executable
+from sqlalchemy.util import greenlet_spawn
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -72,15 +74,33 @@ def make_engine(url: str, pool_size: int = 20) -> AsyncEngine:
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, sync_session_class=BlockSession)
 
 
 # Keys of `Session.info`: a session of a `transaction()` block (whose end commits or rolls back
-# and hands back what the Statements checked out), the connection its Statements checked out (the
-# session's ORM work is bound to it), and the driver connection of the transaction in progress.
+# and hands back what the Statements checked out), the pooled connection its Statements checked
+# out, the Connection its ORM work joined that pooled connection with, and the driver connection
+# of the transaction in progress.
 _BLOCK = "rvi.block"
-_CONNECTION = "rvi.connection"
+_POOLED = "rvi.pooled"
+_JOINED = "rvi.joined"
 _DRIVER = "rvi.driver"
+
+
+class BlockSession(Session):
+    """A session whose ORM work, once its block's Statements checked a connection out, runs on
+    that connection (in their transaction) rather than checking out one of its own."""
+
+    def get_bind(self, mapper: Any = None, **kw: Any) -> Engine | Connection:
+        pooled = self.info.get(_POOLED)
+        if pooled is None:
+            return super().get_bind(mapper, **kw)
+        joined = self.info.get(_JOINED)
+        if joined is None:
+            engine = self.bind
+            assert isinstance(engine, Engine)
+            joined = self.info[_JOINED] = Connection(engine, connection=pooled)
+        return joined
 
 
 @asynccontextmanager
@@ -110,9 +130,11 @@ def _orm_used(session: AsyncSession) -> bool:
 async def _end(session: AsyncSession, commit: bool) -> None:
     """Commits or rolls back what the session and its Statements did, then hands the connection
     back to the pool. A connection handed back in a transaction is rolled back by the pool."""
-    session.info.pop(_BLOCK, None)
-    connection: AsyncConnection | None = session.info.pop(_CONNECTION, None)
-    driver = session.info.pop(_DRIVER, None)
+    info = session.info
+    info.pop(_BLOCK, None)
+    pooled: PoolProxiedConnection | None = info.pop(_POOLED, None)
+    joined: Connection | None = info.pop(_JOINED, None)
+    driver = info.pop(_DRIVER, None)
     try:
         if _orm_used(session):
             try:
@@ -122,15 +144,15 @@ async def _end(session: AsyncSession, commit: bool) -> None:
                     await session.rollback()
             finally:
                 await session.close()
-        if connection is not None and driver is not None:
+        if pooled is not None and driver is not None:
             adapted = driver[1]
             if adapted._transaction is not None:
                 await adapted._call_and_discard(
                     adapted._transaction.commit if commit else adapted._transaction.rollback
                 )
     finally:
-        if connection is not None:
-            await connection.close()
+        if pooled is not None:
+            await greenlet_spawn(joined.close if joined is not None else pooled.close)
 
 
 class Row(asyncpg.Record):
@@ -195,29 +217,27 @@ class Statements:
         info = self.session.info
         transaction = self.session.sync_session.get_transaction()
         known = info.get(_DRIVER)
-        if known is not None and (known[0] is transaction or _CONNECTION in info) and known[1]._transaction is not None:
+        if known is not None and (known[0] is transaction or _POOLED in info) and known[1]._transaction is not None:
             return known[2]
-        own: AsyncConnection | None = info.get(_CONNECTION)
-        if own is None and transaction is None and _BLOCK in info and isinstance(self.session.bind, AsyncEngine):
-            return await self._check_out(self.session.bind)
-        connection = own or await self.session.connection()
-        raw = await connection.get_raw_connection()
+        raw = info.get(_POOLED)
+        if raw is None:
+            if transaction is None and _BLOCK in info and isinstance(self.session.bind, AsyncEngine):
+                return await self._check_out(self.session.bind)
+            raw = await (await self.session.connection()).get_raw_connection()
         driver = await _begun(raw)
         info[_DRIVER] = (self.session.sync_session.get_transaction(), raw.dbapi_connection, driver)
         return driver
 
     async def _check_out(self, engine: AsyncEngine) -> asyncpg.Connection:
-        """A connection of the block's own, the session's ORM work bound to it from now on."""
-        connection = await engine.connect()
+        """A pooled connection of the block's own (the session's ORM work joins it from now on)."""
+        pooled = await greenlet_spawn(engine.sync_engine.raw_connection)
         try:
-            raw = await connection.get_raw_connection()
-            driver = await _begun(raw)
+            driver = await _begun(pooled)
         except BaseException:
-            await connection.close()
+            await greenlet_spawn(pooled.close)
             raise
-        self.session.info[_CONNECTION] = connection
-        self.session.info[_DRIVER] = (None, raw.dbapi_connection, driver)
-        self.session.sync_session.bind = connection.sync_connection
+        self.session.info[_POOLED] = pooled
+        self.session.info[_DRIVER] = (None, pooled.dbapi_connection, driver)
         return driver
 
     async def fetch(self, statement: Executable, params: Mapping[str, Any] | None = None) -> list[Row]:
