@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import pytest
 from sqlalchemy import ARRAY, String, any_, bindparam, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import registry
 
 from rvi_shared.db import Statements, transaction
 
@@ -128,3 +132,40 @@ async def test_a_block_that_touches_nothing_checks_out_no_connection(
     async with transaction(sessions):
         assert pool.checkedout() == 0
     assert pool.checkedout() == 0
+
+
+async def test_objects_only_added_after_statements_are_flushed_into_their_transaction(
+    sessions: async_sessionmaker[AsyncSession], schema: MessagingSchema
+) -> None:
+    """`add` alone begins nothing: the block's commit flushes it, on the statements' connection."""
+
+    class Effect:
+        def __init__(self, event_id: str, note: str) -> None:
+            self.event_id, self.note = event_id, note
+
+    registry().map_imperatively(Effect, schema.effects)
+    _, add, _ = _statements(schema)
+    pool = sessions.kw["bind"].sync_engine.pool
+    async with transaction(sessions) as session:
+        await Statements(session).execute(add, {"event_id": "a1", "note": "by the driver"})
+        session.add(Effect("a2", "added, flushed by the commit"))
+    assert pool.checkedout() == 0
+    assert await _count(sessions, schema) == 2
+    with pytest.raises(RuntimeError):
+        async with transaction(sessions) as session:
+            await Statements(session).execute(add, {"event_id": "a3", "note": "rolled back"})
+            session.add(Effect("a4", "never flushed"))
+            raise RuntimeError("the handler failed")
+    assert await _count(sessions, schema) == 2
+    # The flush runs on the driver's connection: it meets the driver's row (a unique violation, the
+    # whole block rolled back) rather than waiting, on a second connection, for that row's lock.
+
+    async def same_key_twice() -> None:
+        async with transaction(sessions) as session:
+            await Statements(session).execute(add, {"event_id": "a5", "note": "by the driver"})
+            session.add(Effect("a5", "the same key, flushed by the commit"))
+
+    with pytest.raises(IntegrityError):
+        await asyncio.wait_for(same_key_twice(), timeout=20)
+    assert pool.checkedout() == 0
+    assert await _count(sessions, schema) == 2

@@ -129,12 +129,12 @@ def _orm_used(session: AsyncSession) -> bool:
 
 async def _end(session: AsyncSession, commit: bool) -> None:
     """Commits or rolls back what the session and its Statements did, then hands the connection
-    back to the pool. A connection handed back in a transaction is rolled back by the pool."""
+    back to the pool. A connection handed back in a transaction is rolled back by the pool. The
+    session's commit may flush (and so join the block's connection) first: the connection stays
+    the session's bind until it has ended."""
     info = session.info
     info.pop(_BLOCK, None)
-    pooled: PoolProxiedConnection | None = info.pop(_POOLED, None)
-    joined: Connection | None = info.pop(_JOINED, None)
-    driver = info.pop(_DRIVER, None)
+    pooled: PoolProxiedConnection | None = info.get(_POOLED)
     try:
         if _orm_used(session):
             try:
@@ -144,6 +144,7 @@ async def _end(session: AsyncSession, commit: bool) -> None:
                     await session.rollback()
             finally:
                 await session.close()
+        driver = info.get(_DRIVER)
         if pooled is not None and driver is not None:
             adapted = driver[1]
             if adapted._transaction is not None:
@@ -151,6 +152,9 @@ async def _end(session: AsyncSession, commit: bool) -> None:
                     adapted._transaction.commit if commit else adapted._transaction.rollback
                 )
     finally:
+        joined: Connection | None = info.pop(_JOINED, None)
+        info.pop(_POOLED, None)
+        info.pop(_DRIVER, None)
         if pooled is not None:
             await greenlet_spawn(joined.close if joined is not None else pooled.close)
 
