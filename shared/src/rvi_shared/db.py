@@ -79,8 +79,8 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 # Keys of `Session.info`: a session of a `transaction()` block (whose end commits or rolls back
 # and hands back what the Statements checked out), the pooled connection its Statements checked
-# out, the Connection its ORM work joined that pooled connection with, and the driver connection
-# of the transaction in progress.
+# out, the Connection its ORM work joined that pooled connection with, and the transaction in
+# progress as (the session's transaction or None, SQLAlchemy's adapted connection, the driver's).
 _BLOCK = "rvi.block"
 _POOLED = "rvi.pooled"
 _JOINED = "rvi.joined"
