@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from proc_cpu import CpuMeter
 
 from rvi_platform.embedded.broker import EmbeddedBroker
 from rvi_platform.embedded.ports import free_port
@@ -70,7 +71,12 @@ def task(enterprise_id: str) -> dict[str, Any]:
 
 
 async def _connection(
-    port: int, request: bytes, measure_from: float, stop_at: float, latencies: list[float], statuses: dict[int, int]
+    port: int,
+    request: bytes,
+    measure_from: float,
+    stop_at: float,
+    latencies: list[float],
+    statuses: dict[int | str, int],
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
@@ -85,6 +91,7 @@ async def _connection(
             )
             await reader.readexactly(length)
             ended = time.perf_counter()
+            statuses["all"] = statuses.get("all", 0) + 1
             if begun >= measure_from and ended <= stop_at:
                 latencies.append(ended - begun)
                 statuses[status] = statuses.get(status, 0) + 1
@@ -103,7 +110,7 @@ async def load(
     measure_from = time.perf_counter() + warmup
     stop_at = measure_from + duration
     latencies: list[float] = []
-    statuses: dict[int, int] = {}
+    statuses: dict[int | str, int] = {}
     cpu_start = time.process_time()
     await asyncio.gather(
         *(_connection(port, request, measure_from, stop_at, latencies, statuses) for _ in range(concurrency))
@@ -114,6 +121,7 @@ async def load(
         "p99_ms": percentile(latencies, 99) * 1000,
         "n": len(latencies),
         "statuses": statuses,
+        "completed": statuses.pop("all", 0),
         "client_cpu_s": time.process_time() - cpu_start,
     }
     print(json.dumps(result))
@@ -265,14 +273,24 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         )
 
         body = task(enterprises[0])
+        bare_meter = CpuMeter({"bare": bare.process.pid})
+        bare_meter.start()
         bare_load = await asyncio.to_thread(run_load, args, bare_port, "/v1/decisions", body, system)
+        bare_cpu_ms = bare_meter.stop()["bare"] * 1000 / max(1, bare_load["completed"])
         print(
-            f"[bench] bare endpoint: {bare_load['rps']:.0f} req/s, p50 {bare_load['p50_ms']:.2f} ms, p99 {bare_load['p99_ms']:.2f} ms, statuses {bare_load['statuses']}, client cpu {bare_load['client_cpu_s']:.1f}s",
+            f"[bench] bare endpoint: {bare_load['rps']:.0f} req/s, p50 {bare_load['p50_ms']:.2f} ms, p99 {bare_load['p99_ms']:.2f} ms, statuses {bare_load['statuses']}, client cpu {bare_load['client_cpu_s']:.1f}s, "
+            f"server cpu {bare_cpu_ms:.3f} ms per request",
             flush=True,
         )
+        meter = CpuMeter({"eligibility": eligibility.process.pid})
+        meter.start()
         http_load = await asyncio.to_thread(run_load, args, eligibility_port, "/v1/decisions", body, system)
+        service_cpu_s = meter.stop()["eligibility"]
+        # Over the whole load, warm-up included: every request the service answered.
+        cpu_ms = service_cpu_s * 1000 / max(1, http_load["completed"])
         print(
-            f"[bench] POST /v1/decisions: {http_load['rps']:.0f} req/s, p50 {http_load['p50_ms']:.2f} ms, p99 {http_load['p99_ms']:.2f} ms, statuses {http_load['statuses']}, client cpu {http_load['client_cpu_s']:.1f}s",
+            f"[bench] POST /v1/decisions: {http_load['rps']:.0f} req/s, p50 {http_load['p50_ms']:.2f} ms, p99 {http_load['p99_ms']:.2f} ms, statuses {http_load['statuses']}, client cpu {http_load['client_cpu_s']:.1f}s, "
+            f"service cpu {service_cpu_s:.1f}s ({cpu_ms:.3f} ms per request)",
             flush=True,
         )
         if set(http_load["statuses"]) != {"201"}:
@@ -297,6 +315,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "bare_rps": round(bare_load["rps"], 1),
         "http_vs_bare": round(http_load["rps"] / bare_load["rps"], 3),
         "p99_ms": round(http_load["p99_ms"], 2),
+        "service_cpu_ms_per_request": round(cpu_ms, 3),
     }
 
 

@@ -10,10 +10,12 @@ from urllib.parse import urlsplit
 
 import asyncpg
 from sqlalchemy import MetaData
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement, Executable
+from sqlalchemy.util import greenlet_spawn
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -72,14 +74,89 @@ def make_engine(url: str, pool_size: int = 20) -> AsyncEngine:
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, sync_session_class=BlockSession)
+
+
+# Keys of `Session.info`: a session of a `transaction()` block (whose end commits or rolls back
+# and hands back what the Statements checked out), the pooled connection its Statements checked
+# out, the Connection its ORM work joined that pooled connection with, and the transaction in
+# progress as (the session's transaction or None, SQLAlchemy's adapted connection, the driver's).
+_BLOCK = "rvi.block"
+_POOLED = "rvi.pooled"
+_JOINED = "rvi.joined"
+_DRIVER = "rvi.driver"
+
+
+class BlockSession(Session):
+    """A session whose ORM work, once its block's Statements checked a connection out, runs on
+    that connection (in their transaction) rather than checking out one of its own."""
+
+    def get_bind(self, mapper: Any = None, **kw: Any) -> Engine | Connection:
+        pooled = self.info.get(_POOLED)
+        if pooled is None:
+            return super().get_bind(mapper, **kw)
+        joined = self.info.get(_JOINED)
+        if joined is None:
+            engine = self.bind
+            assert isinstance(engine, Engine)
+            joined = self.info[_JOINED] = Connection(engine, connection=pooled)
+        return joined
 
 
 @asynccontextmanager
 async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """One session, one transaction: committed on success, rolled back on error."""
-    async with sessions() as session, session.begin():
+    """One session, one transaction: committed when the block ends, rolled back when it raises.
+
+    Nothing is begun up front: `Statements` check a connection out of the pool and begin the
+    transaction on it with their first statement, with no ORM session transaction; ORM work (a
+    query, `add`, `flush`) then runs on that same connection in that same transaction (or, done
+    first, begins it on a connection of its own, which the Statements then use). A block that
+    touches neither checks out no connection. The commit flushes the ORM's pending changes first."""
+    session = sessions()
+    session.info[_BLOCK] = True
+    try:
         yield session
+    except BaseException:
+        await _end(session, commit=False)
+        raise
+    await _end(session, commit=True)
+
+
+def _orm_used(session: AsyncSession) -> bool:
+    sync = session.sync_session
+    return sync.in_transaction() or bool(sync.new or sync.deleted or sync.dirty)
+
+
+async def _end(session: AsyncSession, commit: bool) -> None:
+    """Commits or rolls back what the session and its Statements did, then hands the connection
+    back to the pool. A connection handed back in a transaction is rolled back by the pool. The
+    session's commit may flush (and so join the block's connection) first: the connection stays
+    the session's bind until it has ended."""
+    info = session.info
+    info.pop(_BLOCK, None)
+    pooled: PoolProxiedConnection | None = info.get(_POOLED)
+    try:
+        if _orm_used(session):
+            try:
+                if commit:
+                    await session.commit()
+                else:
+                    await session.rollback()
+            finally:
+                await session.close()
+        driver = info.get(_DRIVER)
+        if pooled is not None and driver is not None:
+            adapted = driver[1]
+            if adapted._transaction is not None:
+                await adapted._call_and_discard(
+                    adapted._transaction.commit if commit else adapted._transaction.rollback
+                )
+    finally:
+        joined: Connection | None = info.pop(_JOINED, None)
+        info.pop(_POOLED, None)
+        info.pop(_DRIVER, None)
+        if pooled is not None:
+            await greenlet_spawn(joined.close if joined is not None else pooled.close)
 
 
 class Row(asyncpg.Record):
@@ -125,48 +202,71 @@ def driver_statement(statement: Executable, dialect: Dialect) -> DriverStatement
 
 
 class Statements:
-    """Core statements run on the driver (asyncpg) connection of the session's own transaction:
+    """Core statements run on the driver (asyncpg) connection of the session's transaction:
     compiled once, prepared once per connection (asyncpg's statement cache), with none of
-    SQLAlchemy's per-statement execution machinery. The transaction stays the session's: BEGIN
-    goes with the first statement (run here or through the session), COMMIT or ROLLBACK with the
-    session's. Nothing here flushes the session (its sessions do not autoflush). Errors are the
-    driver's (asyncpg.PostgresError subclasses, e.g. UniqueViolationError), not SQLAlchemy's."""
+    SQLAlchemy's per-statement execution machinery. The transaction is the session's: in a
+    `transaction()` block whose session has not begun one, the first statement checks a connection
+    out of the pool and begins it there (the session's ORM work, if any, joins it on that
+    connection); else BEGIN goes with the first statement run here or through the session. COMMIT
+    or ROLLBACK go with the block's or the session's. Nothing here flushes the session (its
+    sessions do not autoflush). Errors are the driver's (asyncpg.PostgresError subclasses, e.g.
+    UniqueViolationError), not SQLAlchemy's."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self._driver: tuple[object, asyncpg.Connection] | None = None
+        self.dialect = session.bind.dialect
 
     async def _connection(self) -> asyncpg.Connection:
-        """The driver connection, looked up once per session transaction."""
+        """The driver connection, looked up once per transaction (kept in `Session.info`)."""
+        info = self.session.info
         transaction = self.session.sync_session.get_transaction()
-        if transaction is not None and self._driver is not None and self._driver[0] is transaction:
-            return self._driver[1]
-        driver = await self._begin()
-        self._driver = (self.session.sync_session.get_transaction(), driver)
+        known = info.get(_DRIVER)
+        if known is not None and (known[0] is transaction or _POOLED in info) and known[1]._transaction is not None:
+            return known[2]
+        raw = info.get(_POOLED)
+        if raw is None:
+            if transaction is None and _BLOCK in info and isinstance(self.session.bind, AsyncEngine):
+                return await self._check_out(self.session.bind)
+            raw = await (await self.session.connection()).get_raw_connection()
+        driver = await _begun(raw)
+        info[_DRIVER] = (self.session.sync_session.get_transaction(), raw.dbapi_connection, driver)
         return driver
 
-    async def _begin(self) -> asyncpg.Connection:
-        connection = await self.session.connection()
-        raw = await connection.get_raw_connection()
-        adapted = raw.dbapi_connection
-        if adapted is None:
-            raise RuntimeError("the session's connection is closed")
-        # SQLAlchemy's asyncpg adaptation begins the transaction with the first statement.
-        if adapted._transaction is None:
-            async with adapted._execute_mutex:
-                if adapted._transaction is None:
-                    await adapted._start_transaction()
-        return raw.driver_connection
+    async def _check_out(self, engine: AsyncEngine) -> asyncpg.Connection:
+        """A pooled connection of the block's own (the session's ORM work joins it from now on)."""
+        pooled = await greenlet_spawn(engine.sync_engine.raw_connection)
+        try:
+            driver = await _begun(pooled)
+        except BaseException:
+            await greenlet_spawn(pooled.close)
+            raise
+        self.session.info[_POOLED] = pooled
+        self.session.info[_DRIVER] = (None, pooled.dbapi_connection, driver)
+        return driver
 
     async def fetch(self, statement: Executable, params: Mapping[str, Any] | None = None) -> list[Row]:
         driver = await self._connection()
-        compiled = driver_statement(statement, self.session.bind.dialect)
+        compiled = driver_statement(statement, self.dialect)
         return await driver.fetch(compiled.sql, *compiled.arguments(params or {}), record_class=Row)
 
     async def execute(self, statement: Executable, params: Mapping[str, Any] | None = None) -> None:
         driver = await self._connection()
-        compiled = driver_statement(statement, self.session.bind.dialect)
+        compiled = driver_statement(statement, self.dialect)
         await driver.execute(compiled.sql, *compiled.arguments(params or {}))
+
+
+async def _begun(raw: Any) -> asyncpg.Connection:
+    """The driver connection of a pooled connection, in a transaction begun through SQLAlchemy's
+    asyncpg adaptation (which otherwise begins it with the first statement), so that its COMMIT
+    and ROLLBACK, and the pool's rollback on return, apply to it."""
+    adapted = raw.dbapi_connection
+    if adapted is None:
+        raise RuntimeError("the session's connection is closed")
+    if adapted._transaction is None:
+        async with adapted._execute_mutex:
+            if adapted._transaction is None:
+                await adapted._start_transaction()
+    return raw.driver_connection
 
 
 def database_name(url: str) -> str:

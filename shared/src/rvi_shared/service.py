@@ -82,11 +82,12 @@ def runtime_of(settings_type: type[SettingsT]) -> Callable[[Request], Awaitable[
 
 
 async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session and one transaction per request; committed when the handler returns. Once a
-    write has committed, its path parameters are announced as changed to this instance's
-    long-polls (other instances hear of it through the events it emitted)."""
+    """One session and one transaction per request (`rvi_shared.db.transaction`: begun by its first
+    statement, none for a request that reads nothing); committed when the handler returns, rolled
+    back when it raises. Once a write has committed, its path parameters are announced as changed
+    to this instance's long-polls (other instances hear of it through the events it emitted)."""
     rt: ServiceRuntime = request.app.state.runtime
-    async with rt.sessions() as session, session.begin():
+    async with transaction(rt.sessions) as session:
         yield session
     if request.method != "GET":
         for value in request.path_params.values():
