@@ -147,12 +147,20 @@ class Feed:
         self.engine = engine
         self.clock = clock
 
-    async def send(self, event: CloudEvent) -> None:
-        assert event.subject is not None
-        await self.producer.send_and_wait(topic_for(event.type), value=event.to_json(), key=event.subject.encode())
+    async def send(self, *events: CloudEvent) -> None:
+        """Several events go in one produce request (a consumer then fetches them together)."""
+        sent = []
+        for event in events:
+            assert event.subject is not None
+            key = event.subject.encode()
+            sent.append(await self.producer.send(topic_for(event.type), value=event.to_json(), key=key))
+        await asyncio.gather(*sent)
+
+    def event(self, type_name: str, subject: str, data: BaseModel) -> CloudEvent:
+        return new_event(type=type_name, source="/rvi/test", subject=subject, data=data, time=self.clock.now())
 
     async def publish(self, type_name: str, subject: str, data: BaseModel) -> CloudEvent:
-        event = new_event(type=type_name, source="/rvi/test", subject=subject, data=data, time=self.clock.now())
+        event = self.event(type_name, subject, data)
         await self.send(event)
         return event
 
@@ -176,9 +184,25 @@ class Feed:
     async def request_as(
         self, inspection_id: str, enterprise_id: str, enterprise_name: str = ENTERPRISE_NAME, customs: str = "Cixi"
     ) -> str:
+        requested, scheduled = await self.publish_request(inspection_id, enterprise_id, enterprise_name, customs)
+        await self.wait_processed(requested.id, scheduled.id)
+        return inspection_id
+
+    async def publish_request(
+        self, inspection_id: str, enterprise_id: str, enterprise_name: str = ENTERPRISE_NAME, customs: str = "Cixi"
+    ) -> tuple[CloudEvent, CloudEvent]:
+        """The request and the schedule, published and not waited for: (requested, scheduled)."""
+        requested, scheduled = self.request_events(inspection_id, enterprise_id, enterprise_name, customs)
+        await self.send(requested, scheduled)
+        return requested, scheduled
+
+    def request_events(
+        self, inspection_id: str, enterprise_id: str, enterprise_name: str = ENTERPRISE_NAME, customs: str = "Cixi"
+    ) -> tuple[CloudEvent, CloudEvent]:
+        """The request and the schedule, as scheduling would announce them: (requested, scheduled)."""
         now = self.clock.now()
         team = TEAM
-        requested = await self.publish(
+        requested = self.event(
             "rvi.inspection.requested.v1",
             inspection_id,
             p.InspectionRequested(
@@ -200,7 +224,7 @@ class Feed:
                 requested_at=now - timedelta(days=4),
             ),
         )
-        scheduled = await self.publish(
+        scheduled = self.event(
             "rvi.inspection.scheduled.v1",
             inspection_id,
             p.InspectionScheduled(
@@ -213,8 +237,7 @@ class Feed:
                 outcome="remote",
             ),
         )
-        await self.wait_processed(requested.id, scheduled.id)
-        return inspection_id
+        return requested, scheduled
 
     def session_ended(
         self, inspection_id: str, enterprise_id: str, session_id: str, results: list[p.SiteResult] | None = None

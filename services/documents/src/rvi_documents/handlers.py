@@ -22,7 +22,8 @@ def build_handlers(outbox: Outbox, clock: Clock, settings: DocumentsSettings, pk
         return DocumentsService(session, outbox, clock, settings, pki)
 
     async def known_inspection(documents: DocumentsService, inspection_id: str) -> Inspection:
-        """Locked, so that deliveries about one inspection apply one after the other."""
+        """Locked (its id, then its row), so that deliveries about one inspection apply one after
+        the other, across topics too, even while its row is being inserted."""
         inspection = await documents.repo.inspection(inspection_id, for_update=True)
         if inspection is None:
             raise PermanentError(f"unknown inspection {inspection_id!r}")

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
@@ -19,10 +19,21 @@ class DocumentsRepository:
         self.session = session
 
     async def inspection(self, inspection_id: str, for_update: bool = False) -> Inspection | None:
+        """With `for_update`, the inspection's id is locked first (`lock_inspection`), then its row."""
         stmt = select(Inspection).where(Inspection.id == inspection_id)
         if for_update:
+            await self.lock_inspection(inspection_id)
             stmt = stmt.with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def lock_inspection(self, inspection_id: str) -> None:
+        """Serializes the transactions about one inspection until they end, whether or not its row
+        exists yet: a row lock takes nothing while the request that inserts the row is in flight,
+        so a session's end handled meanwhile (another topic, another partition's transaction) would
+        find no inspection, and the schedule's transaction would not see that end (uncommitted)."""
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext('documents.inspection'), hashtext(:i))"), {"i": inspection_id}
+        )
 
     async def inspection_session(self, session_id: str) -> InspectionSession | None:
         stmt = select(InspectionSession).where(InspectionSession.session_id == session_id).with_for_update()

@@ -80,8 +80,8 @@ class DocumentsService:
         """The latest revision's bytes."""
         return await self.repo.revision_pdf(document.document_id, document.revision)
 
-    async def inspection(self, inspection_id: str) -> Inspection:
-        inspection = await self.repo.inspection(inspection_id)
+    async def inspection(self, inspection_id: str, for_update: bool = False) -> Inspection:
+        inspection = await self.repo.inspection(inspection_id, for_update=for_update)
         if inspection is None:
             raise NotFound(f"inspection {inspection_id!r} not found")
         return inspection

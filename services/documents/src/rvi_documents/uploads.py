@@ -119,7 +119,9 @@ class Uploads:
         (customs seal, this officer, then the representative). 409 when already marked."""
         if upload.marked_copy_id is not None:
             raise Conflict(f"upload {upload.upload_id} was already marked", marked_copy_id=str(upload.marked_copy_id))
-        inspection = await self.documents.inspection(upload.inspection_id)
+        # Locked: a session's end issuing the closing set meanwhile must see this copy to announce
+        # it, or this copy must see the end (announced at once).
+        inspection = await self.documents.inspection(upload.inspection_id, for_update=True)
         team = [*(inspection.team or []), *inspection.officers]
         officer = next((o for o in team if o["credential_no"] == credential_no), None)
         if officer is None:
