@@ -76,8 +76,8 @@ async def put_focus(
 @focus_router.get("/{session_id}/focus", response_model=FocusOut)
 async def get_focus(session_id: str, db: DbSession, principal: Principal = Depends(Readers)) -> FocusOut:
     """The focus now. Long-poll as on every GET (`rvi_shared.longpoll`): with `Prefer: wait=N` and
-    `If-None-Match` set to the last `ETag`, answered as soon as an officer moves the focus or the
-    session changes state, else 304 Not Modified after N seconds."""
+    `If-None-Match` set to the last `ETag`, answered as soon as an officer moves the focus through
+    any instance (or the session changes state through this one), else 304 Not Modified after N s."""
     focus = await read_focus(db, session_id)
     ensure_enterprise_access(principal, focus.enterprise_id)
     return focus_out(focus)
