@@ -30,7 +30,7 @@ def build_handlers(outbox: Outbox, clock: Clock, settings: SchedulingSettings) -
     def bind(model: type[BaseModel], reaction: Reaction | None, with_children: bool = False) -> None:
         async def handle(session: AsyncSession, event: CloudEvent, payload: Any) -> None:
             if reaction is None:  # the timeline only: the inspection is neither loaded nor locked
-                if not await InspectionRepository(session).list_on_timeline(event):
+                if not await InspectionRepository(session).record_timeline(event):
                     raise PermanentError(f"unknown inspection {event.subject!r}")
                 return
             service = SchedulingService(session, outbox, clock, settings)

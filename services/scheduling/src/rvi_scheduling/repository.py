@@ -17,7 +17,7 @@ _TIMELINE = TimelineEntry.__table__.fullname
 # An event that changes nothing but the timeline, listed in one statement on the driver: once
 # (a replay past a lost inbox adds nothing), and only for an inspection that exists. Returns 1
 # row with `known` 0 or 1.
-LIST_ON_TIMELINE = text(
+RECORD_ON_TIMELINE = text(
     f"WITH known AS (SELECT id FROM {_INSPECTIONS} WHERE id = CAST(:inspection_id AS varchar)), "
     f"listed AS (INSERT INTO {_TIMELINE} (inspection_id, event_id, event_type, source, time, data) "
     "SELECT id, CAST(:event_id AS varchar), CAST(:event_type AS varchar), CAST(:source AS varchar), "
@@ -33,14 +33,15 @@ class InspectionRepository:
         self.session = session
         self.statements = Statements(session)
 
-    async def list_on_timeline(self, event: CloudEvent) -> bool:
-        """`event` on its inspection's timeline without loading the inspection; False when no
-        inspection has the event's subject. Changes the session holds are flushed first, so the
-        timeline keeps the order of a batch's events."""
+    async def record_timeline(self, event: CloudEvent) -> bool:
+        """`event` on its inspection's timeline, once per event (a replay past a lost inbox adds
+        nothing), in one statement without loading the inspection; False when no inspection has
+        the event's subject. Changes the session holds are flushed first, so the timeline keeps
+        the order in which a transaction's events were recorded."""
         assert event.subject is not None
         await self.session.flush()
         rows = await self.statements.fetch(
-            LIST_ON_TIMELINE,
+            RECORD_ON_TIMELINE,
             {
                 "inspection_id": event.subject,
                 "event_id": event.id,
@@ -91,25 +92,6 @@ class InspectionRepository:
 
     async def idempotency_key(self, key: str, subject: str) -> IdempotencyKey | None:
         return await self.session.get(IdempotencyKey, (key, subject))
-
-    async def record_timeline(self, event: CloudEvent) -> None:
-        """Once per event: an event applied again (a replay past a lost inbox) is not listed twice."""
-        assert event.subject is not None
-        listed = select(TimelineEntry.seq).where(
-            TimelineEntry.inspection_id == event.subject, TimelineEntry.event_id == event.id
-        )
-        if (await self.session.execute(listed.limit(1))).first() is not None:
-            return
-        self.session.add(
-            TimelineEntry(
-                inspection_id=event.subject,
-                event_id=event.id,
-                event_type=event.type,
-                source=event.source,
-                time=event.time,
-                data=event.data,
-            )
-        )
 
     async def timeline(self, inspection_id: str) -> Sequence[TimelineEntry]:
         result = await self.session.execute(
