@@ -6,7 +6,7 @@ and a manifest's retry needs no second's precision)."""
 
 from __future__ import annotations
 
-import time
+import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +22,6 @@ class Timers:
     def __init__(self, rt: ServiceRuntime[DocumentsSettings], pki: Pki) -> None:
         self.rt = rt
         self.pki = pki
-        self._housekeeping_due = 0.0  # time.monotonic()
 
     def _documents(self, session: AsyncSession) -> DocumentsService:
         return DocumentsService(session, self.rt.outbox, self.rt.clock, self.rt.settings, self.pki)
@@ -41,23 +40,13 @@ class Timers:
         async with self.rt.sessions() as session:
             AWAITING_SEAL.set(await self._documents(session).repo.count_awaiting_seal())
 
-    async def tick(self) -> int:
-        """Everything at once: every due seal, then the housekeeping; returns how many seals were
-        attempted."""
-        done = 0
-        while await self.retry_due_seal():
-            done += 1
-        await self.housekeeping()
-        return done
-
-    async def _periodic(self) -> bool:
-        """One seal when due (True: look again at once), else the housekeeping when its time has come."""
-        if await self.retry_due_seal():
-            return True
-        if time.monotonic() >= self._housekeeping_due:
-            await self.housekeeping()
-            self._housekeeping_due = time.monotonic() + self.rt.settings.housekeeping_interval_s
-        return False
-
     async def run(self) -> None:
-        await run_periodically("documents timers", self._periodic, self.rt.settings.timer_interval_s, self.rt.stop)
+        """The seals every `timer_interval_s` (at once again while one was due), the housekeeping
+        every `housekeeping_interval_s`, until the service stops."""
+        stop = self.rt.stop
+        await asyncio.gather(
+            run_periodically("documents seals", self.retry_due_seal, self.rt.settings.timer_interval_s, stop),
+            run_periodically(
+                "documents housekeeping", self.housekeeping, self.rt.settings.housekeeping_interval_s, stop
+            ),
+        )
