@@ -282,15 +282,22 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             f"server cpu {bare_cpu_ms:.3f} ms per request",
             flush=True,
         )
-        meter = CpuMeter({"eligibility": eligibility.process.pid})
+        measured = {"eligibility": eligibility.process.pid}
+        postgres_pid = postgres.pid if postgres is not None else None
+        if postgres_pid is not None:
+            measured["postgresql"] = postgres_pid
+        meter = CpuMeter(measured)
         meter.start()
         http_load = await asyncio.to_thread(run_load, args, eligibility_port, "/v1/decisions", body, system)
-        service_cpu_s = meter.stop()["eligibility"]
+        used = meter.stop()
+        service_cpu_s = used["eligibility"]
         # Over the whole load, warm-up included: every request the service answered.
         cpu_ms = service_cpu_s * 1000 / max(1, http_load["completed"])
+        postgres_cpu_ms = used["postgresql"] * 1000 / max(1, http_load["completed"]) if "postgresql" in used else None
         print(
             f"[bench] POST /v1/decisions: {http_load['rps']:.0f} req/s, p50 {http_load['p50_ms']:.2f} ms, p99 {http_load['p99_ms']:.2f} ms, statuses {http_load['statuses']}, client cpu {http_load['client_cpu_s']:.1f}s, "
-            f"service cpu {service_cpu_s:.1f}s ({cpu_ms:.3f} ms per request)",
+            f"service cpu {service_cpu_s:.1f}s ({cpu_ms:.3f} ms per request)"
+            + (f", PostgreSQL cpu {postgres_cpu_ms:.3f} ms per request" if postgres_cpu_ms is not None else ""),
             flush=True,
         )
         if set(http_load["statuses"]) != {"201"}:
@@ -316,6 +323,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "http_vs_bare": round(http_load["rps"] / bare_load["rps"], 3),
         "p99_ms": round(http_load["p99_ms"], 2),
         "service_cpu_ms_per_request": round(cpu_ms, 3),
+        "bare_cpu_ms_per_request": round(bare_cpu_ms, 3),
+        "postgresql_cpu_ms_per_request": round(postgres_cpu_ms, 3) if postgres_cpu_ms is not None else None,
     }
 
 
