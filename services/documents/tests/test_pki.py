@@ -12,14 +12,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rvi_documents.kinds import Kind
 from rvi_documents.models import messaging
-from rvi_documents.pki.ca import PASSPHRASE, LocalCa
+from rvi_documents.pki.ca import PASSPHRASE, LocalCa, _name
 from rvi_documents.pki.runtime import Pki, StampText
 from rvi_documents.pki.signers import Pkcs11Signers, SignerRef
 from rvi_documents.pki.tsa import LocalTsa
@@ -113,9 +115,11 @@ async def test_a_tsa_that_is_down_leaves_the_document_waiting_then_sealed(
         await pki.close()
 
 
-@pytest.fixture
-def softhsm_token(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """A SoftHSM2 token in a private configuration (SOFTHSM2_CONF) for this test."""
+@pytest.fixture(scope="module")
+def softhsm_token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A SoftHSM2 token in a private configuration (SOFTHSM2_CONF) for this module's tests: the
+    PKCS#11 library reads its configuration once per process."""
+    tmp_path = tmp_path_factory.mktemp("softhsm")
     tokens = tmp_path / "tokens"
     tokens.mkdir()
     conf = tmp_path / "softhsm2.conf"
@@ -135,9 +139,33 @@ def softhsm_token(tmp_path: Path) -> Iterator[dict[str, str]]:
             os.environ["SOFTHSM2_CONF"] = previous
 
 
-def _import_into_token(ca: LocalCa, ref: SignerRef, token: dict[str, str], tmp_path: Path) -> None:
-    identity = ca.identity(ref.role, ref.label, ref.common_name, ref.organisation)
-    key, cert, _ = pkcs12.load_key_and_certificates(identity.pkcs12_path.read_bytes(), PASSPHRASE)
+def _rsa_identity(ca: LocalCa, ref: SignerRef, tmp_path: Path) -> Path:
+    """An RSA-2048 key and certificate of `ref` from the local CA's root, as a PKCS#12 file: a
+    seal key as an HSM may hold it."""
+    root_key, root_cert = ca._root_pair()
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(ref.common_name, ref.organisation, ref.role))
+        .issuer_name(root_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(datetime(2020, 1, 1, tzinfo=UTC))
+        .not_valid_after(root_cert.not_valid_after_utc)
+        .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
+        .sign(root_key, hashes.SHA256())
+    )
+    path = tmp_path / "rsa.p12"
+    path.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"rsa", key, cert, None, serialization.BestAvailableEncryption(PASSPHRASE)
+        )
+    )
+    return path
+
+
+def _import_into_token(pkcs12_path: Path, ref: SignerRef, token: dict[str, str], tmp_path: Path) -> None:
+    key, cert, _ = pkcs12.load_key_and_certificates(pkcs12_path.read_bytes(), PASSPHRASE)
     assert key is not None and cert is not None
     key_der = tmp_path / "key.der"
     key_der.write_bytes(
@@ -154,12 +182,18 @@ def _import_into_token(ca: LocalCa, ref: SignerRef, token: dict[str, str], tmp_p
     key_der.unlink()
 
 
+@pytest.mark.parametrize("algorithm", ["ec", "rsa"])
 async def test_a_seal_held_in_an_hsm_signs_through_pkcs11(
-    softhsm_token: dict[str, str], tmp_path: Path, documents_settings: DocumentsSettings
+    algorithm: str, softhsm_token: dict[str, str], tmp_path: Path, documents_settings: DocumentsSettings
 ) -> None:
     ca = LocalCa(tmp_path / "ca")
-    ref = SignerRef("customs_seal", "Cixi", "慈溪海关 Cixi Customs", "慈溪海关")
-    _import_into_token(ca, ref, softhsm_token, tmp_path)
+    office = {"ec": "Cixi", "rsa": "Yuyao"}[algorithm]  # one token for both: a key label each
+    ref = SignerRef("customs_seal", office, "慈溪海关 Cixi Customs", "慈溪海关")
+    if algorithm == "ec":  # the local CA's P-256 identity
+        pkcs12_path = ca.identity(ref.role, ref.label, ref.common_name, ref.organisation).pkcs12_path
+    else:
+        pkcs12_path = _rsa_identity(ca, ref, tmp_path)
+    _import_into_token(pkcs12_path, ref, softhsm_token, tmp_path)
     root = tmp_path / "root.pem"
     root.write_bytes(ca.root_certificate().public_bytes(serialization.Encoding.PEM))
     settings = documents_settings.model_copy(
@@ -189,6 +223,7 @@ async def test_a_seal_held_in_an_hsm_signs_through_pkcs11(
         assert report.valid, report.problems
         [signature] = report.signatures
         assert "慈溪海关 Cixi Customs" in signature.signer and signature.certification and signature.timestamp_valid
+        assert pki.signers.signer(ref).signing_cert.public_key.algorithm == algorithm
         assert signature_boxes(slots)["customs_seal"][0] > 0
     finally:
         await pki.close()
