@@ -1,5 +1,5 @@
-"""Keys, time-stamps and retries against real components: OpenSSL's TSA over HTTP, SoftHSM2 over
-PKCS#11, PostgreSQL."""
+"""Keys, time-stamps and retries against real components: the local TSA over HTTP with OpenSSL's
+`ts` as client and verifier, SoftHSM2 over PKCS#11, PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
+from asn1crypto import tsp
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,7 +26,8 @@ from rvi_documents.models import messaging
 from rvi_documents.pki.ca import PASSPHRASE, LocalCa, _name
 from rvi_documents.pki.runtime import Pki, StampText
 from rvi_documents.pki.signers import Pkcs11Signers, SignerRef
-from rvi_documents.pki.tsa import LocalTsa
+from rvi_documents.pki.timestamps import HttpxTimeStamper, TimeStampResponse, TsaUnavailable
+from rvi_documents.pki.tsa import POLICY_OID, LocalTsa
 from rvi_documents.rendering import Renderer, Slot, signature_boxes
 from rvi_documents.service import DocumentsService
 from rvi_documents.settings import DocumentsSettings
@@ -113,6 +116,127 @@ async def test_a_tsa_that_is_down_leaves_the_document_waiting_then_sealed(
     finally:
         tsa.stop()
         await pki.close()
+
+
+def _openssl_query(tmp_path: Path, *options: str) -> Path:
+    data = tmp_path / "data.txt"
+    data.write_text("慈溪 evidence manifest")
+    query = tmp_path / f"query-{uuid.uuid4().hex}.tsq"
+    subprocess.run(["openssl", "ts", "-query", "-data", str(data), *options, "-out", str(query)], check=True)
+    return query
+
+
+def _post(tsa: LocalTsa, body: bytes) -> httpx.Response:
+    return httpx.post(tsa.url, content=body, headers={"Content-Type": "application/timestamp-query"})
+
+
+def _openssl_verify(query: Path, reply: bytes, root: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    path = query.with_suffix(".tsr")
+    path.write_bytes(reply)
+    command = ["openssl", "ts", "-verify", "-queryfile", str(query), "-in", str(path), "-CAfile", str(root), *options]
+    return subprocess.run(command, capture_output=True, text=True)
+
+
+def test_the_local_tsa_answers_openssl_and_openssl_verifies_its_tokens(tmp_path: Path) -> None:
+    ca = LocalCa(tmp_path / "ca")
+    tsa = LocalTsa(ca, tmp_path / "ca" / "tsa")
+    tsa.start()
+    try:
+        with_cert = _openssl_query(tmp_path, "-sha256", "-cert")
+        granted = _post(tsa, with_cert.read_bytes())
+        without_cert = _openssl_query(tmp_path, "-sha512")
+        bare = _post(tsa, without_cert.read_bytes())
+    finally:
+        tsa.stop()
+    assert granted.status_code == bare.status_code == 200
+    assert granted.headers["content-type"] == "application/timestamp-reply"
+    verified = _openssl_verify(with_cert, granted.content, ca.root_path)  # imprint, nonce, chain to the root
+    assert "Verification: OK" in verified.stdout, verified.stdout + verified.stderr
+    assert "Verification: OK" not in _openssl_verify(without_cert, granted.content, ca.root_path).stdout
+
+    token = tsp.TimeStampResp.load(granted.content)["time_stamp_token"]["content"]
+    info = token["encap_content_info"]["content"].parsed.native
+    assert info["policy"] == POLICY_OID and info["ordering"] is True and info["tsa"] is None
+    assert info["accuracy"] == {"seconds": 1, "millis": None, "micros": None}
+    assert info["gen_time"].microsecond == 0
+    certificates = {c.chosen.subject.native.get("organizational_unit_name"): c.chosen for c in token["certificates"]}
+    assert certificates.keys() == {"tsa", None}  # the TSA's and the root
+
+    # No certReq: no certificates in the token (RFC 3161 2.4.1); OpenSSL needs the TSA's then.
+    bare_token = tsp.TimeStampResp.load(bare.content)["time_stamp_token"]["content"]
+    assert bare_token["certificates"].native is None
+    assert "Verification: OK" not in _openssl_verify(without_cert, bare.content, ca.root_path).stdout
+    tsa_pem = tmp_path / "tsa.pem"
+    tsa_pem.write_bytes(x509.load_der_x509_certificate(certificates["tsa"].dump()).public_bytes(Encoding.PEM))
+    verified = _openssl_verify(without_cert, bare.content, ca.root_path, "-untrusted", str(tsa_pem))
+    assert "Verification: OK" in verified.stdout, verified.stdout + verified.stderr
+
+
+def test_the_local_tsa_numbers_its_tokens_in_order_across_restarts(tmp_path: Path) -> None:
+    ca = LocalCa(tmp_path / "ca")
+    query = _openssl_query(tmp_path, "-sha256", "-cert").read_bytes()
+    serials = []
+    for _ in range(2):  # a restart between the two
+        tsa = LocalTsa(ca, tmp_path / "ca" / "tsa")
+        tsa.start()
+        try:
+            for _ in range(3):
+                reply = tsp.TimeStampResp.load(_post(tsa, query).content)
+                serials.append(reply["time_stamp_token"]["content"]["encap_content_info"]["content"].parsed)
+        finally:
+            tsa.stop()
+    numbers = [s["serial_number"].native for s in serials]
+    assert numbers == sorted(set(numbers)) and len(numbers) == 6
+    times = [s["gen_time"].native for s in serials]
+    assert times == sorted(times)
+
+
+async def test_the_local_tsa_refuses_what_it_cannot_stamp(tmp_path: Path) -> None:
+    ca = LocalCa(tmp_path / "ca")
+    tsa = LocalTsa(ca, tmp_path / "ca" / "tsa")
+    tsa.start()
+    good = _openssl_query(tmp_path, "-sha256", "-cert").read_bytes()
+    wrong_length = tsp.TimeStampReq(
+        {"version": "v1", "message_imprint": {"hash_algorithm": {"algorithm": "sha256"}, "hashed_message": b"x" * 20}}
+    ).dump()
+    malformed = {
+        "truncated": good[:-5],
+        "empty": b"",
+        "not a TimeStampReq": ca.root_certificate().public_bytes(serialization.Encoding.DER),
+        "trailing bytes": good + b"\x00",
+        "version 2": good.replace(b"\x02\x01\x01", b"\x02\x01\x02", 1),
+        "a SHA-256 imprint of 20 bytes": wrong_length,
+    }
+    refused = {
+        "bad_alg": _openssl_query(tmp_path, "-sha1").read_bytes(),
+        "unaccepted_policy": _openssl_query(tmp_path, "-sha256", "-tspolicy", "1.2.3.4").read_bytes(),
+    }
+    timestamper = HttpxTimeStamper(tsa.url)
+    headers = {"Content-Type": "application/timestamp-query"}
+    try:
+        async with httpx.AsyncClient() as client:
+            for name, body in malformed.items():
+                response = await client.post(tsa.url, content=body, headers=headers)
+                assert response.status_code == 400, name
+                assert response.headers["content-type"] == "application/timestamp-reply", name
+                status = TimeStampResponse.load(response.content)["status"].native
+                assert status["status"] == "rejection" and status["fail_info"] == {"bad_data_format"}, (name, status)
+                assert TimeStampResponse.load(response.content)["time_stamp_token"].native is None
+            for failure, body in refused.items():
+                response = await client.post(tsa.url, content=body, headers=headers)
+                assert response.status_code == 200, failure
+                assert TimeStampResponse.load(response.content)["status"].native["fail_info"] == {failure}
+            assert (await client.post(tsa.url, content=b"0" * 20_000)).status_code == 400
+            assert (await client.post(tsa.url, content=good, headers=headers)).status_code == 200  # still serving
+        # The service's own client reads a refusal as a TSA it cannot use (the document waits).
+        with pytest.raises(TsaUnavailable, match="bad_alg"):
+            await timestamper.async_timestamp(b"x" * 20, "sha1")
+        token = await timestamper.async_timestamp(b"x" * 32, "sha256")
+        imprint = token["content"]["encap_content_info"]["content"].parsed["message_imprint"].native
+        assert imprint == {"hash_algorithm": {"algorithm": "sha256", "parameters": None}, "hashed_message": b"x" * 32}
+    finally:
+        await timestamper.aclose()
+        tsa.stop()
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """The officers', seals' and enterprises' signing identities of the embedded local CA: one key and
 certificate per signer, kept across signatures and restarts, renewed before its end or when the
-signer's name changes; real renderer, OpenSSL TSA and pyHanko verification."""
+signer's name changes; real renderer, local TSA over HTTP and pyHanko verification."""
 
 from __future__ import annotations
 
