@@ -70,7 +70,7 @@ def enterprise_ca(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Enterpri
 def documents_settings(
     documents_db: str, kafka_bootstrap: str, pki_dir: str, enterprise_ca: EnterprisePki
 ) -> DocumentsSettings:
-    """The embedded default: the local CA and a real local TSA (OpenSSL) started by the app; the
+    """The embedded default: the local CA and a real local TSA (over HTTP) started by the app; the
     enterprise's own CA is a configured trust root."""
     return DocumentsSettings(
         database_url=documents_db,

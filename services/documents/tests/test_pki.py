@@ -1,5 +1,5 @@
-"""Keys, time-stamps and retries against real components: OpenSSL's TSA over HTTP, SoftHSM2 over
-PKCS#11, PostgreSQL."""
+"""Keys, time-stamps and retries against real components: the local TSA over HTTP with OpenSSL's
+`ts` as client and verifier, SoftHSM2 over PKCS#11, PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,18 +11,23 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.serialization import pkcs12
+from asn1crypto import tsp
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rvi_documents.kinds import Kind
 from rvi_documents.models import messaging
-from rvi_documents.pki.ca import PASSPHRASE, LocalCa
+from rvi_documents.pki.ca import PASSPHRASE, LocalCa, _name
 from rvi_documents.pki.runtime import Pki, StampText
 from rvi_documents.pki.signers import Pkcs11Signers, SignerRef
-from rvi_documents.pki.tsa import LocalTsa
+from rvi_documents.pki.timestamps import HttpxTimeStamper, TimeStampResponse, TsaUnavailable
+from rvi_documents.pki.tsa import POLICY_OID, LocalTsa
 from rvi_documents.rendering import Renderer, Slot, signature_boxes
 from rvi_documents.service import DocumentsService
 from rvi_documents.settings import DocumentsSettings
@@ -113,9 +118,132 @@ async def test_a_tsa_that_is_down_leaves_the_document_waiting_then_sealed(
         await pki.close()
 
 
-@pytest.fixture
-def softhsm_token(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """A SoftHSM2 token in a private configuration (SOFTHSM2_CONF) for this test."""
+def _openssl_query(tmp_path: Path, *options: str) -> Path:
+    data = tmp_path / "data.txt"
+    data.write_text("慈溪 evidence manifest")
+    query = tmp_path / f"query-{uuid.uuid4().hex}.tsq"
+    subprocess.run(["openssl", "ts", "-query", "-data", str(data), *options, "-out", str(query)], check=True)
+    return query
+
+
+def _post(tsa: LocalTsa, body: bytes) -> httpx.Response:
+    return httpx.post(tsa.url, content=body, headers={"Content-Type": "application/timestamp-query"})
+
+
+def _openssl_verify(query: Path, reply: bytes, root: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    path = query.with_suffix(".tsr")
+    path.write_bytes(reply)
+    command = ["openssl", "ts", "-verify", "-queryfile", str(query), "-in", str(path), "-CAfile", str(root), *options]
+    return subprocess.run(command, capture_output=True, text=True)
+
+
+def test_the_local_tsa_answers_openssl_and_openssl_verifies_its_tokens(tmp_path: Path) -> None:
+    ca = LocalCa(tmp_path / "ca")
+    tsa = LocalTsa(ca, tmp_path / "ca" / "tsa")
+    tsa.start()
+    try:
+        with_cert = _openssl_query(tmp_path, "-sha256", "-cert")
+        granted = _post(tsa, with_cert.read_bytes())
+        without_cert = _openssl_query(tmp_path, "-sha512")
+        bare = _post(tsa, without_cert.read_bytes())
+    finally:
+        tsa.stop()
+    assert granted.status_code == bare.status_code == 200
+    assert granted.headers["content-type"] == "application/timestamp-reply"
+    verified = _openssl_verify(with_cert, granted.content, ca.root_path)  # imprint, nonce, chain to the root
+    assert "Verification: OK" in verified.stdout, verified.stdout + verified.stderr
+    assert "Verification: OK" not in _openssl_verify(without_cert, granted.content, ca.root_path).stdout
+
+    token = tsp.TimeStampResp.load(granted.content)["time_stamp_token"]["content"]
+    info = token["encap_content_info"]["content"].parsed.native
+    assert info["policy"] == POLICY_OID and info["ordering"] is True and info["tsa"] is None
+    assert info["accuracy"] == {"seconds": 1, "millis": None, "micros": None}
+    assert info["gen_time"].microsecond == 0
+    certificates = {c.chosen.subject.native.get("organizational_unit_name"): c.chosen for c in token["certificates"]}
+    assert certificates.keys() == {"tsa", None}  # the TSA's and the root
+
+    # No certReq: no certificates in the token (RFC 3161 2.4.1); OpenSSL needs the TSA's then.
+    bare_token = tsp.TimeStampResp.load(bare.content)["time_stamp_token"]["content"]
+    assert bare_token["certificates"].native is None
+    assert "Verification: OK" not in _openssl_verify(without_cert, bare.content, ca.root_path).stdout
+    tsa_pem = tmp_path / "tsa.pem"
+    tsa_pem.write_bytes(x509.load_der_x509_certificate(certificates["tsa"].dump()).public_bytes(Encoding.PEM))
+    verified = _openssl_verify(without_cert, bare.content, ca.root_path, "-untrusted", str(tsa_pem))
+    assert "Verification: OK" in verified.stdout, verified.stdout + verified.stderr
+
+
+def test_the_local_tsa_numbers_its_tokens_in_order_across_restarts(tmp_path: Path) -> None:
+    ca = LocalCa(tmp_path / "ca")
+    query = _openssl_query(tmp_path, "-sha256", "-cert").read_bytes()
+    serials = []
+    for _ in range(2):  # a restart between the two
+        tsa = LocalTsa(ca, tmp_path / "ca" / "tsa")
+        tsa.start()
+        try:
+            for _ in range(3):
+                reply = tsp.TimeStampResp.load(_post(tsa, query).content)
+                serials.append(reply["time_stamp_token"]["content"]["encap_content_info"]["content"].parsed)
+        finally:
+            tsa.stop()
+    numbers = [s["serial_number"].native for s in serials]
+    assert numbers == sorted(set(numbers)) and len(numbers) == 6
+    times = [s["gen_time"].native for s in serials]
+    assert times == sorted(times)
+
+
+async def test_the_local_tsa_refuses_what_it_cannot_stamp(tmp_path: Path) -> None:
+    ca = LocalCa(tmp_path / "ca")
+    tsa = LocalTsa(ca, tmp_path / "ca" / "tsa")
+    tsa.start()
+    good = _openssl_query(tmp_path, "-sha256", "-cert").read_bytes()
+    wrong_length = tsp.TimeStampReq(
+        {"version": "v1", "message_imprint": {"hash_algorithm": {"algorithm": "sha256"}, "hashed_message": b"x" * 20}}
+    ).dump()
+    malformed = {
+        "truncated": good[:-5],
+        "empty": b"",
+        "not a TimeStampReq": ca.root_certificate().public_bytes(serialization.Encoding.DER),
+        "trailing bytes": good + b"\x00",
+        "version 2": good.replace(b"\x02\x01\x01", b"\x02\x01\x02", 1),
+        "a SHA-256 imprint of 20 bytes": wrong_length,
+    }
+    refused = {
+        "bad_alg": _openssl_query(tmp_path, "-sha1").read_bytes(),
+        "unaccepted_policy": _openssl_query(tmp_path, "-sha256", "-tspolicy", "1.2.3.4").read_bytes(),
+    }
+    timestamper = HttpxTimeStamper(tsa.url)
+    headers = {"Content-Type": "application/timestamp-query"}
+    try:
+        async with httpx.AsyncClient() as client:
+            for name, body in malformed.items():
+                response = await client.post(tsa.url, content=body, headers=headers)
+                assert response.status_code == 400, name
+                assert response.headers["content-type"] == "application/timestamp-reply", name
+                status = TimeStampResponse.load(response.content)["status"].native
+                assert status["status"] == "rejection" and status["fail_info"] == {"bad_data_format"}, (name, status)
+                assert TimeStampResponse.load(response.content)["time_stamp_token"].native is None
+            for failure, body in refused.items():
+                response = await client.post(tsa.url, content=body, headers=headers)
+                assert response.status_code == 200, failure
+                assert TimeStampResponse.load(response.content)["status"].native["fail_info"] == {failure}
+            assert (await client.post(tsa.url, content=b"0" * 20_000)).status_code == 400
+            assert (await client.post(tsa.url, content=good, headers=headers)).status_code == 200  # still serving
+        # The service's own client reads a refusal as a TSA it cannot use (the document waits).
+        with pytest.raises(TsaUnavailable, match="bad_alg"):
+            await timestamper.async_timestamp(b"x" * 20, "sha1")
+        token = await timestamper.async_timestamp(b"x" * 32, "sha256")
+        imprint = token["content"]["encap_content_info"]["content"].parsed["message_imprint"].native
+        assert imprint == {"hash_algorithm": {"algorithm": "sha256", "parameters": None}, "hashed_message": b"x" * 32}
+    finally:
+        await timestamper.aclose()
+        tsa.stop()
+
+
+@pytest.fixture(scope="module")
+def softhsm_token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A SoftHSM2 token in a private configuration (SOFTHSM2_CONF) for this module's tests: the
+    PKCS#11 library reads its configuration once per process."""
+    tmp_path = tmp_path_factory.mktemp("softhsm")
     tokens = tmp_path / "tokens"
     tokens.mkdir()
     conf = tmp_path / "softhsm2.conf"
@@ -135,9 +263,33 @@ def softhsm_token(tmp_path: Path) -> Iterator[dict[str, str]]:
             os.environ["SOFTHSM2_CONF"] = previous
 
 
-def _import_into_token(ca: LocalCa, ref: SignerRef, token: dict[str, str], tmp_path: Path) -> None:
-    identity = ca.identity(ref.role, ref.label, ref.common_name, ref.organisation)
-    key, cert, _ = pkcs12.load_key_and_certificates(identity.pkcs12_path.read_bytes(), PASSPHRASE)
+def _rsa_identity(ca: LocalCa, ref: SignerRef, tmp_path: Path) -> Path:
+    """An RSA-2048 key and certificate of `ref` from the local CA's root, as a PKCS#12 file: a
+    seal key as an HSM may hold it."""
+    root_key, root_cert = ca._root_pair()
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(ref.common_name, ref.organisation, ref.role))
+        .issuer_name(root_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(datetime(2020, 1, 1, tzinfo=UTC))
+        .not_valid_after(root_cert.not_valid_after_utc)
+        .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
+        .sign(root_key, hashes.SHA256())
+    )
+    path = tmp_path / "rsa.p12"
+    path.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"rsa", key, cert, None, serialization.BestAvailableEncryption(PASSPHRASE)
+        )
+    )
+    return path
+
+
+def _import_into_token(pkcs12_path: Path, ref: SignerRef, token: dict[str, str], tmp_path: Path) -> None:
+    key, cert, _ = pkcs12.load_key_and_certificates(pkcs12_path.read_bytes(), PASSPHRASE)
     assert key is not None and cert is not None
     key_der = tmp_path / "key.der"
     key_der.write_bytes(
@@ -154,12 +306,18 @@ def _import_into_token(ca: LocalCa, ref: SignerRef, token: dict[str, str], tmp_p
     key_der.unlink()
 
 
+@pytest.mark.parametrize("algorithm", ["ec", "rsa"])
 async def test_a_seal_held_in_an_hsm_signs_through_pkcs11(
-    softhsm_token: dict[str, str], tmp_path: Path, documents_settings: DocumentsSettings
+    algorithm: str, softhsm_token: dict[str, str], tmp_path: Path, documents_settings: DocumentsSettings
 ) -> None:
     ca = LocalCa(tmp_path / "ca")
-    ref = SignerRef("customs_seal", "Cixi", "慈溪海关 Cixi Customs", "慈溪海关")
-    _import_into_token(ca, ref, softhsm_token, tmp_path)
+    office = {"ec": "Cixi", "rsa": "Yuyao"}[algorithm]  # one token for both: a key label each
+    ref = SignerRef("customs_seal", office, "慈溪海关 Cixi Customs", "慈溪海关")
+    if algorithm == "ec":  # the local CA's P-256 identity
+        pkcs12_path = ca.identity(ref.role, ref.label, ref.common_name, ref.organisation).pkcs12_path
+    else:
+        pkcs12_path = _rsa_identity(ca, ref, tmp_path)
+    _import_into_token(pkcs12_path, ref, softhsm_token, tmp_path)
     root = tmp_path / "root.pem"
     root.write_bytes(ca.root_certificate().public_bytes(serialization.Encoding.PEM))
     settings = documents_settings.model_copy(
@@ -189,6 +347,7 @@ async def test_a_seal_held_in_an_hsm_signs_through_pkcs11(
         assert report.valid, report.problems
         [signature] = report.signatures
         assert "慈溪海关 Cixi Customs" in signature.signer and signature.certification and signature.timestamp_valid
+        assert pki.signers.signer(ref).signing_cert.public_key.algorithm == algorithm
         assert signature_boxes(slots)["customs_seal"][0] > 0
     finally:
         await pki.close()

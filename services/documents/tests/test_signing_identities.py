@@ -1,18 +1,21 @@
 """The officers', seals' and enterprises' signing identities of the embedded local CA: one key and
 certificate per signer, kept across signatures and restarts, renewed before its end or when the
-signer's name changes; real renderer, OpenSSL TSA and pyHanko verification."""
+signer's name changes; real renderer, local TSA over HTTP and pyHanko verification."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 
+from asn1crypto import cms
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
 from rvi_documents.kinds import Kind
 from rvi_documents.pki.ca import PASSPHRASE, RENEW_BEFORE, LocalCa, _name
@@ -24,6 +27,7 @@ from rvi_documents.settings import DocumentsSettings
 SEAL = SignerRef("customs_seal", "Cixi", "慈溪海关 Cixi Customs", "慈溪海关")
 WANG = SignerRef("officer", "NB-0001", "王力", "慈溪海关")
 CHEN = SignerRef("officer", "NB-0002", "陈杰", "慈溪海关")
+LEGACY_PKI = Path(__file__).parent / "data" / "pki-rsa"
 SLOTS = [
     Slot("customs_seal", "海关印章", "customs seal"),
     Slot("officer:NB-0001", "执法人员", "officer"),
@@ -81,7 +85,7 @@ async def test_an_officer_signs_every_document_with_one_certificate_kept_across_
 def _short_lived(ca: LocalCa, ref: SignerRef, ends: datetime) -> int:
     """Replaces `ref`'s identity file with one whose certificate ends at `ends`; its serial."""
     root_key, root_cert = ca._root_pair()
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key = ec.generate_private_key(ec.SECP256R1())
     cert = (
         x509.CertificateBuilder()
         .subject_name(_name(ref.common_name, ref.organisation, ref.role))
@@ -139,3 +143,52 @@ def test_a_signer_whose_name_changed_gets_a_certificate_naming_it(tmp_path: Path
     assert new.certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == "王立"
     other = ca.identity(CHEN.role, CHEN.label, CHEN.common_name, CHEN.organisation)
     assert other.certificate.public_key() != new.certificate.public_key()
+
+
+def _timestamp_token(signature: EmbeddedPdfSignature) -> cms.SignedData:
+    [token] = [
+        attribute["values"][0]["content"]
+        for attribute in signature.signer_info["unsigned_attrs"]
+        if attribute["type"].native == "signature_time_stamp_token"
+    ]
+    return token
+
+
+async def test_a_pki_directory_of_the_rsa_version_still_loads_signs_and_verifies(tmp_path: Path) -> None:
+    """`data/pki-rsa` was made by the version before P-256 (its RSA-2048 root, the Cixi seal,
+    officer NB-0001 and the TSA; the TSA's serial at 4): its keys still sign and time-stamp, and
+    what its root issues from now on is P-256."""
+    directory = tmp_path / "pki"
+    shutil.copytree(LEGACY_PKI, directory)
+    files = {path.name: path.read_bytes() for path in directory.glob("*.p12")}
+    pki = Pki(DocumentsSettings(pki_dir=str(directory)), Renderer())
+    try:
+        pdf = await _signed_by(pki, 1, WANG, CHEN)  # verified by pyHanko against the RSA root
+    finally:
+        await pki.close()
+    assert isinstance(pki.ca.root_certificate().public_key(), rsa.RSAPublicKey)
+    signatures = PdfFileReader(BytesIO(pdf)).embedded_signatures
+    algorithms = {s.field_name: s.signer_cert.public_key.algorithm for s in signatures}
+    assert algorithms == {"customs_seal": "rsa", "officer:NB-0001": "rsa", "officer:NB-0002": "ec"}
+    assert {path.name: path.read_bytes() for path in directory.glob("*.p12") if path.name in files} == files
+    serials = []
+    for signature in signatures:
+        token = _timestamp_token(signature)
+        assert [c.chosen.public_key.algorithm for c in token["certificates"]][0] == "rsa"  # the RSA TSA key
+        serials.append(token["encap_content_info"]["content"].native["serial_number"])
+    assert serials == sorted(serials) and serials[0] > 4 and len(set(serials)) == 3
+
+
+async def test_a_new_pki_directory_is_p256_throughout(tmp_path: Path) -> None:
+    pki = Pki(DocumentsSettings(pki_dir=str(tmp_path / "pki")), Renderer())
+    try:
+        pdf = await _signed_by(pki, 1, WANG)
+    finally:
+        await pki.close()
+    root_key = pki.ca.root_certificate().public_key()
+    assert isinstance(root_key, ec.EllipticCurvePublicKey) and root_key.curve.name == "secp256r1"
+    for signature in PdfFileReader(BytesIO(pdf)).embedded_signatures:
+        assert signature.signer_cert.public_key.algorithm == "ec"
+        assert signature.signer_info["signature_algorithm"]["algorithm"].native == "sha256_ecdsa"
+        token = _timestamp_token(signature)
+        assert token["signer_infos"][0]["signature_algorithm"].signature_algo == "ecdsa"

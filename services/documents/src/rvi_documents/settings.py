@@ -19,7 +19,7 @@ class DocumentsSettings(ServiceSettings):
     pkcs11_lib: str = "/usr/lib/softhsm/libsofthsm2.so"
     pkcs11_token: str = "rvi"
     pkcs11_pin: str = ""
-    # RFC 3161 TSA; unset: the embedded local TSA (OpenSSL) is started on a loopback port.
+    # RFC 3161 TSA; unset: the embedded local TSA (pki.tsa) is started on a loopback port.
     tsa_url: str | None = None
     tsa_timeout_s: float = 10.0
     # A document whose seal could not be time-stamped is retried after this delay (doubling).

@@ -7,8 +7,10 @@ timeStamping). Keys are kept as PKCS#12 files under one directory, the root as `
 trust root verifiers are given (`DocumentsSettings.trust_roots` adds others). Production replaces
 it with the customs PKI: signers then come from PKCS#11 or a remote service (see `signers`).
 
-RSA-2048 with SHA-256 is the portable PAdES baseline; SM2/SM3 seals (GB/T 38540) plug in as
-signers, not here.
+Keys are ECDSA on NIST P-256 with SHA-256, root and end entities alike: a suite ETSI TS 119 312
+lists for advanced electronic signatures and seals, which PAdES verifiers (Acrobat, poppler)
+accept. A directory made by an earlier version keeps its RSA-2048 root and identities: they are
+loaded and used as they are, and what that root issues from then on is P-256. SM2/SM3 seals (GB/T 38540) plug in as signers, not here.
 
 An identity is issued once per signer (one officer: one key and certificate for every signature
 they make) and kept, file and decoded key, for the life of the process; it is issued again when
@@ -27,7 +29,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -35,6 +37,20 @@ PASSPHRASE = b"rvi-embedded"  # the embedded default's files; an HSM holds produ
 VALID_FROM = datetime(2020, 1, 1, tzinfo=UTC)
 VALIDITY = timedelta(days=365 * 30)
 RENEW_BEFORE = timedelta(days=30)
+
+PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+"""A new key is P-256; an RSA key is one an earlier version made."""
+
+
+def _new_key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _load(path: Path) -> tuple[PrivateKey, x509.Certificate]:
+    key, cert, _ = pkcs12.load_key_and_certificates(path.read_bytes(), PASSPHRASE)
+    if not isinstance(key, PrivateKey) or cert is None:
+        raise ValueError(f"{path}: no P-256 or RSA key with its certificate")
+    return key, cert
 
 
 @dataclass(frozen=True)
@@ -45,7 +61,7 @@ class Identity:
     name: str
     pkcs12_path: Path
     certificate: x509.Certificate
-    key: rsa.RSAPrivateKey
+    key: PrivateKey
 
 
 def _name(common_name: str, organisation: str, unit: str | None = None) -> x509.Name:
@@ -70,7 +86,7 @@ class LocalCa:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._lock = threading.Lock()
-        self._root: tuple[rsa.RSAPrivateKey, x509.Certificate] | None = None
+        self._root: tuple[PrivateKey, x509.Certificate] | None = None
         self._issued: dict[str, Identity] = {}
 
     @property
@@ -80,20 +96,18 @@ class LocalCa:
     def root_certificate(self) -> x509.Certificate:
         return self._root_pair()[1]
 
-    def _root_pair(self) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    def _root_pair(self) -> tuple[PrivateKey, x509.Certificate]:
         with self._lock:
             if self._root is None:
                 self._root = self._load_or_create_root()
             return self._root
 
-    def _load_or_create_root(self) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    def _load_or_create_root(self) -> tuple[PrivateKey, x509.Certificate]:
         self.directory.mkdir(parents=True, exist_ok=True)
         key_path = self.directory / "root.p12"
         if key_path.exists():
-            key, cert, _ = pkcs12.load_key_and_certificates(key_path.read_bytes(), PASSPHRASE)
-            assert isinstance(key, rsa.RSAPrivateKey) and cert is not None
-            return key, cert
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            return _load(key_path)
+        key = _new_key()
         name = _name("rvi 本地根证书 Local Root CA", "rvi embedded platform")
         cert = (
             x509.CertificateBuilder()
@@ -171,8 +185,7 @@ class LocalCa:
             identity = self._issued.get(name)
             path = self.directory / f"{name}.p12"
             if identity is None and path.exists():
-                key, cert, _ = pkcs12.load_key_and_certificates(path.read_bytes(), PASSPHRASE)
-                assert isinstance(key, rsa.RSAPrivateKey) and cert is not None
+                key, cert = _load(path)
                 identity = Identity(name, path, cert, key)
             if identity is None or not self._current(identity.certificate, subject, root_cert, now):
                 key, cert = self._issue(path, root_key, root_cert, subject, timestamping, now)
@@ -192,13 +205,13 @@ class LocalCa:
     def _issue(
         self,
         path: Path,
-        root_key: rsa.RSAPrivateKey,
+        root_key: PrivateKey,
         root_cert: x509.Certificate,
         subject: x509.Name,
         timestamping: bool,
         now: datetime,
-    ) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ) -> tuple[PrivateKey, x509.Certificate]:
+        key = _new_key()
         # From VALID_FROM: documents may be dated by a test or replay clock before today.
         not_after = min(max(VALID_FROM + VALIDITY, now + VALIDITY), root_cert.not_valid_after_utc)
         builder = (

@@ -23,6 +23,7 @@ from typing import Any, Literal, Protocol
 from asn1crypto import cms, keys, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, EllipticCurvePrivateKey
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from pyhanko.keys import load_cert_from_pemder
@@ -31,7 +32,7 @@ from pyhanko.sign.attributes import CMSAttributeProvider, SigningCertificateV2Pr
 from pyhanko.sign.general import as_signing_certificate_v2, get_pyca_cryptography_hash
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from rvi_documents.pki.ca import Identity, LocalCa
+from rvi_documents.pki.ca import Identity, LocalCa, PrivateKey
 
 SignerRole = Literal["customs_seal", "officer", "enterprise_seal"]
 
@@ -69,10 +70,10 @@ class _SigningCertificateOnce(CMSAttributeProvider):
 
 class LoadedKeySigner(signers.SimpleSigner):
     """pyHanko's `SimpleSigner` decodes its key again for every signature (twice: the size
-    estimate and the signature); for RSA PKCS#1 v1.5 this one keeps the decoded key. It also
-    builds the signing-certificate attribute once rather than per signature."""
+    estimate and the signature); for ECDSA and RSA PKCS#1 v1.5 this one keeps the decoded key. It
+    also builds the signing-certificate attribute once rather than per signature."""
 
-    _loaded: RSAPrivateKey | None = None
+    _loaded: PrivateKey | None = None
     _signing_certificate: _SigningCertificateOnce | None = None
 
     def _signed_attr_providers(self, *args: Any, **kwargs: Any) -> Iterator[CMSAttributeProvider]:
@@ -86,13 +87,18 @@ class LoadedKeySigner(signers.SimpleSigner):
 
     def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
         mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
-        if mechanism != "rsassa_pkcs1v15":
+        if mechanism not in ("ecdsa", "rsassa_pkcs1v15"):
             return super().sign_raw(data, digest_algorithm)
         if self._loaded is None:
             key = serialization.load_der_private_key(self.signing_key.dump(), password=None)
-            assert isinstance(key, RSAPrivateKey)
+            assert isinstance(key, PrivateKey)
             self._loaded = key
-        return self._loaded.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+        digest = get_pyca_cryptography_hash(digest_algorithm)
+        if mechanism == "ecdsa":
+            assert isinstance(self._loaded, EllipticCurvePrivateKey)
+            return self._loaded.sign(data, ECDSA(digest))
+        assert isinstance(self._loaded, RSAPrivateKey)
+        return self._loaded.sign(data, PKCS1v15(), digest)
 
     async def signed_attrs(self, *args: Any, **kwargs: Any) -> cms.CMSAttributes:
         """The same attributes, as parsed from their DER: asn1crypto serialises a value it built
@@ -159,6 +165,9 @@ class Pkcs11Signers:
                 signer = PKCS11Signer(
                     self.session, cert_label=ref.key_label, key_label=ref.key_label, ca_chain=registry
                 )
+            # ECDSA: the digest made here, the token signs it (CKM_ECDSA); tokens such as SoftHSM2
+            # offer no hashing ECDSA mechanism (CKM_ECDSA_SHA256).
+            signer.use_raw_mechanism = signer.signing_cert.public_key.algorithm == "ec"
             self._cache[ref.key_label] = signer
         return self._cache[ref.key_label]
 

@@ -7,12 +7,26 @@ the response) stays pyHanko's."""
 from __future__ import annotations
 
 import httpx
-from asn1crypto import tsp
+from asn1crypto import cms, core, tsp
 from pyhanko.sign.timestamps.api import TimeStamper
 
 
 class TsaUnavailable(IOError):
     """The TSA could not be reached or refused: the document waits and is retried."""
+
+
+class TimeStampResponse(core.Sequence):
+    """TimeStampResp as RFC 3161 2.4.2 defines it, the token OPTIONAL (absent from a refusal):
+    asn1crypto's `tsp.TimeStampResp` requires the token, so cannot read a refusal."""
+
+    _fields = [("status", tsp.PKIStatusInfo), ("time_stamp_token", cms.ContentInfo, {"optional": True})]
+
+    def refusal(self) -> str | None:
+        """None when granted; else the status, failure bits and text, for a log line."""
+        status = self["status"].native
+        if status["status"] in ("granted", "granted_with_mods"):
+            return None
+        return f"{status['status']} {sorted(status['fail_info'] or [])} {' '.join(status['status_string'] or [])}"
 
 
 class HttpxTimeStamper(TimeStamper):
@@ -28,8 +42,14 @@ class HttpxTimeStamper(TimeStamper):
             )
         except httpx.HTTPError as error:
             raise TsaUnavailable(f"TSA {self.url} unreachable: {error}") from error
-        if response.status_code != 200 or response.headers.get("content-type") != "application/timestamp-reply":
+        if response.headers.get("content-type") != "application/timestamp-reply":
             raise TsaUnavailable(f"TSA {self.url} answered {response.status_code}")
+        try:
+            refusal = TimeStampResponse.load(response.content).refusal()
+        except ValueError as error:
+            raise TsaUnavailable(f"TSA {self.url} answered {response.status_code}: not a TimeStampResp") from error
+        if refusal is not None or response.status_code != 200:
+            raise TsaUnavailable(f"TSA {self.url} answered {response.status_code}: {refusal}")
         return tsp.TimeStampResp.load(response.content)
 
     async def aclose(self) -> None:

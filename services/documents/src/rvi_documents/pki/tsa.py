@@ -1,47 +1,138 @@
 """A real RFC 3161 time-stamping authority for the embedded default and the tests.
 
-OpenSSL's `ts -reply` signs each request with the TSA certificate issued by the local CA; a small
-HTTP handler (RFC 3161 section 3.4: POST `application/timestamp-query`, answer
-`application/timestamp-reply`) puts it on a loopback port. Production points
-`DocumentsSettings.tsa_url` at the office's own TSA instead.
+Each request is answered in-process, in asn1crypto structures signed with pyHanko's signer of
+the TSA certificate the local CA issues (the way pyHanko's own `DummyTimeStamper` answers; that
+test device signs with RSA keys only, under a fixed policy, with random serial numbers and a
+SHA-1 ESS certificate identifier); a small HTTP handler (RFC 3161 section 3.4: POST
+`application/timestamp-query`, answer `application/timestamp-reply`) puts it on a loopback port.
+Production points `DocumentsSettings.tsa_url` at the office's own TSA instead.
+
+What a token carries, as the OpenSSL `ts -reply` configuration of earlier versions set it: policy
+`POLICY_OID` (a request naming another is refused), accuracy 1 s, ordering true, no TSA name,
+SHA-256 signature and ESS certificate identifier (signing-certificate-v2) of the TSA certificate
+alone, the TSA certificate and the root when the request asks for certificates. Serial numbers
+count up from the last one issued, kept in the file `serial` (hex, as OpenSSL kept it). Refusals
+are a TimeStampResp with status rejection: HTTP 400 with badDataFormat for a body that is not a
+DER TimeStampReq (or a hashed message of the wrong length), HTTP 200 with badAlg (a hash other
+than SHA-256/384/512), unacceptedPolicy or unacceptedExtension, as OpenSSL answered them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import subprocess
-import tempfile
 import threading
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
+from asn1crypto import algos, cms, tsp
+from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from pyhanko.sign.general import as_signing_certificate_v2, simple_cms_attribute
 
 from rvi_documents.pki.ca import LocalCa
+from rvi_documents.pki.signers import LoadedKeySigner
+from rvi_documents.pki.timestamps import TimeStampResponse
 
 log = logging.getLogger("rvi.documents.tsa")
 
 POLICY_OID = "1.3.6.1.4.1.59999.4.4"  # the embedded TSA's policy (private arc, illustrative)
+DIGEST_SIZES = {"sha256": 32, "sha384": 48, "sha512": 64}  # hashes accepted in a request
+MAX_REQUEST_BYTES = 16 * 1024  # a TimeStampReq with a SHA-512 imprint is about 100 bytes
 
-CONFIG = """\
-[ tsa ]
-default_tsa = tsa_config
-[ tsa_config ]
-dir = {dir}
-serial = $dir/serial
-crypto_device = builtin
-signer_cert = $dir/tsa.pem
-certs = $dir/chain.pem
-signer_key = $dir/tsa.key
-signer_digest = sha256
-default_policy = {policy}
-digests = sha256, sha384, sha512
-accuracy = secs:1
-ordering = yes
-tsa_name = no
-ess_cert_id_chain = no
-ess_cert_id_alg = sha256
-"""
+
+class Rejected(Exception):
+    """A request refused: `failure` is a PKIFailureInfo bit name (asn1crypto's spelling)."""
+
+    def __init__(self, failure: str, text: str) -> None:
+        super().__init__(text)
+        self.failure = failure
+
+    def response(self) -> bytes:
+        """The DER TimeStampResp: status rejection, this failure and text."""
+        status = {"status": "rejection", "status_string": [str(self)], "fail_info": tsp.PKIFailureInfo({self.failure})}
+        return TimeStampResponse({"status": status}).dump()
+
+
+def parse_request(query: bytes) -> tsp.TimeStampReq:
+    """The TimeStampReq in `query` (DER), fully decoded; `Rejected` (badDataFormat) otherwise."""
+    try:
+        request = tsp.TimeStampReq.load(query, strict=True)
+        request.native  # noqa: B018 (asn1crypto decodes lazily: this decodes every field now)
+        version = request["version"].native
+        hashed = request["message_imprint"]["hashed_message"].native
+    except Exception as error:  # asn1crypto raises ValueError, TypeError and others on bad DER
+        raise Rejected("bad_data_format", f"not a DER TimeStampReq: {error}") from error
+    if version != "v1":
+        raise Rejected("bad_data_format", f"unsupported TimeStampReq version {version}")
+    algorithm = request["message_imprint"]["hash_algorithm"]["algorithm"].native
+    if algorithm not in DIGEST_SIZES:
+        raise Rejected("bad_alg", f"unsupported hash {algorithm}")
+    if len(hashed) != DIGEST_SIZES[algorithm]:
+        raise Rejected("bad_data_format", f"a {algorithm} digest is {DIGEST_SIZES[algorithm]} bytes, not {len(hashed)}")
+    policy = request["req_policy"].native
+    if policy is not None and policy != POLICY_OID:
+        raise Rejected("unaccepted_policy", f"policy {policy} is not this TSA's ({POLICY_OID})")
+    if request["extensions"].native:
+        raise Rejected("unaccepted_extensions", "no request extension is supported")
+    return request
+
+
+class _TokenSigner:
+    """Signs TSTInfo as the CMS SignedData of a time-stamp token (RFC 3161 2.4.2, RFC 5652 5):
+    content type, signing time, message digest and ESS signing-certificate-v2 (RFC 5035) as
+    signed attributes, the signature by pyHanko's signer of the TSA identity. The parts that
+    depend on the certificate alone (signer id, algorithms, ESS attribute, certificates) are
+    built once, where pyHanko's general `Signer.async_sign_general_data` builds them per call."""
+
+    def __init__(self, signer: LoadedKeySigner) -> None:
+        cert = signer.signing_cert
+        assert cert is not None
+        self.signer = signer
+        self.digest_algorithm = algos.DigestAlgorithm({"algorithm": "sha256"})
+        self.digest_algorithms = cms.DigestAlgorithms([self.digest_algorithm])
+        self.signature_algorithm = signer.get_signature_mechanism_for_digest("sha256")
+        self.sid = cms.SignerIdentifier(
+            {"issuer_and_serial_number": {"issuer": cert.issuer, "serial_number": cert.serial_number}}
+        )
+        self.content_type = simple_cms_attribute("content_type", "tst_info")
+        self.signing_certificate = simple_cms_attribute("signing_certificate_v2", as_signing_certificate_v2(cert))
+        self.certificates = cms.CertificateSet([cert, *signer.cert_registry])
+        # Parsed from their DER, asn1crypto values are reused as they are, not copied per token.
+        for name in ("digest_algorithms", "sid", "content_type", "signing_certificate", "certificates"):
+            value = getattr(self, name)
+            setattr(self, name, type(value).load(value.dump()))
+
+    def sign(self, tst_info: tsp.TSTInfo, with_certificates: bool) -> cms.ContentInfo:
+        content = tst_info.dump()
+        signed_attrs = cms.CMSAttributes(
+            [
+                self.content_type,
+                simple_cms_attribute("signing_time", cms.Time({"utc_time": tst_info["gen_time"].native})),
+                self.signing_certificate,
+                simple_cms_attribute("message_digest", hashlib.sha256(content).digest()),
+            ]
+        )
+        signer_info = cms.SignerInfo(
+            {
+                "version": "v1",
+                "sid": self.sid,
+                "digest_algorithm": self.digest_algorithm,
+                "signature_algorithm": self.signature_algorithm,
+                "signed_attrs": signed_attrs,
+                "signature": self.signer.sign_raw(signed_attrs.dump(), "sha256"),
+            }
+        )
+        signed_data = {
+            "version": "v3",
+            "digest_algorithms": self.digest_algorithms,
+            "encap_content_info": {"content_type": "tst_info", "content": cms.ParsableOctetString(content)},
+            "signer_infos": [signer_info],
+        }
+        if with_certificates:
+            signed_data["certificates"] = self.certificates
+        return cms.ContentInfo({"content_type": "signed_data", "content": cms.SignedData(signed_data)})
 
 
 class LocalTsa:
@@ -53,47 +144,61 @@ class LocalTsa:
         self.port = port
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()  # openssl updates the serial file: one reply at a time
+        self._signer: _TokenSigner | None = None
+        self._serial = 0
+        self._lock = threading.Lock()  # one token at a time: serial numbers and times in order
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/tsa"
 
-    def _prepare(self) -> Path:
+    @property
+    def serial_path(self) -> Path:
+        return self.directory / "serial"
+
+    def _prepare(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         identity = self.ca.identity("tsa", "tsa", "rvi 时间戳服务 Time-Stamping Authority", "rvi", timestamping=True)
-        key, cert = identity.key, identity.certificate
-        pem = serialization.Encoding.PEM
-        (self.directory / "tsa.key").write_bytes(
-            key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        )
-        (self.directory / "tsa.pem").write_bytes(cert.public_bytes(pem))
-        (self.directory / "chain.pem").write_bytes(
-            cert.public_bytes(pem) + self.ca.root_certificate().public_bytes(pem)
-        )
-        serial = self.directory / "serial"
-        if not serial.exists():
-            serial.write_text("01\n")
-        config = self.directory / "tsa.cnf"
-        config.write_text(CONFIG.format(dir=self.directory, policy=POLICY_OID))
-        return config
+        root = asn1_x509.Certificate.load(self.ca.root_certificate().public_bytes(Encoding.DER))
+        self._signer = _TokenSigner(LoadedKeySigner.of(identity, root))
+        self._serial = int(self.serial_path.read_text().strip(), 16) if self.serial_path.exists() else 1
 
-    def reply(self, query: bytes) -> bytes:
-        """The DER TimeStampResp to a DER TimeStampReq (raises on a malformed query)."""
-        with self._lock, tempfile.TemporaryDirectory() as tmp:
-            query_path = Path(tmp) / "query.tsq"
-            reply_path = Path(tmp) / "reply.tsr"
-            query_path.write_bytes(query)
-            subprocess.run(
-                [
-                    "openssl", "ts", "-reply", "-config", str(self.directory / "tsa.cnf"),
-                    "-queryfile", str(query_path), "-out", str(reply_path),
-                ],
-                check=True,
-                capture_output=True,
-                timeout=30,
-            )  # fmt: skip
-            return reply_path.read_bytes()
+    def _next_serial(self) -> int:
+        self._serial += 1
+        temporary = self.serial_path.with_suffix(".tmp")
+        temporary.write_text(f"{self._serial:02X}\n")
+        temporary.replace(self.serial_path)
+        return self._serial
+
+    def reply(self, request: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        """The time-stamp token for a request `parse_request` accepted (`start()` first)."""
+        assert self._signer is not None, "start() the TSA first"
+        with self._lock:
+            info = {
+                "version": "v1",
+                "policy": POLICY_OID,
+                "message_imprint": request["message_imprint"],
+                "serial_number": self._next_serial(),
+                "gen_time": datetime.now(UTC).replace(microsecond=0),  # accuracy is 1 s
+                "accuracy": {"seconds": 1},
+                "ordering": True,
+            }
+            if request["nonce"].native is not None:
+                info["nonce"] = request["nonce"]
+            # RFC 3161 2.4.1: the TSA's certificate when certReq is true, no certificates field otherwise.
+            token = self._signer.sign(tsp.TSTInfo(info), with_certificates=bool(request["cert_req"].native))
+        return tsp.TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": token})
+
+    def answer(self, body: bytes) -> tuple[int, bytes]:
+        """The HTTP status and DER TimeStampResp for a request body: 400 when it is not a DER
+        TimeStampReq, else 200 (granted, or another refusal in the response's status)."""
+        try:
+            request = parse_request(body)
+        except Rejected as rejected:
+            status = 400 if rejected.failure == "bad_data_format" else 200
+            log.warning("time-stamp request refused: %s", rejected)
+            return status, rejected.response()
+        return 200, self.reply(request).dump()
 
     def start(self) -> None:
         self._prepare()
@@ -101,16 +206,16 @@ class LocalTsa:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-                length = int(self.headers.get("Content-Length") or 0)
-                query = self.rfile.read(length)
                 try:
-                    body = tsa.reply(query)
-                except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
-                    log.warning("time-stamp request refused: %s", error)
-                    self.send_response(400)
-                    self.end_headers()
-                    return
-                self.send_response(200)
+                    length = int(self.headers.get("Content-Length") or 0)
+                except ValueError:
+                    length = -1
+                if 0 <= length <= MAX_REQUEST_BYTES:
+                    status, body = tsa.answer(self.rfile.read(length))
+                else:
+                    refused = Rejected("bad_data_format", f"Content-Length must be 0 to {MAX_REQUEST_BYTES}")
+                    status, body = 400, refused.response()
+                self.send_response(status)
                 self.send_header("Content-Type", "application/timestamp-reply")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
