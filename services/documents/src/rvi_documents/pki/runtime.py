@@ -16,7 +16,7 @@ from pyhanko.keys import load_cert_from_pemder
 from pyhanko.sign import signers
 from pyhanko_certvalidator import ValidationContext
 
-from rvi_documents.pki import pades
+from rvi_documents.pki import hexstrings, pades
 from rvi_documents.pki.ca import LocalCa
 from rvi_documents.pki.signers import Pkcs11Signers, Pkcs12Signers, SignerProvider, SignerRef
 from rvi_documents.pki.timestamps import HttpxTimeStamper
@@ -39,6 +39,7 @@ def _offline_revocation(record: logging.LogRecord) -> bool:
 
 
 logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(_offline_revocation)
+hexstrings.install()
 
 
 class Pki:
