@@ -1,10 +1,12 @@
 """PAdES signatures as incremental revisions (ETSI EN 319 142-1 baseline B-T, B-LT), with pyHanko.
 
-Where the signer's revocation information is at hand (the local CA's CRL), it is embedded with
-the signature in the document security store (B-LT). The first signature certifies the document (DocMDP, ISO 32000-1 12.8.2.2, P=2: later
-signatures and form filling only) and creates every signature field of the kind's signing order
-in the same revision, so that later signers only fill their own field. Every signature carries
-an RFC 3161 signature time-stamp from the configured TSA.
+Where the signer's revocation information is at hand (the local CA's CRL), it is embedded in the
+document security store of the signature's own revision (B-LT), without a VRI dictionary: that is
+optional in EN 319 142-1, and writing it takes a revision of its own after the signature. The
+first signature certifies the document (DocMDP, ISO 32000-1 12.8.2.2, P=2: later signatures and
+form filling only) and creates every signature field of the kind's signing order in the same
+revision, so that later signers only fill their own field. Every signature carries an RFC 3161
+signature time-stamp from the configured TSA.
 
 The room reserved for each signature container is pyHanko's own estimate (a dry-run signature
 with a placeholder time-stamp, plus half again), made once per signer by `reserve` and given to
@@ -28,6 +30,7 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.general import get_pyca_cryptography_hash
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes, select_suitable_signing_md
+from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator import ValidationContext
@@ -141,6 +144,7 @@ async def _sign(
         # PAdES B-LT where revocation information is at hand: chain and CRLs in the DSS.
         embed_validation_info=validation is not None,
         validation_context=validation,
+        dss_settings=DSSContentSettings(placement=SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE, include_vri=False),
     )
     style = StaticStampStyle(background=_StampPage(signing.stamp_pdf), border_width=0)
     pdf_signer = signers.PdfSigner(metadata, signer=signer, timestamper=timestamper, stamp_style=style)
