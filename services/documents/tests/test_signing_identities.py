@@ -139,3 +139,18 @@ def test_a_signer_whose_name_changed_gets_a_certificate_naming_it(tmp_path: Path
     assert new.certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == "王立"
     other = ca.identity(CHEN.role, CHEN.label, CHEN.common_name, CHEN.organisation)
     assert other.certificate.public_key() != new.certificate.public_key()
+
+
+async def test_signatures_leave_the_metadata_as_rendered(tmp_path: Path) -> None:
+    pki = Pki(DocumentsSettings(pki_dir=str(tmp_path / "pki")), Renderer())
+    try:
+        rendered = _notice(pki.renderer, 1)
+        pdf = await pki.certify(rendered, SLOTS, SEAL, "通知", "慈溪", StampText("慈溪海关 印章", []))
+        pdf = await pki.sign(pdf, SLOTS, "officer:NB-0001", WANG, "王力", "签名", "慈溪", StampText("王力", []))
+        assert (await pki.verify(pdf)).valid
+    finally:
+        await pki.close()
+    before, after = PdfFileReader(BytesIO(rendered)), PdfFileReader(BytesIO(pdf))
+    assert before.root["/Metadata"].get_object().data.startswith(b"<?xpacket")
+    assert after.root["/Metadata"].get_object().data == before.root["/Metadata"].get_object().data
+    assert dict(after.trailer["/Info"]) == dict(before.trailer["/Info"])

@@ -57,6 +57,17 @@ class Signing:
     stamp_pdf: bytes
 
 
+class _Revision(IncrementalPdfFileWriter):
+    """An incremental revision that leaves the document's metadata (the /Info dictionary and the
+    XMP stream) as rendered. pyHanko sets ModDate and Producer in both at every write, parsing and
+    rewriting the whole XMP packet; ModDate is optional (ISO 32000-1 14.3.3), PDF/A-2 (ISO 19005-2)
+    asks only that /Info and XMP agree, and each signature's time is its RFC 3161 time-stamp.
+    pyHanko has no option for this, hence its `_update_meta` step overridden."""
+
+    def _update_meta(self) -> None:
+        pass
+
+
 class _StampPage(content.ImportedPdfPage):
     """The stamp's one page imported as a form XObject from bytes, as pyHanko's
     `ImportedPdfPage` does from a file (`StaticStampStyle.from_pdf_file`)."""
@@ -104,7 +115,7 @@ async def certify(
 ) -> bytes:
     """The certification signature (first revision after the rendered PDF); `bytes_reserved`
     from `reserve` (None: pyHanko estimates it)."""
-    writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+    writer = _Revision(BytesIO(pdf), strict=False)
     for spec in field_boxes:
         fields.append_signature_field(writer, SigFieldSpec(sig_field_name=spec.name, on_page=spec.page, box=spec.box))
     return await _sign(writer, signer, timestamper, signing, validation, bytes_reserved, certify=True)
@@ -119,7 +130,7 @@ async def sign(
     bytes_reserved: int | None = None,
 ) -> bytes:
     """An approval signature in the existing field `signing.field`, as a new revision."""
-    writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+    writer = _Revision(BytesIO(pdf), strict=False)
     return await _sign(writer, signer, timestamper, signing, validation, bytes_reserved, certify=False)
 
 
