@@ -154,3 +154,15 @@ async def test_signatures_leave_the_metadata_as_rendered(tmp_path: Path) -> None
     assert before.root["/Metadata"].get_object().data.startswith(b"<?xpacket")
     assert after.root["/Metadata"].get_object().data == before.root["/Metadata"].get_object().data
     assert dict(after.trailer["/Info"]) == dict(before.trailer["/Info"])
+
+
+async def test_a_container_that_outgrew_its_reservation_is_signed_with_a_new_estimate(tmp_path: Path) -> None:
+    pki = Pki(DocumentsSettings(pki_dir=str(tmp_path / "pki")), Renderer())
+    try:
+        seal = pki.signers.signer(SEAL)
+        pki._reserved[seal] = 1000  # as if the TSA's tokens had grown since the estimate
+        pdf = await pki.certify(_notice(pki.renderer, 1), SLOTS, SEAL, "通知", "慈溪", StampText("慈溪海关 印章", []))
+        assert (await pki.verify(pdf)).valid
+        assert pki._reserved[seal] > 1000
+    finally:
+        await pki.close()

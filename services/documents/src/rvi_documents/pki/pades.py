@@ -8,9 +8,9 @@ form filling only) and creates every signature field of the kind's signing order
 revision, so that later signers only fill their own field. Every signature carries an RFC 3161
 signature time-stamp from the configured TSA.
 
-The room reserved for each signature container is pyHanko's own estimate (a dry-run signature
-with a placeholder time-stamp, plus half again), made once per signer by `reserve` and given to
-every later signature of that signer instead of being made again for each.
+The room reserved for each signature container is the size of a dry-run signature with a real
+time-stamp, plus a margin (pyHanko adds half again instead), made once per signer by `reserve`
+and given to every later signature of that signer instead of being made again for each.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementP
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator import ValidationContext
+
+MARGIN = 2048
+"""Hex digits (1 KiB of DER) reserved beyond the dry-run container."""
 
 
 @dataclass(frozen=True)
@@ -86,10 +89,11 @@ class _StampPage(content.ImportedPdfPage):
 
 
 async def reserve(signer: signers.Signer, timestamper: TimeStamper) -> int:
-    """Bytes to reserve for `signer`'s PAdES signature containers (hex, as in /Contents): as
-    pyHanko estimates when given none (`PdfSigningSession.estimate_signature_container_size`):
-    a dry-run CMS with the chain, the signed attributes and a time-stamp token of the TSA's
-    size, its hex length plus 50% for responses that vary."""
+    """Bytes to reserve for `signer`'s PAdES signature containers (hex, as in /Contents): the hex
+    length of a dry-run CMS as pyHanko makes it to estimate when given none
+    (`PdfSigningSession.estimate_signature_container_size`), with the chain, the signed attributes
+    and a real time-stamp token of the TSA, plus `MARGIN` for what varies between signatures (the
+    token's serial number, nonce and time, ECDSA signatures' DER lengths)."""
     assert signer.signing_cert is not None
     md = select_suitable_signing_md(signer.signing_cert.public_key)
     cms = await signer.async_sign(
@@ -100,8 +104,7 @@ async def reserve(signer: signers.Signer, timestamper: TimeStamper) -> int:
         timestamper=timestamper,
         signed_attr_settings=PdfCMSSignedAttributes(signing_time=datetime.now(UTC)),
     )
-    length = len(cms.dump()) * 2
-    return length + 2 * (length // 4)
+    return len(cms.dump()) * 2 + MARGIN
 
 
 async def certify(
