@@ -192,3 +192,30 @@ async def test_a_new_pki_directory_is_p256_throughout(tmp_path: Path) -> None:
         assert signature.signer_info["signature_algorithm"]["algorithm"].native == "sha256_ecdsa"
         token = _timestamp_token(signature)
         assert token["signer_infos"][0]["signature_algorithm"].signature_algo == "ecdsa"
+
+
+async def test_signatures_leave_the_metadata_as_rendered(tmp_path: Path) -> None:
+    pki = Pki(DocumentsSettings(pki_dir=str(tmp_path / "pki")), Renderer())
+    try:
+        rendered = _notice(pki.renderer, 1)
+        pdf = await pki.certify(rendered, SLOTS, SEAL, "通知", "慈溪", StampText("慈溪海关 印章", []))
+        pdf = await pki.sign(pdf, SLOTS, "officer:NB-0001", WANG, "王力", "签名", "慈溪", StampText("王力", []))
+        assert (await pki.verify(pdf)).valid
+    finally:
+        await pki.close()
+    before, after = PdfFileReader(BytesIO(rendered)), PdfFileReader(BytesIO(pdf))
+    assert before.root["/Metadata"].get_object().data.startswith(b"<?xpacket")
+    assert after.root["/Metadata"].get_object().data == before.root["/Metadata"].get_object().data
+    assert dict(after.trailer["/Info"]) == dict(before.trailer["/Info"])
+
+
+async def test_a_container_that_outgrew_its_reservation_is_signed_with_a_new_estimate(tmp_path: Path) -> None:
+    pki = Pki(DocumentsSettings(pki_dir=str(tmp_path / "pki")), Renderer())
+    try:
+        seal = pki.signers.signer(SEAL)
+        pki._reserved[seal] = 1000  # as if the TSA's tokens had grown since the estimate
+        pdf = await pki.certify(_notice(pki.renderer, 1), SLOTS, SEAL, "通知", "慈溪", StampText("慈溪海关 印章", []))
+        assert (await pki.verify(pdf)).valid
+        assert pki._reserved[seal] > 1000
+    finally:
+        await pki.close()

@@ -1,14 +1,16 @@
 """PAdES signatures as incremental revisions (ETSI EN 319 142-1 baseline B-T, B-LT), with pyHanko.
 
-Where the signer's revocation information is at hand (the local CA's CRL), it is embedded with
-the signature in the document security store (B-LT). The first signature certifies the document (DocMDP, ISO 32000-1 12.8.2.2, P=2: later
-signatures and form filling only) and creates every signature field of the kind's signing order
-in the same revision, so that later signers only fill their own field. Every signature carries
-an RFC 3161 signature time-stamp from the configured TSA.
+Where the signer's revocation information is at hand (the local CA's CRL), it is embedded in the
+document security store of the signature's own revision (B-LT), without a VRI dictionary: that is
+optional in EN 319 142-1, and writing it takes a revision of its own after the signature. The
+first signature certifies the document (DocMDP, ISO 32000-1 12.8.2.2, P=2: later signatures and
+form filling only) and creates every signature field of the kind's signing order in the same
+revision, so that later signers only fill their own field. Every signature carries an RFC 3161
+signature time-stamp from the configured TSA.
 
-The room reserved for each signature container is pyHanko's own estimate (a dry-run signature
-with a placeholder time-stamp, plus half again), made once per signer by `reserve` and given to
-every later signature of that signer instead of being made again for each.
+The room reserved for each signature container is the size of a dry-run signature with a real
+time-stamp, plus a margin (pyHanko adds half again instead), made once per signer by `reserve`
+and given to every later signature of that signer instead of being made again for each.
 """
 
 from __future__ import annotations
@@ -28,9 +30,13 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter
 from pyhanko.sign.general import get_pyca_cryptography_hash
 from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes, select_suitable_signing_md
+from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator import ValidationContext
+
+MARGIN = 2048
+"""Hex digits (1 KiB of DER) reserved beyond the dry-run container."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,17 @@ class Signing:
     stamp_pdf: bytes
 
 
+class _Revision(IncrementalPdfFileWriter):
+    """An incremental revision that leaves the document's metadata (the /Info dictionary and the
+    XMP stream) as rendered. pyHanko sets ModDate and Producer in both at every write, parsing and
+    rewriting the whole XMP packet; ModDate is optional (ISO 32000-1 14.3.3), PDF/A-2 (ISO 19005-2)
+    asks only that /Info and XMP agree, and each signature's time is its RFC 3161 time-stamp.
+    pyHanko has no option for this, hence its `_update_meta` step overridden."""
+
+    def _update_meta(self) -> None:
+        pass
+
+
 class _StampPage(content.ImportedPdfPage):
     """The stamp's one page imported as a form XObject from bytes, as pyHanko's
     `ImportedPdfPage` does from a file (`StaticStampStyle.from_pdf_file`)."""
@@ -72,10 +89,11 @@ class _StampPage(content.ImportedPdfPage):
 
 
 async def reserve(signer: signers.Signer, timestamper: TimeStamper) -> int:
-    """Bytes to reserve for `signer`'s PAdES signature containers (hex, as in /Contents): as
-    pyHanko estimates when given none (`PdfSigningSession.estimate_signature_container_size`):
-    a dry-run CMS with the chain, the signed attributes and a time-stamp token of the TSA's
-    size, its hex length plus 50% for responses that vary."""
+    """Bytes to reserve for `signer`'s PAdES signature containers (hex, as in /Contents): the hex
+    length of a dry-run CMS as pyHanko makes it to estimate when given none
+    (`PdfSigningSession.estimate_signature_container_size`), with the chain, the signed attributes
+    and a real time-stamp token of the TSA, plus `MARGIN` for what varies between signatures (the
+    token's serial number, nonce and time, ECDSA signatures' DER lengths)."""
     assert signer.signing_cert is not None
     md = select_suitable_signing_md(signer.signing_cert.public_key)
     cms = await signer.async_sign(
@@ -86,8 +104,7 @@ async def reserve(signer: signers.Signer, timestamper: TimeStamper) -> int:
         timestamper=timestamper,
         signed_attr_settings=PdfCMSSignedAttributes(signing_time=datetime.now(UTC)),
     )
-    length = len(cms.dump()) * 2
-    return length + 2 * (length // 4)
+    return len(cms.dump()) * 2 + MARGIN
 
 
 async def certify(
@@ -101,7 +118,7 @@ async def certify(
 ) -> bytes:
     """The certification signature (first revision after the rendered PDF); `bytes_reserved`
     from `reserve` (None: pyHanko estimates it)."""
-    writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+    writer = _Revision(BytesIO(pdf), strict=False)
     for spec in field_boxes:
         fields.append_signature_field(writer, SigFieldSpec(sig_field_name=spec.name, on_page=spec.page, box=spec.box))
     return await _sign(writer, signer, timestamper, signing, validation, bytes_reserved, certify=True)
@@ -116,7 +133,7 @@ async def sign(
     bytes_reserved: int | None = None,
 ) -> bytes:
     """An approval signature in the existing field `signing.field`, as a new revision."""
-    writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+    writer = _Revision(BytesIO(pdf), strict=False)
     return await _sign(writer, signer, timestamper, signing, validation, bytes_reserved, certify=False)
 
 
@@ -141,6 +158,7 @@ async def _sign(
         # PAdES B-LT where revocation information is at hand: chain and CRLs in the DSS.
         embed_validation_info=validation is not None,
         validation_context=validation,
+        dss_settings=DSSContentSettings(placement=SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE, include_vri=False),
     )
     style = StaticStampStyle(background=_StampPage(signing.stamp_pdf), border_width=0)
     pdf_signer = signers.PdfSigner(metadata, signer=signer, timestamper=timestamper, stamp_style=style)

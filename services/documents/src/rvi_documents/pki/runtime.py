@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,9 +14,10 @@ from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.sign import signers
+from pyhanko.sign.general import SigningError
 from pyhanko_certvalidator import ValidationContext
 
-from rvi_documents.pki import pades
+from rvi_documents.pki import hexstrings, pades
 from rvi_documents.pki.ca import LocalCa
 from rvi_documents.pki.signers import Pkcs11Signers, Pkcs12Signers, SignerProvider, SignerRef
 from rvi_documents.pki.timestamps import HttpxTimeStamper
@@ -39,6 +40,7 @@ def _offline_revocation(record: logging.LogRecord) -> bool:
 
 
 logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(_offline_revocation)
+hexstrings.install()
 
 
 class Pki:
@@ -101,12 +103,20 @@ class Pki:
             self._signing_context_at = now
         return self._signing_context
 
-    async def _bytes_reserved(self, signer: signers.Signer) -> int:
-        """The room for `signer`'s signature containers, estimated at its first signature."""
+    async def _signed(self, signer: signers.Signer, sign: Callable[[int], Awaitable[bytes]]) -> bytes:
+        """`sign` given the room for `signer`'s signature containers, estimated at its first
+        signature; once more with a new estimate if pyHanko refuses the signature
+        (`SigningError`) and the estimate grew (a TSA whose certificate chain grew, say)."""
         reserved = self._reserved.get(signer)
         if reserved is None:
             reserved = self._reserved[signer] = await pades.reserve(signer, self.timestamper)
-        return reserved
+        try:
+            return await sign(reserved)
+        except SigningError:
+            fresh = self._reserved[signer] = await pades.reserve(signer, self.timestamper)
+            if fresh <= reserved:
+                raise
+            return await sign(fresh)
 
     def _stamp(self, box: tuple[int, int, int, int], text: StampText) -> bytes:
         width_mm, height_mm = (box[2] - box[0]) / MM, (box[3] - box[1]) / MM
@@ -118,14 +128,13 @@ class Pki:
         boxes = signature_boxes(slots)
         first = slots[0].key
         signer = self.signers.signer(ref)
-        return await pades.certify(
-            pdf,
+        fields = [pades.FieldBox(key, -1, box) for key, box in boxes.items()]
+        signing = pades.Signing(first, reason, location, ref.common_name, self._stamp(boxes[first], text))
+        return await self._signed(
             signer,
-            self.timestamper,
-            [pades.FieldBox(key, -1, box) for key, box in boxes.items()],
-            pades.Signing(first, reason, location, ref.common_name, self._stamp(boxes[first], text)),
-            self.signing_context(),
-            await self._bytes_reserved(signer),
+            lambda reserved: pades.certify(
+                pdf, signer, self.timestamper, fields, signing, self.signing_context(), reserved
+            ),
         )
 
     async def sign(
@@ -141,13 +150,10 @@ class Pki:
     ) -> bytes:
         box = signature_boxes(slots)[slot]
         signer = self.signers.signer(ref)
-        return await pades.sign(
-            pdf,
+        signing = pades.Signing(slot, reason, location, signer_name, self._stamp(box, text))
+        return await self._signed(
             signer,
-            self.timestamper,
-            pades.Signing(slot, reason, location, signer_name, self._stamp(box, text)),
-            self.signing_context(),
-            await self._bytes_reserved(signer),
+            lambda reserved: pades.sign(pdf, signer, self.timestamper, signing, self.signing_context(), reserved),
         )
 
     async def verify(self, pdf: bytes) -> VerificationReport:
