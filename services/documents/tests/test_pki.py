@@ -26,7 +26,7 @@ from rvi_documents.models import messaging
 from rvi_documents.pki.ca import PASSPHRASE, LocalCa, _name
 from rvi_documents.pki.runtime import Pki, StampText
 from rvi_documents.pki.signers import Pkcs11Signers, SignerRef
-from rvi_documents.pki.timestamps import HttpxTimeStamper, TimeStampResponse, TsaUnavailable
+from rvi_documents.pki.timestamps import HttpxTimeStamper, InProcessTimeStamper, TimeStampResponse, TsaUnavailable
 from rvi_documents.pki.tsa import POLICY_OID, LocalTsa
 from rvi_documents.rendering import Renderer, Slot, signature_boxes
 from rvi_documents.service import DocumentsService
@@ -228,12 +228,17 @@ async def test_the_local_tsa_refuses_what_it_cannot_stamp(tmp_path: Path) -> Non
                 assert TimeStampResponse.load(response.content)["status"].native["fail_info"] == {failure}
             assert (await client.post(tsa.url, content=b"0" * 20_000)).status_code == 400
             assert (await client.post(tsa.url, content=good, headers=headers)).status_code == 200  # still serving
-        # The service's own client reads a refusal as a TSA it cannot use (the document waits).
-        with pytest.raises(TsaUnavailable, match="bad_alg"):
-            await timestamper.async_timestamp(b"x" * 20, "sha1")
-        token = await timestamper.async_timestamp(b"x" * 32, "sha256")
-        imprint = token["content"]["encap_content_info"]["content"].parsed["message_imprint"].native
-        assert imprint == {"hash_algorithm": {"algorithm": "sha256", "parameters": None}, "hashed_message": b"x" * 32}
+        # The service's own clients, over HTTP and in-process, read a refusal as a TSA they
+        # cannot use (the document waits).
+        for client_of_tsa in (timestamper, InProcessTimeStamper(tsa.answer)):
+            with pytest.raises(TsaUnavailable, match="bad_alg"):
+                await client_of_tsa.async_timestamp(b"x" * 20, "sha1")
+            token = await client_of_tsa.async_timestamp(b"x" * 32, "sha256")
+            imprint = token["content"]["encap_content_info"]["content"].parsed["message_imprint"].native
+            assert imprint == {
+                "hash_algorithm": {"algorithm": "sha256", "parameters": None},
+                "hashed_message": b"x" * 32,
+            }
     finally:
         await timestamper.aclose()
         tsa.stop()

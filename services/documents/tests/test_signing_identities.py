@@ -21,6 +21,7 @@ from rvi_documents.kinds import Kind
 from rvi_documents.pki.ca import PASSPHRASE, RENEW_BEFORE, LocalCa, _name
 from rvi_documents.pki.runtime import Pki, StampText
 from rvi_documents.pki.signers import SignerRef
+from rvi_documents.pki.timestamps import InProcessTimeStamper
 from rvi_documents.rendering import Renderer, Slot
 from rvi_documents.settings import DocumentsSettings
 
@@ -217,5 +218,20 @@ async def test_a_container_that_outgrew_its_reservation_is_signed_with_a_new_est
         pdf = await pki.certify(_notice(pki.renderer, 1), SLOTS, SEAL, "通知", "慈溪", StampText("慈溪海关 印章", []))
         assert (await pki.verify(pdf)).valid
         assert pki._reserved[seal] > 1000
+    finally:
+        await pki.close()
+
+
+async def test_the_embedded_tsa_stamps_the_signatures_in_process_without_a_port(tmp_path: Path) -> None:
+    """With no `tsa_url` the service's time-stamps come from its own TSA by call: no HTTP
+    server runs, and the seal's token is the last one the local TSA numbered."""
+    pki = Pki(DocumentsSettings(pki_dir=str(tmp_path / "pki")), Renderer())
+    try:
+        pdf = await _signed_by(pki, 1)
+        assert isinstance(pki.timestamper, InProcessTimeStamper)
+        assert pki.local_tsa is not None and pki.local_tsa.url.endswith(":0/tsa")  # never served
+        [signature] = PdfFileReader(BytesIO(pdf)).embedded_signatures
+        serial = _timestamp_token(signature)["encap_content_info"]["content"].native["serial_number"]
+        assert serial == int(pki.local_tsa.serial_path.read_text(), 16)
     finally:
         await pki.close()

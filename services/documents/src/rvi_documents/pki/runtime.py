@@ -20,7 +20,7 @@ from pyhanko_certvalidator import ValidationContext
 from rvi_documents.pki import hexstrings, pades
 from rvi_documents.pki.ca import LocalCa
 from rvi_documents.pki.signers import Pkcs11Signers, Pkcs12Signers, SignerProvider, SignerRef
-from rvi_documents.pki.timestamps import HttpxTimeStamper
+from rvi_documents.pki.timestamps import HttpxTimeStamper, InProcessTimeStamper
 from rvi_documents.pki.tsa import LocalTsa
 from rvi_documents.pki.verification import VerificationReport, validation_context, verify_pdf
 from rvi_documents.rendering import MM, Renderer, Slot, signature_boxes
@@ -49,7 +49,7 @@ class Pki:
         self.renderer = renderer
         self.ca = LocalCa(Path(settings.pki_dir))
         self.local_tsa: LocalTsa | None = None
-        self._timestamper: HttpxTimeStamper | None = None
+        self._timestamper: HttpxTimeStamper | InProcessTimeStamper | None = None
         self._context: ValidationContext | None = None
         self._signing_context: ValidationContext | None = None
         self._signing_context_at = datetime.min.replace(tzinfo=UTC)
@@ -61,10 +61,12 @@ class Pki:
         )
 
     def start(self) -> None:
-        """Starts the embedded TSA when no TSA is configured."""
+        """Readies the embedded TSA (its key, certificate and serial numbers) when no TSA is
+        configured; it answers this process by call, not over HTTP."""
         if self.settings.tsa_url is None and self.local_tsa is None:
-            self.local_tsa = LocalTsa(self.ca, Path(self.settings.pki_dir) / "tsa")
-            self.local_tsa.start()
+            local_tsa = LocalTsa(self.ca, Path(self.settings.pki_dir) / "tsa")
+            local_tsa.prepare()
+            self.local_tsa = local_tsa
 
     async def close(self) -> None:
         if self._timestamper is not None:
@@ -73,17 +75,15 @@ class Pki:
             self.local_tsa.stop()
 
     @property
-    def tsa_url(self) -> str:
-        if self.settings.tsa_url is not None:
-            return self.settings.tsa_url
-        self.start()
-        assert self.local_tsa is not None
-        return self.local_tsa.url
-
-    @property
-    def timestamper(self) -> HttpxTimeStamper:
+    def timestamper(self) -> HttpxTimeStamper | InProcessTimeStamper:
+        """The configured TSA over HTTP (`DocumentsSettings.tsa_url`), else the embedded one."""
         if self._timestamper is None:
-            self._timestamper = HttpxTimeStamper(self.tsa_url, self.settings.tsa_timeout_s)
+            if self.settings.tsa_url is not None:
+                self._timestamper = HttpxTimeStamper(self.settings.tsa_url, self.settings.tsa_timeout_s)
+            else:
+                self.start()
+                assert self.local_tsa is not None
+                self._timestamper = InProcessTimeStamper(self.local_tsa.answer)
         return self._timestamper
 
     def trust_roots(self) -> list[asn1_x509.Certificate]:

@@ -1,10 +1,14 @@
-"""RFC 3161 time-stamps for every signature (PAdES B-T), over HTTP with httpx.
+"""RFC 3161 time-stamps for every signature (PAdES B-T): over HTTP with httpx from a configured
+TSA, or from the embedded TSA of this process.
 
 pyHanko ships HTTP time-stamp clients for requests and aiohttp; this project's HTTP client is
 httpx, so the one transport method is implemented here and the rest (request, nonce, checks of
-the response) stays pyHanko's."""
+the response) stays pyHanko's. The embedded TSA (`tsa.LocalTsa`) runs in this process, so its
+tokens are asked for by a call rather than over a loopback HTTP connection."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import httpx
 from asn1crypto import cms, core, tsp
@@ -29,6 +33,18 @@ class TimeStampResponse(core.Sequence):
         return f"{status['status']} {sorted(status['fail_info'] or [])} {' '.join(status['status_string'] or [])}"
 
 
+def granted(source: str, status: int, content: bytes) -> tsp.TimeStampResp:
+    """The TimeStampResp in `content` (DER) that `source` answered with HTTP status `status`;
+    `TsaUnavailable` when it is not one, or a refusal."""
+    try:
+        refusal = TimeStampResponse.load(content).refusal()
+    except ValueError as error:
+        raise TsaUnavailable(f"{source} answered {status}: not a TimeStampResp") from error
+    if refusal is not None or status != 200:
+        raise TsaUnavailable(f"{source} answered {status}: {refusal}")
+    return tsp.TimeStampResp.load(content)
+
+
 class HttpxTimeStamper(TimeStamper):
     def __init__(self, url: str, timeout_s: float = 10.0) -> None:
         super().__init__()
@@ -44,13 +60,24 @@ class HttpxTimeStamper(TimeStamper):
             raise TsaUnavailable(f"TSA {self.url} unreachable: {error}") from error
         if response.headers.get("content-type") != "application/timestamp-reply":
             raise TsaUnavailable(f"TSA {self.url} answered {response.status_code}")
-        try:
-            refusal = TimeStampResponse.load(response.content).refusal()
-        except ValueError as error:
-            raise TsaUnavailable(f"TSA {self.url} answered {response.status_code}: not a TimeStampResp") from error
-        if refusal is not None or response.status_code != 200:
-            raise TsaUnavailable(f"TSA {self.url} answered {response.status_code}: {refusal}")
-        return tsp.TimeStampResp.load(response.content)
+        return granted(f"TSA {self.url}", response.status_code, response.content)
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+class InProcessTimeStamper(TimeStamper):
+    """Tokens from a TSA in this process: `answer` takes a DER TimeStampReq and gives what the
+    TSA would send over HTTP, its status and DER TimeStampResp (`LocalTsa.answer`), checked as
+    an HTTP TSA's answer is."""
+
+    def __init__(self, answer: Callable[[bytes], tuple[int, bytes]]) -> None:
+        super().__init__()
+        self.answer = answer
+
+    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+        status, content = self.answer(req.dump())
+        return granted("the embedded TSA", status, content)
+
+    async def aclose(self) -> None:
+        return None

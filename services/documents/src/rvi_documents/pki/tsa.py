@@ -3,8 +3,10 @@
 Each request is answered in-process, in asn1crypto structures signed with pyHanko's signer of
 the TSA certificate the local CA issues (the way pyHanko's own `DummyTimeStamper` answers; that
 test device signs with RSA keys only, under a fixed policy, with random serial numbers and a
-SHA-1 ESS certificate identifier); a small HTTP handler (RFC 3161 section 3.4: POST
-`application/timestamp-query`, answer `application/timestamp-reply`) puts it on a loopback port.
+SHA-1 ESS certificate identifier). The documents service asks it by call
+(`timestamps.InProcessTimeStamper` over `answer`, after `prepare()`); `start()` also puts it on a
+loopback port behind a small HTTP handler (RFC 3161 section 3.4: POST
+`application/timestamp-query`, answer `application/timestamp-reply`) for other clients.
 Production points `DocumentsSettings.tsa_url` at the office's own TSA instead.
 
 What a token carries, as the OpenSSL `ts -reply` configuration of earlier versions set it: policy
@@ -156,7 +158,9 @@ class LocalTsa:
     def serial_path(self) -> Path:
         return self.directory / "serial"
 
-    def _prepare(self) -> None:
+    def prepare(self) -> None:
+        """Issues (or loads) the TSA's key and certificate and reads the last serial number:
+        `reply` and `answer` work from then on, without `start()`."""
         self.directory.mkdir(parents=True, exist_ok=True)
         identity = self.ca.identity("tsa", "tsa", "rvi 时间戳服务 Time-Stamping Authority", "rvi", timestamping=True)
         root = asn1_x509.Certificate.load(self.ca.root_certificate().public_bytes(Encoding.DER))
@@ -172,7 +176,7 @@ class LocalTsa:
 
     def reply(self, request: tsp.TimeStampReq) -> tsp.TimeStampResp:
         """The time-stamp token for a request `parse_request` accepted (`start()` first)."""
-        assert self._signer is not None, "start() the TSA first"
+        assert self._signer is not None, "prepare() or start() the TSA first"
         with self._lock:
             info = {
                 "version": "v1",
@@ -201,7 +205,8 @@ class LocalTsa:
         return 200, self.reply(request).dump()
 
     def start(self) -> None:
-        self._prepare()
+        """`prepare()`, then serves HTTP on 127.0.0.1."""
+        self.prepare()
         tsa = self
 
         class Handler(BaseHTTPRequestHandler):
