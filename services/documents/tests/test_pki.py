@@ -8,6 +8,7 @@ import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -189,6 +190,36 @@ def test_the_local_tsa_numbers_its_tokens_in_order_across_restarts(tmp_path: Pat
     assert numbers == sorted(set(numbers)) and len(numbers) == 6
     times = [s["gen_time"].native for s in serials]
     assert times == sorted(times)
+
+
+def test_two_local_tsas_on_one_directory_never_issue_the_same_serial(tmp_path: Path) -> None:
+    """As the apps of one test session, or a restart overlapping the old process, share a PKI
+    directory: many concurrent requests to two TSAs give as many distinct serial numbers."""
+    ca = LocalCa(tmp_path / "ca")
+    query = _openssl_query(tmp_path, "-sha256").read_bytes()
+    tsas = [LocalTsa(ca, tmp_path / "ca" / "tsa") for _ in range(2)]
+    for tsa in tsas:
+        tsa.start()
+
+    def stamp(n: int) -> list[int]:
+        with httpx.Client() as client:
+            serials = []
+            for _ in range(15):
+                response = client.post(
+                    tsas[n % 2].url, content=query, headers={"Content-Type": "application/timestamp-query"}
+                )
+                token = tsp.TimeStampResp.load(response.content)["time_stamp_token"]["content"]
+                serials.append(token["encap_content_info"]["content"].parsed["serial_number"].native)
+            return serials
+
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            serials = [serial for batch in pool.map(stamp, range(6)) for serial in batch]
+    finally:
+        for tsa in tsas:
+            tsa.stop()
+    assert len(serials) == len(set(serials)) == 90
+    assert int((tmp_path / "ca" / "tsa" / "serial").read_text(), 16) == max(serials)
 
 
 async def test_the_local_tsa_refuses_what_it_cannot_stamp(tmp_path: Path) -> None:

@@ -13,7 +13,10 @@ What a token carries, as the OpenSSL `ts -reply` configuration of earlier versio
 `POLICY_OID` (a request naming another is refused), accuracy 1 s, ordering true, no TSA name,
 SHA-256 signature and ESS certificate identifier (signing-certificate-v2) of the TSA certificate
 alone, the TSA certificate and the root when the request asks for certificates. Serial numbers
-count up from the last one issued, kept in the file `serial` (hex, as OpenSSL kept it). Refusals
+count up from the last one issued, kept in the file `serial` (hex, as OpenSSL kept it) and read
+again for each token under an exclusive lock (`flock` of `serial.lock`), so that TSAs started on
+one directory (several apps of one process, a restart overlapping the old process) never issue
+the same number (RFC 3161 2.4.2: unique for each token from a given TSA). Refusals
 are a TimeStampResp with status rejection: HTTP 400 with badDataFormat for a body that is not a
 DER TimeStampReq (or a hashed message of the wrong length), HTTP 200 with badAlg (a hash other
 than SHA-256/384/512), unacceptedPolicy or unacceptedExtension, as OpenSSL answered them.
@@ -21,6 +24,7 @@ than SHA-256/384/512), unacceptedPolicy or unacceptedExtension, as OpenSSL answe
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import threading
@@ -147,7 +151,6 @@ class LocalTsa:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._signer: _TokenSigner | None = None
-        self._serial = 0
         self._lock = threading.Lock()  # one token at a time: serial numbers and times in order
 
     @property
@@ -165,14 +168,16 @@ class LocalTsa:
         identity = self.ca.identity("tsa", "tsa", "rvi 时间戳服务 Time-Stamping Authority", "rvi", timestamping=True)
         root = asn1_x509.Certificate.load(self.ca.root_certificate().public_bytes(Encoding.DER))
         self._signer = _TokenSigner(LoadedKeySigner.of(identity, root))
-        self._serial = int(self.serial_path.read_text().strip(), 16) if self.serial_path.exists() else 1
 
     def _next_serial(self) -> int:
-        self._serial += 1
-        temporary = self.serial_path.with_suffix(".tmp")
-        temporary.write_text(f"{self._serial:02X}\n")
-        temporary.replace(self.serial_path)
-        return self._serial
+        """The number after the last one any TSA on this directory issued, recorded before use."""
+        with (self.directory / "serial.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            serial = int(self.serial_path.read_text().strip(), 16) + 1 if self.serial_path.exists() else 2
+            temporary = self.serial_path.with_suffix(".tmp")
+            temporary.write_text(f"{serial:02X}\n")
+            temporary.replace(self.serial_path)
+            return serial
 
     def reply(self, request: tsp.TimeStampReq) -> tsp.TimeStampResp:
         """The time-stamp token for a request `parse_request` accepted (`start()` first)."""
