@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rvi_documents.kinds import Kind
 from rvi_documents.models import messaging
+from rvi_documents.pki import tsa as tsa_module
 from rvi_documents.pki.ca import PASSPHRASE, LocalCa, _name
 from rvi_documents.pki.runtime import Pki, StampText
 from rvi_documents.pki.signers import Pkcs11Signers, SignerRef
@@ -257,7 +258,7 @@ async def test_the_local_tsa_refuses_what_it_cannot_stamp(tmp_path: Path) -> Non
                 response = await client.post(tsa.url, content=body, headers=headers)
                 assert response.status_code == 200, failure
                 assert TimeStampResponse.load(response.content)["status"].native["fail_info"] == {failure}
-            assert (await client.post(tsa.url, content=b"0" * 20_000)).status_code == 400
+            assert (await client.post(tsa.url, content=b"0" * 20_000, headers=headers)).status_code == 400
             assert (await client.post(tsa.url, content=good, headers=headers)).status_code == 200  # still serving
         # The service's own clients, over HTTP and in-process, read a refusal as a TSA they
         # cannot use (the document waits).
@@ -270,6 +271,74 @@ async def test_the_local_tsa_refuses_what_it_cannot_stamp(tmp_path: Path) -> Non
                 "hash_algorithm": {"algorithm": "sha256", "parameters": None},
                 "hashed_message": b"x" * 32,
             }
+    finally:
+        await timestamper.aclose()
+        tsa.stop()
+
+
+def _refusal(response: httpx.Response) -> tuple[int, set[str] | None]:
+    assert response.headers["content-type"] == "application/timestamp-reply"
+    status = TimeStampResponse.load(response.content)["status"].native
+    assert status["status"] == "rejection" and status["status_string"], status
+    return response.status_code, status["fail_info"]
+
+
+def test_the_local_tsa_refuses_what_is_not_a_time_stamp_query_over_http(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tsa_module, "READ_TIMEOUT_S", 0.5)
+    ca = LocalCa(tmp_path / "ca")
+    tsa = LocalTsa(ca, tmp_path / "ca" / "tsa")
+    tsa.start()
+    query = _openssl_query(tmp_path, "-sha256").read_bytes()
+    headers = {"Content-Type": "application/timestamp-query"}
+    try:
+        with httpx.Client() as client:
+            for method in ("GET", "PUT", "DELETE"):
+                response = client.request(method, tsa.url, content=query, headers=headers)
+                assert _refusal(response) == (405, {"bad_request"}) and response.headers["allow"] == "POST", method
+            head = client.head(tsa.url)
+            assert head.status_code == 405 and head.content == b""
+            for content_type in ("text/plain", "application/octet-stream", "application/x-www-form-urlencoded"):
+                response = client.post(tsa.url, content=query, headers={"Content-Type": content_type})
+                assert _refusal(response) == (415, {"bad_request"}), content_type
+            no_type = client.post(tsa.url, content=query, headers={"Content-Type": ""})
+            assert _refusal(no_type) == (415, {"bad_request"})
+            elsewhere = client.post(tsa.url.replace("/tsa", "/other"), content=query, headers=headers)
+            assert _refusal(elsewhere) == (404, {"bad_request"})
+            chunked = client.post(tsa.url, content=iter([query]), headers=headers)  # no Content-Length
+            assert _refusal(chunked) == (411, {"bad_request"})
+            for content_type in ("application/timestamp-query; charset=binary", "Application/TimeStamp-Query"):
+                response = client.post(tsa.url, content=query, headers={"Content-Type": content_type})
+                assert response.status_code == 200, content_type
+        # A client that stops mid-body or mid-headers is disconnected, not waited for.
+        for stalled in (
+            b"POST /tsa HTTP/1.1\r\nHost: x\r\nContent-Type: application/timestamp-query\r\nContent-Length: 50\r\n\r\nab",
+            b"POST /tsa HTTP/1.1\r\nHost: x\r\n",
+        ):
+            with socket.create_connection(("127.0.0.1", tsa.port)) as connection:
+                connection.settimeout(10)
+                connection.sendall(stalled)
+                assert connection.recv(100) == b""  # closed by the TSA, not by this timeout
+        assert _post(tsa, query).status_code == 200
+    finally:
+        tsa.stop()
+
+
+async def test_a_token_the_local_tsa_cannot_make_is_a_system_failure(tmp_path: Path) -> None:
+    ca = LocalCa(tmp_path / "ca")
+    tsa = LocalTsa(ca, tmp_path / "ca" / "tsa")
+    tsa.start()
+    timestamper = HttpxTimeStamper(tsa.url)
+    try:
+        tsa.serial_path.write_text("not a serial number\n")  # a damaged file: no serial to give
+        response = _post(tsa, _openssl_query(tmp_path, "-sha256").read_bytes())
+        assert _refusal(response) == (500, {"system_failure"})
+        with pytest.raises(TsaUnavailable, match="system_failure"):
+            await timestamper.async_timestamp(b"x" * 32, "sha256")
+        tsa.serial_path.write_text("2A\n")
+        token = await timestamper.async_timestamp(b"x" * 32, "sha256")
+        assert token["content"]["encap_content_info"]["content"].parsed["serial_number"].native == 0x2B
     finally:
         await timestamper.aclose()
         tsa.stop()

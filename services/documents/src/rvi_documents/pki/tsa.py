@@ -19,7 +19,11 @@ one directory (several apps of one process, a restart overlapping the old proces
 the same number (RFC 3161 2.4.2: unique for each token from a given TSA). Refusals
 are a TimeStampResp with status rejection: HTTP 400 with badDataFormat for a body that is not a
 DER TimeStampReq (or a hashed message of the wrong length), HTTP 200 with badAlg (a hash other
-than SHA-256/384/512), unacceptedPolicy or unacceptedExtension, as OpenSSL answered them.
+than SHA-256/384/512), unacceptedPolicy or unacceptedExtension, as OpenSSL answered them; HTTP
+500 with systemFailure when a token could not be made. What is not an RFC 3161 query gets a
+rejection with badRequest: 404 off the path `/tsa`, 405 (Allow: POST) for another method, 415 for
+another Content-Type, 411 without Content-Length; a client silent for `READ_TIMEOUT_S` mid-request
+is disconnected, so it holds no thread.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import threading
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from asn1crypto import algos, cms, tsp
 from asn1crypto import x509 as asn1_x509
@@ -46,6 +51,8 @@ log = logging.getLogger("rvi.documents.tsa")
 POLICY_OID = "1.3.6.1.4.1.59999.4.4"  # the embedded TSA's policy (private arc, illustrative)
 DIGEST_SIZES = {"sha256": 32, "sha384": 48, "sha512": 64}  # hashes accepted in a request
 MAX_REQUEST_BYTES = 16 * 1024  # a TimeStampReq with a SHA-512 imprint is about 100 bytes
+QUERY_MEDIA_TYPE = "application/timestamp-query"  # RFC 3161 3.4
+READ_TIMEOUT_S = 5.0  # the longest wait for a client's next bytes
 
 
 class Rejected(Exception):
@@ -200,14 +207,19 @@ class LocalTsa:
 
     def answer(self, body: bytes) -> tuple[int, bytes]:
         """The HTTP status and DER TimeStampResp for a request body: 400 when it is not a DER
-        TimeStampReq, else 200 (granted, or another refusal in the response's status)."""
+        TimeStampReq, 500 (systemFailure) when no token could be made, else 200 (granted, or
+        another refusal in the response's status)."""
         try:
             request = parse_request(body)
         except Rejected as rejected:
             status = 400 if rejected.failure == "bad_data_format" else 200
             log.warning("time-stamp request refused: %s", rejected)
             return status, rejected.response()
-        return 200, self.reply(request).dump()
+        try:
+            return 200, self.reply(request).dump()
+        except Exception:  # the serial file or the key: the client gets an answer, the log the cause
+            log.exception("time-stamp request failed")
+            return 500, Rejected("system_failure", "the TSA could not issue a token").response()
 
     def start(self) -> None:
         """`prepare()`, then serves HTTP on 127.0.0.1."""
@@ -215,21 +227,44 @@ class LocalTsa:
         tsa = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            timeout = READ_TIMEOUT_S  # a client that stops sending: its connection closes, its thread ends
+
+            def do_POST(self) -> None:  # noqa: N802 (http.server's names)
+                self._send(*self._answer())
+
+            def _answer(self) -> tuple[int, bytes]:
+                if urlsplit(self.path).path != "/tsa":
+                    return 404, Rejected("bad_request", f"no TSA at {self.path}: POST to /tsa").response()
+                media_type = self.headers.get_content_type()  # lower case, no parameters
+                if media_type != QUERY_MEDIA_TYPE:
+                    text = f"Content-Type must be {QUERY_MEDIA_TYPE}, not {media_type}"
+                    return 415, Rejected("bad_request", text).response()
+                if self.headers.get("Content-Length") is None:
+                    return 411, Rejected("bad_request", "Content-Length is required").response()
                 try:
-                    length = int(self.headers.get("Content-Length") or 0)
+                    length = int(self.headers["Content-Length"])
                 except ValueError:
                     length = -1
-                if 0 <= length <= MAX_REQUEST_BYTES:
-                    status, body = tsa.answer(self.rfile.read(length))
-                else:
-                    refused = Rejected("bad_data_format", f"Content-Length must be 0 to {MAX_REQUEST_BYTES}")
-                    status, body = 400, refused.response()
+                if not 0 <= length <= MAX_REQUEST_BYTES:
+                    text = f"Content-Length must be 0 to {MAX_REQUEST_BYTES}"
+                    return 400, Rejected("bad_data_format", text).response()
+                return tsa.answer(self.rfile.read(length))
+
+            def _not_allowed(self) -> None:
+                body = Rejected("bad_request", f"{self.command} is not allowed: POST a TimeStampReq").response()
+                self._send(405, body, head=self.command == "HEAD")
+
+            do_GET = do_HEAD = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed  # noqa: N815
+
+            def _send(self, status: int, body: bytes, head: bool = False) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/timestamp-reply")
                 self.send_header("Content-Length", str(len(body)))
+                if status == 405:
+                    self.send_header("Allow", "POST")
                 self.end_headers()
-                self.wfile.write(body)
+                if not head:
+                    self.wfile.write(body)
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 log.debug(format, *args)
