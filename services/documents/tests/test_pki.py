@@ -158,7 +158,7 @@ def test_the_local_tsa_answers_openssl_and_openssl_verifies_its_tokens(tmp_path:
 
     token = tsp.TimeStampResp.load(granted.content)["time_stamp_token"]["content"]
     info = token["encap_content_info"]["content"].parsed.native
-    assert info["policy"] == POLICY_OID and info["ordering"] is True and info["tsa"] is None
+    assert info["policy"] == POLICY_OID and info["ordering"] is False and info["tsa"] is None
     assert info["accuracy"] == {"seconds": 1, "millis": None, "micros": None}
     assert info["gen_time"].microsecond == 0
     certificates = {c.chosen.subject.native.get("organizational_unit_name"): c.chosen for c in token["certificates"]}
@@ -191,6 +191,22 @@ def test_the_local_tsa_numbers_its_tokens_in_order_across_restarts(tmp_path: Pat
     assert numbers == sorted(set(numbers)) and len(numbers) == 6
     times = [s["gen_time"].native for s in serials]
     assert times == sorted(times)
+
+
+def test_tokens_of_one_second_share_their_gen_time_so_none_claims_ordering(tmp_path: Path) -> None:
+    """RFC 3161 2.4.2: ordering true would promise that genTime alone orders any two tokens."""
+    ca = LocalCa(tmp_path / "ca")
+    tsa = LocalTsa(ca, tmp_path / "ca" / "tsa")
+    tsa.start()
+    query = _openssl_query(tmp_path, "-sha256").read_bytes()
+    try:
+        replies = [tsp.TimeStampResp.load(_post(tsa, query).content) for _ in range(8)]
+    finally:
+        tsa.stop()
+    infos = [r["time_stamp_token"]["content"]["encap_content_info"]["content"].parsed for r in replies]
+    times = [info["gen_time"].native for info in infos]
+    assert len(set(times)) < len(times)  # eight tokens in much less than seven seconds
+    assert [info["ordering"].native for info in infos] == [False] * 8
 
 
 def test_two_local_tsas_on_one_directory_never_issue_the_same_serial(tmp_path: Path) -> None:

@@ -10,7 +10,9 @@ loopback port behind a small HTTP handler (RFC 3161 section 3.4: POST
 Production points `DocumentsSettings.tsa_url` at the office's own TSA instead.
 
 What a token carries, as the OpenSSL `ts -reply` configuration of earlier versions set it: policy
-`POLICY_OID` (a request naming another is refused), accuracy 1 s, ordering true, no TSA name,
+`POLICY_OID` (a request naming another is refused), genTime in whole seconds with accuracy 1 s, no
+TSA name, no ordering (OpenSSL's said true: RFC 3161 2.4.2 then promises any two tokens ordered
+by genTime alone, which tokens of the same second are not),
 SHA-256 signature and ESS certificate identifier (signing-certificate-v2) of the TSA certificate
 alone, the TSA certificate and the root when the request asks for certificates. Serial numbers
 count up from the last one issued, kept in the file `serial` (hex, as OpenSSL kept it) and read
@@ -197,7 +199,6 @@ class LocalTsa:
                 "serial_number": self._next_serial(),
                 "gen_time": datetime.now(UTC).replace(microsecond=0),  # accuracy is 1 s
                 "accuracy": {"seconds": 1},
-                "ordering": True,
             }
             if request["nonce"].native is not None:
                 info["nonce"] = request["nonce"]
