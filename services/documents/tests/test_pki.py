@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import threading
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -237,6 +239,39 @@ def test_two_local_tsas_on_one_directory_never_issue_the_same_serial(tmp_path: P
             tsa.stop()
     assert len(serials) == len(set(serials)) == 90
     assert int((tmp_path / "ca" / "tsa" / "serial").read_text(), 16) == max(serials)
+
+
+def test_a_burst_of_simultaneous_clients_is_answered_promptly(tmp_path: Path) -> None:
+    """A hundred connections at once (more than socketserver's default listen backlog of 5):
+    every one answered, none left to the kernel's SYN-ACK retries."""
+    ca = LocalCa(tmp_path / "ca")
+    tsa = LocalTsa(ca, tmp_path / "ca" / "tsa")
+    tsa.start()
+    query = _openssl_query(tmp_path, "-sha256").read_bytes()
+    head = (
+        f"POST /tsa HTTP/1.1\r\nHost: tsa\r\nContent-Type: application/timestamp-query\r\nContent-Length: {len(query)}"
+    )
+    request = f"{head}\r\n\r\n".encode() + query
+    ready = threading.Barrier(100)
+
+    def stamp(_: int) -> str:
+        ready.wait()
+        try:
+            with socket.create_connection(("127.0.0.1", tsa.port), timeout=10) as connection:
+                connection.sendall(request)
+                answer = b""
+                while chunk := connection.recv(65536):
+                    answer += chunk
+        except TimeoutError:
+            return "timed out"
+        return answer.split(b"\r\n", 1)[0].decode()
+
+    try:
+        with ThreadPoolExecutor(100) as pool:
+            statuses = list(pool.map(stamp, range(100)))
+    finally:
+        tsa.stop()
+    assert statuses == ["HTTP/1.0 200 OK"] * 100, Counter(statuses)
 
 
 async def test_the_local_tsa_refuses_what_it_cannot_stamp(tmp_path: Path) -> None:

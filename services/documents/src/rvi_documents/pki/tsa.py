@@ -150,6 +150,12 @@ class _TokenSigner:
         return cms.ContentInfo({"content_type": "signed_data", "content": cms.SignedData(signed_data)})
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: a burst of more clients overflowed it, and the
+    # connections the kernel then dropped waited for SYN-ACK retries, up to half a minute.
+    request_queue_size = 128
+
+
 class LocalTsa:
     """`start()` serves on 127.0.0.1 (port 0 picks a free one); `url` is where to POST."""
 
@@ -157,7 +163,7 @@ class LocalTsa:
         self.ca = ca
         self.directory = directory
         self.port = port
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._signer: _TokenSigner | None = None
         self._lock = threading.Lock()  # one token at a time: serial numbers and times in order
@@ -270,7 +276,7 @@ class LocalTsa:
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 log.debug(format, *args)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server = _Server(("127.0.0.1", self.port), Handler)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="rvi-local-tsa", daemon=True)
         self._thread.start()
