@@ -282,6 +282,12 @@ async def test_the_local_tsa_refuses_what_it_cannot_stamp(tmp_path: Path) -> Non
     wrong_length = tsp.TimeStampReq(
         {"version": "v1", "message_imprint": {"hash_algorithm": {"algorithm": "sha256"}, "hashed_message": b"x" * 20}}
     ).dump()
+    imprint = {"hash_algorithm": {"algorithm": "sha256"}, "hashed_message": b"x" * 32}
+
+    def with_extensions(*critical: bool) -> bytes:
+        extensions = [{"extn_id": "1.2.3.4.5", "critical": c, "extn_value": b"\x05\x00"} for c in critical]
+        return tsp.TimeStampReq({"version": "v1", "message_imprint": imprint, "extensions": extensions}).dump()
+
     malformed = {
         "truncated": good[:-5],
         "empty": b"",
@@ -289,6 +295,7 @@ async def test_the_local_tsa_refuses_what_it_cannot_stamp(tmp_path: Path) -> Non
         "trailing bytes": good + b"\x00",
         "version 2": good.replace(b"\x02\x01\x01", b"\x02\x01\x02", 1),
         "a SHA-256 imprint of 20 bytes": wrong_length,
+        "an empty extensions field": with_extensions(),
     }
     refused = {
         "bad_alg": _openssl_query(tmp_path, "-sha1").read_bytes(),
@@ -309,6 +316,9 @@ async def test_the_local_tsa_refuses_what_it_cannot_stamp(tmp_path: Path) -> Non
                 response = await client.post(tsa.url, content=body, headers=headers)
                 assert response.status_code == 200, failure
                 assert TimeStampResponse.load(response.content)["status"].native["fail_info"] == {failure}
+            for critical in (True, False):  # RFC 3161 2.4.2: critical or not, an unknown extension
+                response = await client.post(tsa.url, content=with_extensions(critical), headers=headers)
+                assert _refusal(response) == (200, {"unaccepted_extensions"}), critical
             assert (await client.post(tsa.url, content=b"0" * 20_000, headers=headers)).status_code == 400
             assert (await client.post(tsa.url, content=good, headers=headers)).status_code == 200  # still serving
         # The service's own clients, over HTTP and in-process, read a refusal as a TSA they

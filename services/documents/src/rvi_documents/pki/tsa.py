@@ -81,6 +81,8 @@ def parse_request(query: bytes) -> tsp.TimeStampReq:
         raise Rejected("bad_data_format", f"not a DER TimeStampReq: {error}") from error
     if version != "v1":
         raise Rejected("bad_data_format", f"unsupported TimeStampReq version {version}")
+    if request["extensions"].native == []:  # Extensions ::= SEQUENCE SIZE (1..MAX) (RFC 5280 4.1)
+        raise Rejected("bad_data_format", "an empty extensions field")
     algorithm = request["message_imprint"]["hash_algorithm"]["algorithm"].native
     if algorithm not in DIGEST_SIZES:
         raise Rejected("bad_alg", f"unsupported hash {algorithm}")
@@ -89,7 +91,7 @@ def parse_request(query: bytes) -> tsp.TimeStampReq:
     policy = request["req_policy"].native
     if policy is not None and policy != POLICY_OID:
         raise Rejected("unaccepted_policy", f"policy {policy} is not this TSA's ({POLICY_OID})")
-    if request["extensions"].native:
+    if request["extensions"].native:  # RFC 3161 2.4.2: critical or not, an unknown one is refused
         raise Rejected("unaccepted_extensions", "no request extension is supported")
     return request
 
