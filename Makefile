@@ -13,7 +13,7 @@ UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 # make bench-media measures beside the gateway. Installed only when missing.
 SYSTEM_DEPS := python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
 	gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-x ffmpeg chromium fonts-wqy-microhei \
-	poppler-utils openssl softhsm2 opensc janus
+	poppler-utils libnss3-tools openssl softhsm2 opensc janus
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
@@ -23,12 +24,25 @@ async def _record(feed: Feed, issued: Issued) -> StoredDocument:
     return document
 
 
-def pdfsig(pdf: bytes, tmp: str) -> str:
-    """poppler's verdict on every signature (it reads a file)."""
+def pdfsig(pdf: bytes, tmp: str, nss_dir: str | None = None) -> str:
+    """poppler's verdict on every signature (it reads a file); the chain against the roots in
+    the NSS database `nss_dir` (see `nss_trusting`) when given."""
     path = f"{tmp}/{uuid.uuid4()}.pdf"
     with open(path, "wb") as f:
         f.write(pdf)
-    return subprocess.run(["pdfsig", path], capture_output=True, text=True).stdout
+    options = ["-nssdir", f"sql:{nss_dir}"] if nss_dir else []
+    return subprocess.run(["pdfsig", *options, path], capture_output=True, text=True).stdout
+
+
+def nss_trusting(root_pem: str, tmp: str) -> str:
+    """An NSS database (NSS's certutil, Debian libnss3-tools) trusting `root_pem` as a CA for
+    signed documents: poppler checks the email-signer usage, so the trust is the S/MIME one
+    (",C,"; "C,," trusts it for TLS only and pdfsig still reports the issuer untrusted)."""
+    directory = f"{tmp}/nss-{uuid.uuid4().hex}"
+    Path(directory).mkdir()
+    subprocess.run(["certutil", "-N", "-d", f"sql:{directory}", "--empty-password"], check=True)
+    subprocess.run(["certutil", "-A", "-d", f"sql:{directory}", "-n", "rvi", "-t", ",C,", "-i", root_pem], check=True)
+    return directory
 
 
 async def test_officer_reads_metadata_pdf_and_revisions(client: httpx.AsyncClient, tokens: Tokens, feed: Feed) -> None:
@@ -74,7 +88,7 @@ async def test_an_enterprise_sees_only_its_own_documents(client: httpx.AsyncClie
 
 
 async def test_officers_then_the_enterprise_sign_and_both_verifiers_accept(
-    client: httpx.AsyncClient, tokens: Tokens, feed: Feed, tmp_path: object
+    client: httpx.AsyncClient, tokens: Tokens, feed: Feed, tmp_path: object, pki_dir: str
 ) -> None:
     issued = await feed.issue()
     stored = await _record(feed, issued)
@@ -113,9 +127,12 @@ async def test_officers_then_the_enterprise_sign_and_both_verifiers_accept(
 
     pdf = (await client.get(f"{path}/pdf", headers=tokens.header(tokens.officer()))).content
     report = pdfsig(pdf, str(tmp_path))
-    # pdfsig has no NSS database with our root here: the chain is judged by pyHanko above, and
-    # poppler judges each signature's integrity ("Signature is Valid").
     assert report.count("Signature Validation: Signature is Valid.") == 4, report
+    assert "Certificate is Trusted" not in report  # no root of ours in a default NSS database
+    # Trusting the local CA's root, poppler (NSS) accepts each P-256 signature and its chain too.
+    trusted = pdfsig(pdf, str(tmp_path), nss_trusting(f"{pki_dir}/root.pem", str(tmp_path)))
+    assert trusted.count("Signature Validation: Signature is Valid.") == 4, trusted
+    assert trusted.count("Certificate Validation: Certificate is Trusted.") == 4, trusted
     flipped = bytearray(pdf)
     flipped[len(flipped) // 2] ^= 0x01
     bad = await client.post(
