@@ -179,8 +179,8 @@ class LocalTsa:
         return self.directory / "serial"
 
     def prepare(self) -> None:
-        """Issues (or loads) the TSA's key and certificate and reads the last serial number:
-        `reply` and `answer` work from then on, without `start()`."""
+        """Issues (or loads) the TSA's key and certificate: `reply` and `answer` work from then
+        on, without `start()`."""
         self.directory.mkdir(parents=True, exist_ok=True)
         identity = self.ca.identity("tsa", "tsa", "rvi 时间戳服务 Time-Stamping Authority", "rvi", timestamping=True)
         root = asn1_x509.Certificate.load(self.ca.root_certificate().public_bytes(Encoding.DER))
