@@ -11,21 +11,20 @@ Production points `DocumentsSettings.tsa_url` at the office's own TSA instead.
 
 What a token carries, as the OpenSSL `ts -reply` configuration of earlier versions set it: policy
 `POLICY_OID` (a request naming another is refused), genTime in whole seconds with accuracy 1 s, no
-TSA name, no ordering (OpenSSL's said true: RFC 3161 2.4.2 then promises any two tokens ordered
-by genTime alone, which tokens of the same second are not),
-SHA-256 signature and ESS certificate identifier (signing-certificate-v2) of the TSA certificate
-alone, the TSA certificate and the root when the request asks for certificates. Serial numbers
-count up from the last one issued, kept in the file `serial` (hex, as OpenSSL kept it) and read
-again for each token under an exclusive lock (`flock` of `serial.lock`), so that TSAs started on
-one directory (several apps of one process, a restart overlapping the old process) never issue
-the same number (RFC 3161 2.4.2: unique for each token from a given TSA). Refusals
-are a TimeStampResp with status rejection: HTTP 400 with badDataFormat for a body that is not a
-DER TimeStampReq (or a hashed message of the wrong length), HTTP 200 with badAlg (a hash other
-than SHA-256/384/512), unacceptedPolicy or unacceptedExtension, as OpenSSL answered them; HTTP
-500 with systemFailure when a token could not be made. What is not an RFC 3161 query gets a
-rejection with badRequest: 404 off the path `/tsa`, 405 (Allow: POST) for another method, 415 for
-another Content-Type, 411 without Content-Length; a client silent for `READ_TIMEOUT_S` mid-request
-is disconnected, so it holds no thread.
+TSA name, no ordering (OpenSSL's said true: RFC 3161 2.4.2 then promises any two tokens ordered by
+genTime alone, which tokens of the same second are not), SHA-256 signature and ESS certificate
+identifier (signing-certificate-v2) of the TSA certificate alone, the TSA certificate and the root
+when the request asks for certificates. Serial numbers count up from the last one issued, kept in
+the file `serial` (hex, as OpenSSL kept it) and read again for each token under an exclusive lock
+(`flock` of `serial.lock`), so that TSAs started on one directory (several apps of one process, a
+restart overlapping the old process) never issue the same number (RFC 3161 2.4.2: unique for each
+token from a given TSA). Refusals are a TimeStampResp with status rejection: HTTP 400 with
+badDataFormat for a body that is not a DER TimeStampReq (or a hashed message of the wrong length),
+HTTP 200 with badAlg (a hash other than SHA-256/384/512), unacceptedPolicy or unacceptedExtension,
+as OpenSSL answered them; HTTP 500 with systemFailure when a token could not be made. What is not
+an RFC 3161 query gets a rejection with badRequest: 404 off the path `/tsa`, 405 (Allow: POST) for
+another method, 415 for another Content-Type, 411 without Content-Length; a client silent for
+`READ_TIMEOUT_S` mid-request is disconnected, so it holds no thread.
 """
 
 from __future__ import annotations
