@@ -24,7 +24,10 @@ from rvi_shared.settings import DEV_JWT_SECRET
 @dataclass
 class Stack:
     home: Path
-    partitions: int = 6
+    # One instance of each service reads every partition, so more partitions only add to every
+    # fetch: the embedded broker answers each one for every partition of every topic a consumer
+    # reads (README, Benchmarks). deploy/ keeps 6 for scale-out. RVI_TOPIC_PARTITIONS overrides.
+    partitions: int = field(default_factory=lambda: int(os.environ.get("RVI_TOPIC_PARTITIONS", "1")))
     ports: dict[str, int] = field(default_factory=dict)
     broker_port: int = 9092
     postgres: EmbeddedPostgres | None = None
@@ -103,6 +106,8 @@ class Stack:
             "RVI_SCHEDULING_NO_SHOW_GRACE_MINUTES": os.environ.get("RVI_SCHEDULING_NO_SHOW_GRACE_MINUTES", "10080"),
             "RVI_DATABASE_URL": self.database_url,
             "RVI_KAFKA_BOOTSTRAP": self.bootstrap,
+            # Topics the services create again (a broker that lost them) get the stack's count.
+            "RVI_TOPIC_PARTITIONS": str(self.partitions),
             "RVI_CLOCK_FILE": str(self.clock_file),
             "RVI_JWT_SECRET": self.jwt_secret,
             "RVI_VIDEO_GATEWAY_KEY_DIR": str(self.home / "keys"),
