@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rvi_shared.db import Statements
 from rvi_shared.events.envelope import CloudEvent, new_event
 from rvi_shared.events.registry import lookup, type_of
 from rvi_shared.messaging.tables import MessagingTables
@@ -25,6 +26,21 @@ class Outbox:
         self.tables = tables
         self.source = f"/rvi/{service}"
         self.channel = notify_channel(schema)
+        t = tables.outbox
+        row = (
+            insert(t)
+            .values(
+                event_id=bindparam("event_id"),
+                event_type=bindparam("event_type"),
+                topic=bindparam("topic"),
+                key=bindparam("key"),
+                payload=bindparam("payload", type_=t.c.payload.type),
+            )
+            .returning(t.c.key)
+            .cte("emitted")
+        )
+        # One statement object per outbox: compiled once, prepared once per connection.
+        self._insert = select(func.pg_notify(bindparam("channel"), row.c.key)).select_from(row)
 
     async def emit(
         self,
@@ -50,19 +66,17 @@ class Outbox:
         return event
 
     async def add(self, session: AsyncSession, event: CloudEvent) -> None:
-        """The row and its NOTIFY (payload: the key, the event's subject) in one round trip; the
-        relay wakes on it and a long-poll on that subject too (`rvi_shared.messaging.changes`)."""
-        t = self.tables.outbox
-        row = (
-            insert(t)
-            .values(
-                event_id=event.id,
-                event_type=event.type,
-                topic=lookup(event.type).topic,
-                key=event.subject or event.id,
-                payload=event.to_json(),
-            )
-            .returning(t.c.key)
-            .cte("emitted")
+        """The row and its NOTIFY (payload: the key, the event's subject) in one round trip, on
+        the driver in `session`'s transaction (`Statements`); the relay wakes on it and a
+        long-poll on that subject too (`rvi_shared.messaging.changes`)."""
+        await Statements(session).execute(
+            self._insert,
+            {
+                "event_id": event.id,
+                "event_type": event.type,
+                "topic": lookup(event.type).topic,
+                "key": event.subject or event.id,
+                "payload": event.to_json(),
+                "channel": self.channel,
+            },
         )
-        await session.execute(select(func.pg_notify(self.channel, row.c.key)).select_from(row))
