@@ -11,11 +11,11 @@ from datetime import timedelta
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rvi_shared.clock import Clock
-from rvi_shared.db import asyncpg_dsn
+from rvi_shared.db import Statements, asyncpg_dsn, transaction
 from rvi_shared.events.envelope import CONTENT_TYPE
 from rvi_shared.messaging.changes import ChangeFeed, changes_channel
 from rvi_shared.messaging.kafka import RecordProbe, ensure_topics, make_producer
@@ -62,6 +62,23 @@ class OutboxRelay:
         self.broker_ok = False
         self.changes = changes
         self._changes_channel = changes_channel(schema) if schema and changes is not None else None
+        t = self.table
+        # The lock is the query's one-time filter: no rows unless this relay holds it, one round trip.
+        locked = select(func.pg_try_advisory_xact_lock(bindparam("lock_id"))).scalar_subquery()
+        self._unsent = (
+            select(t.c.id, t.c.topic, t.c.key, t.c.payload)
+            .where(t.c.sent_at.is_(None), locked)
+            .order_by(t.c.id)
+            .limit(bindparam("batch_size"))
+            .with_for_update(skip_locked=True)
+        )
+        table = f'"{t.schema}"."{t.name}"' if t.schema else f'"{t.name}"'
+        self._mark_sent = text(
+            f"""UPDATE {table} AS o SET sent_at = :now, partition = s.partition, "offset" = s.sent_offset
+            FROM unnest(CAST(:ids AS bigint[]), CAST(:partitions AS integer[]), CAST(:offsets AS bigint[]))
+                AS s(id, partition, sent_offset)
+            WHERE o.id = s.id"""
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         listener = await self._listen()
@@ -136,21 +153,12 @@ class OutboxRelay:
                 pass
 
     async def publish_batch(self) -> int:
-        """Publish one batch in id order; one relay per service at a time keeps per-key order."""
+        """Publish one batch in id order; one relay per service at a time keeps per-key order.
+        Its two statements run on the driver (`Statements`), compiled once per relay."""
         assert self._producer is not None
-        t = self.table
-        # The lock is the query's one-time filter: no rows unless this relay holds it, one round trip.
-        locked = select(func.pg_try_advisory_xact_lock(self._lock_id)).scalar_subquery()
-        async with self.sessions() as session, session.begin():
-            rows = (
-                await session.execute(
-                    select(t.c.id, t.c.topic, t.c.key, t.c.payload)
-                    .where(t.c.sent_at.is_(None), locked)
-                    .order_by(t.c.id)
-                    .limit(BATCH_SIZE)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+        async with transaction(self.sessions) as session:
+            statements = Statements(session)
+            rows = await statements.fetch(self._unsent, {"lock_id": self._lock_id, "batch_size": BATCH_SIZE})
             if not rows:
                 return 0
             headers = [("content-type", CONTENT_TYPE.encode())]
@@ -159,13 +167,14 @@ class OutboxRelay:
                 for row in rows
             ]
             metadata = await asyncio.gather(*futures)
-            now = self.clock.now()
-            await session.execute(
-                update(t)
-                .where(t.c.id == bindparam("row_id"))
-                .values(sent_at=now, partition=bindparam("p"), offset=bindparam("o")),
-                [{"row_id": row.id, "p": md.partition, "o": md.offset} for row, md in zip(rows, metadata, strict=True)],
-                execution_options={"synchronize_session": False},
+            await statements.execute(
+                self._mark_sent,
+                {
+                    "now": self.clock.now(),
+                    "ids": [row.id for row in rows],
+                    "partitions": [md.partition for md in metadata],
+                    "offsets": [md.offset for md in metadata],
+                },
             )
         OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
         return len(rows)
