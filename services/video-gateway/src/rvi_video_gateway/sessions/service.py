@@ -105,7 +105,8 @@ class SessionService:
         return await get_by_id(self.session, InspectionSession, session_id, what="session", for_update=for_update)
 
     async def get_for_inspection(self, inspection_id: str) -> InspectionSession:
-        live = await self.repo.session_of(inspection_id)
+        """The inspection's session to read (a transient row: changes to it are not saved)."""
+        live = await self.repo.read_session_of(inspection_id)
         if live is None:
             raise NotFound(f"inspection {inspection_id!r} has no session")
         return live
