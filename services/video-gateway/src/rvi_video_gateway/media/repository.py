@@ -16,6 +16,7 @@ from rvi_video_gateway.models import EquipmentTest, MediaFeed, Recording
 
 TESTS = EquipmentTest.__table__
 EQUIPMENT_TEST = select(TESTS).where(TESTS.c.test_id == bindparam("test_id", type_=Uuid))
+TEST_STATE_OF_FEED = select(TESTS.c.state).where(TESTS.c.feed_id == bindparam("feed_id", type_=Uuid))
 
 
 class MediaRepository:
@@ -85,6 +86,11 @@ class MediaRepository:
         are not saved); None for an unknown id."""
         rows = await self.statements.fetch(EQUIPMENT_TEST, {"test_id": test_id})
         return EquipmentTest(**dict(rows[0].items())) if rows else None
+
+    async def test_state_of_feed(self, feed_id: uuid.UUID) -> str | None:
+        """The state of the feed's equipment test (on the driver); None when it has none."""
+        rows = await self.statements.fetch(TEST_STATE_OF_FEED, {"feed_id": feed_id})
+        return rows[0].state if rows else None
 
     async def equipment_test_of_feed(self, feed_id: uuid.UUID, for_update: bool = False) -> EquipmentTest | None:
         stmt = select(EquipmentTest).where(EquipmentTest.feed_id == feed_id)

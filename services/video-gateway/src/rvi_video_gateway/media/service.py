@@ -232,10 +232,10 @@ class MediaService:
             if live.state not in LIVE_SESSION:
                 raise Conflict(f"the session is {live.state}, not open", current_state=live.state)
         else:
-            test = await self.repo.equipment_test_of_feed(row.feed_id)
-            if test is None:
+            state = await self.repo.test_state_of_feed(row.feed_id)
+            if state is None:
                 raise Conflict("the equipment test is gone")
-            EQUIPMENT_TEST.require(test.state, TestAction.PUBLISH)
+            EQUIPMENT_TEST.require(state, TestAction.PUBLISH)
         return row, grant
 
     async def whip(self, feed_id: str, authorization: str | None, offer: str) -> WebRtcResource:

@@ -49,6 +49,7 @@ APPEND = insert(ENTRIES).values(
     recorded_at=bindparam("recorded_at", type_=DateTime(timezone=True)),
 )
 
+INSPECTION = select(VIEWS).where(VIEWS.c.id == bindparam("inspection_id", type_=String))
 SESSION_OF = select(SESSIONS).where(SESSIONS.c.inspection_id == bindparam("inspection_id", type_=String))
 OPEN_SESSION = (
     insert(SESSIONS)
@@ -135,6 +136,12 @@ class GatewayRepository:
         if for_update:
             stmt = stmt.with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def read_inspection(self, inspection_id: str) -> InspectionView | None:
+        """The projected inspection read on the driver, as a transient row (not in the ORM session:
+        changes to it are not saved); None when it is not projected."""
+        rows = await self.statements.fetch(INSPECTION, {"inspection_id": inspection_id})
+        return InspectionView(**dict(rows[0].items())) if rows else None
 
     async def read_session_of(self, inspection_id: str) -> InspectionSession | None:
         """The inspection's session read on the driver, as a transient row (not in the ORM

@@ -537,5 +537,5 @@ class SessionService:
     # --- the projection of rvi.inspections ---
 
     async def find_inspection(self, inspection_id: str) -> InspectionView | None:
-        """The projected inspection, read only."""
-        return await self.repo.inspection(inspection_id)
+        """The projected inspection, read only (a transient row: changes to it are not saved)."""
+        return await self.repo.read_inspection(inspection_id)
