@@ -53,10 +53,27 @@ def keyframe_stream(codec: Codec, data: bytes) -> Iterator[VideoStream]:
 
 
 def picture_size(codec: Codec, data: bytes) -> tuple[int, int]:
+    """(width, height) in pixels, cropping applied; KeyframeError when the keyframe tells none."""
     if codec == "vp8":
         return vp8_size(data)
+    if codec in ("h264", "h265"):
+        return _parsed_size(codec, data)
     with keyframe_stream(codec, data) as stream:
         return stream.codec_context.width, stream.codec_context.height
+
+
+def _parsed_size(codec: Codec, data: bytes) -> tuple[int, int]:
+    """The size FFmpeg's bitstream parser reads from the SPS, without decoding the picture (which
+    opening the keyframe as a stream does to probe it)."""
+    parser = av.CodecContext.create(FFMPEG_NAME[codec], "r")
+    try:
+        parser.parse(data)
+        parser.parse(None)
+    except av.FFmpegError as exc:
+        raise KeyframeError(f"the keyframe cannot be read: {exc}") from exc
+    if not parser.width or not parser.height:
+        raise KeyframeError("the keyframe carries no picture size (no SPS?)")
+    return parser.width, parser.height
 
 
 def jpeg_snapshot(codec: Codec, data: bytes, quality: int = 3) -> tuple[bytes, int, int]:

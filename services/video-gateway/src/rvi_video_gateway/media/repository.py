@@ -7,16 +7,22 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, Uuid, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from rvi_shared.db import Statements
 from rvi_video_gateway.media.lifecycles import ENDED, FeedState, RecordingState
 from rvi_video_gateway.models import EquipmentTest, MediaFeed, Recording
+
+TESTS = EquipmentTest.__table__
+EQUIPMENT_TEST = select(TESTS).where(TESTS.c.test_id == bindparam("test_id", type_=Uuid))
+TEST_STATE_OF_FEED = select(TESTS.c.state).where(TESTS.c.feed_id == bindparam("feed_id", type_=Uuid))
 
 
 class MediaRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.statements = Statements(session)
 
     def add(self, row: MediaFeed | Recording | EquipmentTest) -> None:
         self.session.add(row)
@@ -74,6 +80,17 @@ class MediaRepository:
         return await self.session.scalar(select(Recording.session_id).where(Recording.recording_id == recording_id))
 
     # --- equipment tests ---
+
+    async def equipment_test(self, test_id: uuid.UUID) -> EquipmentTest | None:
+        """The test read on the driver, as a transient row (not in the ORM session: changes to it
+        are not saved); None for an unknown id."""
+        rows = await self.statements.fetch(EQUIPMENT_TEST, {"test_id": test_id})
+        return EquipmentTest(**dict(rows[0].items())) if rows else None
+
+    async def test_state_of_feed(self, feed_id: uuid.UUID) -> str | None:
+        """The state of the feed's equipment test (on the driver); None when it has none."""
+        rows = await self.statements.fetch(TEST_STATE_OF_FEED, {"feed_id": feed_id})
+        return rows[0].state if rows else None
 
     async def equipment_test_of_feed(self, feed_id: uuid.UUID, for_update: bool = False) -> EquipmentTest | None:
         stmt = select(EquipmentTest).where(EquipmentTest.feed_id == feed_id)

@@ -17,7 +17,7 @@ import av
 from rvi_shared.auth import Principal, Role, ensure_enterprise_access
 from rvi_shared.errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from rvi_shared.events import payloads as p
-from rvi_shared.rows import get_by_id, not_found
+from rvi_shared.rows import get_by_id, not_found, parse_key
 from rvi_video_gateway.instances.placement import PlacedElsewhere, place, placed_elsewhere
 from rvi_video_gateway.instances.registry import GatewayRegistry
 from rvi_video_gateway.media.equipment import Measurement, Thresholds, judge
@@ -232,10 +232,10 @@ class MediaService:
             if live.state not in LIVE_SESSION:
                 raise Conflict(f"the session is {live.state}, not open", current_state=live.state)
         else:
-            test = await self.repo.equipment_test_of_feed(row.feed_id)
-            if test is None:
+            state = await self.repo.test_state_of_feed(row.feed_id)
+            if state is None:
                 raise Conflict("the equipment test is gone")
-            EQUIPMENT_TEST.require(test.state, TestAction.PUBLISH)
+            EQUIPMENT_TEST.require(state, TestAction.PUBLISH)
         return row, grant
 
     async def whip(self, feed_id: str, authorization: str | None, offer: str) -> WebRtcResource:
@@ -587,13 +587,19 @@ class MediaService:
         return test, self._issue(row, publish=True, view=False)
 
     async def equipment_test(self, test_id: str, principal: Principal) -> EquipmentTest:
-        test = await get_by_id(self.repo.session, EquipmentTest, test_id, what="equipment test")
+        key = parse_key(EquipmentTest, test_id, "equipment test")
+        test = await self.repo.equipment_test(key)
+        if test is None:
+            raise not_found("equipment test", test_id)
         ensure_enterprise_access(principal, test.enterprise_id)
         expiry = test.created_at + timedelta(seconds=self.settings.publish_token_ttl_s)
         expired = self.clock.now() > expiry and self.plane.feed(str(test.feed_id)) is None
         if expired and EQUIPMENT_TEST.can(test.state, TestAction.EXPIRE):
-            test.state = EQUIPMENT_TEST.transition(test.state, TestAction.EXPIRE)
-            test.completed_at = self.clock.now()
+            # The read above is transient: the expiry is written through the ORM session.
+            test = await get_by_id(self.repo.session, EquipmentTest, key, what="equipment test")
+            if EQUIPMENT_TEST.can(test.state, TestAction.EXPIRE):
+                test.state = EQUIPMENT_TEST.transition(test.state, TestAction.EXPIRE)
+                test.completed_at = self.clock.now()
         return test
 
     async def equipment_measured(self, feed_id: str, measurement: Measurement | None) -> None:

@@ -49,6 +49,23 @@ APPEND = insert(ENTRIES).values(
     recorded_at=bindparam("recorded_at", type_=DateTime(timezone=True)),
 )
 
+INSPECTION = select(VIEWS).where(VIEWS.c.id == bindparam("inspection_id", type_=String))
+SESSION_OF = select(SESSIONS).where(SESSIONS.c.inspection_id == bindparam("inspection_id", type_=String))
+OPEN_SESSION = (
+    insert(SESSIONS)
+    .values(
+        session_id=_SESSION_ID,
+        inspection_id=bindparam("inspection_id", type_=String),
+        enterprise_id=bindparam("enterprise_id", type_=String),
+        state=bindparam("state", type_=String),
+        slot_start=bindparam("slot_start", type_=DateTime(timezone=True)),
+        opened_at=bindparam("opened_at", type_=DateTime(timezone=True)),
+        falsification_confirmed=literal_column("false"),
+    )
+    .on_conflict_do_nothing(index_elements=[SESSIONS.c.inspection_id])
+    .returning(SESSIONS.c.session_id)
+)
+
 
 class StepContext(NamedTuple):
     """STEP_CONTEXT's row: the session's state and inspection, and the projected inspection."""
@@ -120,26 +137,32 @@ class GatewayRepository:
             stmt = stmt.with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
-    async def open_session(
-        self, inspection: InspectionView, state: str, opened_at: datetime
-    ) -> InspectionSession | None:
-        """Inserts the inspection's one session; None when it already has one."""
-        result = await self.session.execute(
-            insert(InspectionSession)
-            .values(
-                session_id=uuid.uuid4(),
-                inspection_id=inspection.id,
-                enterprise_id=inspection.enterprise_id,
-                state=state,
-                slot_start=inspection.slot_start,
-                opened_at=opened_at,
-                falsification_confirmed=False,
-            )
-            .on_conflict_do_nothing(index_elements=[InspectionSession.inspection_id])
-            .returning(InspectionSession.session_id)
+    async def read_inspection(self, inspection_id: str) -> InspectionView | None:
+        """The projected inspection read on the driver, as a transient row (not in the ORM session:
+        changes to it are not saved); None when it is not projected."""
+        rows = await self.statements.fetch(INSPECTION, {"inspection_id": inspection_id})
+        return InspectionView(**dict(rows[0].items())) if rows else None
+
+    async def read_session_of(self, inspection_id: str) -> InspectionSession | None:
+        """The inspection's session read on the driver, as a transient row (not in the ORM
+        session: changes to it are not saved); None when it has none."""
+        rows = await self.statements.fetch(SESSION_OF, {"inspection_id": inspection_id})
+        return InspectionSession(**dict(rows[0].items())) if rows else None
+
+    async def open_session(self, inspection: InspectionView, state: str, opened_at: datetime) -> uuid.UUID | None:
+        """Inserts the inspection's one session (on the driver): its id, None when it already has one."""
+        rows = await self.statements.fetch(
+            OPEN_SESSION,
+            {
+                "session_id": uuid.uuid4(),
+                "inspection_id": inspection.id,
+                "enterprise_id": inspection.enterprise_id,
+                "state": state,
+                "slot_start": inspection.slot_start,
+                "opened_at": opened_at,
+            },
         )
-        session_id = result.scalar_one_or_none()
-        return None if session_id is None else await self.session_by_id(session_id)
+        return rows[0].session_id if rows else None
 
     async def entries(self, session_id: uuid.UUID) -> Sequence[ManifestEntry]:
         result = await self.session.execute(

@@ -105,7 +105,8 @@ class SessionService:
         return await get_by_id(self.session, InspectionSession, session_id, what="session", for_update=for_update)
 
     async def get_for_inspection(self, inspection_id: str) -> InspectionSession:
-        live = await self.repo.session_of(inspection_id)
+        """The inspection's session to read (a transient row: changes to it are not saved)."""
+        live = await self.repo.read_session_of(inspection_id)
         if live is None:
             raise NotFound(f"inspection {inspection_id!r} has no session")
         return live
@@ -536,5 +537,5 @@ class SessionService:
     # --- the projection of rvi.inspections ---
 
     async def find_inspection(self, inspection_id: str) -> InspectionView | None:
-        """The projected inspection, read only."""
-        return await self.repo.inspection(inspection_id)
+        """The projected inspection, read only (a transient row: changes to it are not saved)."""
+        return await self.repo.read_inspection(inspection_id)
