@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import JSON, DateTime, bindparam, select, text
+from sqlalchemy import JSON, DateTime, String, bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -39,6 +39,20 @@ READ_INSPECTION = text(
     f"ARRAY(SELECT ROW(c.item_id, c.description, c.category, c.commodity_code, c.method) FROM {_ITEMS} c "
     "WHERE c.inspection_id = i.id ORDER BY c.position) AS item_rows "
     f"FROM {_INSPECTIONS} i WHERE i.id = CAST(:inspection_id AS varchar)"
+)
+
+EXISTS = text(f"SELECT 1 AS found FROM {_INSPECTIONS} WHERE id = CAST(:inspection_id AS varchar)")
+_KEYS = IdempotencyKey.__table__
+CLAIM_KEY = (
+    insert(_KEYS)
+    .values(
+        key=bindparam("key", type_=String),
+        subject=bindparam("subject", type_=String),
+        request_hash=bindparam("request_hash", type_=String),
+        inspection_id=bindparam("inspection_id", type_=String),
+    )
+    .on_conflict_do_nothing()
+    .returning(_KEYS.c.key)
 )
 
 
@@ -84,7 +98,8 @@ class InspectionRepository:
         the event's subject. Changes the session holds are flushed first, so the timeline keeps
         the order in which a transaction's events were recorded."""
         assert event.subject is not None
-        await self.session.flush()
+        if self.session.new or self.session.dirty or self.session.deleted:
+            await self.session.flush()
         rows = await self.statements.fetch(
             RECORD_ON_TIMELINE,
             {
@@ -102,6 +117,9 @@ class InspectionRepository:
         """The inspection with its sites and items for a representation, in one driver statement."""
         rows = await self.statements.fetch(READ_INSPECTION, {"inspection_id": inspection_id})
         return InspectionRead(rows[0]) if rows else None
+
+    async def exists(self, inspection_id: str) -> bool:
+        return bool(await self.statements.fetch(EXISTS, {"inspection_id": inspection_id}))
 
     async def get(self, inspection_id: str, for_update: bool = False, with_children: bool = True) -> Inspection | None:
         stmt = select(Inspection).where(Inspection.id == inspection_id)
@@ -132,13 +150,8 @@ class InspectionRepository:
         self.session.add(inspection)
 
     async def claim_idempotency_key(self, key: str, subject: str, request_hash: str, inspection_id: str) -> bool:
-        result = await self.session.execute(
-            insert(IdempotencyKey)
-            .values(key=key, subject=subject, request_hash=request_hash, inspection_id=inspection_id)
-            .on_conflict_do_nothing()
-            .returning(IdempotencyKey.key)
-        )
-        return result.first() is not None
+        params = {"key": key, "subject": subject, "request_hash": request_hash, "inspection_id": inspection_id}
+        return bool(await self.statements.fetch(CLAIM_KEY, params))
 
     async def idempotency_key(self, key: str, subject: str) -> IdempotencyKey | None:
         return await self.session.get(IdempotencyKey, (key, subject))
