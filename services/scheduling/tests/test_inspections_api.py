@@ -34,6 +34,29 @@ async def test_create_then_read(client: httpx.AsyncClient, tokens: Tokens) -> No
     assert [e["type"] for e in timeline] == ["rvi.inspection.requested.v1"]
 
 
+async def test_read_is_the_representation_written(client: httpx.AsyncClient, tokens: Tokens) -> None:
+    """GET reads on the driver in one statement: the same representation as the created one,
+    sites and items in the order given (not by id), optional fields absent and present."""
+    headers = tokens.header(tokens.system())
+    body = inspection_body(
+        sites=[
+            {"site_id": "S9", "name": "Zhouxiang base", "latitude": 30.1731, "longitude": 121.2698},
+            {"site_id": "S1", "name": "Guanhaiwei", "latitude": 30.2, "longitude": 121.4, "address": "慈溪市观海卫镇"},
+        ],
+        checklist_items=[
+            {"item_id": "I2", "description": "pesticide records", "category": "inputs", "commodity_code": "0709"},
+            {"item_id": "I1", "description": "agricultural inputs"},
+        ],
+    )
+    created = await client.post("/v1/inspections", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    got = await client.get(f"/v1/inspections/{created.json()['id']}", headers=headers)
+    assert got.status_code == 200
+    assert got.json() == created.json()
+    assert [s["site_id"] for s in got.json()["sites"]] == ["S9", "S1"]
+    assert [i["item_id"] for i in got.json()["checklist_items"]] == ["I2", "I1"]
+
+
 async def test_idempotency_key_replays_the_same_inspection(client: httpx.AsyncClient, tokens: Tokens) -> None:
     headers = {**tokens.header(tokens.system()), "Idempotency-Key": str(uuid.uuid4())}
     first = await client.post("/v1/inspections", json=inspection_body(), headers=headers)

@@ -2,18 +2,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import JSON, DateTime, bindparam, select, text
+from sqlalchemy import JSON, DateTime, String, bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from rvi_scheduling.models import IdempotencyKey, Inspection, TimelineEntry
-from rvi_shared.db import Statements
+from rvi_scheduling.models import ChecklistItem, IdempotencyKey, Inspection, Site, TimelineEntry
+from rvi_shared.db import Row, Statements
 from rvi_shared.events.envelope import CloudEvent
 
 _INSPECTIONS = Inspection.__table__.fullname
 _TIMELINE = TimelineEntry.__table__.fullname
+_SITES = Site.__table__.fullname
+_ITEMS = ChecklistItem.__table__.fullname
 # An event that changes nothing but the timeline, listed in one statement on the driver: once
 # (a replay past a lost inbox adds nothing), and only for an inspection that exists. Returns 1
 # row with `known` 0 or 1.
@@ -27,6 +30,62 @@ RECORD_ON_TIMELINE = text(
     "SELECT count(*) AS known FROM known"
 ).bindparams(bindparam("time", type_=DateTime(timezone=True)), bindparam("data", type_=JSON))
 
+# An inspection with its sites and items in their order, in one statement on the driver (the ORM's
+# selectinload asks three); the children come as arrays of anonymous records, fields as listed.
+READ_INSPECTION = text(
+    "SELECT i.*, "
+    f"ARRAY(SELECT ROW(s.site_id, s.name, s.latitude, s.longitude, s.address) FROM {_SITES} s "
+    "WHERE s.inspection_id = i.id ORDER BY s.position) AS site_rows, "
+    f"ARRAY(SELECT ROW(c.item_id, c.description, c.category, c.commodity_code, c.method) FROM {_ITEMS} c "
+    "WHERE c.inspection_id = i.id ORDER BY c.position) AS item_rows "
+    f"FROM {_INSPECTIONS} i WHERE i.id = CAST(:inspection_id AS varchar)"
+)
+
+EXISTS = text(f"SELECT 1 AS found FROM {_INSPECTIONS} WHERE id = CAST(:inspection_id AS varchar)")
+_KEYS = IdempotencyKey.__table__
+CLAIM_KEY = (
+    insert(_KEYS)
+    .values(
+        key=bindparam("key", type_=String),
+        subject=bindparam("subject", type_=String),
+        request_hash=bindparam("request_hash", type_=String),
+        inspection_id=bindparam("inspection_id", type_=String),
+    )
+    .on_conflict_do_nothing()
+    .returning(_KEYS.c.key)
+)
+
+
+class SiteRead(NamedTuple):
+    site_id: str
+    name: str
+    latitude: float
+    longitude: float
+    address: str | None
+
+
+class ItemRead(NamedTuple):
+    item_id: str
+    description: str
+    category: str | None
+    commodity_code: str | None
+    method: str | None
+
+
+class InspectionRead:
+    """An inspection as READ_INSPECTION reads it, for its representation only (not in the session,
+    never written): every column of `inspections` as an attribute of the same name and value as
+    the ORM's (JSON decoded by the connection's codec), `sites` and `items` in their order."""
+
+    sites: list[SiteRead]
+    items: list[ItemRead]
+
+    def __init__(self, row: Row) -> None:
+        fields = dict(row.items())
+        self.sites = [SiteRead(*s) for s in fields.pop("site_rows")]
+        self.items = [ItemRead(*c) for c in fields.pop("item_rows")]
+        self.__dict__.update(fields)
+
 
 class InspectionRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -39,7 +98,8 @@ class InspectionRepository:
         the event's subject. Changes the session holds are flushed first, so the timeline keeps
         the order in which a transaction's events were recorded."""
         assert event.subject is not None
-        await self.session.flush()
+        if self.session.new or self.session.dirty or self.session.deleted:
+            await self.session.flush()
         rows = await self.statements.fetch(
             RECORD_ON_TIMELINE,
             {
@@ -52,6 +112,14 @@ class InspectionRepository:
             },
         )
         return bool(rows[0].known)
+
+    async def read(self, inspection_id: str) -> InspectionRead | None:
+        """The inspection with its sites and items for a representation, in one driver statement."""
+        rows = await self.statements.fetch(READ_INSPECTION, {"inspection_id": inspection_id})
+        return InspectionRead(rows[0]) if rows else None
+
+    async def exists(self, inspection_id: str) -> bool:
+        return bool(await self.statements.fetch(EXISTS, {"inspection_id": inspection_id}))
 
     async def get(self, inspection_id: str, for_update: bool = False, with_children: bool = True) -> Inspection | None:
         stmt = select(Inspection).where(Inspection.id == inspection_id)
@@ -82,13 +150,8 @@ class InspectionRepository:
         self.session.add(inspection)
 
     async def claim_idempotency_key(self, key: str, subject: str, request_hash: str, inspection_id: str) -> bool:
-        result = await self.session.execute(
-            insert(IdempotencyKey)
-            .values(key=key, subject=subject, request_hash=request_hash, inspection_id=inspection_id)
-            .on_conflict_do_nothing()
-            .returning(IdempotencyKey.key)
-        )
-        return result.first() is not None
+        params = {"key": key, "subject": subject, "request_hash": request_hash, "inspection_id": inspection_id}
+        return bool(await self.statements.fetch(CLAIM_KEY, params))
 
     async def idempotency_key(self, key: str, subject: str) -> IdempotencyKey | None:
         return await self.session.get(IdempotencyKey, (key, subject))

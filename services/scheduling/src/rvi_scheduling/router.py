@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Response, status
 from rvi_scheduling.dependencies import scheduling_service
 from rvi_scheduling.lifecycle import State
 from rvi_scheduling.models import Inspection
+from rvi_scheduling.repository import InspectionRead
 from rvi_scheduling.schemas import (
     Cancellation,
     InspectionCreate,
@@ -28,7 +29,7 @@ Readers = require_roles(Role.OFFICER, Role.SUPERVISOR, Role.SYSTEM, Role.OPERATO
 Staff = require_roles(Role.OFFICER, Role.SUPERVISOR, Role.SYSTEM)
 
 
-def to_out(inspection: Inspection, service: SchedulingService | None = None) -> InspectionOut:
+def to_out(inspection: Inspection | InspectionRead, service: SchedulingService | None = None) -> InspectionOut:
     return InspectionOut(
         id=inspection.id,
         enterprise_id=inspection.enterprise_id,
@@ -95,7 +96,7 @@ async def create_inspection(
 async def get_inspection(
     inspection_id: str, service: Service, principal: Principal = Depends(Readers)
 ) -> InspectionOut:
-    inspection = await service.get(inspection_id)
+    inspection = await service.read(inspection_id)
     ensure_enterprise_access(principal, inspection.enterprise_id)
     return to_out(inspection, service)
 

@@ -34,7 +34,7 @@ class SchedulingService(Changes):
                 if previous.request_hash != digest:
                     raise Unprocessable("Idempotency-Key was already used with a different request body")
                 return await self.get(previous.inspection_id), False
-        if await self.repo.get(inspection_id, with_children=False) is not None:
+        if await self.repo.exists(inspection_id):
             raise Conflict(f"inspection {inspection_id!r} already exists")
         if request.officers:
             await self.rosters.check_named(request.officers, request.customs)

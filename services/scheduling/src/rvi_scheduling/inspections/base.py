@@ -16,7 +16,7 @@ from rvi_scheduling.models import Inspection
 from rvi_scheduling.notifications.service import Notifier
 from rvi_scheduling.plans.planner import SolverLimits
 from rvi_scheduling.plans.solver import SiteTask
-from rvi_scheduling.repository import InspectionRepository
+from rvi_scheduling.repository import InspectionRead, InspectionRepository
 from rvi_scheduling.rosters.service import RosterService
 from rvi_scheduling.settings import SchedulingSettings
 from rvi_shared.clock import Clock
@@ -63,6 +63,13 @@ class ServiceBase:
             raise NotFound(f"inspection {inspection_id!r} not found")
         return inspection
 
+    async def read(self, inspection_id: str) -> InspectionRead:
+        """The inspection for its representation, not loaded into the session (404 when unknown)."""
+        inspection = await self.repo.read(inspection_id)
+        if inspection is None:
+            raise NotFound(f"inspection {inspection_id!r} not found")
+        return inspection
+
     async def _zone(self, inspection: Inspection) -> ZoneInfo:
         return office_hours(self.settings, await self.rosters.district_of(inspection.customs)).zone
 
@@ -77,7 +84,7 @@ class ServiceBase:
             team_pairs_per_day=self.settings.team_pairs_per_day,
         )
 
-    def missing_for_readiness(self, inspection: Inspection) -> list[str]:
+    def missing_for_readiness(self, inspection: Inspection | InspectionRead) -> list[str]:
         """GACC-RVI 4(II): what still keeps the inspection from being ready, each as a sentence."""
         missing = []
         max_age = timedelta(days=self.settings.equipment_test_max_age_days)

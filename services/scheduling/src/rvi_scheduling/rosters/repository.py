@@ -3,25 +3,40 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, text
+from sqlalchemy import String, bindparam, delete, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_scheduling.rosters.assignment import Candidate
 from rvi_scheduling.rosters.models import Assignment, OfficerAbsence, RosterOfficer
 from rvi_scheduling.rosters.offices import district_key, office_key
+from rvi_shared.db import Row, Statements
+
+_OFFICERS = RosterOfficer.__table__
+# What a registration writes: every column but the id and the system's own `last_assigned_at`.
+_REGISTERED = [c for c in _OFFICERS.c if c.name not in ("officer_id", "last_assigned_at")]
+CREDENTIAL_HOLDER = select(_OFFICERS.c.officer_id).where(
+    _OFFICERS.c.credential_no == bindparam("credential_no", type_=String)
+)
+_INSERT_OFFICER = pg_insert(_OFFICERS).values({c.name: bindparam(c.name, type_=c.type) for c in _OFFICERS.c})
+# Insert or update in one statement: concurrent registrations of one officer never collide.
+UPSERT_OFFICER = _INSERT_OFFICER.on_conflict_do_update(
+    index_elements=[_OFFICERS.c.officer_id], set_={c.name: _INSERT_OFFICER.excluded[c.name] for c in _REGISTERED}
+).returning(*_OFFICERS.c)
 
 
 class RosterRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.statements = Statements(session)
 
     async def get(self, officer_id: str, for_update: bool = False) -> RosterOfficer | None:
         return await self.session.get(RosterOfficer, officer_id, with_for_update=for_update)
 
-    async def by_credential(self, credential_no: str) -> RosterOfficer | None:
-        stmt = select(RosterOfficer).where(RosterOfficer.credential_no == credential_no)
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+    async def credential_holder(self, credential_no: str) -> str | None:
+        """The id of the officer holding `credential_no` (on the driver)."""
+        rows = await self.statements.fetch(CREDENTIAL_HOLDER, {"credential_no": credential_no})
+        return rows[0].officer_id if rows else None
 
     async def many(self, officer_ids: Sequence[str]) -> dict[str, RosterOfficer]:
         rows = await self.session.execute(select(RosterOfficer).where(RosterOfficer.officer_id.in_(officer_ids)))
@@ -35,21 +50,18 @@ class RosterRepository:
             stmt = stmt.where(RosterOfficer.district_key == district_key(district))
         return (await self.session.execute(stmt)).scalars().all()
 
-    async def upsert(self, officer_id: str, values: dict[str, object]) -> RosterOfficer:
-        """Insert or update in one statement: concurrent registrations of one officer never collide."""
+    async def upsert(self, officer_id: str, values: dict[str, object]) -> Row:
+        """Registers or updates the officer (on the driver, not in the session): the row as written,
+        its columns by name. `values` holds every registered column but the two keys."""
         values = {
             **values,
+            "officer_id": officer_id,
             "office_key": office_key(str(values["customs_office"])),
             "district_key": district_key(str(values["district"])),
+            "last_assigned_at": None,
         }
-        stmt = (
-            pg_insert(RosterOfficer)
-            .values(officer_id=officer_id, **values)
-            .on_conflict_do_update(index_elements=[RosterOfficer.officer_id], set_=values)
-            .returning(RosterOfficer)
-            .execution_options(populate_existing=True)
-        )
-        return (await self.session.execute(stmt)).scalar_one()
+        (row,) = await self.statements.fetch(UPSERT_OFFICER, values)
+        return row
 
     def add(self, row: RosterOfficer | OfficerAbsence | Assignment) -> None:
         self.session.add(row)

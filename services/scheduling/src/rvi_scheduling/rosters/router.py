@@ -10,6 +10,7 @@ from rvi_scheduling.rosters.models import OfficerAbsence, RosterOfficer
 from rvi_scheduling.rosters.schemas import AbsenceIn, AbsenceOut, OfficerIn, OfficerOut
 from rvi_scheduling.service import SchedulingService
 from rvi_shared.auth import Principal, Role, require_roles
+from rvi_shared.db import Row
 from rvi_shared.errors import Conflict, NotFound
 from rvi_shared.events.payloads import Officer
 
@@ -21,7 +22,7 @@ Service = Annotated[SchedulingService, Depends(scheduling_service)]
 OfficerId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-def officer_out(row: RosterOfficer) -> OfficerOut:
+def officer_out(row: RosterOfficer | Row) -> OfficerOut:
     return OfficerOut.model_validate(row, from_attributes=True)
 
 

@@ -15,6 +15,7 @@ from rvi_scheduling.rosters.repository import RosterRepository
 from rvi_scheduling.rosters.schemas import AbsenceIn, OfficerIn
 from rvi_scheduling.settings import SchedulingSettings
 from rvi_shared.clock import Clock
+from rvi_shared.db import Row
 from rvi_shared.errors import Conflict, NotFound, Unprocessable
 from rvi_shared.events import payloads as p
 
@@ -39,14 +40,12 @@ class RosterService:
         self.clock = clock
         self.settings = settings
 
-    async def put_officer(self, officer_id: str, body: OfficerIn) -> RosterOfficer:
-        other = await self.repo.by_credential(body.credential_no)
-        if other is not None and other.officer_id != officer_id:
-            raise Conflict(
-                f"credential {body.credential_no} belongs to officer {other.officer_id!r}", field="credential_no"
-            )
-        row = await self.repo.upsert(officer_id, {**body.model_dump(), "updated_at": self.clock.now()})
-        return row
+    async def put_officer(self, officer_id: str, body: OfficerIn) -> Row:
+        """The officer's row as registered (columns by name, as RosterOfficer's attributes)."""
+        holder = await self.repo.credential_holder(body.credential_no)
+        if holder is not None and holder != officer_id:
+            raise Conflict(f"credential {body.credential_no} belongs to officer {holder!r}", field="credential_no")
+        return await self.repo.upsert(officer_id, {**body.model_dump(), "updated_at": self.clock.now()})
 
     async def officer(self, officer_id: str) -> RosterOfficer:
         row = await self.repo.get(officer_id)
