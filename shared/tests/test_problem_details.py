@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
 
+from rvi_shared.db import asyncpg_dsn
 from rvi_shared.errors import PROBLEM_JSON, IllegalTransition, install_error_handlers
 from rvi_shared.openapi import install_problem_openapi
 
@@ -84,3 +88,36 @@ def test_openapi_lists_error_statuses_with_the_problem_schema() -> None:
         }
     assert "HTTPValidationError" not in schema["components"]["schemas"]
     assert "FieldError" in schema["components"]["schemas"]
+
+
+async def test_a_write_that_loses_a_unique_race_is_409_naming_the_field(messaging_db: str) -> None:
+    """Two requests that both checked a credential number free and then wrote it: PostgreSQL
+    refuses the second (23505), which is a 409 naming the column, not a 500."""
+    table = f"officers_{uuid.uuid4().hex[:8]}"
+    connection = await asyncpg.connect(asyncpg_dsn(messaging_db))
+    try:
+        await connection.execute(f"CREATE TABLE {table} (officer_id text PRIMARY KEY, credential_no text UNIQUE)")
+        app = FastAPI()
+        install_error_handlers(app)
+
+        @app.put("/officers/{officer_id}")
+        async def put(officer_id: str, credential_no: str) -> dict[str, str]:
+            await connection.execute(f"INSERT INTO {table} VALUES ($1, $2)", officer_id, credential_no)
+            return {"officer_id": officer_id}
+
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            assert (await client.put("/officers/A", params={"credential_no": "NB-0001"})).status_code == 200
+            response = await client.put("/officers/B", params={"credential_no": "NB-0001"})
+            other = await client.put("/officers/C", params={"credential_no": ""})
+            assert other.status_code == 200
+            await connection.execute(f"ALTER TABLE {table} ADD CHECK (length(credential_no) > 0) NOT VALID")
+            refused = await client.put("/officers/D", params={"credential_no": ""})
+        assert response.status_code == 409 and response.headers["content-type"] == PROBLEM_JSON
+        assert response.json()["field"] == "credential_no"
+        assert "concurrent request" in response.json()["detail"]
+        # Another constraint the request broke is no race: a 500, not a 409.
+        assert refused.status_code == 500 and refused.headers["content-type"] == PROBLEM_JSON
+    finally:
+        await connection.execute(f"DROP TABLE IF EXISTS {table}")
+        await connection.close()

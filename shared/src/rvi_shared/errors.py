@@ -7,21 +7,25 @@ error names (e.g. `current_state`). `detail` and `field` were the keys of the bo
 Details and are kept, so existing clients keep working.
 
 Statuses: 400 unreadable body (not UTF-8), 401 missing or bad token, 403 wrong role or
-enterprise, 404 unknown, 409 illegal transition naming the state, 415 wrong media type,
-422 invalid input naming the field (malformed JSON included, as FastAPI answers it).
+enterprise, 404 unknown, 409 illegal transition naming the state or a write that lost a race for
+a unique value to a concurrent request (PostgreSQL SQLSTATE 23505, naming the field), 415 wrong
+media type, 422 invalid input naming the field (malformed JSON included, as FastAPI answers it).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -179,11 +183,49 @@ def install_error_handlers(app: FastAPI) -> None:
             errors=errors,
         )
 
+    async def integrity(request: Request, exc: Exception) -> JSONResponse:
+        duplicate = unique_violation(exc)
+        if duplicate is None:
+            return await unexpected(request, exc)
+        log.info("%s %s lost a race for a unique value: %s", request.method, request.url.path, duplicate)
+        field = _duplicate_field(duplicate)
+        return problem(
+            409,
+            f"{field or 'a value'} was taken by a concurrent request; nothing was changed",
+            instance=request.url.path,
+            field=field,
+        )
+
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return problem(500, "internal error", instance=request.url.path)
 
     app.add_exception_handler(DomainError, domain)
     app.add_exception_handler(StarletteHTTPException, http)
     app.add_exception_handler(RequestValidationError, validation)
+    app.add_exception_handler(asyncpg.IntegrityConstraintViolationError, integrity)
+    app.add_exception_handler(IntegrityError, integrity)
     app.add_exception_handler(Exception, unexpected)
+
+
+UNIQUE_VIOLATION = "23505"  # PostgreSQL SQLSTATE unique_violation
+
+
+def unique_violation(exc: BaseException) -> BaseException | None:
+    """The driver's unique-violation error behind `exc` (asyncpg's own, or wrapped by
+    SQLAlchemy), else None: a write whose uniqueness a concurrent request's write took first."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if getattr(current, "sqlstate", None) == UNIQUE_VIOLATION:
+            return current
+        current = getattr(current, "orig", None) or current.__cause__
+    return None
+
+
+def _duplicate_field(error: BaseException) -> str | None:
+    """The column named by PostgreSQL's detail `Key (column)=(value) already exists.`"""
+    detail = getattr(error, "detail", None) or str(error)
+    match = re.search(r"Key \(([a-z_][a-z0-9_]*)\)=", detail)
+    return match.group(1) if match else None
