@@ -189,8 +189,8 @@ _COMPILED: dict[Executable, DriverStatement] = {}
 
 def driver_statement(statement: Executable, dialect: Dialect) -> DriverStatement:
     """Compiled once per statement object (module-level constants), with its parameters' bind
-    processing; the rows hold the driver's values (a JSON or JSONB column comes decoded: SQLAlchemy's asyncpg
-    dialect sets a codec for both on each connection)."""
+    processing; the rows hold the driver's values (a JSON or JSONB column comes decoded:
+    SQLAlchemy's asyncpg dialect sets a codec for both on each connection)."""
     compiled = _COMPILED.get(statement)
     if compiled is None:
         assert isinstance(statement, ClauseElement)
