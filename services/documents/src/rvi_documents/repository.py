@@ -5,18 +5,59 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import DateTime, Integer, String, Uuid, bindparam, literal_column, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import undefer
+from sqlalchemy.orm import make_transient_to_detached, undefer
 
 from rvi_documents.lifecycle import DocumentState
 from rvi_documents.models import Counter, Document, Inspection, InspectionSession, RecordedStep, Revision
+from rvi_shared.db import Row, Statements
+
+DOCUMENTS = Document.__table__
+REVISIONS = Revision.__table__
+INSPECTIONS = Inspection.__table__
+_DOCUMENT_ID = bindparam("document_id", type_=Uuid)
+# Hot statements (issuing, signing, listing), run on the driver in the session's transaction.
+LOCK_INSPECTION = text("SELECT pg_advisory_xact_lock(hashtext('documents.inspection'), hashtext(:i))").bindparams(
+    bindparam("i", type_=String)
+)
+INSPECTION = select(INSPECTIONS).where(INSPECTIONS.c.id == bindparam("id", type_=String))
+DOCUMENT_EXISTS = (
+    select(literal_column("1"))
+    .select_from(DOCUMENTS)
+    .where(
+        DOCUMENTS.c.inspection_id == bindparam("inspection_id", type_=String),
+        DOCUMENTS.c.kind == bindparam("kind", type_=String),
+        DOCUMENTS.c.session_id == bindparam("scope", type_=String),
+    )
+)
+REVISION_PDF = select(REVISIONS.c.pdf).where(
+    REVISIONS.c.document_id == _DOCUMENT_ID, REVISIONS.c.number == bindparam("number", type_=Integer)
+)
+REVISION_LIST = (
+    select(*(c for c in REVISIONS.c if c.key != "pdf"))
+    .where(REVISIONS.c.document_id == _DOCUMENT_ID)
+    .order_by(REVISIONS.c.number)
+)
+ADD_REVISION = insert(REVISIONS).values(
+    document_id=_DOCUMENT_ID,
+    number=bindparam("number", type_=Integer),
+    sha256=bindparam("sha256", type_=String),
+    size_bytes=bindparam("size_bytes", type_=Integer),
+    pdf=bindparam("pdf", type_=REVISIONS.c.pdf.type),
+    slot=bindparam("slot", type_=String),
+    signer_subject=bindparam("signer_subject", type_=String),
+    signer_name=bindparam("signer_name", type_=String),
+    remote_addr=bindparam("remote_addr", type_=String),
+    created_at=bindparam("created_at", type_=DateTime(timezone=True)),
+)
 
 
 class DocumentsRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.statements = Statements(session)
 
     async def inspection(self, inspection_id: str, for_update: bool = False) -> Inspection | None:
         """With `for_update`, the inspection's id is locked first (`lock_inspection`), then its row."""
@@ -31,9 +72,12 @@ class DocumentsRepository:
         exists yet: a row lock takes nothing while the request that inserts the row is in flight,
         so a session's end handled meanwhile (another topic, another partition's transaction) would
         find no inspection, and the schedule's transaction would not see that end (uncommitted)."""
-        await self.session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext('documents.inspection'), hashtext(:i))"), {"i": inspection_id}
-        )
+        await self.statements.execute(LOCK_INSPECTION, {"i": inspection_id})
+
+    async def inspection_view(self, inspection_id: str) -> Inspection | None:
+        """The inspection as read (not locked), a transient row outside the session: for reading only."""
+        rows = await self.statements.fetch(INSPECTION, {"id": inspection_id})
+        return Inspection(**dict(rows[0].items())) if rows else None
 
     async def inspection_session(self, session_id: str) -> InspectionSession | None:
         stmt = select(InspectionSession).where(InspectionSession.session_id == session_id).with_for_update()
@@ -71,13 +115,11 @@ class DocumentsRepository:
         ).returning(Counter.last_number)
         return int((await self.session.execute(stmt)).scalar_one())
 
-    async def document_for(self, inspection_id: str, kind: str, scope: str) -> Document | None:
-        result = await self.session.execute(
-            select(Document).where(
-                Document.inspection_id == inspection_id, Document.kind == kind, Document.session_id == scope
-            )
+    async def has_document(self, inspection_id: str, kind: str, scope: str) -> bool:
+        rows = await self.statements.fetch(
+            DOCUMENT_EXISTS, {"inspection_id": inspection_id, "kind": kind, "scope": scope}
         )
-        return result.scalar_one_or_none()
+        return bool(rows)
 
     async def insert_document(self, values: dict[str, Any]) -> bool:
         """False when the inspection already has this kind of document for this scope."""
@@ -89,7 +131,15 @@ class DocumentsRepository:
         )
         return result.first() is not None
 
-    def add_revision(
+    def attach_inserted(self, document: Document) -> Document:
+        """`document`, built with every column's value as `insert_document` just inserted them, as
+        the session's persistent row (its changes flushed as UPDATEs), without reading it back:
+        the inserting transaction holds the new row's lock until it ends."""
+        make_transient_to_detached(document)
+        self.session.add(document)
+        return document
+
+    async def add_revision(
         self,
         document_id: uuid.UUID,
         number: int,
@@ -101,39 +151,34 @@ class DocumentsRepository:
         signer_subject: str | None = None,
         signer_name: str | None = None,
         remote_addr: str | None = None,
-    ) -> Revision:
-        revision = Revision(
-            document_id=document_id,
-            number=number,
-            sha256=sha256,
-            size_bytes=len(pdf),
-            pdf=pdf,
-            slot=slot,
-            signer_subject=signer_subject,
-            signer_name=signer_name,
-            remote_addr=remote_addr,
-            created_at=created_at,
+    ) -> None:
+        """Inserted now, on the driver (not flushed with the session's ORM changes)."""
+        await self.statements.execute(
+            ADD_REVISION,
+            {
+                "document_id": document_id,
+                "number": number,
+                "sha256": sha256,
+                "size_bytes": len(pdf),
+                "pdf": pdf,
+                "slot": slot,
+                "signer_subject": signer_subject,
+                "signer_name": signer_name,
+                "remote_addr": remote_addr,
+                "created_at": created_at,
+            },
         )
-        self.session.add(revision)
-        return revision
 
     async def revision_pdf(self, document_id: uuid.UUID, number: int) -> bytes:
-        stmt = (
-            select(Revision)
-            .where(Revision.document_id == document_id, Revision.number == number)
-            .options(undefer(Revision.pdf))
-        )
-        return (await self.session.execute(stmt)).scalar_one().pdf
+        """The revision's bytes; LookupError when the document has no such revision."""
+        rows = await self.statements.fetch(REVISION_PDF, {"document_id": document_id, "number": number})
+        if not rows:
+            raise LookupError(f"document {document_id} has no revision {number}")
+        return rows[0].pdf
 
-    async def revisions(self, document_id: uuid.UUID) -> Sequence[Revision]:
-        stmt = select(Revision).where(Revision.document_id == document_id).order_by(Revision.number)
-        return (await self.session.execute(stmt)).scalars().all()
-
-    async def document(self, document_id: uuid.UUID, for_update: bool = False) -> Document | None:
-        stmt = select(Document).where(Document.document_id == document_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+    async def revisions(self, document_id: uuid.UUID) -> list[Row]:
+        """Each revision's row but its bytes (the columns of `Revision` but `pdf`), in order."""
+        return await self.statements.fetch(REVISION_LIST, {"document_id": document_id})
 
     async def documents_of(self, inspection_id: str) -> Sequence[Document]:
         result = await self.session.execute(

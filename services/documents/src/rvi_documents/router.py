@@ -165,7 +165,7 @@ async def get_manifest_timestamp(
 async def list_documents(
     inspection_id: str, service: Service, principal: Principal = Depends(Readers)
 ) -> list[DocumentOut]:
-    inspection = await service.inspection(inspection_id)
+    inspection = await service.inspection_view(inspection_id)
     ensure_enterprise_access(principal, inspection.enterprise_id)
     return [to_out(d) for d in await service.documents_of(inspection)]
 
