@@ -40,6 +40,30 @@ REVISION_LIST = (
     .where(REVISIONS.c.document_id == _DOCUMENT_ID)
     .order_by(REVISIONS.c.number)
 )
+STEPS = RecordedStep.__table__
+_STRING_COLUMNS = ("session_id", "step_id", "inspection_id", "kind", "note", "site_id", "officer_id", "digest")
+ADD_STEP = (
+    insert(STEPS)
+    .values(
+        **{name: bindparam(name, type_=String) for name in _STRING_COLUMNS},
+        started_at=bindparam("started_at", type_=DateTime(timezone=True)),
+        ended_at=bindparam("ended_at", type_=DateTime(timezone=True)),
+    )
+    .on_conflict_do_nothing()
+)
+STEPS_OF = (
+    select(STEPS)
+    .where(
+        STEPS.c.inspection_id == bindparam("inspection_id", type_=String),
+        STEPS.c.session_id == bindparam("session_id", type_=String),
+    )
+    .order_by(STEPS.c.started_at, STEPS.c.step_id)
+)
+DOCUMENTS_OF = (
+    select(DOCUMENTS)
+    .where(DOCUMENTS.c.inspection_id == bindparam("inspection_id", type_=String))
+    .order_by(DOCUMENTS.c.issued_at, DOCUMENTS.c.number)
+)
 ADD_REVISION = insert(REVISIONS).values(
     document_id=_DOCUMENT_ID,
     number=bindparam("number", type_=Integer),
@@ -95,16 +119,13 @@ class DocumentsRepository:
         self.session.add(row)
 
     async def add_step(self, values: dict[str, Any]) -> None:
-        """A step delivered again under another event id changes nothing."""
-        await self.session.execute(insert(RecordedStep).values(**values).on_conflict_do_nothing())
+        """`values`: every column of `RecordedStep`. A step delivered again under another event id
+        changes nothing."""
+        await self.statements.execute(ADD_STEP, values)
 
-    async def steps(self, inspection_id: str, session_id: str) -> Sequence[RecordedStep]:
-        result = await self.session.execute(
-            select(RecordedStep)
-            .where(RecordedStep.inspection_id == inspection_id, RecordedStep.session_id == session_id)
-            .order_by(RecordedStep.started_at, RecordedStep.step_id)
-        )
-        return result.scalars().all()
+    async def steps(self, inspection_id: str, session_id: str) -> list[Row]:
+        """The session's steps (the columns of `RecordedStep`) in the order they were taken."""
+        return await self.statements.fetch(STEPS_OF, {"inspection_id": inspection_id, "session_id": session_id})
 
     async def next_number(self, customs: str, year: int, kind: str) -> int:
         """The next number of `kind` for the office and year. The counter row stays locked until
@@ -179,6 +200,11 @@ class DocumentsRepository:
     async def revisions(self, document_id: uuid.UUID) -> list[Row]:
         """Each revision's row but its bytes (the columns of `Revision` but `pdf`), in order."""
         return await self.statements.fetch(REVISION_LIST, {"document_id": document_id})
+
+    async def documents_view(self, inspection_id: str) -> list[Row]:
+        """The inspection's documents as read (the columns of `Document`), in the order they were
+        issued: for reading only."""
+        return await self.statements.fetch(DOCUMENTS_OF, {"inspection_id": inspection_id})
 
     async def documents_of(self, inspection_id: str) -> Sequence[Document]:
         result = await self.session.execute(

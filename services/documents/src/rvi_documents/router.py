@@ -14,6 +14,7 @@ from rvi_documents.schemas import DocumentOut, RevisionOut, SignerOut, SignReque
 from rvi_documents.service import DocumentsService
 from rvi_documents.signing import Signatures
 from rvi_shared.auth import Principal, Role, ensure_enterprise_access, require_roles
+from rvi_shared.db import Row
 from rvi_shared.errors import DomainError, Forbidden, NotFound, Unprocessable
 
 router = APIRouter(prefix="/v1", tags=["documents"])
@@ -27,7 +28,8 @@ class PayloadTooLarge(DomainError):
     status_code = 413
 
 
-def to_out(document: Document) -> DocumentOut:
+def to_out(document: Document | Row) -> DocumentOut:
+    """`document`: the ORM row or the driver's (the same columns)."""
     base = f"/v1/documents/{document.document_id}"
     return DocumentOut(
         document_id=str(document.document_id),
@@ -167,7 +169,7 @@ async def list_documents(
 ) -> list[DocumentOut]:
     inspection = await service.inspection_view(inspection_id)
     ensure_enterprise_access(principal, inspection.enterprise_id)
-    return [to_out(d) for d in await service.documents_of(inspection)]
+    return [to_out(d) for d in await service.repo.documents_view(inspection.id)]
 
 
 @router.post("/documents/{document_id}/officer-signature", response_model=DocumentOut)

@@ -40,6 +40,7 @@ from rvi_documents.rendering import Slot
 from rvi_documents.repository import DocumentsRepository
 from rvi_documents.settings import DocumentsSettings
 from rvi_shared.clock import Clock
+from rvi_shared.db import Row
 from rvi_shared.errors import Conflict, NotFound
 from rvi_shared.events import payloads as p
 from rvi_shared.messaging.outbox import Outbox
@@ -101,11 +102,11 @@ class DocumentsService:
         return await self.pki.verify(await self.pdf(document))
 
     @staticmethod
-    def order(document: Document) -> list[list[Slot]]:
+    def order(document: Document | Row) -> list[list[Slot]]:
         return slots_from_json(document.signing_order or [])
 
     @classmethod
-    def expected(cls, document: Document) -> list[Slot]:
+    def expected(cls, document: Document | Row) -> list[Slot]:
         if document.state == DocumentState.COMPLETED:
             return []
         return next_expected(cls.order(document), set(document.signed_slots or []))
