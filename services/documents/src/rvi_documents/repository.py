@@ -64,6 +64,22 @@ DOCUMENTS_OF = (
     .where(DOCUMENTS.c.inspection_id == bindparam("inspection_id", type_=String))
     .order_by(DOCUMENTS.c.issued_at, DOCUMENTS.c.number)
 )
+SESSIONS = InspectionSession.__table__
+HAS_ENDED_SESSION = select(literal_column("1")).where(
+    select(SESSIONS.c.session_id)
+    .where(SESSIONS.c.inspection_id == bindparam("inspection_id", type_=String), SESSIONS.c.ended_at.is_not(None))
+    .exists()
+)
+DUE_SEAL = (
+    select(DOCUMENTS.c.document_id)
+    .where(
+        DOCUMENTS.c.state == literal_column(f"'{DocumentState.AWAITING_SEAL.value}'"),
+        DOCUMENTS.c.next_seal_at <= bindparam("now", type_=DateTime(timezone=True)),
+    )
+    .order_by(DOCUMENTS.c.next_seal_at)
+    .limit(literal_column("1"))
+    .with_for_update(skip_locked=True)
+)
 ADD_REVISION = insert(REVISIONS).values(
     document_id=_DOCUMENT_ID,
     number=bindparam("number", type_=Integer),
@@ -114,6 +130,9 @@ class DocumentsRepository:
             .order_by(InspectionSession.ended_at)
         )
         return (await self.session.execute(stmt)).scalars().all()
+
+    async def has_ended_session(self, inspection_id: str) -> bool:
+        return bool(await self.statements.fetch(HAS_ENDED_SESSION, {"inspection_id": inspection_id}))
 
     def add(self, row: object) -> None:
         self.session.add(row)
@@ -215,15 +234,12 @@ class DocumentsRepository:
         return result.scalars().all()
 
     async def claim_due_seal(self, now: datetime) -> Document | None:
-        """One document waiting for its seal whose retry is due, locked (SKIP LOCKED)."""
-        stmt = (
-            select(Document)
-            .where(Document.state == DocumentState.AWAITING_SEAL, Document.next_seal_at <= now)
-            .order_by(Document.next_seal_at)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        """One document waiting for its seal whose retry is due, locked (SKIP LOCKED); looked for on
+        the driver (most ticks find none), loaded in the session when found."""
+        rows = await self.statements.fetch(DUE_SEAL, {"now": now})
+        if not rows:
+            return None
+        return await self.session.get(Document, uuid.UUID(bytes=rows[0].document_id.bytes))
 
     async def count_awaiting_seal(self) -> int:
         from sqlalchemy import func

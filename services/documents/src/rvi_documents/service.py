@@ -141,7 +141,7 @@ class DocumentsService:
         # A marked copy made during the session is announced with the closing set, so that the
         # inspection never looks complete before its record exists.
         announced = spec.gates_completion and (
-            kind != Kind.MARKED_COPY or bool(await self.repo.ended_sessions(inspection.id))
+            kind != Kind.MARKED_COPY or await self.repo.has_ended_session(inspection.id)
         )
         values: dict[str, Any] = dict.fromkeys(DOCUMENT_COLUMNS) | {
             "document_id": document_id,
@@ -302,6 +302,8 @@ class DocumentsService:
         """Sessions whose end overtook the request or the schedule (a replay from the beginning reads
         topics in any order): their closing set is issued once the inspection and its slot are known."""
         if inspection.enterprise_id is None or inspection.slot_start is None:
+            return
+        if not await self.repo.has_ended_session(inspection.id):  # as a rule: checked on the driver
             return
         for row in await self.repo.ended_sessions(inspection.id):
             await self.issue_closing_set(inspection, row)
