@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, String, Uuid, bindparam, literal_column, select, text
+from sqlalchemy import DateTime, Integer, String, Uuid, bindparam, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached, undefer
@@ -79,6 +79,23 @@ DUE_SEAL = (
     .order_by(DOCUMENTS.c.next_seal_at)
     .limit(literal_column("1"))
     .with_for_update(skip_locked=True)
+)
+DOCUMENT_FOR_UPDATE = select(DOCUMENTS).where(DOCUMENTS.c.document_id == _DOCUMENT_ID).with_for_update()
+# What a signature changes in its document (`signing`, `DocumentsService.add_revision` and `complete`).
+SIGNED_COLUMNS = (
+    "state",
+    "revision",
+    "current_sha256",
+    "signed_slots",
+    "signer_name",
+    "seal",
+    "signed_at",
+    "completed_at",
+)
+SAVE_SIGNED = (
+    update(DOCUMENTS)
+    .where(DOCUMENTS.c.document_id == _DOCUMENT_ID)
+    .values({name: bindparam(f"new_{name}", type_=DOCUMENTS.c[name].type) for name in SIGNED_COLUMNS})
 )
 ADD_REVISION = insert(REVISIONS).values(
     document_id=_DOCUMENT_ID,
@@ -219,6 +236,17 @@ class DocumentsRepository:
     async def revisions(self, document_id: uuid.UUID) -> list[Row]:
         """Each revision's row but its bytes (the columns of `Revision` but `pdf`), in order."""
         return await self.statements.fetch(REVISION_LIST, {"document_id": document_id})
+
+    async def document_to_sign(self, document_id: uuid.UUID) -> Document | None:
+        """The document locked FOR UPDATE on the driver, as a transient row outside the session:
+        what signing changes in it is written back by `save_signed`."""
+        rows = await self.statements.fetch(DOCUMENT_FOR_UPDATE, {"document_id": document_id})
+        return Document(**dict(rows[0].items())) if rows else None
+
+    async def save_signed(self, document: Document) -> None:
+        """Writes back the columns a signature changes (`SIGNED_COLUMNS`) of a `document_to_sign` row."""
+        values = {f"new_{name}": getattr(document, name) for name in SIGNED_COLUMNS}
+        await self.statements.execute(SAVE_SIGNED, {"document_id": document.document_id, **values})
 
     async def documents_view(self, inspection_id: str) -> list[Row]:
         """The inspection's documents as read (the columns of `Document`), in the order they were

@@ -180,8 +180,10 @@ async def sign_as_officer(
     naming the expected signer when it is not this officer's turn or the officer has signed."""
     if not principal.credential_no:
         raise Forbidden("the officer's token carries no enforcement credential number")
-    document = await service.get(document_id, for_update=True)
-    return to_out(await Signatures(service).sign_as_officer(document, principal.credential_no, _remote(request)))
+    document = await service.document_to_sign(document_id)
+    await Signatures(service).sign_as_officer(document, principal.credential_no, _remote(request))
+    await service.repo.save_signed(document)
+    return to_out(document)
 
 
 @router.post("/documents/{document_id}/sign", response_model=DocumentOut)
@@ -196,13 +198,13 @@ async def sign_document(
     for it, with the signing audit (GACC-RVI 4(IV)); emits `rvi.document.signed.v1`, then
     `rvi.document.completed.v1` when it was the last signature. 409 naming the expected signer
     when the officers have not all signed yet, or when the enterprise has already signed."""
-    document = await service.get(document_id, for_update=True)
+    document = await service.document_to_sign(document_id)
     ensure_enterprise_access(principal, document.enterprise_id)
-    return to_out(
-        await Signatures(service).accept_as_enterprise(
-            document, body.signer_name, body.seal, principal.subject, _remote(request)
-        )
+    await Signatures(service).accept_as_enterprise(
+        document, body.signer_name, body.seal, principal.subject, _remote(request)
     )
+    await service.repo.save_signed(document)
+    return to_out(document)
 
 
 @router.put(
@@ -223,9 +225,11 @@ async def upload_signed_revision(
     pdf = await request.body()
     if len(pdf) > MAX_VERIFY_BYTES:
         raise PayloadTooLarge(f"the PDF exceeds {MAX_VERIFY_BYTES} bytes", field="body")
-    document = await service.get(document_id, for_update=True)
+    document = await service.document_to_sign(document_id)
     ensure_enterprise_access(principal, document.enterprise_id)
-    return to_out(await Signatures(service).accept_signed_revision(document, pdf, principal.subject, _remote(request)))
+    await Signatures(service).accept_signed_revision(document, pdf, principal.subject, _remote(request))
+    await service.repo.save_signed(document)
+    return to_out(document)
 
 
 @router.get("/documents/{document_id}/verification", response_model=VerificationOut)

@@ -44,7 +44,7 @@ from rvi_shared.db import Row
 from rvi_shared.errors import Conflict, NotFound
 from rvi_shared.events import payloads as p
 from rvi_shared.messaging.outbox import Outbox
-from rvi_shared.rows import get_by_id
+from rvi_shared.rows import get_by_id, not_found, parse_key
 
 log = logging.getLogger("rvi.documents")
 
@@ -77,6 +77,13 @@ class DocumentsService:
 
     async def get(self, document_id: str, for_update: bool = False) -> Document:
         return await get_by_id(self.session, Document, document_id, what="document", for_update=for_update)
+
+    async def document_to_sign(self, document_id: str) -> Document:
+        """Locked FOR UPDATE, outside the session: its changes are saved by `repo.save_signed`."""
+        document = await self.repo.document_to_sign(parse_key(Document, document_id, "document"))
+        if document is None:
+            raise not_found("document", document_id)
+        return document
 
     async def pdf(self, document: Document) -> bytes:
         """The latest revision's bytes."""
