@@ -97,6 +97,26 @@ SAVE_SIGNED = (
     .where(DOCUMENTS.c.document_id == _DOCUMENT_ID)
     .values({name: bindparam(f"new_{name}", type_=DOCUMENTS.c[name].type) for name in SIGNED_COLUMNS})
 )
+COUNTERS = Counter.__table__
+NEXT_NUMBER = (
+    insert(COUNTERS)
+    .values(
+        customs=bindparam("v_customs", type_=String),
+        year=bindparam("v_year", type_=Integer),
+        kind=bindparam("v_kind", type_=String),
+        last_number=literal_column("1"),
+    )
+    .on_conflict_do_update(
+        index_elements=["customs", "year", "kind"], set_={"last_number": COUNTERS.c.last_number + literal_column("1")}
+    )
+    .returning(COUNTERS.c.last_number)
+)
+INSERT_DOCUMENT = (
+    insert(DOCUMENTS)
+    .values({c.key: bindparam(f"v_{c.key}", type_=c.type) for c in DOCUMENTS.c})
+    .on_conflict_do_nothing(index_elements=["inspection_id", "kind", "session_id"])
+    .returning(DOCUMENTS.c.document_id)
+)
 ADD_REVISION = insert(REVISIONS).values(
     document_id=_DOCUMENT_ID,
     number=bindparam("number", type_=Integer),
@@ -166,11 +186,8 @@ class DocumentsRepository:
     async def next_number(self, customs: str, year: int, kind: str) -> int:
         """The next number of `kind` for the office and year. The counter row stays locked until
         the issuing transaction ends; a rollback gives the number back (no gaps)."""
-        stmt = insert(Counter).values(customs=customs, year=year, kind=kind, last_number=1)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["customs", "year", "kind"], set_={"last_number": Counter.last_number + 1}
-        ).returning(Counter.last_number)
-        return int((await self.session.execute(stmt)).scalar_one())
+        (row,) = await self.statements.fetch(NEXT_NUMBER, {"v_customs": customs, "v_year": year, "v_kind": kind})
+        return int(row.last_number)
 
     async def has_document(self, inspection_id: str, kind: str, scope: str) -> bool:
         rows = await self.statements.fetch(
@@ -179,14 +196,10 @@ class DocumentsRepository:
         return bool(rows)
 
     async def insert_document(self, values: dict[str, Any]) -> bool:
-        """False when the inspection already has this kind of document for this scope."""
-        result = await self.session.execute(
-            insert(Document)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["inspection_id", "kind", "session_id"])
-            .returning(Document.document_id)
-        )
-        return result.first() is not None
+        """`values`: every column of `Document`. False when the inspection already has this kind of
+        document for this scope."""
+        rows = await self.statements.fetch(INSERT_DOCUMENT, {f"v_{name}": value for name, value in values.items()})
+        return bool(rows)
 
     def attach_inserted(self, document: Document) -> Document:
         """`document`, built with every column's value as `insert_document` just inserted them, as
