@@ -19,6 +19,9 @@ from rvi_shared.events import payloads as p
 
 
 class Signatures:
+    """Each method changes `document` (read by `DocumentsService.document_to_sign`, outside the
+    session) and adds its revision; the caller writes the document back (`repo.save_signed`)."""
+
     def __init__(self, documents: DocumentsService) -> None:
         self.documents = documents
 
