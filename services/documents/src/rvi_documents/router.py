@@ -14,6 +14,7 @@ from rvi_documents.schemas import DocumentOut, RevisionOut, SignerOut, SignReque
 from rvi_documents.service import DocumentsService
 from rvi_documents.signing import Signatures
 from rvi_shared.auth import Principal, Role, ensure_enterprise_access, require_roles
+from rvi_shared.db import Row
 from rvi_shared.errors import DomainError, Forbidden, NotFound, Unprocessable
 
 router = APIRouter(prefix="/v1", tags=["documents"])
@@ -27,7 +28,8 @@ class PayloadTooLarge(DomainError):
     status_code = 413
 
 
-def to_out(document: Document) -> DocumentOut:
+def to_out(document: Document | Row) -> DocumentOut:
+    """`document`: the ORM row or the driver's (the same columns)."""
     base = f"/v1/documents/{document.document_id}"
     return DocumentOut(
         document_id=str(document.document_id),
@@ -165,9 +167,9 @@ async def get_manifest_timestamp(
 async def list_documents(
     inspection_id: str, service: Service, principal: Principal = Depends(Readers)
 ) -> list[DocumentOut]:
-    inspection = await service.inspection(inspection_id)
+    inspection = await service.inspection_view(inspection_id)
     ensure_enterprise_access(principal, inspection.enterprise_id)
-    return [to_out(d) for d in await service.documents_of(inspection)]
+    return [to_out(d) for d in await service.repo.documents_view(inspection.id)]
 
 
 @router.post("/documents/{document_id}/officer-signature", response_model=DocumentOut)
@@ -178,8 +180,10 @@ async def sign_as_officer(
     naming the expected signer when it is not this officer's turn or the officer has signed."""
     if not principal.credential_no:
         raise Forbidden("the officer's token carries no enforcement credential number")
-    document = await service.get(document_id, for_update=True)
-    return to_out(await Signatures(service).sign_as_officer(document, principal.credential_no, _remote(request)))
+    document = await service.document_to_sign(document_id)
+    await Signatures(service).sign_as_officer(document, principal.credential_no, _remote(request))
+    await service.repo.save_signed(document)
+    return to_out(document)
 
 
 @router.post("/documents/{document_id}/sign", response_model=DocumentOut)
@@ -194,13 +198,13 @@ async def sign_document(
     for it, with the signing audit (GACC-RVI 4(IV)); emits `rvi.document.signed.v1`, then
     `rvi.document.completed.v1` when it was the last signature. 409 naming the expected signer
     when the officers have not all signed yet, or when the enterprise has already signed."""
-    document = await service.get(document_id, for_update=True)
+    document = await service.document_to_sign(document_id)
     ensure_enterprise_access(principal, document.enterprise_id)
-    return to_out(
-        await Signatures(service).accept_as_enterprise(
-            document, body.signer_name, body.seal, principal.subject, _remote(request)
-        )
+    await Signatures(service).accept_as_enterprise(
+        document, body.signer_name, body.seal, principal.subject, _remote(request)
     )
+    await service.repo.save_signed(document)
+    return to_out(document)
 
 
 @router.put(
@@ -221,9 +225,11 @@ async def upload_signed_revision(
     pdf = await request.body()
     if len(pdf) > MAX_VERIFY_BYTES:
         raise PayloadTooLarge(f"the PDF exceeds {MAX_VERIFY_BYTES} bytes", field="body")
-    document = await service.get(document_id, for_update=True)
+    document = await service.document_to_sign(document_id)
     ensure_enterprise_access(principal, document.enterprise_id)
-    return to_out(await Signatures(service).accept_signed_revision(document, pdf, principal.subject, _remote(request)))
+    await Signatures(service).accept_signed_revision(document, pdf, principal.subject, _remote(request))
+    await service.repo.save_signed(document)
+    return to_out(document)
 
 
 @router.get("/documents/{document_id}/verification", response_model=VerificationOut)

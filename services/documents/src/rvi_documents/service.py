@@ -10,7 +10,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,10 +40,11 @@ from rvi_documents.rendering import Slot
 from rvi_documents.repository import DocumentsRepository
 from rvi_documents.settings import DocumentsSettings
 from rvi_shared.clock import Clock
+from rvi_shared.db import Row
 from rvi_shared.errors import Conflict, NotFound
 from rvi_shared.events import payloads as p
 from rvi_shared.messaging.outbox import Outbox
-from rvi_shared.rows import get_by_id
+from rvi_shared.rows import get_by_id, not_found, parse_key
 
 log = logging.getLogger("rvi.documents")
 
@@ -54,6 +55,7 @@ MANIFEST_TIMESTAMP_FAILURES = MetricCounter(
 AWAITING_SEAL = Gauge("rvi_documents_awaiting_seal", "Documents waiting for their time-stamped seal")
 
 INSPECTION_RECORD = Kind.INSPECTION_RECORD.value
+DOCUMENT_COLUMNS = tuple(c.key for c in Document.__table__.columns)
 
 
 def sha256_hex(data: bytes) -> str:
@@ -76,12 +78,26 @@ class DocumentsService:
     async def get(self, document_id: str, for_update: bool = False) -> Document:
         return await get_by_id(self.session, Document, document_id, what="document", for_update=for_update)
 
+    async def document_to_sign(self, document_id: str) -> Document:
+        """Locked FOR UPDATE, outside the session: its changes are saved by `repo.save_signed`."""
+        document = await self.repo.document_to_sign(parse_key(Document, document_id, "document"))
+        if document is None:
+            raise not_found("document", document_id)
+        return document
+
     async def pdf(self, document: Document) -> bytes:
         """The latest revision's bytes."""
         return await self.repo.revision_pdf(document.document_id, document.revision)
 
     async def inspection(self, inspection_id: str, for_update: bool = False) -> Inspection:
         inspection = await self.repo.inspection(inspection_id, for_update=for_update)
+        if inspection is None:
+            raise NotFound(f"inspection {inspection_id!r} not found")
+        return inspection
+
+    async def inspection_view(self, inspection_id: str) -> Inspection:
+        """The inspection as read, not locked and outside the session (for reading only)."""
+        inspection = await self.repo.inspection_view(inspection_id)
         if inspection is None:
             raise NotFound(f"inspection {inspection_id!r} not found")
         return inspection
@@ -93,11 +109,11 @@ class DocumentsService:
         return await self.pki.verify(await self.pdf(document))
 
     @staticmethod
-    def order(document: Document) -> list[list[Slot]]:
+    def order(document: Document | Row) -> list[list[Slot]]:
         return slots_from_json(document.signing_order or [])
 
     @classmethod
-    def expected(cls, document: Document) -> list[Slot]:
+    def expected(cls, document: Document | Row) -> list[Slot]:
         if document.state == DocumentState.COMPLETED:
             return []
         return next_expected(cls.order(document), set(document.signed_slots or []))
@@ -116,7 +132,7 @@ class DocumentsService:
         build: Callable[[dict[str, Any]], dict[str, Any]],
     ) -> Document | None:
         """Number, render, store revision 0, announce, and seal. None when it already exists."""
-        if await self.repo.document_for(inspection.id, kind, scope) is not None:
+        if await self.repo.has_document(inspection.id, kind, scope):
             return None
         spec = SPECS[kind]
         issued_at = self.clock.now()
@@ -129,40 +145,39 @@ class DocumentsService:
         pdf = await asyncio.to_thread(self.pki.renderer.render, kind.value, data, issued_at)
         document_id = uuid.uuid4()
         sha256 = sha256_hex(pdf)
-        created = await self.repo.insert_document(
-            {
-                "document_id": document_id,
-                "inspection_id": inspection.id,
-                "enterprise_id": inspection.enterprise_id,
-                "session_id": scope,
-                "kind": kind.value,
-                "number": label,
-                "customs": inspection.customs,
-                "state": DocumentState.AWAITING_SEAL,
-                "sha256": sha256,
-                "size_bytes": len(pdf),
-                "revision": 0,
-                "current_sha256": sha256,
-                "signing_order": slots_to_json(order),
-                "signed_slots": [],
-                "seal_attempts": 0,
-                "next_seal_at": issued_at,
-                "issued_at": issued_at,
-                "service_due_at": None
-                if kind == Kind.PROOF_OF_SERVICE
-                else issued_at + timedelta(days=self.settings.service_deadline_days),
-            }
-        )
-        if not created:
-            raise Conflict(f"{kind} of {inspection.id} for {scope} was issued concurrently")  # rolls the number back
-        self.repo.add_revision(document_id, 0, pdf, sha256, issued_at)
-        document = await self.repo.document(document_id, for_update=True)
-        assert document is not None
         # A marked copy made during the session is announced with the closing set, so that the
         # inspection never looks complete before its record exists.
-        document.announced = spec.gates_completion and (
-            kind != Kind.MARKED_COPY or bool(await self.repo.ended_sessions(inspection.id))
+        announced = spec.gates_completion and (
+            kind != Kind.MARKED_COPY or await self.repo.has_ended_session(inspection.id)
         )
+        values: dict[str, Any] = dict.fromkeys(DOCUMENT_COLUMNS) | {
+            "document_id": document_id,
+            "inspection_id": inspection.id,
+            "enterprise_id": inspection.enterprise_id,
+            "session_id": scope,
+            "kind": kind.value,
+            "number": label,
+            "customs": inspection.customs,
+            "state": DocumentState.AWAITING_SEAL.value,
+            "sha256": sha256,
+            "size_bytes": len(pdf),
+            "revision": 0,
+            "current_sha256": sha256,
+            "signing_order": slots_to_json(order),
+            "signed_slots": [],
+            "seal_attempts": 0,
+            # in UTC, as the driver reads them back
+            "next_seal_at": issued_at.astimezone(UTC),
+            "issued_at": issued_at.astimezone(UTC),
+            "service_due_at": None
+            if kind == Kind.PROOF_OF_SERVICE
+            else (issued_at + timedelta(days=self.settings.service_deadline_days)).astimezone(UTC),
+            "announced": announced,
+        }
+        if not await self.repo.insert_document(values):
+            raise Conflict(f"{kind} of {inspection.id} for {scope} was issued concurrently")  # rolls the number back
+        await self.repo.add_revision(document_id, 0, pdf, sha256, issued_at)
+        document = self.repo.attach_inserted(Document(**values))
         if document.announced:
             await self._announce(document)
         await self.seal(document, pdf)
@@ -231,7 +246,7 @@ class DocumentsService:
         document.revision += 1
         document.current_sha256 = sha256
         document.signed_slots = [*(document.signed_slots or []), slot]
-        self.repo.add_revision(
+        await self.repo.add_revision(
             document.document_id, document.revision, pdf, sha256, self.clock.now(),
             slot=slot, signer_subject=subject, signer_name=name, remote_addr=remote_addr,
         )  # fmt: skip
@@ -294,6 +309,8 @@ class DocumentsService:
         """Sessions whose end overtook the request or the schedule (a replay from the beginning reads
         topics in any order): their closing set is issued once the inspection and its slot are known."""
         if inspection.enterprise_id is None or inspection.slot_start is None:
+            return
+        if not await self.repo.has_ended_session(inspection.id):  # as a rule: checked on the driver
             return
         for row in await self.repo.ended_sessions(inspection.id):
             await self.issue_closing_set(inspection, row)
@@ -385,7 +402,7 @@ class DocumentsService:
         return True
 
     async def issue_closing_set(self, inspection: Inspection, row: InspectionSession) -> bool:
-        if await self.repo.document_for(inspection.id, INSPECTION_RECORD, row.session_id) is not None:
+        if await self.repo.has_document(inspection.id, INSPECTION_RECORD, row.session_id):
             return False
         await self.timestamp_manifest(row)
         team = [

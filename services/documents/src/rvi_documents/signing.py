@@ -19,6 +19,9 @@ from rvi_shared.events import payloads as p
 
 
 class Signatures:
+    """Each method changes `document` (read by `DocumentsService.document_to_sign`, outside the
+    session) and adds its revision; the caller writes the document back (`repo.save_signed`)."""
+
     def __init__(self, documents: DocumentsService) -> None:
         self.documents = documents
 
@@ -43,7 +46,7 @@ class Signatures:
         if slot not in {s.key for group in self.documents.order(document) for s in group}:
             raise Forbidden(f"officer {credential_no} is not a signer of document {document.document_id}")
         self._check_turn(document, slot)
-        inspection = await self.documents.inspection(document.inspection_id)
+        inspection = await self.documents.inspection_view(document.inspection_id)
         name = officer_name(inspection, credential_no)
         issuer_zh, _ = office_names(document.customs or "")
         pdf = await self.documents.pdf(document)
@@ -65,7 +68,7 @@ class Signatures:
         """The enterprise accepts in the platform; the platform applies the enterprise's seal held
         for it, its appearance carrying the audit (who, when, from where, SHA-256 of each revision)."""
         self._check_turn(document, ENTERPRISE)
-        inspection = await self.documents.inspection(document.inspection_id)
+        inspection = await self.documents.inspection_view(document.inspection_id)
         now = self.documents.clock.now()
         revisions = await self.documents.repo.revisions(document.document_id)
         audit = [
