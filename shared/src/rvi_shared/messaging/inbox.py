@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import Table, TextClause, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rvi_shared.db import Statements
@@ -19,7 +20,7 @@ def _statement(t: Table, announcing: bool) -> TextClause:
     key = (t.fullname, announcing)
     statement = _STATEMENTS.get(key)
     if statement is None:
-        table = f'"{t.schema}"."{t.name}"' if t.schema else f'"{t.name}"'
+        table = postgresql.dialect().identifier_preparer.format_table(t)
         claimed = f"""
             INSERT INTO {table} (consumer, event_id, event_type)
             SELECT :consumer, e.id, e.type FROM unnest(CAST(:ids AS text[]), CAST(:types AS text[])) AS e(id, type)

@@ -12,6 +12,7 @@ from datetime import timedelta
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import and_, bindparam, func, select, text, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from rvi_shared.clock import Clock
@@ -72,7 +73,7 @@ class OutboxRelay:
             .limit(bindparam("batch_size"))
             .with_for_update(skip_locked=True)
         )
-        table = f'"{t.schema}"."{t.name}"' if t.schema else f'"{t.name}"'
+        table = postgresql.dialect().identifier_preparer.format_table(t)
         self._mark_sent = text(
             f"""UPDATE {table} AS o SET sent_at = :now, partition = s.partition, "offset" = s.sent_offset
             FROM unnest(CAST(:ids AS bigint[]), CAST(:partitions AS integer[]), CAST(:offsets AS bigint[]))
