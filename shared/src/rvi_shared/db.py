@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -16,6 +16,8 @@ from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.util import greenlet_spawn
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -249,6 +251,14 @@ class Statements:
         driver = await self._connection()
         compiled = driver_statement(statement, self.dialect)
         return await driver.fetch(compiled.sql, *compiled.arguments(params or {}), record_class=Row)
+
+    async def fetch_transient(
+        self, model: Callable[..., T], statement: Executable, params: Mapping[str, Any] | None = None
+    ) -> T | None:
+        """The first row as a transient `model` (an ORM class built from the row's columns, not in
+        the session: changes to it are not saved); None when there is no row."""
+        rows = await self.fetch(statement, params)
+        return model(**dict(rows[0].items())) if rows else None
 
     async def execute(self, statement: Executable, params: Mapping[str, Any] | None = None) -> None:
         driver = await self._connection()

@@ -153,8 +153,7 @@ class DocumentsRepository:
 
     async def inspection_view(self, inspection_id: str) -> Inspection | None:
         """The inspection as read (not locked), a transient row outside the session: for reading only."""
-        rows = await self.statements.fetch(INSPECTION, {"id": inspection_id})
-        return Inspection(**dict(rows[0].items())) if rows else None
+        return await self.statements.fetch_transient(Inspection, INSPECTION, {"id": inspection_id})
 
     async def inspection_session(self, session_id: str) -> InspectionSession | None:
         stmt = select(InspectionSession).where(InspectionSession.session_id == session_id).with_for_update()
@@ -253,8 +252,7 @@ class DocumentsRepository:
     async def document_to_sign(self, document_id: uuid.UUID) -> Document | None:
         """The document locked FOR UPDATE on the driver, as a transient row outside the session:
         what signing changes in it is written back by `save_signed`."""
-        rows = await self.statements.fetch(DOCUMENT_FOR_UPDATE, {"document_id": document_id})
-        return Document(**dict(rows[0].items())) if rows else None
+        return await self.statements.fetch_transient(Document, DOCUMENT_FOR_UPDATE, {"document_id": document_id})
 
     async def save_signed(self, document: Document) -> None:
         """Writes back the columns a signature changes (`SIGNED_COLUMNS`) of a `document_to_sign` row."""

@@ -84,8 +84,7 @@ class MediaRepository:
     async def equipment_test(self, test_id: uuid.UUID) -> EquipmentTest | None:
         """The test read on the driver, as a transient row (not in the ORM session: changes to it
         are not saved); None for an unknown id."""
-        rows = await self.statements.fetch(EQUIPMENT_TEST, {"test_id": test_id})
-        return EquipmentTest(**dict(rows[0].items())) if rows else None
+        return await self.statements.fetch_transient(EquipmentTest, EQUIPMENT_TEST, {"test_id": test_id})
 
     async def test_state_of_feed(self, feed_id: uuid.UUID) -> str | None:
         """The state of the feed's equipment test (on the driver); None when it has none."""

@@ -125,12 +125,6 @@ class GatewayRepository:
     def add(self, row: InspectionView | ManifestEntry | ItemResultRow | SessionAuditEntry) -> None:
         self.session.add(row)
 
-    async def session_by_id(self, session_id: uuid.UUID, for_update: bool = False) -> InspectionSession | None:
-        stmt = select(InspectionSession).where(InspectionSession.session_id == session_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return (await self.session.execute(stmt)).scalar_one_or_none()
-
     async def session_of(self, inspection_id: str, for_update: bool = False) -> InspectionSession | None:
         stmt = select(InspectionSession).where(InspectionSession.inspection_id == inspection_id)
         if for_update:
@@ -140,14 +134,12 @@ class GatewayRepository:
     async def read_inspection(self, inspection_id: str) -> InspectionView | None:
         """The projected inspection read on the driver, as a transient row (not in the ORM session:
         changes to it are not saved); None when it is not projected."""
-        rows = await self.statements.fetch(INSPECTION, {"inspection_id": inspection_id})
-        return InspectionView(**dict(rows[0].items())) if rows else None
+        return await self.statements.fetch_transient(InspectionView, INSPECTION, {"inspection_id": inspection_id})
 
     async def read_session_of(self, inspection_id: str) -> InspectionSession | None:
         """The inspection's session read on the driver, as a transient row (not in the ORM
         session: changes to it are not saved); None when it has none."""
-        rows = await self.statements.fetch(SESSION_OF, {"inspection_id": inspection_id})
-        return InspectionSession(**dict(rows[0].items())) if rows else None
+        return await self.statements.fetch_transient(InspectionSession, SESSION_OF, {"inspection_id": inspection_id})
 
     async def open_session(self, inspection: InspectionView, state: str, opened_at: datetime) -> uuid.UUID | None:
         """Inserts the inspection's one session (on the driver): its id, None when it already has one."""
